@@ -1,0 +1,40 @@
+// Registry: everything qforge knows about ops, in one object.
+//
+// A Registry holds the op schemas (shape and dtype rules), the kernels that
+// run ops, and (with the quantization layer) the op quantizers. A user
+// creates one, fills it with RegisterBuiltins() and any plugins, and passes
+// it to loading, execution and quantization. It is filled by explicit calls,
+// never by static initializers. Each table rejects duplicates and offers an
+// explicit Replace(); lookups are thread-safe.
+#ifndef QFORGE_REGISTRY_H_
+#define QFORGE_REGISTRY_H_
+
+#include "qforge/core/export.h"
+#include "qforge/ir/op_schema.h"
+#include "qforge/runtime/kernel.h"
+
+namespace qforge {
+
+class QFORGE_EXPORT Registry {
+ public:
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  OpSchemaTable& schemas() { return schemas_; }
+  const OpSchemaTable& schemas() const { return schemas_; }
+  KernelTable& kernels() { return kernels_; }
+  const KernelTable& kernels() const { return kernels_; }
+
+ private:
+  OpSchemaTable schemas_;
+  KernelTable kernels_;
+};
+
+// Registers the schemas and float reference kernels of qforge's op set.
+// Returns AlreadyExists if any of them is already registered.
+QFORGE_EXPORT absl::Status RegisterBuiltins(Registry& registry);
+
+}  // namespace qforge
+
+#endif  // QFORGE_REGISTRY_H_

@@ -1,0 +1,7 @@
+#include "ir/schemas/groups.h"
+
+namespace qforge::internal {
+
+absl::Status RegisterNnSchemas(OpSchemaTable& table) { return absl::OkStatus(); }
+
+}  // namespace qforge::internal

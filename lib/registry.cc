@@ -1,0 +1,15 @@
+#include "qforge/registry.h"
+
+#include "kernels/float/register.h"
+#include "ir/onnx_schemas.h"
+#include "qforge/core/status.h"
+
+namespace qforge {
+
+absl::Status RegisterBuiltins(Registry& registry) {
+  QFORGE_RETURN_IF_ERROR(internal::RegisterOnnxSchemas(registry.schemas()));
+  QFORGE_RETURN_IF_ERROR(kernels::RegisterFloatKernels(registry.kernels()));
+  return absl::OkStatus();
+}
+
+}  // namespace qforge
