@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -15,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "qforge/core/status.h"
 #include "qforge/quantize/calibration.h"
+#include "quantize/crc32.h"
 #include "quantize/proto/calibration_stats.pb.h"
 
 namespace qforge {
@@ -24,24 +24,6 @@ constexpr char kMagic[] = "QFCALIB1";
 constexpr size_t kMagicSize = 8;
 constexpr size_t kHeaderSize = kMagicSize + 4;
 constexpr uint32_t kFormatVersion = 1;
-
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib computes it.
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
-
-uint32_t Crc32(absl::string_view data) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char byte : data) c = kCrcTable[(c ^ byte) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 std::string ErrnoMessage(int err) { return std::strerror(err); }
 
@@ -243,7 +225,7 @@ absl::StatusOr<std::string> CalibrationStats::Serialize() const {
         "calibration stats of ", tensors_.size(),
         " tensors are too large to serialize (protobuf limit 2 GiB)"));
   }
-  const uint32_t crc = Crc32(payload);
+  const uint32_t crc = internal::Crc32(payload);
   std::string out;
   out.reserve(kHeaderSize + payload.size());
   out.append(kMagic, kMagicSize);
@@ -268,7 +250,7 @@ absl::StatusOr<CalibrationStats> CalibrationStats::Parse(
                   << (8 * i);
   }
   const absl::string_view payload = bytes.substr(kHeaderSize);
-  const uint32_t crc = Crc32(payload);
+  const uint32_t crc = internal::Crc32(payload);
   if (crc != stored_crc) {
     return absl::DataLossError(absl::StrCat(
         "calibration stats ", source, " are corrupt or truncated: CRC-32 of ",
