@@ -99,6 +99,19 @@ TEST_F(CalibrationIoTest, RoundTripIsExact) {
   EXPECT_THAT(parsed->Merge(stats), IsOk());
 }
 
+TEST_F(CalibrationIoTest, NamesNeedNotBeUtf8) {
+  CalibrationStats stats;
+  const std::string name = "conv\xff\xfe/out";
+  ASSERT_THAT(stats.Update(name, Tensor::FromVector<float>({2}, {1.0f, 2.0f})),
+              IsOk());
+  auto bytes = stats.Serialize();
+  ASSERT_THAT(bytes, IsOk());
+  auto parsed = CalibrationStats::Parse(*bytes);
+  ASSERT_THAT(parsed, IsOk());
+  ASSERT_NE(parsed->Find(name), nullptr);
+  EXPECT_EQ(*parsed, stats);
+}
+
 TEST_F(CalibrationIoTest, SaveAndLoadAtomically) {
   const CalibrationStats stats = MakeStats();
   const std::string path = dir_ + "/stats.qfcalib";
