@@ -107,8 +107,8 @@ int EntropyThresholdBins(const std::vector<double>& abs, int levels) {
     const double outliers = total - count_before[i];
     const double last = abs[i - 1] + outliers;  // P's last bin.
     // sum_j P_j log P_j (P_j in counts; the sum of P is `total`).
-    const double plogp = clogc_before[i - 1] +
-                         (last != 0.0 ? last * std::log(last) : 0.0);
+    const double plogp =
+        clogc_before[i - 1] + (last != 0.0 ? last * std::log(last) : 0.0);
     const int per_group = i / levels;
     // First pass: Q's total; second: sum_j P_j log Q_j.
     double q_sum = 0.0;
@@ -215,8 +215,7 @@ std::pair<int, int> MseAsymmetricBins(const std::vector<double>& neg,
   double best_cost = std::numeric_limits<double>::infinity();
   // Widest first (from the full range down) so that ties keep the widest.
   for (int k = n_pos; k >= 0; k = k == 0 ? -1 : std::max(0, k - stride_pos)) {
-    for (int l = n_neg; l >= 0;
-         l = l == 0 ? -1 : std::max(0, l - stride_neg)) {
+    for (int l = n_neg; l >= 0; l = l == 0 ? -1 : std::max(0, l - stride_neg)) {
       if (k == 0 && l == 0) continue;
       const double width = static_cast<double>(k + l);
       const double noise = width * width / denom * (in_pos[k] + in_neg[l]);
@@ -281,9 +280,8 @@ absl::Status RangeOptions::Validate() const {
                      num_quantized_bins));
   }
   if (mse_num_levels < 3 || mse_num_levels > (1 << 24)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("MSE calibration levels must be in [3, 2^24], got ",
-                     mse_num_levels));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MSE calibration levels must be in [3, 2^24], got ", mse_num_levels));
   }
   return absl::OkStatus();
 }
@@ -294,9 +292,8 @@ absl::StatusOr<FloatRange> ChooseRange(const TensorStats& stats,
   QFORGE_RETURN_IF_ERROR(options.Validate());
   if (!stats.has_data()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        internal::Quoted("tensor", stats.name()),
-        " has no calibration data (", stats.num_samples(),
-        " samples, 0 elements); cannot choose its range"));
+        internal::Quoted("tensor", stats.name()), " has no calibration data (",
+        stats.num_samples(), " samples, 0 elements); cannot choose its range"));
   }
   if (method == CalibrationMethod::kMinMax) return stats.range();
   if (method == CalibrationMethod::kMovingAverageMinMax) {
@@ -332,8 +329,8 @@ absl::StatusOr<FloatRange> ChooseRange(const TensorStats& stats,
     default:
       break;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown calibration method ", static_cast<int>(method)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown calibration method ", static_cast<int>(method)));
 }
 
 }  // namespace qforge

@@ -67,8 +67,8 @@ TEST(CalibrationDiagnosticsTest, RangeGrowingAtTheEnd) {
     if (cp.sample <= 900) from = cp.sample;
   }
   ASSERT_GT(from, 800);
-  const std::string window =
-      std::to_string(static_cast<int>(std::lround(100.0 * (1000 - from) / 1000)));
+  const std::string window = std::to_string(
+      static_cast<int>(std::lround(100.0 * (1000 - from) / 1000)));
   const auto warnings = CalibrationDiagnostics().Check(stats);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0].kind, Kind::kRangeStillMoving);
@@ -87,9 +87,9 @@ TEST(CalibrationDiagnosticsTest, GrowthBeforeTheWindowIsFine) {
   // A looser window catches it.
   CalibrationDiagnosticsOptions opts;
   opts.recent_fraction = 0.6;
-  EXPECT_THAT(CalibrationDiagnostics(opts).Check(stats),
-              ElementsAre(Field(&CalibrationWarning::kind,
-                                Kind::kRangeStillMoving)));
+  EXPECT_THAT(
+      CalibrationDiagnostics(opts).Check(stats),
+      ElementsAre(Field(&CalibrationWarning::kind, Kind::kRangeStillMoving)));
 }
 
 TEST(CalibrationDiagnosticsTest, TensorsWithoutDataOrWithFewerSamples) {

@@ -122,7 +122,8 @@ TEST_F(CalibrationIoTest, SaveAndLoadAtomically) {
   EXPECT_EQ(*loaded, stats);
   // Overwrite in place.
   CalibrationStats other;
-  ASSERT_THAT(other.Update("x", Tensor::FromVector<float>({1}, {1.0f})), IsOk());
+  ASSERT_THAT(other.Update("x", Tensor::FromVector<float>({1}, {1.0f})),
+              IsOk());
   ASSERT_THAT(SaveStats(other, path), IsOk());
   auto reloaded = LoadStats(path);
   ASSERT_THAT(reloaded, IsOk());
@@ -137,8 +138,9 @@ TEST_F(CalibrationIoTest, SaveIntoMissingDirectoryFails) {
 }
 
 TEST_F(CalibrationIoTest, MissingFileIsNotFound) {
-  EXPECT_THAT(LoadStats(dir_ + "/absent.qfcalib"),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent.qfcalib")));
+  EXPECT_THAT(
+      LoadStats(dir_ + "/absent.qfcalib"),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent.qfcalib")));
 }
 
 TEST_F(CalibrationIoTest, CorruptFilesAreDataLoss) {
@@ -179,8 +181,9 @@ std::string Frame(const internal::proto::CalibrationStatsFile& file) {
 
 TEST_F(CalibrationIoTest, InconsistentContentIsDataLoss) {
   CalibrationStats stats;
-  ASSERT_THAT(stats.Update("t", Tensor::FromVector<float>({3}, {-1.f, 0.5f, 2.f})),
-              IsOk());
+  ASSERT_THAT(
+      stats.Update("t", Tensor::FromVector<float>({3}, {-1.f, 0.5f, 2.f})),
+      IsOk());
   auto bytes = stats.Serialize();
   ASSERT_THAT(bytes, IsOk());
   internal::proto::CalibrationStatsFile good;

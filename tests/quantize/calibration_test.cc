@@ -135,7 +135,8 @@ TEST(TensorStatsTest, MemoryDoesNotGrowWithSamples) {
   TensorStats a("layer1/conv/output");
   TensorStats b("layer1/conv/output");
   for (int i = 0; i < 10000; ++i) {
-    for (float& x : v) x = normal(rng) * (1.0f + i);  // The range keeps growing.
+    for (float& x : v)
+      x = normal(rng) * (1.0f + i);  // The range keeps growing.
     if (i < 10) ASSERT_THAT(a.Update(v), IsOk());
     ASSERT_THAT(b.Update(v), IsOk());
   }
@@ -242,8 +243,9 @@ TEST(TensorStatsTest, MergeRejectsDifferentOptions) {
   ASSERT_THAT(a, IsOk());
   ASSERT_THAT(b.Update(std::vector<float>{1.0f}), IsOk());
   const TensorStats before = *a;
-  EXPECT_THAT(a->Merge(b), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("4096"), HasSubstr("1024"))));
+  EXPECT_THAT(a->Merge(b),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("4096"), HasSubstr("1024"))));
   EXPECT_EQ(*a, before);
   EXPECT_THAT(TensorStats::Create("t", {.num_bins = 100}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("100")));

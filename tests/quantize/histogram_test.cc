@@ -37,7 +37,8 @@ std::vector<uint64_t> ReferenceCounts(const std::vector<float>& values,
   std::vector<uint64_t> counts(num_bins, 0);
   for (float x : values) {
     // Last edge <= x.
-    auto it = std::upper_bound(edges.begin(), edges.end(), static_cast<double>(x));
+    auto it =
+        std::upper_bound(edges.begin(), edges.end(), static_cast<double>(x));
     const int bin = static_cast<int>(it - edges.begin()) - 1;
     counts.at(bin) += 1;
   }
@@ -73,7 +74,8 @@ TEST(HistogramTest, BinsMatchEdgeComparison) {
   EXPECT_EQ(h.total(), values.size());
   const std::vector<uint64_t> expected =
       ReferenceCounts(values, h.num_bins(), e);
-  EXPECT_TRUE(std::equal(h.counts().begin(), h.counts().end(), expected.begin()));
+  EXPECT_TRUE(
+      std::equal(h.counts().begin(), h.counts().end(), expected.begin()));
 }
 
 TEST(HistogramTest, PowerOfTwoValueGrowsRangeAndNegativeEdgeDoesNot) {
@@ -97,7 +99,8 @@ TEST(HistogramTest, ExtremeFloats) {
   EXPECT_EQ(h.exponent(), 128);
   const std::vector<uint64_t> expected =
       ReferenceCounts(values, h.num_bins(), 128);
-  EXPECT_TRUE(std::equal(h.counts().begin(), h.counts().end(), expected.begin()));
+  EXPECT_TRUE(
+      std::equal(h.counts().begin(), h.counts().end(), expected.begin()));
 
   Histogram small;
   small.Add(std::vector<float>{tiny, -tiny});
@@ -127,8 +130,10 @@ TEST(HistogramTest, GrowThenAddEqualsAddThenGrow) {
   EXPECT_EQ(a, b);
   // A jump larger than the bin count collapses everything around zero.
   a.GrowTo(Histogram::kMaxExponent);
-  const std::vector<uint64_t> expected = ReferenceCounts(values, a.num_bins(), 128);
-  EXPECT_TRUE(std::equal(a.counts().begin(), a.counts().end(), expected.begin()));
+  const std::vector<uint64_t> expected =
+      ReferenceCounts(values, a.num_bins(), 128);
+  EXPECT_TRUE(
+      std::equal(a.counts().begin(), a.counts().end(), expected.begin()));
 }
 
 // Splits `values` at random points into shards, builds one histogram per
@@ -223,8 +228,8 @@ TEST(HistogramTest, BinCountValidation) {
   Histogram a;
   auto b = Histogram::Create(1024);
   ASSERT_TRUE(b.ok());
-  EXPECT_THAT(a.Merge(*b), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    HasSubstr("1024")));
+  EXPECT_THAT(a.Merge(*b),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1024")));
 }
 
 TEST(HistogramTest, FromPartsChecksItsInput) {

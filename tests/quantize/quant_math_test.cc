@@ -232,23 +232,24 @@ TEST(QuantMathTest, BitsNarrowerThanStorage) {
 
 TEST(QuantMathTest, Errors) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_THAT(QuantParamsForRange({nan, 1.0f}, QuantTarget::Int8Activation()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("not finite")));
-  EXPECT_THAT(QuantParamsForRange({2.0f, 1.0f}, QuantTarget::Int8Activation()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("min > max")));
+  EXPECT_THAT(
+      QuantParamsForRange({nan, 1.0f}, QuantTarget::Int8Activation()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not finite")));
+  EXPECT_THAT(
+      QuantParamsForRange({2.0f, 1.0f}, QuantTarget::Int8Activation()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("min > max")));
   QuantTarget bad;
   bad.storage = DataType::kFloat32;
-  EXPECT_THAT(QuantParamsForRange({0.0f, 1.0f}, bad),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("float32")));
+  EXPECT_THAT(
+      QuantParamsForRange({0.0f, 1.0f}, bad),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("float32")));
   bad = QuantTarget{};
   bad.bits = 9;
   EXPECT_THAT(QuantParamsForRange({0.0f, 1.0f}, bad),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("9")));
-  EXPECT_THAT(QuantParamsForChannelRanges({}, 0, QuantTarget::Int8Weight()),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least one")));
+  EXPECT_THAT(
+      QuantParamsForChannelRanges({}, 0, QuantTarget::Int8Weight()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least one")));
   EXPECT_THAT(
       QuantParamsForChannelRanges({{0.0f, 1.0f}, {3.0f, nan}}, 0,
                                   QuantTarget::Int8Weight()),
@@ -261,13 +262,14 @@ TEST(QuantMathTest, Errors) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("'fc.w'"), HasSubstr("NaN"),
                              HasSubstr("element 4"), HasSubstr("[1, 1]"))));
-  EXPECT_THAT(WeightQuantParams(weights, 2),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("axis 2")));
+  EXPECT_THAT(
+      WeightQuantParams(weights, 2),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("axis 2")));
   EXPECT_THAT(WeightQuantParams(Tensor(DataType::kInt8, {2}), 0),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("int8")));
-  EXPECT_THAT(WeightQuantParams(Tensor(DataType::kFloat32, {0, 3}), 0),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("no channels")));
+  EXPECT_THAT(
+      WeightQuantParams(Tensor(DataType::kFloat32, {0, 3}), 0),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no channels")));
 }
 
 }  // namespace

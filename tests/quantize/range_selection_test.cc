@@ -23,7 +23,8 @@ TensorStats Observe(const std::vector<float>& values, int sample_size = 1000) {
   TensorStats stats("t");
   for (size_t i = 0; i < values.size(); i += sample_size) {
     const size_t n = std::min<size_t>(sample_size, values.size() - i);
-    EXPECT_THAT(stats.Update(absl::MakeConstSpan(values.data() + i, n)), IsOk());
+    EXPECT_THAT(stats.Update(absl::MakeConstSpan(values.data() + i, n)),
+                IsOk());
   }
   return stats;
 }
@@ -83,8 +84,8 @@ TEST(ChooseRangeTest, PercentileMatchesSortedQuantilesAndClipsOutliers) {
   const TensorStats stats = Observe(v);
   const double w = stats.histogram().bin_width();
   for (double p : {99.0, 99.9, 99.99}) {
-    auto r = ChooseRange(stats, CalibrationMethod::kPercentile,
-                         {.percentile = p});
+    auto r =
+        ChooseRange(stats, CalibrationMethod::kPercentile, {.percentile = p});
     ASSERT_THAT(r, IsOk());
     EXPECT_NEAR(r->max, SortedQuantile(v, p / 100), w) << p;
     EXPECT_NEAR(r->min, SortedQuantile(v, 1 - p / 100), w) << p;
@@ -92,8 +93,8 @@ TEST(ChooseRangeTest, PercentileMatchesSortedQuantilesAndClipsOutliers) {
     EXPECT_GT(r->max, 2.0f);
   }
   // 100 keeps everything.
-  auto all = ChooseRange(stats, CalibrationMethod::kPercentile,
-                         {.percentile = 100.0});
+  auto all =
+      ChooseRange(stats, CalibrationMethod::kPercentile, {.percentile = 100.0});
   ASSERT_THAT(all, IsOk());
   EXPECT_EQ(*all, stats.range());
 }
@@ -229,9 +230,9 @@ TEST(ChooseRangeTest, NoDataAndBadOptions) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("'never_seen'")));
   ASSERT_THAT(stats.Update(std::vector<float>{1.0f, 2.0f}), IsOk());
-  EXPECT_THAT(ChooseRange(stats, CalibrationMethod::kPercentile,
-                          {.percentile = 30.0}),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("30")));
+  EXPECT_THAT(
+      ChooseRange(stats, CalibrationMethod::kPercentile, {.percentile = 30.0}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("30")));
   EXPECT_THAT(ChooseRange(stats, CalibrationMethod::kEntropy,
                           {.num_quantized_bins = 1}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1")));

@@ -190,7 +190,8 @@ class QFORGE_EXPORT CalibrationStats {
   using Map = std::map<std::string, TensorStats, std::less<>>;
 
   CalibrationStats() = default;
-  static absl::StatusOr<CalibrationStats> Create(const ObserverOptions& options);
+  static absl::StatusOr<CalibrationStats> Create(
+      const ObserverOptions& options);
 
   const ObserverOptions& options() const { return options_; }
 
@@ -231,7 +232,8 @@ QFORGE_EXPORT absl::Status SaveStats(const CalibrationStats& stats,
                                      absl::string_view path);
 // NotFound when `path` does not exist; DataLoss naming `path` when it is
 // corrupt.
-QFORGE_EXPORT absl::StatusOr<CalibrationStats> LoadStats(absl::string_view path);
+QFORGE_EXPORT absl::StatusOr<CalibrationStats> LoadStats(
+    absl::string_view path);
 
 // The range `method` selects from `stats`. Deterministic: equal stats (e.g.
 // merged shards vs one pass) give equal ranges. The result lies within the
