@@ -68,9 +68,19 @@ inline int32_t RoundingDivideByPOT(int32_t x, int exponent) {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-// The int16 variant (exponent in [0, 15]); same rounding.
+// The int16 variant, computed in int16 exactly as gemmlowp's generic
+// template instantiated for int16 does. For exponent in [0, 15] this is
+// x / 2^exponent rounded to nearest, ties away from zero. For exponent in
+// [16, 31] the int16 mask wraps to -1 and gemmlowp returns
+// (x >> exponent) + (x > -1 + (x < 0)) -- reproduced, not corrected.
 inline int16_t RoundingDivideByPOT16(int16_t x, int exponent) {
-  return static_cast<int16_t>(RoundingDivideByPOT(x, exponent));
+  const int16_t mask =
+      static_cast<int16_t>((int64_t{1} << exponent) - int64_t{1});
+  const int16_t remainder = static_cast<int16_t>(x & mask);
+  const int16_t threshold =
+      static_cast<int16_t>((mask >> 1) + (x < 0 ? 1 : 0));
+  const int16_t shifted = static_cast<int16_t>(x >> exponent);
+  return static_cast<int16_t>(shifted + (remainder > threshold ? 1 : 0));
 }
 
 // gemmlowp::SaturatingRoundingMultiplyByPOT with a run-time exponent in
