@@ -27,6 +27,13 @@ int32_t ConvertToInt32RoundHalfEvenX86(float x) {
   return static_cast<int32_t>(RoundHalfToEven(x));
 }
 
+int32_t ConvertToInt32TruncateX86(float x) {
+  if (!(x > -2147483904.0f && x < 2147483648.0f)) {
+    return std::numeric_limits<int32_t>::min();
+  }
+  return static_cast<int32_t>(x);
+}
+
 int32_t ConvertToInt32RoundHalfAwaySaturate(float x) {
   if (std::isnan(x)) return std::numeric_limits<int32_t>::min();
   const float r = std::round(x);

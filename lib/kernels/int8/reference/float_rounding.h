@@ -29,6 +29,12 @@ float RoundHalfAwayFromZero(float x);
 // "integer indefinite" value).
 int32_t ConvertToInt32RoundHalfEvenX86(float x);
 
+// x86 cvttss2si / static_cast<int32_t> as compiled for x86-64: truncation
+// toward zero; NaN, +-inf and values outside (-2^31 - 1, 2^31) give
+// INT32_MIN (C++ leaves the out-of-range cast undefined; qforge reproduces
+// what the runtimes' x86 builds do).
+int32_t ConvertToInt32TruncateX86(float x);
+
 // Rounds half away from zero and saturates to [INT32_MIN, INT32_MAX]; NaN
 // gives INT32_MIN. Used where TFLite casts a rounded float to int32 (its cast
 // is undefined behaviour out of range; qforge saturates).

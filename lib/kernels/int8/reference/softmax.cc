@@ -50,8 +50,11 @@ absl::Status SoftmaxOrt(const SoftmaxParams& p, const int8_t* input,
       const float t = table[static_cast<uint8_t>(adjustment + x[c])];
       const float numerator = t * y_scale;
       const float ratio = numerator / sum;
-      const int32_t v =
-          static_cast<int32_t>(RoundHalfToEven(ratio)) + y_zero_point;
+      // static_cast<int32_t>(nearbyintf(ratio)) + yzp as x86 executes it:
+      // ratio is +inf when t * 256 overflows binary32 (depth 1), which
+      // converts to INT32_MIN, and the int32 addition wraps.
+      const int32_t v = internal::WrappingAdd(
+          ConvertToInt32TruncateX86(RoundHalfToEven(ratio)), y_zero_point);
       // ORT: vq > 255 ? 255 : static_cast<int8_t>(vq) (truncating cast).
       y[c] = v > 255 ? static_cast<int8_t>(-1)
                      : static_cast<int8_t>(static_cast<uint8_t>(v & 0xFF));

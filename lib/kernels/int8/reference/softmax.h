@@ -10,9 +10,14 @@
 //   per row: m = max(x); for each x: t = T[255 + x - m]
 //     sum = 0.0f; sum += t over the row in order            (binary32)
 //     v = int32(rne((t * 256.0f) / sum)) - 128              (256 = floor(1/sy))
-//     y = int8(v)   -- no saturation: ORT only tests v > 255, so v = 128
-//                      (a probability that rounds to 256/256) wraps to -128.
-//                      qforge reproduces this ORT behaviour.
+//     y = v > 255 ? -1 : int8(v)
+//   ORT saturates only above 255, and qforge reproduces what its x86 build
+//   does at the edges:
+//   - v = 128 (a probability that rounds to 256/256, >= 0.998) wraps to
+//     y = -128, i.e. probability 0;
+//   - depth 1: T[max] ~ 2.1e36 and t * 256 overflows to +inf, the float to
+//     int32 conversion gives INT32_MIN (cvttss2si), INT32_MIN - 128 wraps to
+//     2147483520 > 255, so y = -1 (probability 127/256).
 // tflite_reference (reference_ops::Softmax, quantized, gemmlowp fixed point;
 // the kernel BUILTIN_REF uses for int8):
 //   {Mb, ls} = PreprocessSoftmaxScaling(beta, sx, 5)    (fixed_point.h)
