@@ -166,7 +166,12 @@ TEST_P(BinaryOpTest, MatchesFloatWithinOneLsb) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AddSubMul, BinaryOpTest,
-                         ::testing::Values(Op::kAdd, Op::kSub, Op::kMul));
+                         ::testing::Values(Op::kAdd, Op::kSub, Op::kMul),
+                         [](const ::testing::TestParamInfo<Op>& info) {
+                           return info.param == Op::kAdd   ? "Add"
+                                  : info.param == Op::kSub ? "Sub"
+                                                           : "Mul";
+                         });
 
 TEST(ElementwiseTest, HandComputedProfileDifferences) {
   // Same scales everywhere (0.5, zero point 0): a + b with a = 1, b = 0 is
@@ -459,6 +464,39 @@ TEST(PoolingTest, GlobalAveragePoolMatchesFloat) {
     }
     EXPECT_TRUE(tracker.CheckMean()) << ProfileName(profile);
   }
+}
+
+TEST(PoolingTest, TfliteTreatsNearlyEqualParamsAsEqual) {
+  // Scales 0.01 and 0.0100005 (within TFLite's 1e-6 DCHECK tolerance): the
+  // tflite_reference profile pools the raw values; onnxruntime requantizes.
+  Pool2DParams p;
+  p.input_height = 1;
+  p.input_width = 2;
+  p.channels = 1;
+  p.kernel_height = 1;
+  p.kernel_width = 2;
+  p.output_height = p.output_width = 1;
+  p.input = {0.01f, 0};
+  p.output = {0.0100005f, 0};
+  const std::vector<int8_t> x = {100, 127};
+  int8_t tfl = 0, ort = 0;
+  ASSERT_TRUE(
+      MaxPool2D(ArithmeticProfile::kTfliteReference, p, x.data(), &tfl).ok());
+  ASSERT_TRUE(MaxPool2D(ArithmeticProfile::kOnnxRuntime, p, x.data(), &ort).ok());
+  EXPECT_EQ(tfl, 127);
+  EXPECT_EQ(ort, 127);  // 1.27 / 0.0100005 = 126.99 -> 127
+  ASSERT_TRUE(
+      AveragePool2D(ArithmeticProfile::kTfliteReference, p, x.data(), &tfl)
+          .ok());
+  EXPECT_EQ(tfl, 114);  // (227 + 1) / 2
+  p.output = {0.0101f, 0};
+  EXPECT_EQ(
+      AveragePool2D(ArithmeticProfile::kTfliteReference, p, x.data(), &tfl)
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(
+      MaxPool2D(ArithmeticProfile::kTfliteReference, p, x.data(), &tfl).ok());
+  EXPECT_EQ(tfl, 126);  // requantized: 1.27 / 0.0101 = 125.7 -> 126
 }
 
 TEST(PoolingTest, RejectsWindowsInsidePadding) {

@@ -80,6 +80,13 @@ absl::Status ValidatePool(const Pool2DParams& p, const int8_t* input,
   return absl::OkStatus();
 }
 
+// TFLite's pooling Prepare: TFLITE_DCHECK_LE(|s_in - s_out|, 1e-6) and equal
+// zero points; within that tolerance the kernels work on the raw values.
+bool TfliteSameParams(const QuantParam& in, const QuantParam& out) {
+  return in.zero_point == out.zero_point &&
+         std::fabs(in.scale - out.scale) <= 1.0e-6f;
+}
+
 int32_t ClampInt8(int64_t v) {
   return static_cast<int32_t>(v < kInt8Min ? kInt8Min
                               : v > kInt8Max ? kInt8Max
@@ -170,8 +177,11 @@ absl::Status MaxPool2D(ArithmeticProfile profile, const Pool2DParams& p,
                            c]);
             }
           }
-          const int8_t value =
-              requantizer.is_identity() ? m : requantizer.Apply(m);
+          const bool raw =
+              requantizer.is_identity() ||
+              (profile == ArithmeticProfile::kTfliteReference &&
+               TfliteSameParams(p.input, p.output));
+          const int8_t value = raw ? m : requantizer.Apply(m);
           out[c] = static_cast<int8_t>(ClampToActivation(value, p.activation));
         }
       }
@@ -185,10 +195,10 @@ absl::Status AveragePool2D(ArithmeticProfile profile, const Pool2DParams& p,
   QFORGE_RETURN_IF_ERROR(ValidatePool(p, input, output, "AveragePool"));
   const int64_t C = p.channels;
   if (profile == ArithmeticProfile::kTfliteReference) {
-    if (!(p.input == p.output)) {
+    if (!TfliteSameParams(p.input, p.output)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "AveragePool: TFLite's int8 AVERAGE_POOL_2D needs equal input and "
-          "output params, got ",
+          "output params (zero points equal, scales within 1e-6), got ",
           DescribeQuantParam(p.input), " and ", DescribeQuantParam(p.output)));
     }
     if (p.count_include_pad) {

@@ -8,14 +8,18 @@
 // contain at least one input element. Output sizes are given explicitly
 // (PoolOutputSize computes them: floor or ceil mode).
 //
+// "Same params": exactly equal for onnxruntime (ORT drops a Q/DQ pair only
+// for identical constants); equal zero points and |s_in - s_out| <= 1e-6 for
+// tflite_reference (the tolerance of TFLite's pooling Prepare DCHECK, within
+// which its kernels use the raw values).
 // MaxPool, both profiles: m = max over the window of q (padding never wins).
-//   If input and output params are equal: y = m (TFLite's reference MaxPool;
-//   ORT drops the Q/DQ pair and runs its int8 MaxPool). Otherwise
-//   y = Int8Requantizer(profile, in, out).Apply(m) (quantize.h): ORT runs
-//   DQ -> float MaxPool -> Q, and dequantization is monotonic; TFLite
-//   itself requires equal params. Then the activation clamp.
+//   With the same params: y = m (TFLite's reference MaxPool; ORT's int8
+//   MaxPool). Otherwise y = Int8Requantizer(profile, in, out).Apply(m)
+//   (quantize.h): ORT runs DQ -> float MaxPool -> Q, and dequantization is
+//   monotonic; TFLite itself requires the same params. Then the activation
+//   clamp.
 // AveragePool, tflite_reference (reference_integer_ops::AveragePool): input
-//   and output params must be equal and count_include_pad false.
+//   and output must have the same params, and count_include_pad is false.
 //   s = sum of the raw q over the in-image window (int), n = their count,
 //   y = s > 0 ? (s + n/2) / n : (s - n/2) / n   (C++ truncating division:
 //   round half away from zero, on the raw values, zero point included)
