@@ -9,6 +9,7 @@
 #include "kernels/int8/reference/float_rounding.h"
 #include "kernels/int8/reference/kernel_util.h"
 #include "kernels/int8/reference/quantize.h"
+#include "kernels/int8/reference/requantize.h"
 #include "qforge/core/status.h"
 
 namespace qforge::kernels::reference {
@@ -261,11 +262,8 @@ absl::Status Binary(OpKind op, ArithmeticProfile profile,
     ForEachBroadcast(plan, [&](int64_t o, int64_t i1, int64_t i2) {
       const int32_t product = (input1[i1] - p.input1.zero_point) *
                               (input2[i2] - p.input2.zero_point);
-      const int64_t q =
-          static_cast<int64_t>(MultiplyByQuantizedMultiplier(product, m)) +
-          p.output.zero_point;
-      output[o] =
-          static_cast<int8_t>(ClampToActivation(ClampInt8(q), p.activation));
+      output[o] = static_cast<int8_t>(ClampToActivation(
+          RequantizeTflite(product, m, p.output.zero_point), p.activation));
     });
     return absl::OkStatus();
   }

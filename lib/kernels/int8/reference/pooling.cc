@@ -138,9 +138,7 @@ int32_t TfliteMeanValue(int32_t sum, int64_t num_elements,
   const int32_t shifted_sum = static_cast<int32_t>(
       static_cast<int64_t>(sum) - static_cast<int64_t>(in.zero_point) *
                                       num_elements);
-  return ClampInt8(
-      static_cast<int64_t>(MultiplyByQuantizedMultiplier(shifted_sum, m)) +
-      out.zero_point);
+  return RequantizeTflite(shifted_sum, m, out.zero_point);
 }
 
 }  // namespace

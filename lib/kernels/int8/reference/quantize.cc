@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kernels/int8/reference/float_rounding.h"
+#include "kernels/int8/reference/requantize.h"
 #include "qforge/core/status.h"
 
 namespace qforge::kernels::reference {
@@ -194,12 +195,8 @@ int8_t Int8Requantizer::Apply(int8_t q) const {
         DequantizeValue(q, input_.scale, input_.zero_point), output_.scale,
         output_.zero_point, kInt8Min, kInt8Max));
   }
-  const int32_t value =
-      MultiplyByQuantizedMultiplier(q - input_.zero_point, multiplier_) +
-      output_.zero_point;
-  return static_cast<int8_t>(value < kInt8Min   ? kInt8Min
-                             : value > kInt8Max ? kInt8Max
-                                                : value);
+  return static_cast<int8_t>(
+      RequantizeTflite(q - input_.zero_point, multiplier_, output_.zero_point));
 }
 
 absl::Status RequantizeInt8(ArithmeticProfile profile, const int8_t* input,
