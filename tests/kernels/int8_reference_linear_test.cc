@@ -11,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "int8_reference_test_util.h"
 #include "kernels/int8/reference/conv.h"
 #include "kernels/int8/reference/fully_connected.h"
 #include "kernels/int8/reference/requantize.h"
-#include "int8_reference_test_util.h"
 
 namespace qforge::kernels::reference {
 namespace {
@@ -50,8 +50,8 @@ WeightQuant RandomWeightQuant(std::mt19937& rng, int64_t channels,
 }
 
 std::vector<int32_t> RandomBias(std::mt19937& rng, int64_t n, int64_t depth) {
-  std::uniform_int_distribution<int32_t> d(
-      static_cast<int32_t>(-depth * 4000), static_cast<int32_t>(depth * 4000));
+  std::uniform_int_distribution<int32_t> d(static_cast<int32_t>(-depth * 4000),
+                                           static_cast<int32_t>(depth * 4000));
   std::vector<int32_t> b(static_cast<size_t>(n));
   for (auto& v : b) v = d(rng);
   return b;
@@ -96,8 +96,8 @@ TEST(FullyConnectedTest, MatchesFloatWithinOneLsb) {
                    (static_cast<double>(p.weights.scale(n)) *
                     (w[wi] - p.weights.zero_point(n)));
           }
-          sum += static_cast<double>(p.input.scale) * p.weights.scale(n) *
-                 bias[n];
+          sum +=
+              static_cast<double>(p.input.scale) * p.weights.scale(n) * bias[n];
           real[m * p.output_depth + n] = sum;
         }
       }
@@ -108,8 +108,7 @@ TEST(FullyConnectedTest, MatchesFloatWithinOneLsb) {
                                  got.data())
                       .ok());
       ASSERT_TRUE(tracker.Check(
-          got, ToQuantized(real, p.output), Lo(p.activation),
-          Hi(p.activation),
+          got, ToQuantized(real, p.output), Lo(p.activation), Hi(p.activation),
           Context(profile, seed, trial,
                   absl::StrCat("M=", p.rows, " K=", p.input_depth,
                                " N=", p.output_depth))));
@@ -155,9 +154,9 @@ TEST(FullyConnectedTest, AccumulatorsAreExactAndWrapModulo2To32) {
   big.weights.zero_points = {-128};
   std::vector<int8_t> ones(70000, 127);
   int32_t wrapped = 0;
-  ASSERT_TRUE(FullyConnectedAccumulate(big, ones.data(), ones.data(), nullptr,
-                                       &wrapped)
-                  .ok());
+  ASSERT_TRUE(
+      FullyConnectedAccumulate(big, ones.data(), ones.data(), nullptr, &wrapped)
+          .ok());
   const int64_t exact = int64_t{70000} * 255 * 255;
   EXPECT_EQ(static_cast<uint32_t>(wrapped),
             static_cast<uint32_t>(exact & 0xffffffff));
@@ -182,8 +181,8 @@ TEST(FullyConnectedTest, RejectsBadParameters) {
             absl::StatusCode::kInvalidArgument);
   p.output.scale = 1.0f;
   p.rows = -1;
-  EXPECT_FALSE(FullyConnected(ArithmeticProfile::kTfliteReference, p,
-                              x.data(), w.data(), nullptr, y.data())
+  EXPECT_FALSE(FullyConnected(ArithmeticProfile::kTfliteReference, p, x.data(),
+                              w.data(), nullptr, y.data())
                    .ok());
 }
 
@@ -254,7 +253,9 @@ std::vector<double> FloatConv(const ConvGeometry& g, int64_t C, int64_t O,
                 for (int64_t c = 0; c < cg; ++c) {
                   sum += real_x(group * cg + c) *
                          real_w(((o * g.kernel_height + ky) * g.kernel_width +
-                                 kx) * cg + c);
+                                 kx) *
+                                    cg +
+                                c);
                 }
               }
             }
@@ -295,19 +296,17 @@ TEST(Conv2DTest, MatchesFloatWithinOneLsb) {
       p.output = OutputParamsFor(rng, real);
       p.activation = RandomActivation(rng, p.output);
       std::vector<int8_t> got(real.size());
-      const absl::Status status = Conv2D(profile, p, x.data(), w.data(),
-                                         bias.data(), got.data());
+      const absl::Status status =
+          Conv2D(profile, p, x.data(), w.data(), bias.data(), got.data());
       ASSERT_TRUE(status.ok()) << status;
       ASSERT_TRUE(tracker.Check(
-          got, ToQuantized(real, p.output), Lo(p.activation),
-          Hi(p.activation),
+          got, ToQuantized(real, p.output), Lo(p.activation), Hi(p.activation),
           Context(profile, seed, trial,
-                  absl::StrCat("C=", p.input_channels, " O=",
-                               p.output_channels, " groups=", p.groups,
-                               " H=", g.input_height, " W=", g.input_width,
-                               " k=", g.kernel_height, "x", g.kernel_width,
-                               " s=", g.stride_height, "x", g.stride_width,
-                               " d=", g.dilation_height, "x",
+                  absl::StrCat("C=", p.input_channels, " O=", p.output_channels,
+                               " groups=", p.groups, " H=", g.input_height,
+                               " W=", g.input_width, " k=", g.kernel_height,
+                               "x", g.kernel_width, " s=", g.stride_height, "x",
+                               g.stride_width, " d=", g.dilation_height, "x",
                                g.dilation_width))));
     }
     EXPECT_TRUE(tracker.CheckMean()) << ProfileName(profile);
@@ -363,8 +362,8 @@ TEST(Conv2DTest, RejectsBadParameters) {
             absl::StatusCode::kInvalidArgument);
   p.groups = 1;
   p.weights.zero_points = {1};  // asymmetric weights
-  EXPECT_TRUE(Conv2D(ArithmeticProfile::kOnnxRuntime, p, buf.data(),
-                     buf.data(), nullptr, buf.data())
+  EXPECT_TRUE(Conv2D(ArithmeticProfile::kOnnxRuntime, p, buf.data(), buf.data(),
+                     nullptr, buf.data())
                   .ok());
   EXPECT_EQ(Conv2D(ArithmeticProfile::kTfliteReference, p, buf.data(),
                    buf.data(), nullptr, buf.data())
@@ -391,22 +390,19 @@ TEST(DepthwiseConv2DTest, MatchesFloatWithinOneLsb) {
           rng, g.batch * g.input_height * g.input_width * p.input_channels);
       const auto w = RandomInt8(rng, g.kernel_height * g.kernel_width * O);
       const auto bias = RandomBias(rng, O, g.kernel_height);
-      const auto real = FloatConv(g, p.input_channels, O, 1,
-                                  p.depth_multiplier, p.input, p.weights, x, w,
-                                  bias);
+      const auto real = FloatConv(g, p.input_channels, O, 1, p.depth_multiplier,
+                                  p.input, p.weights, x, w, bias);
       p.output = OutputParamsFor(rng, real);
       p.activation = RandomActivation(rng, p.output);
       std::vector<int8_t> got(real.size());
-      const absl::Status status = DepthwiseConv2D(profile, p, x.data(),
-                                                  w.data(), bias.data(),
-                                                  got.data());
+      const absl::Status status = DepthwiseConv2D(
+          profile, p, x.data(), w.data(), bias.data(), got.data());
       ASSERT_TRUE(status.ok()) << status;
       ASSERT_TRUE(tracker.Check(
-          got, ToQuantized(real, p.output), Lo(p.activation),
-          Hi(p.activation),
+          got, ToQuantized(real, p.output), Lo(p.activation), Hi(p.activation),
           Context(profile, seed, trial,
-                  absl::StrCat("C=", p.input_channels, " M=",
-                               p.depth_multiplier))));
+                  absl::StrCat("C=", p.input_channels,
+                               " M=", p.depth_multiplier))));
     }
     EXPECT_TRUE(tracker.CheckMean()) << ProfileName(profile);
   }
@@ -425,8 +421,7 @@ TEST(DepthwiseConv2DTest, EqualsGroupedConvolution) {
   d.weights.scales = {0.01f};
   const int64_t O = 14;
   const ConvGeometry& g = d.geometry;
-  const auto x =
-      RandomInt8(rng, g.batch * g.input_height * g.input_width * 7);
+  const auto x = RandomInt8(rng, g.batch * g.input_height * g.input_width * 7);
   const auto w = RandomInt8(rng, g.kernel_height * g.kernel_width * O);
   Conv2DParams c;
   c.geometry = g;

@@ -35,8 +35,8 @@ int128 FloorDiv(int128 n, int128 d) {
 int32_t ExactSrdhm(int32_t a, int32_t b) {
   if (a == kMin32 && b == kMin32) return kMax32;
   const int128 ab = static_cast<int128>(a) * b;
-  return static_cast<int32_t>(FloorDiv(2 * ab + (int128{1} << 31),
-                                       int128{1} << 32));
+  return static_cast<int32_t>(
+      FloorDiv(2 * ab + (int128{1} << 31), int128{1} << 32));
 }
 
 // x / 2^e rounded to nearest, ties away from zero, computed exactly.
@@ -49,11 +49,29 @@ int64_t ExactRoundingDivide(int64_t x, int e) {
 }
 
 std::vector<int32_t> EdgeInt32() {
-  return {kMin32,      kMin32 + 1, -(1 << 30) - 1, -(1 << 30), -(1 << 30) + 1,
-          -65536,      -32769,     -32768,         -3,         -2,
-          -1,          0,          1,              2,          3,
-          32767,       32768,      65536,          (1 << 30) - 1,
-          1 << 30,     (1 << 30) + 1,              kMax32 - 1, kMax32};
+  return {kMin32,
+          kMin32 + 1,
+          -(1 << 30) - 1,
+          -(1 << 30),
+          -(1 << 30) + 1,
+          -65536,
+          -32769,
+          -32768,
+          -3,
+          -2,
+          -1,
+          0,
+          1,
+          2,
+          3,
+          32767,
+          32768,
+          65536,
+          (1 << 30) - 1,
+          1 << 30,
+          (1 << 30) + 1,
+          kMax32 - 1,
+          kMax32};
 }
 
 TEST(FixedPointTest, SrdhmHandValues) {
@@ -83,7 +101,8 @@ TEST(FixedPointTest, SrdhmMatchesExactOnEdgesAndRandom) {
   std::uniform_int_distribution<int32_t> any(kMin32, kMax32);
   for (int i = 0; i < 300000; ++i) {
     const int32_t a = any(rng);
-    const int32_t b = i % 3 == 0 ? (1 << 30) + (any(rng) & 0x3fffffff) : any(rng);
+    const int32_t b =
+        i % 3 == 0 ? (1 << 30) + (any(rng) & 0x3fffffff) : any(rng);
     ASSERT_EQ(SaturatingRoundingDoublingHighMul(a, b), ExactSrdhm(a, b))
         << "seed=" << seed << " a=" << a << " b=" << b;
   }
@@ -111,12 +130,12 @@ TEST(FixedPointTest, Srdhm16MatchesExact) {
 }
 
 TEST(FixedPointTest, RoundingDivideByPotHandValues) {
-  EXPECT_EQ(RoundingDivideByPOT(1, 1), 1);     // 0.5 -> 1 (away from zero)
-  EXPECT_EQ(RoundingDivideByPOT(-1, 1), -1);   // -0.5 -> -1
-  EXPECT_EQ(RoundingDivideByPOT(3, 1), 2);     // 1.5 -> 2
-  EXPECT_EQ(RoundingDivideByPOT(-3, 1), -2);   // -1.5 -> -2
-  EXPECT_EQ(RoundingDivideByPOT(5, 2), 1);     // 1.25 -> 1
-  EXPECT_EQ(RoundingDivideByPOT(6, 2), 2);     // 1.5 -> 2
+  EXPECT_EQ(RoundingDivideByPOT(1, 1), 1);    // 0.5 -> 1 (away from zero)
+  EXPECT_EQ(RoundingDivideByPOT(-1, 1), -1);  // -0.5 -> -1
+  EXPECT_EQ(RoundingDivideByPOT(3, 1), 2);    // 1.5 -> 2
+  EXPECT_EQ(RoundingDivideByPOT(-3, 1), -2);  // -1.5 -> -2
+  EXPECT_EQ(RoundingDivideByPOT(5, 2), 1);    // 1.25 -> 1
+  EXPECT_EQ(RoundingDivideByPOT(6, 2), 2);    // 1.5 -> 2
   EXPECT_EQ(RoundingDivideByPOT(-6, 2), -2);
   EXPECT_EQ(RoundingDivideByPOT(kMin32, 31), -1);
   EXPECT_EQ(RoundingDivideByPOT(kMax32, 31), 1);
@@ -134,7 +153,8 @@ TEST(FixedPointTest, RoundingDivideByPotMatchesExactForAllShifts) {
     if (e > 0) {
       for (int64_t k = -7; k <= 7; k += 2) {
         const int64_t tie = k * (int64_t{1} << (e - 1));
-        if (tie >= kMin32 && tie <= kMax32) xs.push_back(static_cast<int32_t>(tie));
+        if (tie >= kMin32 && tie <= kMax32)
+          xs.push_back(static_cast<int32_t>(tie));
       }
     }
     for (int32_t x : xs) {
@@ -166,7 +186,8 @@ TEST(FixedPointTest, SaturatingRoundingMultiplyByPot) {
   EXPECT_EQ(SaturatingRoundingMultiplyByPOT(0, 31), 0);
 }
 
-// TFLite's own test vectors (tflite/kernels/internal/quantization_util_test.cc).
+// TFLite's own test vectors
+// (tflite/kernels/internal/quantization_util_test.cc).
 TEST(FixedPointTest, QuantizeMultiplierTfliteGoldens) {
   auto q = [](double d) {
     auto m = QuantizeMultiplierSmallerThanOneExp(d);
@@ -230,7 +251,8 @@ TEST(FixedPointTest, QuantizeMultiplierIsNearestQ31Significand) {
 int32_t ExactMbqm(int32_t x, int32_t multiplier, int shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
-  const int64_t shifted = static_cast<int64_t>(x) << left;  // caller keeps it in range
+  const int64_t shifted = static_cast<int64_t>(x)
+                          << left;  // caller keeps it in range
   const int32_t high = ExactSrdhm(static_cast<int32_t>(shifted), multiplier);
   return static_cast<int32_t>(ExactRoundingDivide(high, right));
 }
@@ -418,7 +440,8 @@ TEST(QuantizeValueTest, DequantizeIsOneRoundingOfTheExactProduct) {
 
 // Independent model of MlasRequantizeOutput for one value.
 int32_t ModelRequantizeOrt(int32_t acc, float scale, int32_t zp) {
-  const float f = static_cast<float>(acc);  // RNE conversion (exactness checked below)
+  const float f =
+      static_cast<float>(acc);  // RNE conversion (exactness checked below)
   const float product = static_cast<float>(static_cast<double>(f) * scale);
   const double r = std::nearbyint(static_cast<double>(product)) + zp;
   return static_cast<int32_t>(std::clamp(r, -128.0, 127.0));
@@ -459,8 +482,8 @@ TEST(RequantizeTest, OrtMatchesIndependentModel) {
 TEST(RequantizeTest, TfliteIsMultiplyByQuantizedMultiplierPlusZeroPoint) {
   const QuantizedMultiplier m = QuantizeMultiplier(0.0123);
   for (int32_t acc : {-100000, -1234, -1, 0, 1, 999, 5000, 100000}) {
-    const int32_t expected = std::clamp(
-        MultiplyByQuantizedMultiplier(acc, m) + 17, -128, 127);
+    const int32_t expected =
+        std::clamp(MultiplyByQuantizedMultiplier(acc, m) + 17, -128, 127);
     EXPECT_EQ(RequantizeTflite(acc, m, 17), expected) << acc;
   }
   // Hand value: 250 * 0.0123 = 3.075 -> 3; + 17 = 20.
@@ -487,8 +510,8 @@ TEST(RequantizeTest, ForLinearUsesEachProfilesMultiplier) {
                                      0.1f, -3, {-3, 127});
   ASSERT_TRUE(relu.ok());
   EXPECT_EQ(relu->Apply(-400, 0), -3);
-  EXPECT_FALSE(Requantizer::ForLinear(ArithmeticProfile::kTfliteReference,
-                                      0.5f, {-1.0f}, 0.1f, 0, {})
+  EXPECT_FALSE(Requantizer::ForLinear(ArithmeticProfile::kTfliteReference, 0.5f,
+                                      {-1.0f}, 0.1f, 0, {})
                    .ok());
 }
 

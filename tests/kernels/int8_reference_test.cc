@@ -89,11 +89,9 @@ int64_t BroadcastIndex(const std::vector<int64_t>& out,
 
 enum class Op { kAdd, kSub, kMul };
 
-absl::Status RunBinary(Op op, ArithmeticProfile profile,
-                       const BinaryParams& p, const BroadcastCase& c,
-                       const std::vector<int8_t>& a,
-                       const std::vector<int8_t>& b,
-                       std::vector<int8_t>& out) {
+absl::Status RunBinary(Op op, ArithmeticProfile profile, const BinaryParams& p,
+                       const BroadcastCase& c, const std::vector<int8_t>& a,
+                       const std::vector<int8_t>& b, std::vector<int8_t>& out) {
   switch (op) {
     case Op::kAdd:
       return Add(profile, p, c.shape1, a.data(), c.shape2, b.data(),
@@ -130,12 +128,12 @@ TEST_P(BinaryOpTest, MatchesFloatWithinOneLsb) {
       for (size_t k = 0; k < expected_case.out.size(); ++k) {
         const size_t d = expected_case.out.size() - 1 - k;
         if (k < c.shape1.size()) {
-          expected_case.out[d] = std::max(expected_case.out[d],
-                                          c.shape1[c.shape1.size() - 1 - k]);
+          expected_case.out[d] =
+              std::max(expected_case.out[d], c.shape1[c.shape1.size() - 1 - k]);
         }
         if (k < c.shape2.size()) {
-          expected_case.out[d] = std::max(expected_case.out[d],
-                                          c.shape2[c.shape2.size() - 1 - k]);
+          expected_case.out[d] =
+              std::max(expected_case.out[d], c.shape2[c.shape2.size() - 1 - k]);
         }
       }
       auto out_shape = BroadcastShapes(c.shape1, c.shape2);
@@ -155,8 +153,8 @@ TEST_P(BinaryOpTest, MatchesFloatWithinOneLsb) {
       const absl::Status status = RunBinary(op, profile, p, c, a, b, got);
       ASSERT_TRUE(status.ok()) << status;
       ASSERT_TRUE(tracker.Check(
-          got, ToQuantized(real, p.output),
-          std::max(-128, p.activation.min), std::min(127, p.activation.max),
+          got, ToQuantized(real, p.output), std::max(-128, p.activation.min),
+          std::min(127, p.activation.max),
           Context(profile, seed, trial,
                   absl::StrCat("[", absl::StrJoin(c.shape1, ","), "] op [",
                                absl::StrJoin(c.shape2, ","), "]"))));
@@ -204,8 +202,8 @@ TEST(ElementwiseTest, HandComputedProfileDifferences) {
   ASSERT_TRUE(Mul(ArithmeticProfile::kOnnxRuntime, m, {1}, ones.data(), {1},
                   ones.data(), &ort_m)
                   .ok());
-  ASSERT_TRUE(Mul(ArithmeticProfile::kTfliteReference, m, {1}, ones.data(),
-                  {1}, ones.data(), &tfl_m)
+  ASSERT_TRUE(Mul(ArithmeticProfile::kTfliteReference, m, {1}, ones.data(), {1},
+                  ones.data(), &tfl_m)
                   .ok());
   EXPECT_EQ(ort_m, 0);
   EXPECT_EQ(tfl_m, 1);
@@ -295,9 +293,9 @@ Pool2DParams RandomPool(std::mt19937& rng) {
     p.output_height =
         PoolOutputSize(p.input_height, p.kernel_height, p.stride_height,
                        p.pad_top, p.pad_bottom, ceil_mode);
-    p.output_width = PoolOutputSize(p.input_width, p.kernel_width,
-                                    p.stride_width, p.pad_left, p.pad_right,
-                                    ceil_mode);
+    p.output_width =
+        PoolOutputSize(p.input_width, p.kernel_width, p.stride_width,
+                       p.pad_left, p.pad_right, ceil_mode);
     if (p.output_height > 0 && p.output_width > 0) break;
   }
   return p;
@@ -305,8 +303,8 @@ Pool2DParams RandomPool(std::mt19937& rng) {
 
 // Float pooling on dequantized values: max or mean over the in-image window
 // (mean divides by the kernel area when count_include_pad).
-std::vector<double> FloatPool(const Pool2DParams& p, const std::vector<int8_t>& x,
-                              bool max_pool) {
+std::vector<double> FloatPool(const Pool2DParams& p,
+                              const std::vector<int8_t>& x, bool max_pool) {
   std::vector<double> out;
   for (int64_t b = 0; b < p.batch; ++b)
     for (int64_t oy = 0; oy < p.output_height; ++oy)
@@ -318,19 +316,19 @@ std::vector<double> FloatPool(const Pool2DParams& p, const std::vector<int8_t>& 
             for (int64_t kx = 0; kx < p.kernel_width; ++kx) {
               const int64_t y = oy * p.stride_height - p.pad_top + ky;
               const int64_t xx = ox * p.stride_width - p.pad_left + kx;
-              if (y < 0 || y >= p.input_height || xx < 0 ||
-                  xx >= p.input_width)
+              if (y < 0 || y >= p.input_height || xx < 0 || xx >= p.input_width)
                 continue;
-              const double v = Real(
-                  x[((b * p.input_height + y) * p.input_width + xx) *
-                        p.channels + c],
-                  p.input);
+              const double v =
+                  Real(x[((b * p.input_height + y) * p.input_width + xx) *
+                             p.channels +
+                         c],
+                       p.input);
               acc = max_pool ? std::max(acc, v) : acc + v;
               ++count;
             }
           if (!max_pool) {
-            acc /= p.count_include_pad ? p.kernel_height * p.kernel_width
-                                       : count;
+            acc /=
+                p.count_include_pad ? p.kernel_height * p.kernel_width : count;
           }
           out.push_back(acc);
         }
@@ -449,8 +447,8 @@ TEST(PoolingTest, GlobalAveragePoolMatchesFloat) {
         for (int64_t c = 0; c < p.channels; ++c) {
           double sum = 0;
           for (int64_t i = 0; i < p.height * p.width; ++i) {
-            sum += Real(x[(b * p.height * p.width + i) * p.channels + c],
-                        p.input);
+            sum +=
+                Real(x[(b * p.height * p.width + i) * p.channels + c], p.input);
           }
           real[b * p.channels + c] = sum / (p.height * p.width);
         }
@@ -459,8 +457,9 @@ TEST(PoolingTest, GlobalAveragePoolMatchesFloat) {
       const absl::Status status =
           GlobalAveragePool(profile, p, x.data(), got.data());
       ASSERT_TRUE(status.ok()) << status;
-      ASSERT_TRUE(tracker.Check(got, ToQuantized(real, p.output), -128, 127,
-                                Context(profile, seed, trial, "GlobalAvgPool")));
+      ASSERT_TRUE(
+          tracker.Check(got, ToQuantized(real, p.output), -128, 127,
+                        Context(profile, seed, trial, "GlobalAvgPool")));
     }
     EXPECT_TRUE(tracker.CheckMean()) << ProfileName(profile);
   }
@@ -482,7 +481,8 @@ TEST(PoolingTest, TfliteTreatsNearlyEqualParamsAsEqual) {
   int8_t tfl = 0, ort = 0;
   ASSERT_TRUE(
       MaxPool2D(ArithmeticProfile::kTfliteReference, p, x.data(), &tfl).ok());
-  ASSERT_TRUE(MaxPool2D(ArithmeticProfile::kOnnxRuntime, p, x.data(), &ort).ok());
+  ASSERT_TRUE(
+      MaxPool2D(ArithmeticProfile::kOnnxRuntime, p, x.data(), &ort).ok());
   EXPECT_EQ(tfl, 127);
   EXPECT_EQ(ort, 127);  // 1.27 / 0.0100005 = 126.99 -> 127
   ASSERT_TRUE(
@@ -508,10 +508,10 @@ TEST(PoolingTest, RejectsWindowsInsidePadding) {
   p.output_height = 2;
   p.output_width = 1;
   std::vector<int8_t> buf(4);
-  EXPECT_EQ(MaxPool2D(ArithmeticProfile::kOnnxRuntime, p, buf.data(),
-                      buf.data())
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      MaxPool2D(ArithmeticProfile::kOnnxRuntime, p, buf.data(), buf.data())
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PoolOutputSize(5, 2, 2, 0, 0, false), 2);
   EXPECT_EQ(PoolOutputSize(5, 2, 2, 0, 0, true), 3);
   EXPECT_EQ(PoolOutputSize(4, 2, 2, 0, 1, true), 2);  // last window dropped
@@ -628,9 +628,9 @@ TEST(LutTest, TableBuildersFollowTheirProfilesRounding) {
   auto params = PrepareTfliteHardSwish({1.0f / 16, 0}, {1.0f / 16, 0});
   ASSERT_TRUE(params.ok());
   EXPECT_EQ(TfliteHardSwish(*params, 0), 0);
-  EXPECT_EQ(TfliteHardSwish(*params, 80), 80);   // 5.0
-  EXPECT_EQ(TfliteHardSwish(*params, -80), 0);   // -5.0
-  EXPECT_EQ(TfliteHardSwish(*params, 16), 11);   // 1 * 4/6 = 0.667 -> 10.67
+  EXPECT_EQ(TfliteHardSwish(*params, 80), 80);  // 5.0
+  EXPECT_EQ(TfliteHardSwish(*params, -80), 0);  // -5.0
+  EXPECT_EQ(TfliteHardSwish(*params, 16), 11);  // 1 * 4/6 = 0.667 -> 10.67
   EXPECT_FALSE(
       PrepareTfliteHardSwish({1.0f, 0}, {1.0f / 256, 0}).ok());  // exponent > 0
 }
@@ -651,14 +651,15 @@ TEST(SoftmaxTest, MatchesFloatWithinOneLsb) {
           std::bernoulli_distribution(0.3)(rng)) {
         p.beta = std::uniform_real_distribution<float>(0.5f, 2.0f)(rng);
       }
-      const int64_t depth = std::vector<int64_t>{2, 3, 7, 17, 64, 200}[trial % 6];
+      const int64_t depth =
+          std::vector<int64_t>{2, 3, 7, 17, 64, 200}[trial % 6];
       const auto x = RandomInt8(rng, depth);
       std::vector<double> real(depth);
       const int8_t m = *std::max_element(x.begin(), x.end());
       double sum = 0;
       for (int64_t c = 0; c < depth; ++c) {
-        real[c] = std::exp(static_cast<double>(p.beta) * p.input_scale *
-                           (x[c] - m));
+        real[c] =
+            std::exp(static_cast<double>(p.beta) * p.input_scale * (x[c] - m));
         sum += real[c];
       }
       double max_p = 0;
@@ -712,10 +713,10 @@ TEST(SoftmaxTest, OrtEdgeCasesAreReproduced) {
                   .ok());
   EXPECT_EQ(y[0], 127);
   int8_t z = 0;
-  EXPECT_EQ(Softmax(ArithmeticProfile::kOnnxRuntime, {0.1f, 2.0f}, x.data(),
-                    1, 1, &z)
-                .code(),
-            absl::StatusCode::kInvalidArgument);  // no beta in ONNX
+  EXPECT_EQ(
+      Softmax(ArithmeticProfile::kOnnxRuntime, {0.1f, 2.0f}, x.data(), 1, 1, &z)
+          .code(),
+      absl::StatusCode::kInvalidArgument);  // no beta in ONNX
 }
 
 // ---------------------------------------------------------------------------
@@ -736,10 +737,10 @@ TEST(ConcatTest, MatchesFloatAndCopiesEqualParams) {
       for (int i = 0; i < n_inputs; ++i) {
         ConcatInput in;
         in.axis_size = std::uniform_int_distribution<int64_t>(1, 3)(rng);
-        in.quant = std::bernoulli_distribution(0.4)(rng)
-                       ? out
-                       : QuantParam{RandomScale(rng, -2, 0),
-                                    RandomZeroPoint(rng)};
+        in.quant =
+            std::bernoulli_distribution(0.4)(rng)
+                ? out
+                : QuantParam{RandomScale(rng, -2, 0), RandomZeroPoint(rng)};
         data.push_back(RandomInt8(rng, outer * in.axis_size * inner));
         inputs.push_back(in);
       }
@@ -765,8 +766,7 @@ TEST(ConcatTest, MatchesFloatAndCopiesEqualParams) {
         for (size_t i = 0; i < inputs.size(); ++i)
           for (int64_t j = 0; j < inputs[i].axis_size * inner; ++j, ++pos) {
             if (inputs[i].quant == out) {
-              ASSERT_EQ(got[pos],
-                        data[i][o * inputs[i].axis_size * inner + j]);
+              ASSERT_EQ(got[pos], data[i][o * inputs[i].axis_size * inner + j]);
             }
           }
     }
@@ -799,7 +799,8 @@ TEST(QuantizeTest, BuffersPerTensorPerAxisAndUint8) {
                                 Context(profile, seed, trial, "Quantize"),
                                 0.5 + 1e-4));
       std::vector<float> back(x.size());
-      ASSERT_TRUE(DequantizeLinear(got.data(), got.size(), q, back.data()).ok());
+      ASSERT_TRUE(
+          DequantizeLinear(got.data(), got.size(), q, back.data()).ok());
       for (size_t i = 0; i < x.size(); ++i) {
         ASSERT_EQ(back[i], static_cast<float>(got[i] - q.zero_point) * q.scale);
       }
@@ -822,13 +823,13 @@ TEST(QuantizeTest, BuffersPerTensorPerAxisAndUint8) {
                     .ok());
     for (int i = 0; i < 24; ++i) {
       const int a = (i / 4) % 3;
-      EXPECT_EQ(got[i], QuantizeValue(profile, x[i], scales[a], zps[a], -128,
-                                      127));
+      EXPECT_EQ(got[i],
+                QuantizeValue(profile, x[i], scales[a], zps[a], -128, 127));
     }
     std::vector<float> back(24);
-    ASSERT_TRUE(DequantizeLinearPerAxis(got.data(), 2, 3, 4, scales, zps,
-                                        back.data())
-                    .ok());
+    ASSERT_TRUE(
+        DequantizeLinearPerAxis(got.data(), 2, 3, 4, scales, zps, back.data())
+            .ok());
     EXPECT_EQ(back[5], DequantizeValue(got[5], scales[1], zps[1]));
   }
 }

@@ -141,8 +141,8 @@ class ErrorTracker {
   int64_t count_ = 0;
 };
 
-inline std::string Context(ArithmeticProfile profile, uint32_t seed,
-                           int trial, const std::string& extra) {
+inline std::string Context(ArithmeticProfile profile, uint32_t seed, int trial,
+                           const std::string& extra) {
   std::ostringstream s;
   s << ProfileName(profile) << " seed=" << seed << " trial=" << trial << " "
     << extra;

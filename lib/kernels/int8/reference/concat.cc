@@ -39,13 +39,12 @@ absl::Status Concat(ArithmeticProfile profile,
   QFORGE_RETURN_IF_ERROR(ValidateQuantParam(output_quant, "Concat output"));
   int64_t total_axis = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    QFORGE_RETURN_IF_ERROR(ValidateQuantParam(
-        inputs[i].quant, absl::StrCat("Concat input ", i)));
-    QFORGE_ASSIGN_OR_RETURN(
-        int64_t count,
-        internal::CheckedElementCount(
-            {outer_size, inputs[i].axis_size, inner_size},
-            absl::StrCat("Concat input ", i)));
+    QFORGE_RETURN_IF_ERROR(
+        ValidateQuantParam(inputs[i].quant, absl::StrCat("Concat input ", i)));
+    QFORGE_ASSIGN_OR_RETURN(int64_t count,
+                            internal::CheckedElementCount(
+                                {outer_size, inputs[i].axis_size, inner_size},
+                                absl::StrCat("Concat input ", i)));
     if (count > 0 && inputs[i].data == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("Concat: input ", i, " is null"));
@@ -66,9 +65,9 @@ absl::Status Concat(ArithmeticProfile profile,
     copy[i] = inputs[i].quant == output_quant;
     if (copy[i]) continue;
     if (profile == ArithmeticProfile::kOnnxRuntime) {
-      QFORGE_ASSIGN_OR_RETURN(
-          tables[i], BuildLut(profile, inputs[i].quant, output_quant,
-                              [](float x) { return x; }));
+      QFORGE_ASSIGN_OR_RETURN(tables[i],
+                              BuildLut(profile, inputs[i].quant, output_quant,
+                                       [](float x) { return x; }));
     } else {
       tables[i] = TfliteConcatTable(inputs[i].quant, output_quant);
     }

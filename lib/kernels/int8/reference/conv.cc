@@ -14,7 +14,8 @@ int64_t ConvOutputSize(int64_t in, int64_t kernel, int64_t stride,
                        int64_t dilation, int64_t pad_before,
                        int64_t pad_after) {
   if (stride <= 0 || dilation <= 0 || kernel <= 0) return 0;
-  const int64_t span = in + pad_before + pad_after - dilation * (kernel - 1) - 1;
+  const int64_t span =
+      in + pad_before + pad_after - dilation * (kernel - 1) - 1;
   if (span < 0) return 0;
   return span / stride + 1;
 }
@@ -29,12 +30,11 @@ absl::Status ValidateGeometry(const ConvGeometry& g, absl::string_view op) {
       g.stride_width <= 0 || g.dilation_height <= 0 || g.dilation_width <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         op, ": kernel, strides and dilations must be > 0, got kernel ",
-        g.kernel_height, "x", g.kernel_width, " strides ", g.stride_height,
-        "x", g.stride_width, " dilations ", g.dilation_height, "x",
+        g.kernel_height, "x", g.kernel_width, " strides ", g.stride_height, "x",
+        g.stride_width, " dilations ", g.dilation_height, "x",
         g.dilation_width));
   }
-  if (g.pad_top < 0 || g.pad_left < 0 || g.pad_bottom < 0 ||
-      g.pad_right < 0) {
+  if (g.pad_top < 0 || g.pad_left < 0 || g.pad_bottom < 0 || g.pad_right < 0) {
     return absl::InvalidArgumentError(absl::StrCat(op, ": negative padding"));
   }
   if (g.output_height() <= 0 || g.output_width() <= 0) {
@@ -80,17 +80,17 @@ absl::Status ValidateConv(const Conv2DParams& p, const int8_t* input,
           {g.batch, g.input_height, g.input_width, p.input_channels},
           "Conv2D input"));
   QFORGE_ASSIGN_OR_RETURN(
-      int64_t w_count,
-      internal::CheckedElementCount({p.output_channels, g.kernel_height,
-                                     g.kernel_width,
-                                     p.input_channels / p.groups},
-                                    "Conv2D weights"));
+      int64_t w_count, internal::CheckedElementCount(
+                           {p.output_channels, g.kernel_height, g.kernel_width,
+                            p.input_channels / p.groups},
+                           "Conv2D weights"));
   QFORGE_ASSIGN_OR_RETURN(
       int64_t out_count,
-      internal::CheckedElementCount({g.batch, g.output_height(),
-                                     g.output_width(), p.output_channels},
-                                    "Conv2D output"));
-  if ((in_count > 0 && input == nullptr) || (w_count > 0 && weights == nullptr) ||
+      internal::CheckedElementCount(
+          {g.batch, g.output_height(), g.output_width(), p.output_channels},
+          "Conv2D output"));
+  if ((in_count > 0 && input == nullptr) ||
+      (w_count > 0 && weights == nullptr) ||
       (out_count > 0 && output == nullptr)) {
     return absl::InvalidArgumentError("Conv2D: null buffer");
   }
@@ -120,11 +120,11 @@ absl::Status ValidateDepthwise(const DepthwiseConv2DParams& p,
       internal::CheckedElementCount({g.kernel_height, g.kernel_width, oc},
                                     "DepthwiseConv2D weights"));
   QFORGE_ASSIGN_OR_RETURN(
-      int64_t out_count,
-      internal::CheckedElementCount(
-          {g.batch, g.output_height(), g.output_width(), oc},
-          "DepthwiseConv2D output"));
-  if ((in_count > 0 && input == nullptr) || (w_count > 0 && weights == nullptr) ||
+      int64_t out_count, internal::CheckedElementCount(
+                             {g.batch, g.output_height(), g.output_width(), oc},
+                             "DepthwiseConv2D output"));
+  if ((in_count > 0 && input == nullptr) ||
+      (w_count > 0 && weights == nullptr) ||
       (out_count > 0 && output == nullptr)) {
     return absl::InvalidArgumentError("DepthwiseConv2D: null buffer");
   }
@@ -139,9 +139,10 @@ absl::Status CheckTfliteWeightZeroPoints(ArithmeticProfile profile,
   if (profile == ArithmeticProfile::kTfliteReference &&
       !w.all_zero_points_zero()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        op, ": the tflite_reference profile needs symmetric weights (zero "
-            "points 0); TFLite's per-channel kernels ignore weight zero "
-            "points"));
+        op,
+        ": the tflite_reference profile needs symmetric weights (zero "
+        "points 0); TFLite's per-channel kernels ignore weight zero "
+        "points"));
   }
   return absl::OkStatus();
 }
@@ -154,8 +155,8 @@ int64_t ConvGeometry::output_height() const {
 }
 
 int64_t ConvGeometry::output_width() const {
-  return ConvOutputSize(input_width, kernel_width, stride_width,
-                        dilation_width, pad_left, pad_right);
+  return ConvOutputSize(input_width, kernel_width, stride_width, dilation_width,
+                        pad_left, pad_right);
 }
 
 absl::Status Conv2DAccumulate(const Conv2DParams& p, const int8_t* input,
@@ -178,22 +179,22 @@ absl::Status Conv2DAccumulate(const Conv2DParams& p, const int8_t* input,
           const int64_t group = o / og;
           const int32_t zw = p.weights.zero_point(o);
           int32_t sum = bias != nullptr ? bias[o] : 0;
-          ForEachTap(g, b, oy, ox,
-                     [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
-                       const int8_t* x =
-                           input + ((b * g.input_height + iy) * g.input_width +
-                                    ix) * C + group * cg;
-                       const int8_t* w =
-                           weights +
-                           ((o * g.kernel_height + ky) * g.kernel_width + kx) *
-                               cg;
-                       for (int64_t c = 0; c < cg; ++c) {
-                         const int32_t product =
-                             (static_cast<int32_t>(x[c]) - zx) *
-                             (static_cast<int32_t>(w[c]) - zw);
-                         sum = internal::WrappingAdd(sum, product);
-                       }
-                     });
+          ForEachTap(
+              g, b, oy, ox,
+              [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+                const int8_t* x =
+                    input +
+                    ((b * g.input_height + iy) * g.input_width + ix) * C +
+                    group * cg;
+                const int8_t* w =
+                    weights +
+                    ((o * g.kernel_height + ky) * g.kernel_width + kx) * cg;
+                for (int64_t c = 0; c < cg; ++c) {
+                  const int32_t product = (static_cast<int32_t>(x[c]) - zx) *
+                                          (static_cast<int32_t>(w[c]) - zw);
+                  sum = internal::WrappingAdd(sum, product);
+                }
+              });
           out[o] = sum;
         }
       }
@@ -206,7 +207,8 @@ absl::Status Conv2D(ArithmeticProfile profile, const Conv2DParams& p,
                     const int8_t* input, const int8_t* weights,
                     const int32_t* bias, int8_t* output) {
   QFORGE_RETURN_IF_ERROR(ValidateConv(p, input, weights, output));
-  QFORGE_RETURN_IF_ERROR(CheckTfliteWeightZeroPoints(profile, p.weights, "Conv2D"));
+  QFORGE_RETURN_IF_ERROR(
+      CheckTfliteWeightZeroPoints(profile, p.weights, "Conv2D"));
   QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.output, "Conv2D output"));
   QFORGE_ASSIGN_OR_RETURN(
       Requantizer requantizer,
@@ -250,13 +252,11 @@ absl::Status DepthwiseConv2DAccumulate(const DepthwiseConv2DParams& p,
             ForEachTap(
                 g, b, oy, ox,
                 [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
-                  const int32_t x = input[((b * g.input_height + iy) *
-                                               g.input_width +
-                                           ix) *
-                                              C +
-                                          c];
-                  const int32_t w =
-                      weights[(ky * g.kernel_width + kx) * O + o];
+                  const int32_t x =
+                      input[((b * g.input_height + iy) * g.input_width + ix) *
+                                C +
+                            c];
+                  const int32_t w = weights[(ky * g.kernel_width + kx) * O + o];
                   sum = internal::WrappingAdd(sum, (x - zx) * (w - zw));
                 });
             out[o] = sum;
@@ -275,7 +275,8 @@ absl::Status DepthwiseConv2D(ArithmeticProfile profile,
   QFORGE_RETURN_IF_ERROR(ValidateDepthwise(p, input, weights, output));
   QFORGE_RETURN_IF_ERROR(
       CheckTfliteWeightZeroPoints(profile, p.weights, "DepthwiseConv2D"));
-  QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.output, "DepthwiseConv2D output"));
+  QFORGE_RETURN_IF_ERROR(
+      ValidateQuantParam(p.output, "DepthwiseConv2D output"));
   QFORGE_ASSIGN_OR_RETURN(
       Requantizer requantizer,
       Requantizer::ForLinear(profile, p.input.scale, p.weights.scales,

@@ -30,7 +30,7 @@ absl::string_view OpName(OpKind op) {
 }
 
 int32_t ClampInt8(int64_t v) {
-  return static_cast<int32_t>(v < kInt8Min ? kInt8Min
+  return static_cast<int32_t>(v < kInt8Min   ? kInt8Min
                               : v > kInt8Max ? kInt8Max
                                              : v);
 }
@@ -142,8 +142,8 @@ absl::StatusOr<TfliteAddParams> PrepareTfliteAdd(const BinaryParams& p) {
   return t;
 }
 
-int32_t TfliteAddSub(const TfliteAddParams& t, const BinaryParams& p,
-                     int32_t a, int32_t b, bool subtract) {
+int32_t TfliteAddSub(const TfliteAddParams& t, const BinaryParams& p, int32_t a,
+                     int32_t b, bool subtract) {
   constexpr int kLeftShift = 20;
   const int32_t shifted1 = (a - p.input1.zero_point) * (1 << kLeftShift);
   const int32_t shifted2 = (b - p.input2.zero_point) * (1 << kLeftShift);
@@ -152,10 +152,10 @@ int32_t TfliteAddSub(const TfliteAddParams& t, const BinaryParams& p,
   const int32_t scaled2 = MultiplyByQuantizedMultiplierSmallerThanOneExp(
       shifted2, t.input2.multiplier, t.input2.shift);
   const int32_t raw = subtract ? scaled1 - scaled2 : scaled1 + scaled2;
-  const int64_t out = static_cast<int64_t>(
-                          MultiplyByQuantizedMultiplierSmallerThanOneExp(
-                              raw, t.output.multiplier, t.output.shift)) +
-                      p.output.zero_point;
+  const int64_t out =
+      static_cast<int64_t>(MultiplyByQuantizedMultiplierSmallerThanOneExp(
+          raw, t.output.multiplier, t.output.shift)) +
+      p.output.zero_point;
   return ClampInt8(out);
 }
 
@@ -177,8 +177,7 @@ OrtAddParams PrepareOrtAdd(const BinaryParams& p) {
   return o;
 }
 
-int32_t OrtAdd(const OrtAddParams& o, OrtSpanMode mode, int32_t a,
-               int32_t b) {
+int32_t OrtAdd(const OrtAddParams& o, OrtSpanMode mode, int32_t a, int32_t b) {
   const float fa = static_cast<float>(a);
   const float fb = static_cast<float>(b);
   float v;
@@ -212,17 +211,16 @@ int32_t OrtSub(const BinaryParams& p, int32_t a, int32_t b) {
 }
 
 int32_t OrtMul(float ratio, const BinaryParams& p, int32_t a, int32_t b) {
-  const int32_t product =
-      (a - p.input1.zero_point) * (b - p.input2.zero_point);
+  const int32_t product = (a - p.input1.zero_point) * (b - p.input2.zero_point);
   const float scaled = static_cast<float>(product) * ratio;
   const float v = scaled + static_cast<float>(p.output.zero_point);
   return ClampInt8(ConvertToInt32RoundHalfEvenX86(v));
 }
 
-absl::Status Binary(OpKind op, ArithmeticProfile profile,
-                    const BinaryParams& p, absl::Span<const int64_t> shape1,
-                    const int8_t* input1, absl::Span<const int64_t> shape2,
-                    const int8_t* input2, int8_t* output) {
+absl::Status Binary(OpKind op, ArithmeticProfile profile, const BinaryParams& p,
+                    absl::Span<const int64_t> shape1, const int8_t* input1,
+                    absl::Span<const int64_t> shape2, const int8_t* input2,
+                    int8_t* output) {
   const std::string name(OpName(op));
   QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.input1, name + " input1"));
   QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.input2, name + " input2"));
@@ -279,8 +277,8 @@ absl::Status Binary(OpKind op, ArithmeticProfile profile,
     }
     case OpKind::kSub:
       ForEachBroadcast(plan, [&](int64_t out, int64_t i1, int64_t i2) {
-        output[out] = static_cast<int8_t>(ClampToActivation(
-            OrtSub(p, input1[i1], input2[i2]), p.activation));
+        output[out] = static_cast<int8_t>(
+            ClampToActivation(OrtSub(p, input1[i1], input2[i2]), p.activation));
       });
       break;
     case OpKind::kMul: {

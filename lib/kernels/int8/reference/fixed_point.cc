@@ -44,9 +44,10 @@ absl::StatusOr<QuantizedMultiplier> QuantizeMultiplierSmallerThanOneExp(
   }
   const QuantizedMultiplier m = QuantizeMultiplier(real_multiplier);
   if (m.shift > 0) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "multiplier ", real_multiplier,
-        " rounds up to 1.0 (TFLite QuantizeMultiplierSmallerThanOneExp fails)"));
+    return absl::OutOfRangeError(
+        absl::StrCat("multiplier ", real_multiplier,
+                     " rounds up to 1.0 (TFLite "
+                     "QuantizeMultiplierSmallerThanOneExp fails)"));
   }
   return m;
 }
@@ -54,9 +55,9 @@ absl::StatusOr<QuantizedMultiplier> QuantizeMultiplierSmallerThanOneExp(
 absl::StatusOr<QuantizedMultiplier> QuantizeMultiplierGreaterThanOne(
     double real_multiplier) {
   if (!(real_multiplier > 1.0) || !(real_multiplier < 2147483648.0)) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "TFLite requires a multiplier in (1, 2^31) here, got ",
-        real_multiplier));
+    return absl::OutOfRangeError(
+        absl::StrCat("TFLite requires a multiplier in (1, 2^31) here, got ",
+                     real_multiplier));
   }
   return QuantizeMultiplier(real_multiplier);
 }
@@ -88,8 +89,8 @@ absl::StatusOr<QuantizedMultiplier> PreprocessSoftmaxScaling(
 }
 
 int32_t ExpOnIntervalBetweenNegativeOneQuarterAnd0Excl(int32_t a) {
-  constexpr int32_t kConstantTerm = 1895147668;     // exp(-1/8) in Q0.31
-  constexpr int32_t kConstant1Over3 = 715827883;    // 1/3 in Q0.31
+  constexpr int32_t kConstantTerm = 1895147668;   // exp(-1/8) in Q0.31
+  constexpr int32_t kConstant1Over3 = 715827883;  // 1/3 in Q0.31
   // Taylor expansion around -1/8: x = a + 1/8.
   const int32_t x = a + (1 << 28);
   const int32_t x2 = SaturatingRoundingDoublingHighMul(x, x);
@@ -120,10 +121,9 @@ int32_t ExpOnNegativeValues(int32_t a, int integer_bits) {
     int exponent;
     int32_t multiplier;  // exp(-2^exponent) in Q0.31
   };
-  constexpr BarrelStep kSteps[] = {{-2, 1672461947}, {-1, 1302514674},
-                                   {0, 790015084},   {1, 290630308},
-                                   {2, 39332535},    {3, 720401},
-                                   {4, 242}};
+  constexpr BarrelStep kSteps[] = {
+      {-2, 1672461947}, {-1, 1302514674}, {0, 790015084}, {1, 290630308},
+      {2, 39332535},    {3, 720401},      {4, 242}};
   for (const BarrelStep& step : kSteps) {
     if (integer_bits > step.exponent) {
       const int shift_amount = fractional_bits + step.exponent;
@@ -145,12 +145,11 @@ int32_t OneOverOnePlusXForXIn01(int32_t a) {
   // F0::One() is INT32_MAX for a format without integer bits.
   const int32_t half_denominator =
       RoundingHalfSum(a, std::numeric_limits<int32_t>::max());
-  constexpr int32_t kConstant48Over17 = 1515870810;    // Q2.29
+  constexpr int32_t kConstant48Over17 = 1515870810;      // Q2.29
   constexpr int32_t kConstantNeg32Over17 = -1010580540;  // Q2.29
   constexpr int32_t kOneQ2_29 = int32_t{1} << 29;
-  int32_t x = kConstant48Over17 +
-              SaturatingRoundingDoublingHighMul(half_denominator,
-                                                kConstantNeg32Over17);
+  int32_t x = kConstant48Over17 + SaturatingRoundingDoublingHighMul(
+                                      half_denominator, kConstantNeg32Over17);
   for (int i = 0; i < 3; ++i) {
     const int32_t half_denominator_times_x =
         SaturatingRoundingDoublingHighMul(half_denominator, x);  // Q2.29
@@ -170,9 +169,9 @@ int32_t GetReciprocal(int32_t x, int x_integer_digits,
                       int* num_bits_over_unit) {
   const int headroom_plus_one = CountLeadingZeros32(static_cast<uint32_t>(x));
   *num_bits_over_unit = x_integer_digits - headroom_plus_one;
-  const int32_t shifted_sum_minus_one = static_cast<int32_t>(
-      (static_cast<uint32_t>(x) << headroom_plus_one) -
-      (static_cast<uint32_t>(1) << 31));
+  const int32_t shifted_sum_minus_one =
+      static_cast<int32_t>((static_cast<uint32_t>(x) << headroom_plus_one) -
+                           (static_cast<uint32_t>(1) << 31));
   return OneOverOnePlusXForXIn01(shifted_sum_minus_one);
 }
 

@@ -77,8 +77,7 @@ inline int16_t RoundingDivideByPOT16(int16_t x, int exponent) {
   const int16_t mask =
       static_cast<int16_t>((int64_t{1} << exponent) - int64_t{1});
   const int16_t remainder = static_cast<int16_t>(x & mask);
-  const int16_t threshold =
-      static_cast<int16_t>((mask >> 1) + (x < 0 ? 1 : 0));
+  const int16_t threshold = static_cast<int16_t>((mask >> 1) + (x < 0 ? 1 : 0));
   const int16_t shifted = static_cast<int16_t>(x >> exponent);
   return static_cast<int16_t>(shifted + (remainder > threshold ? 1 : 0));
 }
@@ -235,8 +234,7 @@ int32_t OneOverOnePlusXForXIn01(int32_t a);
 // tflite::GetReciprocal: for x > 0 in Q(x_integer_digits).(31 - ...),
 // returns 1/x as a Q0.31 significand and sets *num_bits_over_unit so that
 // 1/x = result * 2^-num_bits_over_unit. x must be > 0.
-int32_t GetReciprocal(int32_t x, int x_integer_digits,
-                      int* num_bits_over_unit);
+int32_t GetReciprocal(int32_t x, int x_integer_digits, int* num_bits_over_unit);
 
 }  // namespace qforge::kernels::reference
 

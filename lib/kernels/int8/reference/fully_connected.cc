@@ -12,17 +12,15 @@ namespace {
 
 absl::Status Validate(const FullyConnectedParams& p, const int8_t* input,
                       const int8_t* weights, const void* output) {
+  QFORGE_ASSIGN_OR_RETURN(int64_t out_count, internal::CheckedElementCount(
+                                                 {p.rows, p.output_depth},
+                                                 "FullyConnected output"));
   QFORGE_ASSIGN_OR_RETURN(
-      int64_t out_count,
-      internal::CheckedElementCount({p.rows, p.output_depth},
-                                    "FullyConnected output"));
-  QFORGE_ASSIGN_OR_RETURN(
-      int64_t in_count, internal::CheckedElementCount(
-                            {p.rows, p.input_depth}, "FullyConnected input"));
-  QFORGE_ASSIGN_OR_RETURN(
-      int64_t w_count,
-      internal::CheckedElementCount({p.input_depth, p.output_depth},
-                                    "FullyConnected weights"));
+      int64_t in_count, internal::CheckedElementCount({p.rows, p.input_depth},
+                                                      "FullyConnected input"));
+  QFORGE_ASSIGN_OR_RETURN(int64_t w_count, internal::CheckedElementCount(
+                                               {p.input_depth, p.output_depth},
+                                               "FullyConnected weights"));
   if ((in_count > 0 && input == nullptr) ||
       (w_count > 0 && weights == nullptr) ||
       (out_count > 0 && output == nullptr)) {
@@ -42,8 +40,10 @@ absl::Status FullyConnectedAccumulate(const FullyConnectedParams& p,
   QFORGE_RETURN_IF_ERROR(Validate(p, input, weights, acc));
   const int64_t K = p.input_depth;
   const int64_t N = p.output_depth;
-  const int64_t w_stride_n = p.weight_layout == WeightLayout::kOutputMajor ? K : 1;
-  const int64_t w_stride_k = p.weight_layout == WeightLayout::kOutputMajor ? 1 : N;
+  const int64_t w_stride_n =
+      p.weight_layout == WeightLayout::kOutputMajor ? K : 1;
+  const int64_t w_stride_k =
+      p.weight_layout == WeightLayout::kOutputMajor ? 1 : N;
   const int32_t zx = p.input.zero_point;
   for (int64_t m = 0; m < p.rows; ++m) {
     const int8_t* x = input + m * K;
@@ -53,8 +53,7 @@ absl::Status FullyConnectedAccumulate(const FullyConnectedParams& p,
       for (int64_t k = 0; k < K; ++k) {
         const int32_t xv = static_cast<int32_t>(x[k]) - zx;
         const int32_t wv =
-            static_cast<int32_t>(weights[n * w_stride_n + k * w_stride_k]) -
-            zw;
+            static_cast<int32_t>(weights[n * w_stride_n + k * w_stride_k]) - zw;
         sum = internal::WrappingAdd(sum, xv * wv);
       }
       acc[m * N + n] = sum;
@@ -68,8 +67,7 @@ absl::Status FullyConnected(ArithmeticProfile profile,
                             const int8_t* weights, const int32_t* bias,
                             int8_t* output) {
   QFORGE_RETURN_IF_ERROR(Validate(p, input, weights, output));
-  QFORGE_RETURN_IF_ERROR(
-      ValidateQuantParam(p.output, "FullyConnected output"));
+  QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.output, "FullyConnected output"));
   QFORGE_ASSIGN_OR_RETURN(
       Requantizer requantizer,
       Requantizer::ForLinear(profile, p.input.scale, p.weights.scales,

@@ -165,13 +165,12 @@ int8_t TfliteHardSwish(const TfliteHardSwishParams& p, int8_t q) {
   const int16_t input_value_on_hires_input_scale =
       static_cast<int16_t>(input_value * (1 << 7));
   const int16_t input_value_on_preshift_output_scale =
-      SaturatingRoundingDoublingHighMul16(
-          input_value_on_hires_input_scale,
-          p.output_multiplier_fixedpoint_int16);
+      SaturatingRoundingDoublingHighMul16(input_value_on_hires_input_scale,
+                                          p.output_multiplier_fixedpoint_int16);
   int16_t reluish_value = input_value_on_hires_input_scale;
   if (p.reluish_multiplier_exponent > 0) {
-    reluish_value = SaturatingLeftShift16(reluish_value,
-                                          p.reluish_multiplier_exponent - 1);
+    reluish_value =
+        SaturatingLeftShift16(reluish_value, p.reluish_multiplier_exponent - 1);
   }
   reluish_value = SaturatingRoundingDoublingHighMul16(
       reluish_value, p.reluish_multiplier_fixedpoint_int16);
@@ -185,8 +184,8 @@ int8_t TfliteHardSwish(const TfliteHardSwishParams& p, int8_t q) {
   reluish_value = static_cast<int16_t>((reluish_value + (1 << 15)) >> 1);
   const int16_t preshift_output_value = SaturatingDoublingHighMul16(
       reluish_value, input_value_on_preshift_output_scale);
-  int16_t output_value = RoundingDivideByPOT16(
-      preshift_output_value, -p.output_multiplier_exponent);
+  int16_t output_value = RoundingDivideByPOT16(preshift_output_value,
+                                               -p.output_multiplier_exponent);
   output_value = static_cast<int16_t>(output_value + p.output_zero_point);
   if (output_value > kInt8Max) output_value = kInt8Max;
   if (output_value < kInt8Min) output_value = kInt8Min;

@@ -44,13 +44,13 @@ absl::Status ValidatePool(const Pool2DParams& p, const int8_t* input,
   if (p.kernel_height <= 0 || p.kernel_width <= 0 || p.stride_height <= 0 ||
       p.stride_width <= 0 || p.pad_top < 0 || p.pad_left < 0 ||
       p.pad_bottom < 0 || p.pad_right < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": kernel and strides must be > 0 and pads >= 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(op, ": kernel and strides must be > 0 and pads >= 0"));
   }
   if (p.output_height <= 0 || p.output_width <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": output size ", p.output_height, "x", p.output_width,
-        " must be > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(op, ": output size ", p.output_height, "x", p.output_width,
+                     " must be > 0"));
   }
   QFORGE_ASSIGN_OR_RETURN(
       int64_t in_count,
@@ -67,13 +67,14 @@ absl::Status ValidatePool(const Pool2DParams& p, const int8_t* input,
   for (int64_t oy = 0; oy < p.output_height; ++oy) {
     for (int64_t ox = 0; ox < p.output_width; ++ox) {
       if (WindowAt(p, oy, ox).count() == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            op, ": the window of output (", oy, ", ", ox,
-            ") lies entirely in the padding"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(op, ": the window of output (", oy, ", ", ox,
+                         ") lies entirely in the padding"));
       }
     }
   }
-  QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.input, absl::StrCat(op, " input")));
+  QFORGE_RETURN_IF_ERROR(
+      ValidateQuantParam(p.input, absl::StrCat(op, " input")));
   QFORGE_RETURN_IF_ERROR(
       ValidateQuantParam(p.output, absl::StrCat(op, " output")));
   QFORGE_RETURN_IF_ERROR(ValidateActivationRange(p.activation));
@@ -88,7 +89,7 @@ bool TfliteSameParams(const QuantParam& in, const QuantParam& out) {
 }
 
 int32_t ClampInt8(int64_t v) {
-  return static_cast<int32_t>(v < kInt8Min ? kInt8Min
+  return static_cast<int32_t>(v < kInt8Min   ? kInt8Min
                               : v > kInt8Max ? kInt8Max
                                              : v);
 }
@@ -98,8 +99,7 @@ absl::StatusOr<float> OrtGlobalPoolScale(float input_scale, float output_scale,
                                          int64_t image_size) {
   const float denominator = output_scale * static_cast<float>(image_size);
   const float scale = input_scale / denominator;
-  if (image_size >= 0x1000000 || !(scale >= 0x1.0p-32f) ||
-      !(scale < 256.0f)) {
+  if (image_size >= 0x1000000 || !(scale >= 0x1.0p-32f) || !(scale < 256.0f)) {
     return absl::OutOfRangeError(absl::StrCat(
         "onnxruntime GlobalAveragePool: image size ", image_size,
         " must be < 2^24 and the scale input_scale / (output_scale * size) = ",
@@ -112,12 +112,12 @@ absl::StatusOr<float> OrtGlobalPoolScale(float input_scale, float output_scale,
 int32_t OrtGlobalPoolValue(int32_t sum, int64_t image_size, float scale,
                            const QuantParam& in, const QuantParam& out) {
   const int32_t bias = -in.zero_point * static_cast<int32_t>(image_size);
-  return RequantizeOrt(internal::WrappingAdd(sum, bias), scale,
-                       out.zero_point);
+  return RequantizeOrt(internal::WrappingAdd(sum, bias), scale, out.zero_point);
 }
 
-absl::StatusOr<QuantizedMultiplier> TfliteMeanMultiplier(
-    const QuantParam& in, const QuantParam& out, int64_t num_elements) {
+absl::StatusOr<QuantizedMultiplier> TfliteMeanMultiplier(const QuantParam& in,
+                                                         const QuantParam& out,
+                                                         int64_t num_elements) {
   QFORGE_ASSIGN_OR_RETURN(
       QuantizedMultiplier base,
       QuantizeMultiplierChecked(static_cast<double>(in.scale) /
@@ -135,9 +135,9 @@ absl::StatusOr<QuantizedMultiplier> TfliteMeanMultiplier(
 int32_t TfliteMeanValue(int32_t sum, int64_t num_elements,
                         const QuantizedMultiplier& m, const QuantParam& in,
                         const QuantParam& out) {
-  const int32_t shifted_sum = static_cast<int32_t>(
-      static_cast<int64_t>(sum) - static_cast<int64_t>(in.zero_point) *
-                                      num_elements);
+  const int32_t shifted_sum =
+      static_cast<int32_t>(static_cast<int64_t>(sum) -
+                           static_cast<int64_t>(in.zero_point) * num_elements);
   return RequantizeTflite(shifted_sum, m, out.zero_point);
 }
 
@@ -156,9 +156,8 @@ int64_t PoolOutputSize(int64_t input, int64_t kernel, int64_t stride,
 absl::Status MaxPool2D(ArithmeticProfile profile, const Pool2DParams& p,
                        const int8_t* input, int8_t* output) {
   QFORGE_RETURN_IF_ERROR(ValidatePool(p, input, output, "MaxPool"));
-  QFORGE_ASSIGN_OR_RETURN(
-      Int8Requantizer requantizer,
-      Int8Requantizer::Create(profile, p.input, p.output));
+  QFORGE_ASSIGN_OR_RETURN(Int8Requantizer requantizer,
+                          Int8Requantizer::Create(profile, p.input, p.output));
   const int64_t C = p.channels;
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t oy = 0; oy < p.output_height; ++oy) {
@@ -175,10 +174,9 @@ absl::Status MaxPool2D(ArithmeticProfile profile, const Pool2DParams& p,
                            c]);
             }
           }
-          const bool raw =
-              requantizer.is_identity() ||
-              (profile == ArithmeticProfile::kTfliteReference &&
-               TfliteSameParams(p.input, p.output));
+          const bool raw = requantizer.is_identity() ||
+                           (profile == ArithmeticProfile::kTfliteReference &&
+                            TfliteSameParams(p.input, p.output));
           const int8_t value = raw ? m : requantizer.Apply(m);
           out[c] = static_cast<int8_t>(ClampToActivation(value, p.activation));
         }
@@ -215,9 +213,9 @@ absl::Status AveragePool2D(ArithmeticProfile profile, const Pool2DParams& p,
             int64_t acc = 0;
             for (int64_t y = w.y_begin; y < w.y_end; ++y) {
               for (int64_t x = w.x_begin; x < w.x_end; ++x) {
-                acc += input[((b * p.input_height + y) * p.input_width + x) *
-                                 C +
-                             c];
+                acc +=
+                    input[((b * p.input_height + y) * p.input_width + x) * C +
+                          c];
               }
             }
             acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
@@ -253,9 +251,8 @@ absl::Status AveragePool2D(ArithmeticProfile profile, const Pool2DParams& p,
     for (int64_t oy = 0; oy < p.output_height; ++oy) {
       for (int64_t ox = 0; ox < p.output_width; ++ox) {
         const Window w = WindowAt(p, oy, ox);
-        const int64_t n = p.count_include_pad
-                              ? p.kernel_height * p.kernel_width
-                              : w.count();
+        const int64_t n =
+            p.count_include_pad ? p.kernel_height * p.kernel_width : w.count();
         int8_t* out =
             output + ((b * p.output_height + oy) * p.output_width + ox) * C;
         for (int64_t c = 0; c < C; ++c) {
@@ -296,7 +293,8 @@ absl::Status GlobalAveragePool(ArithmeticProfile profile,
   if (in_count > 0 && (input == nullptr || output == nullptr)) {
     return absl::InvalidArgumentError("GlobalAveragePool: null buffer");
   }
-  QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.input, "GlobalAveragePool input"));
+  QFORGE_RETURN_IF_ERROR(
+      ValidateQuantParam(p.input, "GlobalAveragePool input"));
   QFORGE_RETURN_IF_ERROR(
       ValidateQuantParam(p.output, "GlobalAveragePool output"));
   QFORGE_RETURN_IF_ERROR(ValidateActivationRange(p.activation));
@@ -304,8 +302,8 @@ absl::Status GlobalAveragePool(ArithmeticProfile profile,
   float ort_scale = 0.0f;
   QuantizedMultiplier tflite_m;
   if (profile == ArithmeticProfile::kOnnxRuntime) {
-    QFORGE_ASSIGN_OR_RETURN(ort_scale, OrtGlobalPoolScale(p.input.scale,
-                                                          p.output.scale, n));
+    QFORGE_ASSIGN_OR_RETURN(
+        ort_scale, OrtGlobalPoolScale(p.input.scale, p.output.scale, n));
   } else {
     QFORGE_ASSIGN_OR_RETURN(tflite_m,
                             TfliteMeanMultiplier(p.input, p.output, n));

@@ -9,13 +9,13 @@ namespace qforge::kernels::reference {
 absl::Status ValidateQuantParam(const QuantParam& q, absl::string_view what,
                                 int32_t qmin, int32_t qmax) {
   if (!std::isfinite(q.scale) || !(q.scale > 0.0f)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": scale must be finite and > 0, got ", q.scale));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": scale must be finite and > 0, got ", q.scale));
   }
   if (q.zero_point < qmin || q.zero_point > qmax) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": zero point ", q.zero_point, " is outside [",
-                     qmin, ", ", qmax, "]"));
+        absl::StrCat(what, ": zero point ", q.zero_point, " is outside [", qmin,
+                     ", ", qmax, "]"));
   }
   return absl::OkStatus();
 }
@@ -42,9 +42,8 @@ absl::Status ValidateWeightQuant(const WeightQuant& w, int64_t channels) {
   }
   for (int64_t c = 0; c < ns; ++c) {
     if (!std::isfinite(w.scales[c]) || !(w.scales[c] > 0.0f)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("weights: scale ", c, " must be finite and > 0, got ",
-                       w.scales[c]));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weights: scale ", c, " must be finite and > 0, got ", w.scales[c]));
     }
   }
   for (int64_t c = 0; c < nz; ++c) {

@@ -27,7 +27,8 @@ absl::Status QuantizeImpl(ArithmeticProfile profile, const float* input,
   constexpr int32_t kMin = std::numeric_limits<T>::min();
   constexpr int32_t kMax = std::numeric_limits<T>::max();
   QFORGE_RETURN_IF_ERROR(CheckCount(count, input, output));
-  QFORGE_RETURN_IF_ERROR(ValidateQuantParam(q, "QuantizeLinear output", kMin, kMax));
+  QFORGE_RETURN_IF_ERROR(
+      ValidateQuantParam(q, "QuantizeLinear output", kMin, kMax));
   for (int64_t i = 0; i < count; ++i) {
     output[i] = static_cast<T>(
         QuantizeValue(profile, input[i], q.scale, q.zero_point, kMin, kMax));
@@ -56,8 +57,8 @@ absl::Status CheckPerAxis(int64_t outer, int64_t axis_size, int64_t inner,
   }
   if (static_cast<int64_t>(scales.size()) != axis_size) {
     return absl::InvalidArgumentError(
-        absl::StrCat("per-axis quantization needs ", axis_size,
-                     " scales, got ", scales.size()));
+        absl::StrCat("per-axis quantization needs ", axis_size, " scales, got ",
+                     scales.size()));
   }
   if (!zero_points.empty() &&
       static_cast<int64_t>(zero_points.size()) != axis_size) {
@@ -75,8 +76,8 @@ absl::Status CheckPerAxis(int64_t outer, int64_t axis_size, int64_t inner,
 
 }  // namespace
 
-int32_t QuantizeValueOrt(float x, float scale, int32_t zero_point,
-                         int32_t qmin, int32_t qmax) {
+int32_t QuantizeValueOrt(float x, float scale, int32_t zero_point, int32_t qmin,
+                         int32_t qmax) {
   float v = x / scale;
   const float lo = static_cast<float>(qmin - zero_point);
   const float hi = static_cast<float>(qmax - zero_point);

@@ -17,10 +17,12 @@
 //   result is the same single rounding.
 // Requantize int8 -> int8 (TFLite QUANTIZE with int8 input; ORT
 // DequantizeLinear -> QuantizeLinear):
-//   onnxruntime:      q_out = QuantizeOrt(float(q - zp_in) * s_in, s_out, zp_out)
-//   tflite_reference: M = QuantizeMultiplier(double(s_in) / double(s_out));
-//                     q_out = clamp(MultiplyByQuantizedMultiplier(q - zp_in, M)
-//                                   + zp_out, -128, 127)
+//   onnxruntime:
+//     q_out = QuantizeValueOrt(float(q - zp_in) * s_in, s_out, zp_out)
+//   tflite_reference:
+//     M = QuantizeMultiplier(double(s_in) / double(s_out))
+//     q_out = clamp(MultiplyByQuantizedMultiplier(q - zp_in, M) + zp_out,
+//                   -128, 127)
 #ifndef QFORGE_LIB_KERNELS_INT8_REFERENCE_QUANTIZE_H_
 #define QFORGE_LIB_KERNELS_INT8_REFERENCE_QUANTIZE_H_
 
@@ -36,8 +38,8 @@ namespace qforge::kernels::reference {
 
 // One value, ONNX Runtime's MlasQuantizeLinear (see above). Result in
 // [qmin, qmax].
-int32_t QuantizeValueOrt(float x, float scale, int32_t zero_point,
-                         int32_t qmin, int32_t qmax);
+int32_t QuantizeValueOrt(float x, float scale, int32_t zero_point, int32_t qmin,
+                         int32_t qmax);
 
 // One value, TFLite's AffineQuantize (see above). Result in [qmin, qmax].
 int32_t QuantizeValueTflite(float x, float scale, int32_t zero_point,

@@ -26,7 +26,7 @@ int32_t RequantizeTflite(int32_t acc, const QuantizedMultiplier& multiplier,
   const int64_t q =
       static_cast<int64_t>(MultiplyByQuantizedMultiplier(acc, multiplier)) +
       zero_point;
-  return static_cast<int32_t>(q < kInt8Min ? kInt8Min
+  return static_cast<int32_t>(q < kInt8Min   ? kInt8Min
                               : q > kInt8Max ? kInt8Max
                                              : q);
 }
@@ -67,8 +67,8 @@ absl::StatusOr<Requantizer> Requantizer::ForLinear(
                         static_cast<double>(output_scale);
     absl::StatusOr<QuantizedMultiplier> m = QuantizeMultiplierChecked(real);
     if (!m.ok()) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "output channel ", c, ": ", m.status().message()));
+      return absl::OutOfRangeError(
+          absl::StrCat("output channel ", c, ": ", m.status().message()));
     }
     multipliers.push_back(*m);
   }
@@ -88,9 +88,8 @@ absl::StatusOr<Requantizer> Requantizer::FromOrtScales(
     }
   }
   if (output_zero_point < kInt8Min || output_zero_point > kInt8Max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("output zero point ", output_zero_point,
-                     " is outside [-128, 127]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output zero point ", output_zero_point, " is outside [-128, 127]"));
   }
   Requantizer r;
   r.profile_ = ArithmeticProfile::kOnnxRuntime;
@@ -112,9 +111,8 @@ absl::StatusOr<Requantizer> Requantizer::FromTfliteMultipliers(
     }
   }
   if (output_zero_point < kInt8Min || output_zero_point > kInt8Max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("output zero point ", output_zero_point,
-                     " is outside [-128, 127]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output zero point ", output_zero_point, " is outside [-128, 127]"));
   }
   Requantizer r;
   r.profile_ = ArithmeticProfile::kTfliteReference;

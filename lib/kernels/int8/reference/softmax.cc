@@ -119,7 +119,8 @@ absl::Status SoftmaxTflite(const SoftmaxParams& p, const int8_t* input,
             SaturatingRoundingDoublingHighMul(shifted_scale, exp_of(diff)),
             exponent);
         const int64_t shifted_output = static_cast<int64_t>(unsat_output) - 128;
-        y[c] = static_cast<int8_t>(std::clamp<int64_t>(shifted_output, -128, 127));
+        y[c] =
+            static_cast<int8_t>(std::clamp<int64_t>(shifted_output, -128, 127));
       } else {
         y[c] = -128;
       }
