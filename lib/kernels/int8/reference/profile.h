@@ -13,26 +13,27 @@
 #ifndef QFORGE_LIB_KERNELS_INT8_REFERENCE_PROFILE_H_
 #define QFORGE_LIB_KERNELS_INT8_REFERENCE_PROFILE_H_
 
-#include "absl/strings/string_view.h"
+#include "qforge/core/arithmetic_profile.h"
 
 namespace qforge::kernels::reference {
 
-enum class ArithmeticProfile {
-  // What ONNX Runtime's CPU execution provider computes for a QDQ model after
-  // its QDQ transformer fused the pattern (QLinearConv, QLinearMatMul, QGemm,
-  // QLinearAdd, QLinearMul, QLinearAveragePool, QLinearGlobalAveragePool,
-  // QLinearSigmoid, QLinearSoftmax, QLinearConcat), MLAS x86-64 kernels with
-  // AVX2/FMA3; DequantizeLinear -> float op -> QuantizeLinear where ORT has
-  // no fused kernel (Sub, Tanh, HardSwish).
-  kOnnxRuntime,
-  // What TFLite's (LiteRT's) reference int8 kernels (BUILTIN_REF op resolver,
-  // double-rounding build, i.e. TFLITE_SINGLE_ROUNDING off) compute. TFLite
-  // Micro computes the same.
-  kTfliteReference,
-};
+// The public enum (qforge/core/arithmetic_profile.h), which documents each
+// profile; the kernels take it as their first argument.
+//   kOnnxRuntime: what ONNX Runtime's CPU execution provider computes for a
+//     QDQ model after its QDQ transformer fused the pattern (QLinearConv,
+//     QLinearMatMul, QGemm, QLinearAdd, QLinearMul, QLinearAveragePool,
+//     QLinearGlobalAveragePool, QLinearSigmoid, QLinearSoftmax,
+//     QLinearConcat), MLAS x86-64 kernels with AVX2/FMA3;
+//     DequantizeLinear -> float op -> QuantizeLinear where ORT has no fused
+//     kernel (Sub, Tanh, HardSwish).
+//   kTfliteReference: what TFLite's (LiteRT's) reference int8 kernels
+//     (BUILTIN_REF op resolver, double-rounding build, i.e.
+//     TFLITE_SINGLE_ROUNDING off) compute. TFLite Micro computes the same.
+using ::qforge::ArithmeticProfile;
 
-// "onnxruntime" or "tflite_reference" (the names used in configs and docs).
-absl::string_view ProfileName(ArithmeticProfile profile);
+inline const char* ProfileName(ArithmeticProfile profile) {
+  return ArithmeticProfileName(profile);
+}
 
 }  // namespace qforge::kernels::reference
 
