@@ -363,9 +363,17 @@ TEST_P(CliNodeTest, RunReproducesExpectedOutputs) {
   }
 }
 
-// Ops whose kernels exist; extend as kernels land.
+// Models of ops whose kernels exist: several inputs, an omitted optional
+// input (Clip's max), float16 outputs, pooling and convolution attributes.
 INSTANTIATE_TEST_SUITE_P(NodeModels, CliNodeTest,
-                         ::testing::Values("test_add", "test_relu"),
+                         ::testing::Values("test_add", "test_relu",
+                                           "test_conv_with_strides_padding",
+                                           "test_gemm_default_matrix_bias",
+                                           "test_softmax_axis_1",
+                                           "test_maxpool_2d_default",
+                                           "test_layer_normalization_2d_axis0",
+                                           "test_clip_default_min",
+                                           "test_cast_FLOAT_to_FLOAT16"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            return std::string(info.param);
                          });
