@@ -78,14 +78,27 @@ InferenceFunction SameAsInputOf(std::initializer_list<DataType> types) {
   };
 }
 
-// A float attribute, checked for its kind even when the kernel would ignore
-// it, so that a malformed model fails at verification.
+// Float attributes, checked for their kind so that a malformed model fails
+// at verification rather than when a kernel is created.
 absl::Status CheckFloatAttributes(const InferenceContext& ctx,
                                   std::initializer_list<const char*> names) {
   for (const char* name : names) {
     QFORGE_RETURN_IF_ERROR(ctx.node().GetFloat(name, 0.0f).status());
   }
   return absl::OkStatus();
+}
+
+// A float unary op with float attributes `names`.
+InferenceFunction FloatUnaryWithAttributes(
+    std::initializer_list<const char*> names) {
+  std::vector<const char*> attrs(names);
+  InferenceFunction same = SameAsInputOf(kFloatTypes);
+  return [attrs, same](InferenceContext& ctx) -> absl::Status {
+    for (const char* name : attrs) {
+      QFORGE_RETURN_IF_ERROR(ctx.node().GetFloat(name, 0.0f).status());
+    }
+    return same(ctx);
+  };
 }
 
 absl::Status InferClip(InferenceContext& ctx) {
@@ -155,10 +168,10 @@ absl::Status RegisterElementwiseSchemas(OpSchemaTable& table) {
       Schema("Sqrt", 1, 1, float_unary, "square root"),
       Schema("Erf", 9, 1, SameAsInputOf(kNumericTypes), "Gauss error function"),
       Schema("Relu", 1, 1, SameAsInputOf(kReluTypes), "max(x, 0)"),
-      Schema("LeakyRelu", 1, 1, float_unary, "x >= 0 ? x : alpha * x"),
+      Schema("LeakyRelu", 1, 1, FloatUnaryWithAttributes({"alpha"}), "x >= 0 ? x : alpha * x"),
       Schema("Sigmoid", 1, 1, float_unary, "1 / (1 + e^-x)"),
       Schema("Tanh", 1, 1, float_unary, "hyperbolic tangent"),
-      Schema("HardSigmoid", 1, 1, float_unary,
+      Schema("HardSigmoid", 1, 1, FloatUnaryWithAttributes({"alpha", "beta"}),
              "max(0, min(1, alpha * x + beta))"),
       Schema("HardSwish", 14, 1, float_unary, "x * max(0, min(1, x / 6 + 0.5))"),
       Schema("Identity", 1, 1, [](InferenceContext& ctx) { return InferSameAsInput(ctx); },

@@ -242,6 +242,7 @@ absl::Status InferSplit(InferenceContext& ctx) {
     for (int i = 0; i < n; ++i) ctx.set_output(i, dtype, Shape());
     return absl::OkStatus();
   }
+  if (in.rank() == 0) return ctx.Error("cannot split a scalar");
   QFORGE_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, axis_attr, in.rank()));
   const Dim& d = in.dim(axis);
   if (split && d.is_static()) {
@@ -597,7 +598,8 @@ absl::Status InferPadFrom(InferenceContext& ctx, const IntList& pads,
   for (size_t i = 0; i < n; ++i) {
     const int d = static_cast<int>(pad_axes[i]);
     if (!in.dim(d).is_static()) {
-      out.dim(d) = Dim::Unknown();
+      // An unpadded axis keeps its (symbolic) dim.
+      if ((*pads)[i] != 0 || (*pads)[i + n] != 0) out.dim(d) = Dim::Unknown();
       continue;
     }
     const int64_t size = in.dim(d).value + (*pads)[i] + (*pads)[i + n];
