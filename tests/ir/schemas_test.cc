@@ -14,10 +14,12 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kernels/float/dtype_dispatch.h"
 #include "op_test_util.h"
 #include "qforge/testing/status_matchers.h"
 
@@ -183,11 +185,33 @@ class Fuzzer {
     for (int64_t& x : v) x = Int(lo, hi);
     return v;
   }
+  // Element type of the data tensors of the node being built: mostly
+  // float32, sometimes any other type the IR carries.
+  void PickDtype() {
+    static constexpr DataType kOthers[] = {
+        DataType::kFloat64, DataType::kFloat16, DataType::kInt8,
+        DataType::kUint8,   DataType::kInt16,   DataType::kUint16,
+        DataType::kInt32,   DataType::kInt64,   DataType::kBool};
+    dtype_ = Chance(0.7) ? DataType::kFloat32 : kOthers[Int(0, 8)];
+  }
+  // Random data of the picked dtype: reals in [-3, 3], integers in
+  // [-5, 5] (wrapped for unsigned types), zeros included.
   Tensor Floats(std::vector<int64_t> dims) {
-    Tensor t(DataType::kFloat32, std::move(dims));
-    for (int64_t i = 0; i < t.num_elements(); ++i) {
-      t.data<float>()[i] = std::uniform_real_distribution<float>(-3, 3)(rng_);
-    }
+    Tensor t(dtype_, std::move(dims));
+    absl::Status s = kernels::VisitDtype(dtype_, [&]<typename T>(kernels::TypeTag<T>) {
+      for (int64_t i = 0; i < t.num_elements(); ++i) {
+        const double v = kernels::kIsFloat<T>
+                             ? std::uniform_real_distribution<double>(-3, 3)(rng_)
+                             : static_cast<double>(Int(-5, 5));
+        if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
+          t.data<T>()[i] = static_cast<T>(static_cast<int64_t>(v));
+        } else {
+          t.data<T>()[i] = kernels::CastValue<T>(v);
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) ADD_FAILURE() << s;
     return t;
   }
   // A shape `b` that often broadcasts with `a`.
@@ -249,11 +273,13 @@ class Fuzzer {
 
  private:
   std::mt19937 rng_;
+  DataType dtype_ = DataType::kFloat32;
 };
 
 // Builds a random node of `op_type`.
 void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
   const std::vector<int64_t> dims = fz.Dims();
+  fz.PickDtype();
   if (op_type == "Add" || op_type == "Sub" || op_type == "Mul" || op_type == "Div" ||
       op_type == "Pow") {
     fz.Feed(op, fz.Floats(dims));
