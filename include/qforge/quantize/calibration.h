@@ -97,6 +97,7 @@ struct QFORGE_EXPORT RangeOptions {
   bool mse_symmetric = false;
 
   absl::Status Validate() const;
+  bool operator==(const RangeOptions& other) const = default;
 };
 
 // Streaming statistics of one tensor. Fixed-size state: a Histogram, a few
