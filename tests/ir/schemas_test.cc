@@ -10,8 +10,8 @@
 // inference derived (OpTest::Run reports a mismatch as Internal).
 #include <cstdint>
 #include <cstdlib>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -34,7 +34,8 @@ using ::testing::HasSubstr;
 
 Tensor F(std::vector<int64_t> dims) {
   Tensor t(DataType::kFloat32, std::move(dims));
-  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = 0.5f * i - 1;
+  for (int64_t i = 0; i < t.num_elements(); ++i)
+    t.data<float>()[i] = 0.5f * i - 1;
   return t;
 }
 Tensor I64(std::vector<int64_t> v) {
@@ -42,7 +43,8 @@ Tensor I64(std::vector<int64_t> v) {
   return Tensor::FromVector<int64_t>({n}, v);
 }
 
-// --- inference on partial shapes --------------------------------------------------
+// --- inference on partial shapes
+// --------------------------------------------------
 
 TEST(SchemaInference, UnknownRankPropagates) {
   for (const char* op_type : {"Relu", "Softmax", "Identity", "Sigmoid"}) {
@@ -56,7 +58,8 @@ TEST(SchemaInference, UnknownRankPropagates) {
 
 TEST(SchemaInference, BroadcastWithSymbols) {
   OpTest op("Mul");
-  op.Input(F({2, 1, 4}), Shape({Dim::Symbol("b"), Dim::Static(1), Dim::Unknown()}))
+  op.Input(F({2, 1, 4}),
+           Shape({Dim::Symbol("b"), Dim::Static(1), Dim::Unknown()}))
       .Input(F({3, 1}), Shape({Dim::Static(3), Dim::Static(1)}));
   ASSERT_THAT(op.Verify(), IsOk());
   EXPECT_EQ(op.output(0).shape(),
@@ -65,7 +68,8 @@ TEST(SchemaInference, BroadcastWithSymbols) {
 
 TEST(SchemaInference, GatherKeepsSymbols) {
   OpTest op("Gather");
-  op.Input(F({2, 5, 3}), Shape({Dim::Symbol("n"), Dim::Static(5), Dim::Static(3)}))
+  op.Input(F({2, 5, 3}),
+           Shape({Dim::Symbol("n"), Dim::Static(5), Dim::Static(3)}))
       .Input(I64({1, 2}), Shape({Dim::Symbol("k")}))
       .Attr("axis", int64_t{1});
   ASSERT_THAT(op.Verify(), IsOk());
@@ -89,7 +93,8 @@ TEST(SchemaInference, TransposeAndUnsqueezeKeepSymbols) {
 TEST(SchemaInference, SliceOnSymbolicAxisIsUnknown) {
   OpTest op("Slice");
   op.Input(F({4, 6}), Shape({Dim::Symbol("n"), Dim::Static(6)}))
-      .Constant(I64({1, 1})).Constant(I64({3, -1}));
+      .Constant(I64({1, 1}))
+      .Constant(I64({3, -1}));
   ASSERT_THAT(op.Verify(), IsOk());
   EXPECT_EQ(op.output(0).shape(), Shape({Dim::Unknown(), Dim::Static(4)}));
 }
@@ -103,7 +108,8 @@ TEST(SchemaInference, SqueezeWithoutAxesNeedsStaticDims) {
 
 TEST(SchemaInference, FlattenAndPadWithSymbols) {
   OpTest f("Flatten");
-  f.Input(F({2, 3, 4}), Shape({Dim::Symbol("n"), Dim::Static(3), Dim::Static(4)}));
+  f.Input(F({2, 3, 4}),
+          Shape({Dim::Symbol("n"), Dim::Static(3), Dim::Static(4)}));
   ASSERT_THAT(f.Verify(), IsOk());
   EXPECT_EQ(f.output(0).shape(), Shape({Dim::Unknown(), Dim::Static(12)}));
 
@@ -117,7 +123,8 @@ TEST(SchemaInference, FlattenAndPadWithSymbols) {
 TEST(SchemaInference, QuantOutputTypes) {
   OpTest q("QuantizeLinear");
   q.Input(F({2, 3}), Shape({Dim::Symbol("n"), Dim::Static(3)}))
-      .Constant(Tensor::Scalar<float>(1)).Constant(Tensor::Scalar<int8_t>(0));
+      .Constant(Tensor::Scalar<float>(1))
+      .Constant(Tensor::Scalar<int8_t>(0));
   ASSERT_THAT(q.Verify(), IsOk());
   EXPECT_EQ(q.output(0).dtype(), DataType::kInt8);
   EXPECT_EQ(q.output(0).shape(), Shape({Dim::Symbol("n"), Dim::Static(3)}));
@@ -128,7 +135,8 @@ TEST(SchemaInference, QuantOutputTypes) {
   EXPECT_EQ(dq.output(0).dtype(), DataType::kFloat32);
 }
 
-// --- wrong attribute kinds ------------------------------------------------------
+// --- wrong attribute kinds
+// ------------------------------------------------------
 
 TEST(SchemaAttributes, WrongKindsAreErrorsNamingNodeAndAttribute) {
   struct Case {
@@ -160,19 +168,23 @@ TEST(SchemaAttributes, WrongKindsAreErrorsNamingNodeAndAttribute) {
     if (op_type == "Reshape") op.Constant(I64({4}));
     if (op_type == "QuantizeLinear") op.Constant(F({2}));
     op.Attr(c.attr, c.value);
-    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"),
-                                            HasSubstr(std::string("'") + c.attr + "'"))));
+    EXPECT_THAT(op.Verify(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("test_node"),
+                               HasSubstr(std::string("'") + c.attr + "'"))));
   }
 }
 
-// --- randomized robustness --------------------------------------------------------
+// --- randomized robustness
+// --------------------------------------------------------
 
 class Fuzzer {
  public:
   explicit Fuzzer(uint32_t seed) : rng_(seed) {}
 
-  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  int Int(int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng_);
+  }
   bool Chance(double p) { return std::bernoulli_distribution(p)(rng_); }
 
   std::vector<int64_t> Dims(int max_rank = 3) {
@@ -198,26 +210,29 @@ class Fuzzer {
   // [-5, 5] (wrapped for unsigned types), zeros included.
   Tensor Floats(std::vector<int64_t> dims) {
     Tensor t(dtype_, std::move(dims));
-    absl::Status s = kernels::VisitDtype(dtype_, [&]<typename T>(kernels::TypeTag<T>) {
-      for (int64_t i = 0; i < t.num_elements(); ++i) {
-        const double v = kernels::kIsFloat<T>
-                             ? std::uniform_real_distribution<double>(-3, 3)(rng_)
-                             : static_cast<double>(Int(-5, 5));
-        if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
-          t.data<T>()[i] = static_cast<T>(static_cast<int64_t>(v));
-        } else {
-          t.data<T>()[i] = kernels::CastValue<T>(v);
-        }
-      }
-      return absl::OkStatus();
-    });
+    absl::Status s =
+        kernels::VisitDtype(dtype_, [&]<typename T>(kernels::TypeTag<T>) {
+          for (int64_t i = 0; i < t.num_elements(); ++i) {
+            const double v =
+                kernels::kIsFloat<T>
+                    ? std::uniform_real_distribution<double>(-3, 3)(rng_)
+                    : static_cast<double>(Int(-5, 5));
+            if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
+              t.data<T>()[i] = static_cast<T>(static_cast<int64_t>(v));
+            } else {
+              t.data<T>()[i] = kernels::CastValue<T>(v);
+            }
+          }
+          return absl::OkStatus();
+        });
     if (!s.ok()) ADD_FAILURE() << s;
     return t;
   }
   // A shape `b` that often broadcasts with `a`.
   std::vector<int64_t> BroadcastPartner(const std::vector<int64_t>& a) {
     if (Chance(0.2)) return Dims();
-    std::vector<int64_t> b(a.begin() + Int(0, static_cast<int>(a.size())), a.end());
+    std::vector<int64_t> b(a.begin() + Int(0, static_cast<int>(a.size())),
+                           a.end());
     for (int64_t& d : b) {
       if (Chance(0.3)) d = 1;
     }
@@ -236,7 +251,8 @@ class Fuzzer {
       op.Input(std::move(t), Shape());
     } else if (pick == 1) {
       std::vector<Dim> dims;
-      for (int64_t d : t.dims()) dims.push_back(Chance(0.5) ? Dim::Unknown() : Dim::Static(d));
+      for (int64_t d : t.dims())
+        dims.push_back(Chance(0.5) ? Dim::Unknown() : Dim::Static(d));
       op.Input(std::move(t), Shape(std::move(dims)));
     } else {
       op.Input(std::move(t));
@@ -280,8 +296,8 @@ class Fuzzer {
 void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
   const std::vector<int64_t> dims = fz.Dims();
   fz.PickDtype();
-  if (op_type == "Add" || op_type == "Sub" || op_type == "Mul" || op_type == "Div" ||
-      op_type == "Pow") {
+  if (op_type == "Add" || op_type == "Sub" || op_type == "Mul" ||
+      op_type == "Div" || op_type == "Pow") {
     fz.Feed(op, fz.Floats(dims));
     fz.Feed(op, fz.Floats(fz.BroadcastPartner(dims)));
   } else if (op_type == "Clip") {
@@ -290,7 +306,8 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
       if (fz.Chance(0.3)) {
         op.Omitted();
       } else {
-        fz.Feed(op, fz.Floats(fz.Chance(0.8) ? std::vector<int64_t>{} : fz.Dims(1)));
+        fz.Feed(op, fz.Floats(fz.Chance(0.8) ? std::vector<int64_t>{}
+                                             : fz.Dims(1)));
       }
     }
   } else if (op_type == "Softmax" || op_type == "Flatten") {
@@ -302,11 +319,20 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
     op.Attr("to", codes[fz.Int(0, 11)]);
   } else if (op_type == "Constant") {
     switch (fz.Int(0, 4)) {
-      case 0: op.Attr("value", fz.Floats(fz.Dims())); break;
-      case 1: op.Attr("value_float", 1.5f); break;
-      case 2: op.Attr("value_ints", fz.Ints(3, -2, 2)); break;
-      case 3: op.Attr("value_int", int64_t{3}).Attr("value_float", 1.0f); break;
-      default: break;  // No value at all.
+      case 0:
+        op.Attr("value", fz.Floats(fz.Dims()));
+        break;
+      case 1:
+        op.Attr("value_float", 1.5f);
+        break;
+      case 2:
+        op.Attr("value_ints", fz.Ints(3, -2, 2));
+        break;
+      case 3:
+        op.Attr("value_int", int64_t{3}).Attr("value_float", 1.0f);
+        break;
+      default:
+        break;  // No value at all.
     }
   } else if (op_type == "Shape") {
     fz.Feed(op, fz.Floats(dims), false);
@@ -367,7 +393,8 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
     for (int i = 0; i < n; ++i) {
       std::vector<int64_t> d = dims;
       if (!d.empty() && fz.Chance(0.7)) {
-        const int a = static_cast<int>(((axis % static_cast<int64_t>(d.size())) + d.size()) % d.size());
+        const int a = static_cast<int>(
+            ((axis % static_cast<int64_t>(d.size())) + d.size()) % d.size());
         d[a] = fz.Int(0, 3);
       } else if (fz.Chance(0.2)) {
         d = fz.Dims();
@@ -389,7 +416,8 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
       }
       if (n != 1 || shape.empty()) shape.push_back(n);
       std::shuffle(shape.begin(), shape.end(), fz.rng());
-      if (fz.Chance(0.4)) shape[fz.Int(0, static_cast<int>(shape.size()) - 1)] = -1;
+      if (fz.Chance(0.4))
+        shape[fz.Int(0, static_cast<int>(shape.size()) - 1)] = -1;
       if (!dims.empty() && !shape.empty() && fz.Chance(0.3)) shape[0] = 0;
     } else {
       shape.resize(fz.Int(0, 3));
@@ -402,7 +430,8 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
     fz.Feed(op, fz.Floats(dims));
     if (fz.Chance(0.7)) {
       std::vector<int64_t> perm(dims.size());
-      for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
+      for (size_t i = 0; i < perm.size(); ++i)
+        perm[i] = static_cast<int64_t>(i);
       std::shuffle(perm.begin(), perm.end(), std::mt19937(fz.Int(0, 1000)));
       if (fz.Chance(0.2)) perm = fz.Ints(3, -1, 3);
       op.Attr("perm", perm);
@@ -412,7 +441,8 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
     if (fz.Chance(0.8)) {
       std::vector<int64_t> axes;
       for (int d = 0; d < static_cast<int>(dims.size()); ++d) {
-        if ((dims[d] == 1 || fz.Chance(0.1)) && fz.Chance(0.7)) axes.push_back(d);
+        if ((dims[d] == 1 || fz.Chance(0.1)) && fz.Chance(0.7))
+          axes.push_back(d);
       }
       if (fz.Chance(0.1)) axes = fz.Ints(3, -4, 4);
       fz.FeedParam(op, axes);
@@ -434,13 +464,16 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
       fz.Feed(op, fz.Floats(dims));
     } else {
       Tensor q(DataType::kInt8, dims);
-      for (int64_t i = 0; i < q.num_elements(); ++i) q.data<int8_t>()[i] = static_cast<int8_t>(i * 37);
+      for (int64_t i = 0; i < q.num_elements(); ++i)
+        q.data<int8_t>()[i] = static_cast<int8_t>(i * 37);
       fz.Feed(op, std::move(q));
     }
-    const std::vector<int64_t> sdims =
-        fz.Chance(0.5) ? std::vector<int64_t>{} : std::vector<int64_t>{fz.Int(1, 3)};
+    const std::vector<int64_t> sdims = fz.Chance(0.5)
+                                           ? std::vector<int64_t>{}
+                                           : std::vector<int64_t>{fz.Int(1, 3)};
     Tensor scale(DataType::kFloat32, sdims);
-    for (int64_t i = 0; i < scale.num_elements(); ++i) scale.data<float>()[i] = 0.1f * (i + 1);
+    for (int64_t i = 0; i < scale.num_elements(); ++i)
+      scale.data<float>()[i] = 0.1f * (i + 1);
     fz.Feed(op, std::move(scale));
     if (fz.Chance(0.6)) {
       Tensor zp(DataType::kInt8, fz.Chance(0.9) ? sdims : fz.Dims(1));
@@ -455,16 +488,43 @@ void BuildRandom(Fuzzer& fz, OpTest& op, const std::string& op_type) {
 }
 
 TEST(SchemaRobustness, RandomNodesNeverCrashAndInferenceMatchesKernels) {
-  const std::vector<std::string> ops = {
-      "Add", "Sub", "Mul", "Div", "Pow", "Exp", "Sqrt", "Erf", "Relu", "Clip",
-      "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softmax",
-      "Identity", "Cast", "Constant", "Shape", "Gather", "Slice", "Split",
-      "Concat", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Pad",
-      "QuantizeLinear", "DequantizeLinear"};
+  const std::vector<std::string> ops = {"Add",
+                                        "Sub",
+                                        "Mul",
+                                        "Div",
+                                        "Pow",
+                                        "Exp",
+                                        "Sqrt",
+                                        "Erf",
+                                        "Relu",
+                                        "Clip",
+                                        "LeakyRelu",
+                                        "Sigmoid",
+                                        "Tanh",
+                                        "HardSigmoid",
+                                        "HardSwish",
+                                        "Softmax",
+                                        "Identity",
+                                        "Cast",
+                                        "Constant",
+                                        "Shape",
+                                        "Gather",
+                                        "Slice",
+                                        "Split",
+                                        "Concat",
+                                        "Reshape",
+                                        "Flatten",
+                                        "Transpose",
+                                        "Squeeze",
+                                        "Unsqueeze",
+                                        "Pad",
+                                        "QuantizeLinear",
+                                        "DequantizeLinear"};
   // QFORGE_FUZZ_SEED and QFORGE_FUZZ_ITERATIONS widen the search locally.
   const char* seed_env = std::getenv("QFORGE_FUZZ_SEED");
   const char* iterations_env = std::getenv("QFORGE_FUZZ_ITERATIONS");
-  const uint32_t seed = seed_env ? static_cast<uint32_t>(std::atoll(seed_env)) : 12345;
+  const uint32_t seed =
+      seed_env ? static_cast<uint32_t>(std::atoll(seed_env)) : 12345;
   const int iterations = iterations_env ? std::atoi(iterations_env) : 4000;
   Fuzzer fz(seed);
   int ran_ok = 0, rejected = 0;
@@ -481,7 +541,8 @@ TEST(SchemaRobustness, RandomNodesNeverCrashAndInferenceMatchesKernels) {
     const absl::StatusCode code = result.status().code();
     EXPECT_TRUE(code == absl::StatusCode::kInvalidArgument ||
                 code == absl::StatusCode::kUnimplemented)
-        << "iteration " << iteration << " (" << op_type << "): " << result.status();
+        << "iteration " << iteration << " (" << op_type
+        << "): " << result.status();
     EXPECT_THAT(std::string(result.status().message()), HasSubstr("test_node"))
         << "iteration " << iteration << " (" << op_type << ")";
   }

@@ -32,7 +32,8 @@ TEST(QuantizeLinearTest, PerTensorUint8RoundsHalfToEven) {
       .Constant(Tensor::Scalar<uint8_t>(10));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   ASSERT_EQ(y.dtype(), DataType::kUint8);
-  EXPECT_THAT(y.ToVector<uint8_t>(), ElementsAre(10, 10, 11, 11, 12, 14, 10, 255, 0));
+  EXPECT_THAT(y.ToVector<uint8_t>(),
+              ElementsAre(10, 10, 11, 11, 12, 14, 10, 255, 0));
 }
 
 TEST(QuantizeLinearTest, DefaultsToUint8WithZeroPointZero) {
@@ -98,19 +99,22 @@ TEST(QuantizeLinearTest, Errors) {
   {
     OpTest op("QuantizeLinear");
     op.Input(F({2, 3}, std::vector<float>(6))).Constant(F({2}, {1, 1}));
-    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("2 values"),
-                                            HasSubstr("size 3"))));
+    EXPECT_THAT(op.Verify(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("test_node"), HasSubstr("2 values"),
+                               HasSubstr("size 3"))));
   }
   {
     OpTest op("QuantizeLinear");
     op.Input(F({2, 3}, std::vector<float>(6)), Shape()).Input(F({2}, {1, 1}));
-    EXPECT_THAT(op.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                   AllOf(HasSubstr("test_node"), HasSubstr("size 3"))));
+    EXPECT_THAT(op.Run(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("test_node"), HasSubstr("size 3"))));
   }
   {
     OpTest op("QuantizeLinear");
-    op.Input(F({2}, {1, 1})).Constant(Tensor::Scalar<float>(1))
+    op.Input(F({2}, {1, 1}))
+        .Constant(Tensor::Scalar<float>(1))
         .Constant(Tensor::Scalar<int32_t>(0));
     EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
                                       HasSubstr("int32")));
@@ -123,7 +127,8 @@ TEST(QuantizeLinearTest, Errors) {
   }
   {
     OpTest op("QuantizeLinear");
-    op.Input(F({2}, {1, 1})).Constant(F({2}, {1, 1}))
+    op.Input(F({2}, {1, 1}))
+        .Constant(F({2}, {1, 1}))
         .Constant(Tensor::FromVector<uint8_t>({3}, {0, 0, 0}));
     EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
                                       HasSubstr("zero point")));
@@ -164,11 +169,13 @@ TEST(DequantizeLinearTest, RoundTripsQuantizeLinear) {
   const std::vector<float> x = {-1.0f, -0.33f, 0.0f, 0.2f, 0.9f};
   const float scale = 2.0f / 255;
   OpTest q("QuantizeLinear");
-  q.Input(F({5}, x)).Constant(Tensor::Scalar<float>(scale))
+  q.Input(F({5}, x))
+      .Constant(Tensor::Scalar<float>(scale))
       .Constant(Tensor::Scalar<uint8_t>(128));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor qx, q.RunOne());
   OpTest dq("DequantizeLinear");
-  dq.Input(qx).Constant(Tensor::Scalar<float>(scale))
+  dq.Input(qx)
+      .Constant(Tensor::Scalar<float>(scale))
       .Constant(Tensor::Scalar<uint8_t>(128));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, dq.RunOne());
   for (int i = 0; i < 5; ++i) {
@@ -179,11 +186,13 @@ TEST(DequantizeLinearTest, RoundTripsQuantizeLinear) {
 TEST(DequantizeLinearTest, Errors) {
   {
     OpTest op("DequantizeLinear");
-    op.Input(Tensor::FromVector<int8_t>({2}, {1, 2})).Constant(Tensor::Scalar<float>(1))
+    op.Input(Tensor::FromVector<int8_t>({2}, {1, 2}))
+        .Constant(Tensor::Scalar<float>(1))
         .Constant(Tensor::Scalar<uint8_t>(0));
-    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("int8"),
-                                            HasSubstr("uint8"))));
+    EXPECT_THAT(op.Verify(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("test_node"), HasSubstr("int8"),
+                               HasSubstr("uint8"))));
   }
   {
     OpTest op("DequantizeLinear");
@@ -194,7 +203,8 @@ TEST(DequantizeLinearTest, Errors) {
   {
     OpTest op("DequantizeLinear");
     op.Input(Tensor::FromVector<int8_t>({2, 2}, {1, 2, 3, 4}))
-        .Constant(F({2}, {1, 1})).Attr("axis", int64_t{2});
+        .Constant(F({2}, {1, 1}))
+        .Attr("axis", int64_t{2});
     EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
                                       HasSubstr("axis 2")));
   }

@@ -42,7 +42,8 @@ Tensor Iota(Dims dims) {
   return F(std::move(dims), v);
 }
 
-// --- Constant, Shape ------------------------------------------------------------
+// --- Constant, Shape
+// ------------------------------------------------------------
 
 TEST(ConstantTest, ValueAttributes) {
   {
@@ -84,8 +85,9 @@ TEST(ConstantTest, ValueAttributes) {
 
 TEST(ConstantTest, NeedsExactlyOneValue) {
   OpTest none("Constant");
-  EXPECT_THAT(none.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("none"))));
+  EXPECT_THAT(none.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("none"))));
   OpTest two("Constant");
   two.Attr("value_int", int64_t{1}).Attr("value_float", 1.0f);
   EXPECT_THAT(two.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -103,8 +105,12 @@ TEST(ShapeTest, StartAndEnd) {
     std::vector<int64_t> expected;
   };
   const Case cases[] = {
-      {{}, {}, {2, 3, 4, 5}}, {1, {}, {3, 4, 5}}, {{}, 1, {2}},
-      {-1, {}, {5}},          {1, -1, {3, 4}},    {-10, 10, {2, 3, 4, 5}},
+      {{}, {}, {2, 3, 4, 5}},
+      {1, {}, {3, 4, 5}},
+      {{}, 1, {2}},
+      {-1, {}, {5}},
+      {1, -1, {3, 4}},
+      {-10, 10, {2, 3, 4, 5}},
       {3, 1, {}},
   };
   for (const Case& c : cases) {
@@ -120,12 +126,14 @@ TEST(ShapeTest, StartAndEnd) {
 
 TEST(ShapeTest, InferredLengthWithSymbolicDims) {
   OpTest op("Shape");
-  op.Input(Tensor(DataType::kFloat32, {2, 3}), Shape({Dim::Symbol("n"), Dim::Static(3)}));
+  op.Input(Tensor(DataType::kFloat32, {2, 3}),
+           Shape({Dim::Symbol("n"), Dim::Static(3)}));
   ASSERT_THAT(op.Verify(), IsOk());
   EXPECT_EQ(op.output(0).shape(), Shape({2}));
 }
 
-// --- Gather ----------------------------------------------------------------------
+// --- Gather
+// ----------------------------------------------------------------------
 
 TEST(GatherTest, Axis0) {
   OpTest op("Gather");
@@ -138,7 +146,8 @@ TEST(GatherTest, Axis0) {
 TEST(GatherTest, Axis1NegativeInt32Indices) {
   // data[i][j] = 3i + j; gather columns {-1, 0} -> [[2, 0], [5, 3]].
   OpTest op("Gather");
-  op.Input(Iota({2, 3})).Input(Tensor::FromVector<int32_t>({2}, {-1, 0}))
+  op.Input(Iota({2, 3}))
+      .Input(Tensor::FromVector<int32_t>({2}, {-1, 0}))
       .Attr("axis", int64_t{1});
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_EQ(y.dims(), (Dims{2, 2}));
@@ -147,7 +156,9 @@ TEST(GatherTest, Axis1NegativeInt32Indices) {
 
 TEST(GatherTest, ScalarIndexDropsTheAxis) {
   OpTest op("Gather");
-  op.Input(Iota({2, 3, 2})).Constant(Tensor::Scalar<int64_t>(2)).Attr("axis", int64_t{-2});
+  op.Input(Iota({2, 3, 2}))
+      .Constant(Tensor::Scalar<int64_t>(2))
+      .Attr("axis", int64_t{-2});
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_EQ(y.dims(), (Dims{2, 2}));
   // data[i][2][k] = 6i + 4 + k.
@@ -156,7 +167,8 @@ TEST(GatherTest, ScalarIndexDropsTheAxis) {
 
 TEST(GatherTest, OtherDtypes) {
   OpTest op("Gather");
-  op.Input(Tensor::FromVector<int8_t>({4}, {10, 20, 30, 40})).Input(I64({3}, {3, 3, 0}));
+  op.Input(Tensor::FromVector<int8_t>({4}, {10, 20, 30, 40}))
+      .Input(I64({3}, {3, 3, 0}));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_THAT(y.ToVector<int8_t>(), ElementsAre(40, 40, 10));
 }
@@ -164,10 +176,11 @@ TEST(GatherTest, OtherDtypes) {
 TEST(GatherTest, OutOfRangeIndexNamesNodeAndIndex) {
   OpTest op("Gather");
   op.Input(Iota({3, 2})).Input(I64({3}, {0, 3, 1}));
-  EXPECT_THAT(op.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                 AllOf(HasSubstr("node 'test_node' (Gather)"),
-                                       HasSubstr("index 3"), HasSubstr("element 1"),
-                                       HasSubstr("size 3"))));
+  EXPECT_THAT(op.Run(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("node 'test_node' (Gather)"),
+                             HasSubstr("index 3"), HasSubstr("element 1"),
+                             HasSubstr("size 3"))));
   OpTest neg("Gather");
   neg.Input(Iota({3, 2})).Input(I64({1}, {-4}));
   EXPECT_THAT(neg.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -177,15 +190,17 @@ TEST(GatherTest, OutOfRangeIndexNamesNodeAndIndex) {
 TEST(GatherTest, ConstantOutOfRangeIndexFailsVerification) {
   OpTest op("Gather");
   op.Input(Iota({3, 2})).Constant(I64({1}, {5})).Attr("axis", int64_t{0});
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("index 5"))));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("index 5"))));
 }
 
 TEST(GatherTest, BadAxis) {
   OpTest op("Gather");
   op.Input(Iota({3, 2})).Input(I64({1}, {0})).Attr("axis", int64_t{2});
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("axis 2"))));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("axis 2"))));
 }
 
 TEST(GatherTest, FloatIndicesAreRejected) {
@@ -195,7 +210,8 @@ TEST(GatherTest, FloatIndicesAreRejected) {
                                     HasSubstr("float32")));
 }
 
-// --- Slice ----------------------------------------------------------------------
+// --- Slice
+// ----------------------------------------------------------------------
 
 TEST(SliceTest, StartsEndsAxesSteps) {
   // data[i][j] = 10i + j over [3, 10]; rows 0..1, columns 1, 3, 5 (<6).
@@ -203,8 +219,11 @@ TEST(SliceTest, StartsEndsAxesSteps) {
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 10; ++j) v.push_back(10.0f * i + j);
   OpTest op("Slice");
-  op.Input(F({3, 10}, v)).Constant(I64({0, 1})).Constant(I64({2, 6}))
-      .Constant(I64({0, 1})).Constant(I64({1, 2}));
+  op.Input(F({3, 10}, v))
+      .Constant(I64({0, 1}))
+      .Constant(I64({2, 6}))
+      .Constant(I64({0, 1}))
+      .Constant(I64({1, 2}));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_EQ(y.dims(), (Dims{2, 3}));
   EXPECT_THAT(y.ToVector<float>(), ElementsAre(1, 3, 5, 11, 13, 15));
@@ -214,8 +233,11 @@ TEST(SliceTest, NegativeStepsAndClamping) {
   // Reverse everything: start past the end clamps to dim - 1, end INT64_MIN
   // clamps to -1.
   OpTest op("Slice");
-  op.Input(Iota({5})).Constant(I64({100})).Constant(I64({INT64_MIN}))
-      .Constant(I64({0})).Constant(I64({-2}));
+  op.Input(Iota({5}))
+      .Constant(I64({100}))
+      .Constant(I64({INT64_MIN}))
+      .Constant(I64({0}))
+      .Constant(I64({-2}));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_THAT(y.ToVector<float>(), ElementsAre(4, 2, 0));
 }
@@ -239,15 +261,18 @@ TEST(SliceTest, EmptyResultAndOutOfBoundsStart) {
 TEST(SliceTest, Int32ParametersAndOpset1Attributes) {
   {
     OpTest op("Slice");
-    op.Input(Iota({6})).Constant(Tensor::FromVector<int32_t>({1}, {1}))
+    op.Input(Iota({6}))
+        .Constant(Tensor::FromVector<int32_t>({1}, {1}))
         .Constant(Tensor::FromVector<int32_t>({1}, {-1}));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
     EXPECT_THAT(y.ToVector<float>(), ElementsAre(1, 2, 3, 4));
   }
   {
     OpTest op("Slice", 9);
-    op.Input(Iota({2, 3})).Attr("starts", std::vector<int64_t>{1})
-        .Attr("ends", std::vector<int64_t>{3}).Attr("axes", std::vector<int64_t>{1});
+    op.Input(Iota({2, 3}))
+        .Attr("starts", std::vector<int64_t>{1})
+        .Attr("ends", std::vector<int64_t>{3})
+        .Attr("axes", std::vector<int64_t>{1});
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
     EXPECT_EQ(y.dims(), (Dims{2, 2}));
     EXPECT_THAT(y.ToVector<float>(), ElementsAre(1, 2, 4, 5));
@@ -266,16 +291,21 @@ TEST(SliceTest, NonConstantParametersKeepRank) {
 TEST(SliceTest, Errors) {
   {
     OpTest op("Slice");
-    op.Input(Iota({4})).Constant(I64({0})).Constant(I64({2})).Constant(I64({0}))
+    op.Input(Iota({4}))
+        .Constant(I64({0}))
+        .Constant(I64({2}))
+        .Constant(I64({0}))
         .Constant(I64({0}));
-    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("steps"))));
+    EXPECT_THAT(op.Verify(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("test_node"), HasSubstr("steps"))));
   }
   {
     OpTest op("Slice");
     op.Input(Iota({4})).Input(I64({0})).Input(I64({2})).Input(I64({1}));
-    EXPECT_THAT(op.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                   AllOf(HasSubstr("test_node"), HasSubstr("axis 1"))));
+    EXPECT_THAT(op.Run(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("test_node"), HasSubstr("axis 1"))));
   }
   {
     OpTest op("Slice");
@@ -285,14 +315,17 @@ TEST(SliceTest, Errors) {
   }
   {
     OpTest op("Slice");
-    op.Input(Iota({4, 4})).Constant(I64({0, 0})).Constant(I64({2, 2}))
+    op.Input(Iota({4, 4}))
+        .Constant(I64({0, 0}))
+        .Constant(I64({2, 2}))
         .Constant(I64({1, -1}));
     EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
                                       HasSubstr("more than once")));
   }
 }
 
-// --- Split, Concat --------------------------------------------------------------
+// --- Split, Concat
+// --------------------------------------------------------------
 
 TEST(SplitTest, EqualParts) {
   OpTest op("Split");
@@ -314,7 +347,9 @@ TEST(SplitTest, SizesAsInputAndAttribute) {
   }
   {
     OpTest op("Split", 11);
-    op.Input(Iota({3, 2})).Attr("split", std::vector<int64_t>{2, 1}).NumOutputs(2);
+    op.Input(Iota({3, 2}))
+        .Attr("split", std::vector<int64_t>{2, 1})
+        .NumOutputs(2);
     QFORGE_ASSERT_OK_AND_ASSIGN(std::vector<Tensor> y, op.Run());
     EXPECT_THAT(y[0].ToVector<float>(), ElementsAre(0, 1, 2, 3));
     EXPECT_THAT(y[1].ToVector<float>(), ElementsAre(4, 5));
@@ -326,7 +361,8 @@ TEST(SplitTest, Errors) {
     OpTest op("Split");
     op.Input(Iota({5})).NumOutputs(2);
     EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("equal parts"))));
+                                      AllOf(HasSubstr("test_node"),
+                                            HasSubstr("equal parts"))));
   }
   {
     OpTest op("Split");
@@ -344,7 +380,9 @@ TEST(SplitTest, Errors) {
 
 TEST(ConcatTest, Axis1) {
   OpTest op("Concat");
-  op.Input(Iota({2, 1})).Input(F({2, 2}, {10, 11, 12, 13})).Attr("axis", int64_t{-1});
+  op.Input(Iota({2, 1}))
+      .Input(F({2, 2}, {10, 11, 12, 13}))
+      .Attr("axis", int64_t{-1});
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_EQ(y.dims(), (Dims{2, 3}));
   EXPECT_THAT(y.ToVector<float>(), ElementsAre(0, 10, 11, 1, 12, 13));
@@ -352,8 +390,10 @@ TEST(ConcatTest, Axis1) {
 
 TEST(ConcatTest, ThreeInputsAxis0WithEmpty) {
   OpTest op("Concat");
-  op.Input(Tensor::FromVector<int64_t>({1}, {1})).Input(Tensor(DataType::kInt64, {0}))
-      .Constant(Tensor::FromVector<int64_t>({2}, {2, 3})).Attr("axis", int64_t{0});
+  op.Input(Tensor::FromVector<int64_t>({1}, {1}))
+      .Input(Tensor(DataType::kInt64, {0}))
+      .Constant(Tensor::FromVector<int64_t>({2}, {2, 3}))
+      .Attr("axis", int64_t{0});
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_THAT(y.ToVector<int64_t>(), ElementsAre(1, 2, 3));
 }
@@ -372,13 +412,17 @@ TEST(ConcatTest, Errors) {
     OpTest op("Concat");
     op.Input(Iota({2, 3})).Input(Iota({3, 3})).Attr("axis", int64_t{1});
     EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("dimension 0"))));
+                                      AllOf(HasSubstr("test_node"),
+                                            HasSubstr("dimension 0"))));
   }
   {
     OpTest op("Concat");
-    op.Input(Iota({2})).Input(Tensor::FromVector<int8_t>({1}, {1})).Attr("axis", int64_t{0});
-    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("float32"), HasSubstr("int8"))));
+    op.Input(Iota({2}))
+        .Input(Tensor::FromVector<int8_t>({1}, {1}))
+        .Attr("axis", int64_t{0});
+    EXPECT_THAT(op.Verify(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("float32"), HasSubstr("int8"))));
   }
   {
     OpTest op("Concat");
@@ -388,7 +432,8 @@ TEST(ConcatTest, Errors) {
   }
 }
 
-// --- Reshape, Flatten, Squeeze, Unsqueeze ----------------------------------------
+// --- Reshape, Flatten, Squeeze, Unsqueeze
+// ----------------------------------------
 
 TEST(ReshapeTest, ZeroAndMinusOne) {
   OpTest op("Reshape");
@@ -400,14 +445,17 @@ TEST(ReshapeTest, ZeroAndMinusOne) {
 
 TEST(ReshapeTest, AllowZero) {
   OpTest op("Reshape");
-  op.Input(Tensor(DataType::kFloat32, {0, 3})).Constant(I64({3, 0})).Attr("allowzero", int64_t{1});
+  op.Input(Tensor(DataType::kFloat32, {0, 3}))
+      .Constant(I64({3, 0}))
+      .Attr("allowzero", int64_t{1});
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_EQ(y.dims(), (Dims{3, 0}));
 }
 
 TEST(ReshapeTest, SymbolicInputKeepsCopiedDim) {
   OpTest op("Reshape");
-  op.Input(Iota({2, 3, 4}), Shape({Dim::Symbol("n"), Dim::Static(3), Dim::Static(4)}))
+  op.Input(Iota({2, 3, 4}),
+           Shape({Dim::Symbol("n"), Dim::Static(3), Dim::Static(4)}))
       .Constant(I64({0, -1}));
   ASSERT_THAT(op.Verify(), IsOk());
   EXPECT_EQ(op.output(0).shape(), Shape({Dim::Symbol("n"), Dim::Unknown()}));
@@ -428,9 +476,10 @@ TEST(ReshapeTest, Errors) {
   {
     OpTest op("Reshape");
     op.Input(Iota({2, 3})).Constant(I64({4, 2}));
-    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("[2,3]"),
-                                            HasSubstr("[4,2]"))));
+    EXPECT_THAT(op.Verify(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("test_node"), HasSubstr("[2,3]"),
+                               HasSubstr("[4,2]"))));
   }
   {
     OpTest op("Reshape");
@@ -442,7 +491,8 @@ TEST(ReshapeTest, Errors) {
     OpTest op("Reshape");
     op.Input(Iota({6})).Input(I64({4, -1}));
     EXPECT_THAT(op.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                   AllOf(HasSubstr("test_node"), HasSubstr("cannot reshape"))));
+                                   AllOf(HasSubstr("test_node"),
+                                         HasSubstr("cannot reshape"))));
   }
   {
     OpTest op("Reshape");
@@ -454,8 +504,9 @@ TEST(ReshapeTest, Errors) {
 
 TEST(FlattenTest, Axes) {
   const Tensor x = Iota({2, 3, 4});
-  const std::pair<int64_t, Dims> cases[] = {
-      {0, {1, 24}}, {1, {2, 12}}, {2, {6, 4}}, {3, {24, 1}}, {-1, {6, 4}}, {-3, {1, 24}}};
+  const std::pair<int64_t, Dims> cases[] = {{0, {1, 24}}, {1, {2, 12}},
+                                            {2, {6, 4}},  {3, {24, 1}},
+                                            {-1, {6, 4}}, {-3, {1, 24}}};
   for (const auto& [axis, dims] : cases) {
     OpTest op("Flatten");
     op.Input(x).Attr("axis", axis);
@@ -465,7 +516,8 @@ TEST(FlattenTest, Axes) {
   }
   OpTest bad("Flatten");
   bad.Input(x).Attr("axis", int64_t{4});
-  EXPECT_THAT(bad.Verify(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("axis 4")));
+  EXPECT_THAT(bad.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("axis 4")));
 }
 
 TEST(SqueezeTest, AxesInputAttributeAndNone) {
@@ -494,7 +546,8 @@ TEST(SqueezeTest, NonUnitAxisIsAnError) {
   OpTest op("Squeeze");
   op.Input(Iota({1, 3})).Constant(I64({1}));
   EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("axis 1 of size 3"))));
+                                    AllOf(HasSubstr("test_node"),
+                                          HasSubstr("axis 1 of size 3"))));
   OpTest run("Squeeze");
   run.Input(Iota({1, 3})).Input(I64({1}));
   EXPECT_THAT(run.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -528,16 +581,20 @@ TEST(UnsqueezeTest, Errors) {
   OpTest dup("Unsqueeze");
   dup.Input(Iota({3})).Constant(I64({1, 1}));
   EXPECT_THAT(dup.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                     AllOf(HasSubstr("test_node"), HasSubstr("more than once"))));
+                                     AllOf(HasSubstr("test_node"),
+                                           HasSubstr("more than once"))));
   OpTest range("Unsqueeze");
   range.Input(Iota({3})).Input(I64({2}));
-  EXPECT_THAT(range.Run(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("axis 2")));
+  EXPECT_THAT(range.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("axis 2")));
   OpTest missing("Unsqueeze");
   missing.Input(Iota({3}));
-  EXPECT_THAT(missing.Verify(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("axes")));
+  EXPECT_THAT(missing.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("axes")));
 }
 
-// --- Transpose ------------------------------------------------------------------
+// --- Transpose
+// ------------------------------------------------------------------
 
 TEST(TransposeTest, DefaultReversesDims) {
   OpTest op("Transpose");
@@ -586,25 +643,28 @@ TEST(TransposeTest, Float16AndBool) {
 TEST(TransposeTest, BadPerm) {
   OpTest op("Transpose");
   op.Input(Iota({2, 3})).Attr("perm", std::vector<int64_t>{0, 0});
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("[0,0]"))));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("[0,0]"))));
   OpTest run("Transpose");
   run.Input(Iota({2, 3}), Shape()).Attr("perm", std::vector<int64_t>{0, 2});
   EXPECT_THAT(run.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
                                   HasSubstr("not a permutation")));
 }
 
-// --- Pad ------------------------------------------------------------------------
+// --- Pad
+// ------------------------------------------------------------------------
 
 TEST(PadTest, ConstantMode) {
   OpTest op("Pad");
-  op.Input(Iota({2, 2})).Constant(I64({1, 0, 0, 2})).Constant(Tensor::Scalar<float>(-1));
+  op.Input(Iota({2, 2}))
+      .Constant(I64({1, 0, 0, 2}))
+      .Constant(Tensor::Scalar<float>(-1));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_EQ(y.dims(), (Dims{3, 4}));
-  EXPECT_THAT(y.ToVector<float>(),
-              ElementsAre(-1, -1, -1, -1,  //
-                          0, 1, -1, -1,    //
-                          2, 3, -1, -1));
+  EXPECT_THAT(y.ToVector<float>(), ElementsAre(-1, -1, -1, -1,  //
+                                               0, 1, -1, -1,    //
+                                               2, 3, -1, -1));
 }
 
 TEST(PadTest, ReflectAndEdgeMatchNumpy) {
@@ -612,7 +672,9 @@ TEST(PadTest, ReflectAndEdgeMatchNumpy) {
   // np.pad([0,1,2], (2,3), 'edge')    = [0,0,0,1,2,2,2,2]
   {
     OpTest op("Pad");
-    op.Input(Iota({3})).Constant(I64({2, 3})).Attr("mode", std::string("reflect"));
+    op.Input(Iota({3}))
+        .Constant(I64({2, 3}))
+        .Attr("mode", std::string("reflect"));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
     EXPECT_THAT(y.ToVector<float>(), ElementsAre(2, 1, 0, 1, 2, 1, 0, 1));
   }
@@ -628,7 +690,9 @@ TEST(PadTest, Reflect2D) {
   // x = [[0,1,2],[3,4,5]]; pads rows (1,1), cols (1,1), reflect:
   // rows: [r1, r0, r1, r0]; cols: [c1, c0, c1, c2, c1].
   OpTest op("Pad");
-  op.Input(Iota({2, 3})).Input(I64({1, 1, 1, 1})).Attr("mode", std::string("reflect"));
+  op.Input(Iota({2, 3}))
+      .Input(I64({1, 1, 1, 1}))
+      .Attr("mode", std::string("reflect"));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_EQ(y.dims(), (Dims{4, 5}));
   EXPECT_THAT(y.ToVector<float>(), ElementsAre(4, 3, 4, 5, 4,  //
@@ -649,14 +713,17 @@ TEST(PadTest, NegativePadsCrop) {
 TEST(PadTest, Int32EdgeAndOpset2Attributes) {
   {
     OpTest op("Pad");
-    op.Input(Tensor::FromVector<int32_t>({2}, {7, 9})).Constant(I64({1, 1}))
+    op.Input(Tensor::FromVector<int32_t>({2}, {7, 9}))
+        .Constant(I64({1, 1}))
         .Attr("mode", std::string("edge"));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
     EXPECT_THAT(y.ToVector<int32_t>(), ElementsAre(7, 7, 9, 9));
   }
   {
     OpTest op("Pad", 2);
-    op.Input(Iota({2})).Attr("pads", std::vector<int64_t>{0, 1}).Attr("value", 2.5f);
+    op.Input(Iota({2}))
+        .Attr("pads", std::vector<int64_t>{0, 1})
+        .Attr("value", 2.5f);
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
     EXPECT_THAT(y.ToVector<float>(), ElementsAre(0, 1, 2.5f));
   }
@@ -667,22 +734,27 @@ TEST(PadTest, Errors) {
     OpTest op("Pad");
     op.Input(Iota({2, 3})).Constant(I64({1, 1}));
     EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      AllOf(HasSubstr("test_node"), HasSubstr("pads has 2"))));
+                                      AllOf(HasSubstr("test_node"),
+                                            HasSubstr("pads has 2"))));
   }
   {
     OpTest op("Pad");
     op.Input(Iota({2})).Constant(I64({1, 1})).Attr("mode", std::string("wrap"));
-    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("wrap")));
+    EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                      HasSubstr("wrap")));
   }
   {
     OpTest op("Pad");
     op.Input(Iota({2})).Input(I64({-3, 0}));
     EXPECT_THAT(op.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                   AllOf(HasSubstr("test_node"), HasSubstr("remove more"))));
+                                   AllOf(HasSubstr("test_node"),
+                                         HasSubstr("remove more"))));
   }
   {
     OpTest op("Pad");
-    op.Input(Tensor(DataType::kFloat32, {0})).Input(I64({1, 0})).Attr("mode", std::string("edge"));
+    op.Input(Tensor(DataType::kFloat32, {0}))
+        .Input(I64({1, 0}))
+        .Attr("mode", std::string("edge"));
     EXPECT_THAT(op.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
                                    HasSubstr("no elements")));
   }

@@ -30,10 +30,9 @@ absl::Status CheckScaleAndZeroPoint(const InferenceContext& ctx) {
     const Shape& zp = ctx.input_shape(2);
     if (scale.is_static() && zp.is_static() &&
         scale.num_elements() != zp.num_elements()) {
-      return ctx.Error(absl::StrCat("zero point '", ctx.input_name(2),
-                                    "' has shape ", zp.ToString(),
-                                    " but scale '", ctx.input_name(1),
-                                    "' has shape ", scale.ToString()));
+      return ctx.Error(absl::StrCat(
+          "zero point '", ctx.input_name(2), "' has shape ", zp.ToString(),
+          " but scale '", ctx.input_name(1), "' has shape ", scale.ToString()));
     }
   }
   const Shape& x = ctx.input_shape(0);
@@ -47,9 +46,9 @@ absl::Status CheckScaleAndZeroPoint(const InferenceContext& ctx) {
     const Dim& d = x.dim(axis);
     if (d.is_static() && d.value != scale.dim(0).value) {
       return ctx.Error(absl::StrCat("scale '", ctx.input_name(1), "' has ",
-                                    scale.dim(0).value,
-                                    " values but axis ", axis, " of the input ",
-                                    x.ToString(), " has size ", d.value));
+                                    scale.dim(0).value, " values but axis ",
+                                    axis, " of the input ", x.ToString(),
+                                    " has size ", d.value));
     }
   }
   return absl::OkStatus();
@@ -81,20 +80,20 @@ absl::Status InferDequantizeLinear(InferenceContext& ctx) {
 }  // namespace
 
 absl::Status RegisterQuantSchemas(OpSchemaTable& table) {
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "QuantizeLinear"},
-      .since_version = 10,
-      .min_inputs = 2,
-      .max_inputs = 3,
-      .infer = InferQuantizeLinear,
-      .doc = "saturate(round_half_even(x / scale) + zero_point)"}));
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "DequantizeLinear"},
-      .since_version = 10,
-      .min_inputs = 2,
-      .max_inputs = 3,
-      .infer = InferDequantizeLinear,
-      .doc = "(x - zero_point) * scale as float32"}));
+  QFORGE_RETURN_IF_ERROR(table.Register(
+      OpSchema{.key = {"", "QuantizeLinear"},
+               .since_version = 10,
+               .min_inputs = 2,
+               .max_inputs = 3,
+               .infer = InferQuantizeLinear,
+               .doc = "saturate(round_half_even(x / scale) + zero_point)"}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register(OpSchema{.key = {"", "DequantizeLinear"},
+                              .since_version = 10,
+                              .min_inputs = 2,
+                              .max_inputs = 3,
+                              .infer = InferDequantizeLinear,
+                              .doc = "(x - zero_point) * scale as float32"}));
   return absl::OkStatus();
 }
 

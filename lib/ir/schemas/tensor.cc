@@ -70,7 +70,8 @@ Dim DimProduct(const Shape& s, int begin, int end) {
 
 Shape UnknownDims(int rank) { return Shape(std::vector<Dim>(rank)); }
 
-// --- Constant, Shape ------------------------------------------------------------
+// --- Constant, Shape
+// ------------------------------------------------------------
 
 absl::Status InferConstant(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(Tensor value, ConstantNodeValue(ctx.node()));
@@ -92,11 +93,13 @@ absl::Status InferShape(InferenceContext& ctx) {
   if (end < 0) end += rank;
   start = std::clamp<int64_t>(start, 0, rank);
   end = std::clamp<int64_t>(end, 0, rank);
-  ctx.set_output(0, DataType::kInt64, Shape({std::max<int64_t>(0, end - start)}));
+  ctx.set_output(0, DataType::kInt64,
+                 Shape({std::max<int64_t>(0, end - start)}));
   return absl::OkStatus();
 }
 
-// --- Gather ----------------------------------------------------------------------
+// --- Gather
+// ----------------------------------------------------------------------
 
 absl::Status InferGather(InferenceContext& ctx) {
   QFORGE_RETURN_IF_ERROR(
@@ -108,7 +111,8 @@ absl::Status InferGather(InferenceContext& ctx) {
     ctx.set_output(0, ctx.input_dtype(0), Shape());
     return absl::OkStatus();
   }
-  if (data.rank() == 0) return ctx.Error("data must have rank >= 1, got a scalar");
+  if (data.rank() == 0)
+    return ctx.Error("data must have rank >= 1, got a scalar");
   QFORGE_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, axis_attr, data.rank()));
   // Constant indices are checked against a static axis size here already.
   if (const Tensor* c = ctx.input_constant(1);
@@ -134,7 +138,8 @@ absl::Status InferGather(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Slice ----------------------------------------------------------------------
+// --- Slice
+// ----------------------------------------------------------------------
 
 // Output shape from (possibly unknown) starts/ends/axes/steps.
 absl::Status InferSliceFrom(InferenceContext& ctx, IntList starts, IntList ends,
@@ -146,8 +151,8 @@ absl::Status InferSliceFrom(InferenceContext& ctx, IntList starts, IntList ends,
     return absl::OkStatus();
   }
   const int rank = data.rank();
-  const bool known = starts && ends && (axes || !axes_given) &&
-                     (steps || !steps_given);
+  const bool known =
+      starts && ends && (axes || !axes_given) && (steps || !steps_given);
   if (!known) {
     // Only the sliced axes change; when they are unknown, any may.
     Shape out = data;
@@ -163,9 +168,9 @@ absl::Status InferSliceFrom(InferenceContext& ctx, IntList starts, IntList ends,
     ctx.set_output(0, ctx.input_dtype(0), std::move(out));
     return absl::OkStatus();
   }
-  absl::StatusOr<SliceParams> p = NormalizeSliceParams(
-      rank, *std::move(starts), *std::move(ends), std::move(axes),
-      std::move(steps));
+  absl::StatusOr<SliceParams> p =
+      NormalizeSliceParams(rank, *std::move(starts), *std::move(ends),
+                           std::move(axes), std::move(steps));
   if (!p.ok()) return ctx.Error(p.status().message());
   Shape out = data;
   for (size_t i = 0; i < p->axes.size(); ++i) {
@@ -189,21 +194,24 @@ absl::Status InferSlice(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(IntList ends, ConstantInts(ctx, 2));
   QFORGE_ASSIGN_OR_RETURN(IntList axes, ConstantInts(ctx, 3));
   QFORGE_ASSIGN_OR_RETURN(IntList steps, ConstantInts(ctx, 4));
-  return InferSliceFrom(ctx, std::move(starts), std::move(ends), std::move(axes),
-                        std::move(steps), ctx.has_input(3), ctx.has_input(4));
+  return InferSliceFrom(ctx, std::move(starts), std::move(ends),
+                        std::move(axes), std::move(steps), ctx.has_input(3),
+                        ctx.has_input(4));
 }
 
 // Slice-1: starts, ends, axes are attributes.
 absl::Status InferSliceV1(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> starts,
                           ctx.node().RequireInts("starts"));
-  QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ends, ctx.node().RequireInts("ends"));
+  QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ends,
+                          ctx.node().RequireInts("ends"));
   QFORGE_ASSIGN_OR_RETURN(IntList axes, IntsAttribute(ctx, "axes"));
-  return InferSliceFrom(ctx, std::move(starts), std::move(ends), std::move(axes),
-                        IntList(), false, false);
+  return InferSliceFrom(ctx, std::move(starts), std::move(ends),
+                        std::move(axes), IntList(), false, false);
 }
 
-// --- Split ----------------------------------------------------------------------
+// --- Split
+// ----------------------------------------------------------------------
 
 absl::Status InferSplit(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(int64_t axis_attr, ctx.node().GetInt("axis", 0));
@@ -211,8 +219,8 @@ absl::Status InferSplit(InferenceContext& ctx) {
   if (ctx.node().HasAttribute("num_outputs")) {
     QFORGE_ASSIGN_OR_RETURN(int64_t num, ctx.node().GetInt("num_outputs", 0));
     if (num != n) {
-      return ctx.Error(absl::StrCat("num_outputs is ", num, " but the node has ",
-                                    n, " outputs"));
+      return ctx.Error(absl::StrCat("num_outputs is ", num,
+                                    " but the node has ", n, " outputs"));
     }
   }
   IntList split;
@@ -227,7 +235,8 @@ absl::Status InferSplit(InferenceContext& ctx) {
   if (split) {
     if (static_cast<int>(split->size()) != n) {
       return ctx.Error(absl::StrCat("split has ", split->size(),
-                                    " values but the node has ", n, " outputs"));
+                                    " values but the node has ", n,
+                                    " outputs"));
     }
     for (int64_t s : *split) {
       if (s < 0) {
@@ -273,7 +282,8 @@ absl::Status InferSplit(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Concat ---------------------------------------------------------------------
+// --- Concat
+// ---------------------------------------------------------------------
 
 absl::Status InferConcat(InferenceContext& ctx) {
   // RequireSameDtype takes an initializer_list: check pairwise with input 0.
@@ -286,9 +296,9 @@ absl::Status InferConcat(InferenceContext& ctx) {
     const Shape& s = ctx.input_shape(i);
     if (!ctx.has_input(i) || !s.rank_known()) continue;
     if (rank >= 0 && s.rank() != rank) {
-      return ctx.Error(absl::StrCat("input ", i, " '", ctx.input_name(i),
-                                    "' has rank ", s.rank(), " but input 0 has rank ",
-                                    rank, "; all inputs need the same rank"));
+      return ctx.Error(absl::StrCat(
+          "input ", i, " '", ctx.input_name(i), "' has rank ", s.rank(),
+          " but input 0 has rank ", rank, "; all inputs need the same rank"));
     }
     rank = s.rank();
   }
@@ -336,7 +346,8 @@ absl::Status InferConcat(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Reshape, Flatten -----------------------------------------------------------
+// --- Reshape, Flatten
+// -----------------------------------------------------------
 
 absl::Status InferReshapeFrom(InferenceContext& ctx, const IntList& shape,
                               int shape_rank) {
@@ -344,7 +355,8 @@ absl::Status InferReshapeFrom(InferenceContext& ctx, const IntList& shape,
   const Shape& in = ctx.input_shape(0);
   const DataType dtype = ctx.input_dtype(0);
   if (!shape) {
-    ctx.set_output(0, dtype, shape_rank >= 0 ? UnknownDims(shape_rank) : Shape());
+    ctx.set_output(0, dtype,
+                   shape_rank >= 0 ? UnknownDims(shape_rank) : Shape());
     return absl::OkStatus();
   }
   if (absl::Status s = CheckReshapeShape(*shape, allowzero != 0); !s.ok()) {
@@ -368,8 +380,10 @@ absl::Status InferReshapeFrom(InferenceContext& ctx, const IntList& shape,
       } else if (static_cast<int>(i) < in.rank()) {
         dims.push_back(in.dim(static_cast<int>(i)));
       } else {
-        return ctx.Error(absl::StrCat("shape[", i, "] is 0 (copy the input dim) "
-                                      "but the input has rank ", in.rank()));
+        return ctx.Error(absl::StrCat("shape[", i,
+                                      "] is 0 (copy the input dim) "
+                                      "but the input has rank ",
+                                      in.rank()));
       }
     } else if (s == -1) {
       dims.push_back(Dim::Unknown());
@@ -418,19 +432,22 @@ absl::Status InferFlatten(InferenceContext& ctx) {
                                   rank, " (valid: ", -rank, "..", rank, ")"));
   }
   const int a = static_cast<int>(axis < 0 ? axis + rank : axis);
-  ctx.set_output(0, ctx.input_dtype(0),
-                 Shape(std::vector<Dim>{DimProduct(in, 0, a), DimProduct(in, a, rank)}));
+  ctx.set_output(
+      0, ctx.input_dtype(0),
+      Shape(std::vector<Dim>{DimProduct(in, 0, a), DimProduct(in, a, rank)}));
   return absl::OkStatus();
 }
 
-// --- Transpose ------------------------------------------------------------------
+// --- Transpose
+// ------------------------------------------------------------------
 
 absl::Status InferTranspose(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(IntList perm, IntsAttribute(ctx, "perm"));
   const Shape& in = ctx.input_shape(0);
   if (!in.rank_known()) {
-    ctx.set_output(0, ctx.input_dtype(0),
-                   perm ? UnknownDims(static_cast<int>(perm->size())) : Shape());
+    ctx.set_output(
+        0, ctx.input_dtype(0),
+        perm ? UnknownDims(static_cast<int>(perm->size())) : Shape());
     return absl::OkStatus();
   }
   const int rank = in.rank();
@@ -456,7 +473,8 @@ absl::Status InferTranspose(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Squeeze, Unsqueeze ---------------------------------------------------------
+// --- Squeeze, Unsqueeze
+// ---------------------------------------------------------
 
 // Axes from input 1 (opset 13+) or the attribute (before); `given` tells
 // whether any was specified (a non-constant input gives given && !axes).
@@ -479,11 +497,13 @@ absl::StatusOr<std::vector<bool>> AxisMask(const InferenceContext& ctx,
   std::vector<bool> mask(rank, false);
   for (int64_t a : axes) {
     if (a < -rank || a >= rank) {
-      return ctx.Error(absl::StrCat("axis ", a, " is out of range for rank ", rank));
+      return ctx.Error(
+          absl::StrCat("axis ", a, " is out of range for rank ", rank));
     }
     const int axis = static_cast<int>(a < 0 ? a + rank : a);
     if (mask[axis]) {
-      return ctx.Error(absl::StrCat("axis ", a, " appears more than once in axes [",
+      return ctx.Error(absl::StrCat("axis ", a,
+                                    " appears more than once in axes [",
                                     absl::StrJoin(axes, ","), "]"));
     }
     mask[axis] = true;
@@ -511,7 +531,8 @@ absl::Status InferSqueeze(InferenceContext& ctx) {
       if (d.value != 1) dims.push_back(d);
     }
   } else {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<bool> mask, AxisMask(ctx, *axes, in.rank()));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<bool> mask,
+                            AxisMask(ctx, *axes, in.rank()));
     for (int d = 0; d < in.rank(); ++d) {
       if (!mask[d]) {
         dims.push_back(in.dim(d));
@@ -534,8 +555,10 @@ absl::Status InferUnsqueeze(InferenceContext& ctx) {
   const DataType dtype = ctx.input_dtype(0);
   if (!axes) {
     const Shape& s = ctx.input_shape(1);
-    if (in.rank_known() && s.rank_known() && s.rank() == 1 && s.dim(0).is_static()) {
-      ctx.set_output(0, dtype, UnknownDims(in.rank() + static_cast<int>(s.dim(0).value)));
+    if (in.rank_known() && s.rank_known() && s.rank() == 1 &&
+        s.dim(0).is_static()) {
+      ctx.set_output(0, dtype,
+                     UnknownDims(in.rank() + static_cast<int>(s.dim(0).value)));
     } else {
       ctx.set_output(0, dtype, Shape());
     }
@@ -556,10 +579,12 @@ absl::Status InferUnsqueeze(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Pad ------------------------------------------------------------------------
+// --- Pad
+// ------------------------------------------------------------------------
 
 absl::Status CheckPadMode(const InferenceContext& ctx) {
-  QFORGE_ASSIGN_OR_RETURN(std::string mode, ctx.node().GetString("mode", "constant"));
+  QFORGE_ASSIGN_OR_RETURN(std::string mode,
+                          ctx.node().GetString("mode", "constant"));
   if (mode != "constant" && mode != "reflect" && mode != "edge") {
     return ctx.Error(absl::StrCat("mode '", mode,
                                   "' is not supported; expected constant, "
@@ -591,8 +616,9 @@ absl::Status InferPadFrom(InferenceContext& ctx, const IntList& pads,
   }
   const size_t n = pad_axes.size();
   if (pads->size() != 2 * n) {
-    return ctx.Error(absl::StrCat("pads has ", pads->size(), " values, expected ",
-                                  2 * n, " (begin and end for ", n, " axes)"));
+    return ctx.Error(absl::StrCat("pads has ", pads->size(),
+                                  " values, expected ", 2 * n,
+                                  " (begin and end for ", n, " axes)"));
   }
   Shape out = in;
   for (size_t i = 0; i < n; ++i) {
@@ -624,9 +650,10 @@ absl::Status InferPad(InferenceContext& ctx) {
   }
   QFORGE_RETURN_IF_ERROR(RequireSameDtype(ctx, {0, 2}));
   if (ctx.has_input(2) && ctx.input_shape(2).num_elements() > 1) {
-    return ctx.Error(absl::StrCat("input 2 '", ctx.input_name(2),
-                                  "' (constant_value) must be a scalar, got shape ",
-                                  ctx.input_shape(2).ToString()));
+    return ctx.Error(
+        absl::StrCat("input 2 '", ctx.input_name(2),
+                     "' (constant_value) must be a scalar, got shape ",
+                     ctx.input_shape(2).ToString()));
   }
   QFORGE_ASSIGN_OR_RETURN(IntList pads, ConstantInts(ctx, 1));
   QFORGE_ASSIGN_OR_RETURN(IntList axes, ConstantInts(ctx, 3));
@@ -635,7 +662,8 @@ absl::Status InferPad(InferenceContext& ctx) {
 
 // Pad-2: pads and value are attributes.
 absl::Status InferPadV2(InferenceContext& ctx) {
-  QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> pads, ctx.node().RequireInts("pads"));
+  QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> pads,
+                          ctx.node().RequireInts("pads"));
   QFORGE_RETURN_IF_ERROR(ctx.node().GetFloat("value", 0).status());
   return InferPadFrom(ctx, pads, IntList(), false);
 }
@@ -676,8 +704,7 @@ absl::Status RegisterTensorSchemas(OpSchemaTable& table) {
              "2-D: dims before axis x dims from axis"),
       Schema("Transpose", 1, kMax, 1, 1, InferTranspose,
              "permutes the dims (default: reverses them)"),
-      Schema("Squeeze", 1, kMax, 1, 2, InferSqueeze,
-             "removes dims of size 1"),
+      Schema("Squeeze", 1, kMax, 1, 2, InferSqueeze, "removes dims of size 1"),
       Schema("Unsqueeze", 1, kMax, 1, 2, InferUnsqueeze,
              "inserts dims of size 1 at axes"),
       Schema("Pad", 1, 10, 1, 1, InferPadV2,
@@ -689,7 +716,8 @@ absl::Status RegisterTensorSchemas(OpSchemaTable& table) {
                           "splits along axis by sizes or into equal parts");
   split.max_outputs = kMax;
   schemas.push_back(std::move(split));
-  for (OpSchema& s : schemas) QFORGE_RETURN_IF_ERROR(table.Register(std::move(s)));
+  for (OpSchema& s : schemas)
+    QFORGE_RETURN_IF_ERROR(table.Register(std::move(s)));
   return absl::OkStatus();
 }
 

@@ -28,10 +28,9 @@ SliceRange ResolveSliceAxis(int64_t dim, int64_t start, int64_t end,
     start = std::clamp<int64_t>(start, 0, dim - 1);
     end = std::clamp<int64_t>(end, -1, dim - 1);
     r.start = start;
-    const int64_t magnitude =
-        step == std::numeric_limits<int64_t>::min()
-            ? std::numeric_limits<int64_t>::max()
-            : -step;
+    const int64_t magnitude = step == std::numeric_limits<int64_t>::min()
+                                  ? std::numeric_limits<int64_t>::max()
+                                  : -step;
     r.count = start > end ? (start - end - 1) / magnitude + 1 : 0;
   }
   return r;
@@ -43,8 +42,8 @@ absl::StatusOr<SliceParams> NormalizeSliceParams(
     std::optional<std::vector<int64_t>> steps) {
   const size_t n = starts.size();
   if (ends.size() != n) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "starts has ", n, " values but ends has ", ends.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("starts has ", n, " values but ends has ", ends.size()));
   }
   SliceParams p;
   p.starts = std::move(starts);
@@ -71,8 +70,8 @@ absl::StatusOr<SliceParams> NormalizeSliceParams(
   for (size_t i = 0; i < n; ++i) {
     int64_t axis = p.axes[i];
     if (axis < -rank || axis >= rank) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "axis ", axis, " is out of range for rank ", rank));
+      return absl::InvalidArgumentError(
+          absl::StrCat("axis ", axis, " is out of range for rank ", rank));
     }
     if (axis < 0) axis += rank;
     if (seen[axis]) {
@@ -95,8 +94,8 @@ absl::Status CheckReshapeShape(const std::vector<int64_t>& shape,
   bool has_zero = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < -1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "shape[", i, "] is ", shape[i], "; dims must be >= -1"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape[", i, "] is ", shape[i], "; dims must be >= -1"));
     }
     if (shape[i] == -1 && ++inferred > 1) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -105,9 +104,9 @@ absl::Status CheckReshapeShape(const std::vector<int64_t>& shape,
     has_zero |= shape[i] == 0;
   }
   if (allowzero && has_zero && inferred > 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "shape [", absl::StrJoin(shape, ","),
-        "] has both 0 and -1, which allowzero=1 forbids"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shape [", absl::StrJoin(shape, ","),
+                     "] has both 0 and -1, which allowzero=1 forbids"));
   }
   return absl::OkStatus();
 }
@@ -141,23 +140,22 @@ absl::StatusOr<std::vector<int64_t>> ResolveReshape(
   const int64_t total = NumElements(input);
   if (inferred >= 0) {
     if (product == 0 || total % product != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot reshape ", DimsToString(input), " (", total,
-          " elements) to [", absl::StrJoin(shape, ","), "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot reshape ", DimsToString(input), " (", total,
+                       " elements) to [", absl::StrJoin(shape, ","), "]"));
     }
     out[inferred] = total / product;
   } else if (product != total) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "cannot reshape ", DimsToString(input), " (", total,
-        " elements) to [", absl::StrJoin(shape, ","), "] (", product,
-        " elements)"));
+        "cannot reshape ", DimsToString(input), " (", total, " elements) to [",
+        absl::StrJoin(shape, ","), "] (", product, " elements)"));
   }
   return out;
 }
 
 absl::StatusOr<Tensor> ConstantNodeValue(const Node& node) {
   static constexpr const char* kKinds[] = {
-      "value",      "value_float",   "value_floats", "value_int",
+      "value",      "value_float",  "value_floats",  "value_int",
       "value_ints", "value_string", "value_strings", "sparse_value"};
   std::vector<std::string> present;
   for (const char* kind : kKinds) {
@@ -165,7 +163,8 @@ absl::StatusOr<Tensor> ConstantNodeValue(const Node& node) {
   }
   if (present.size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        node.Describe(), ": needs exactly one value attribute (value, "
+        node.Describe(),
+        ": needs exactly one value attribute (value, "
         "value_float, value_floats, value_int, value_ints), has ",
         present.empty() ? std::string("none") : absl::StrJoin(present, ", ")));
   }
@@ -173,9 +172,9 @@ absl::StatusOr<Tensor> ConstantNodeValue(const Node& node) {
   if (kind == "value") {
     QFORGE_ASSIGN_OR_RETURN(const Tensor* t, node.GetTensor(kind));
     if (SizeOf(t->dtype()) == 0) {
-      return absl::UnimplementedError(absl::StrCat(
-          node.Describe(), ": a ", DataTypeName(t->dtype()),
-          " constant is not supported"));
+      return absl::UnimplementedError(
+          absl::StrCat(node.Describe(), ": a ", DataTypeName(t->dtype()),
+                       " constant is not supported"));
     }
     return *t;
   }

@@ -45,7 +45,8 @@ struct QuantLayout {
 // when present) against x and returns the layout.
 absl::StatusOr<QuantLayout> GetLayout(const KernelContext& ctx, const Tensor& x,
                                       DataType zp_type) {
-  QFORGE_ASSIGN_OR_RETURN(const Tensor* scale, Input(ctx, 1, DataType::kFloat32));
+  QFORGE_ASSIGN_OR_RETURN(const Tensor* scale,
+                          Input(ctx, 1, DataType::kFloat32));
   if (scale->rank() > 1) {
     return ctx.Error(absl::StrCat("scale must be a scalar or 1-D, got shape ",
                                   DimsToString(scale->dims())));
@@ -53,9 +54,9 @@ absl::StatusOr<QuantLayout> GetLayout(const KernelContext& ctx, const Tensor& x,
   if (const Tensor* zp = ctx.input(2); zp != nullptr) {
     QFORGE_RETURN_IF_ERROR(Input(ctx, 2, zp_type).status());
     if (zp->num_elements() != scale->num_elements()) {
-      return ctx.Error(absl::StrCat("zero point has shape ", DimsToString(zp->dims()),
-                                    " but scale has shape ",
-                                    DimsToString(scale->dims())));
+      return ctx.Error(
+          absl::StrCat("zero point has shape ", DimsToString(zp->dims()),
+                       " but scale has shape ", DimsToString(scale->dims())));
     }
   }
   QuantLayout layout;
@@ -69,10 +70,9 @@ absl::StatusOr<QuantLayout> GetLayout(const KernelContext& ctx, const Tensor& x,
   QFORGE_ASSIGN_OR_RETURN(int64_t axis_attr, ctx.node().GetInt("axis", 1));
   QFORGE_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, axis_attr, x.rank()));
   if (scale->num_elements() != x.dim(axis)) {
-    return ctx.Error(absl::StrCat("scale has ", scale->num_elements(),
-                                  " values but axis ", axis, " of the input ",
-                                  DimsToString(x.dims()), " has size ",
-                                  x.dim(axis)));
+    return ctx.Error(absl::StrCat(
+        "scale has ", scale->num_elements(), " values but axis ", axis,
+        " of the input ", DimsToString(x.dims()), " has size ", x.dim(axis)));
   }
   layout.outer = Product(x.dims(), 0, axis);
   layout.channels = x.dim(axis);
@@ -94,8 +94,9 @@ void Quantize(const In* x, const float* scale, const Tensor* zp_tensor,
   for (int64_t o = 0; o < l.outer; ++o) {
     for (int64_t c = 0; c < l.channels; ++c) {
       const float s = scale[c];
-      const float zp =
-          zp_tensor == nullptr ? 0.0f : static_cast<float>(zp_tensor->data<Out>()[c]);
+      const float zp = zp_tensor == nullptr
+                           ? 0.0f
+                           : static_cast<float>(zp_tensor->data<Out>()[c]);
       const int64_t base = (o * l.channels + c) * l.inner;
       for (int64_t i = 0; i < l.inner; ++i) {
         const float v = static_cast<float>(x[base + i]) / s;
@@ -158,12 +159,15 @@ absl::Status DequantizeLinearKernel(KernelContext& ctx) {
 absl::Status RegisterQuantFloatKernels(KernelTable& table) {
   QFORGE_RETURN_IF_ERROR(RegisterEach(
       table, "QuantizeLinear", TypeList<float, int32_t>{}, [](auto tag) {
-        return StatelessKernel(&QuantizeLinearKernel<typename decltype(tag)::type>);
+        return StatelessKernel(
+            &QuantizeLinearKernel<typename decltype(tag)::type>);
       }));
-  QFORGE_RETURN_IF_ERROR(RegisterEach(
-      table, "DequantizeLinear", TypeList<int8_t, uint8_t, int32_t>{}, [](auto tag) {
-        return StatelessKernel(&DequantizeLinearKernel<typename decltype(tag)::type>);
-      }));
+  QFORGE_RETURN_IF_ERROR(
+      RegisterEach(table, "DequantizeLinear",
+                   TypeList<int8_t, uint8_t, int32_t>{}, [](auto tag) {
+                     return StatelessKernel(
+                         &DequantizeLinearKernel<typename decltype(tag)::type>);
+                   }));
   return absl::OkStatus();
 }
 

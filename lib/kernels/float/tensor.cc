@@ -26,12 +26,14 @@ namespace {
 using internal::ResolveSliceAxis;
 using internal::SliceRange;
 
-// --- copying helpers ------------------------------------------------------------
+// --- copying helpers
+// ------------------------------------------------------------
 
 // Copies `count` elements of `size` bytes from `src` (stride `stride`
 // bytes, possibly negative) to contiguous `dst`.
 template <size_t kSize>
-void CopyElements(const uint8_t* src, int64_t stride, int64_t count, uint8_t* dst) {
+void CopyElements(const uint8_t* src, int64_t stride, int64_t count,
+                  uint8_t* dst) {
   for (int64_t i = 0; i < count; ++i) {
     std::memcpy(dst + i * kSize, src + i * stride, kSize);
   }
@@ -44,10 +46,14 @@ void CopyRun(const uint8_t* src, int64_t stride, int64_t count, size_t size,
     return;
   }
   switch (size) {
-    case 1: return CopyElements<1>(src, stride, count, dst);
-    case 2: return CopyElements<2>(src, stride, count, dst);
-    case 4: return CopyElements<4>(src, stride, count, dst);
-    case 8: return CopyElements<8>(src, stride, count, dst);
+    case 1:
+      return CopyElements<1>(src, stride, count, dst);
+    case 2:
+      return CopyElements<2>(src, stride, count, dst);
+    case 4:
+      return CopyElements<4>(src, stride, count, dst);
+    case 8:
+      return CopyElements<8>(src, stride, count, dst);
     default:
       for (int64_t i = 0; i < count; ++i) {
         std::memcpy(dst + i * size, src + i * stride, size);
@@ -59,7 +65,8 @@ void CopyRun(const uint8_t* src, int64_t stride, int64_t count, size_t size,
 // `dims` (row-major) into contiguous `dst`. Strides are in bytes and may be
 // negative or zero.
 void CopyStrided(const uint8_t* src, const std::vector<int64_t>& dims,
-                 const std::vector<int64_t>& strides, size_t size, uint8_t* dst) {
+                 const std::vector<int64_t>& strides, size_t size,
+                 uint8_t* dst) {
   const int64_t n = NumElements(dims);
   if (n == 0) return;
   const int rank = static_cast<int>(dims.size());
@@ -83,7 +90,8 @@ void CopyStrided(const uint8_t* src, const std::vector<int64_t>& dims,
 }
 
 // Byte strides of a contiguous tensor of `dims`.
-std::vector<int64_t> ByteStrides(const std::vector<int64_t>& dims, size_t size) {
+std::vector<int64_t> ByteStrides(const std::vector<int64_t>& dims,
+                                 size_t size) {
   std::vector<int64_t> strides(dims.size());
   int64_t s = static_cast<int64_t>(size);
   for (size_t i = dims.size(); i-- > 0;) {
@@ -115,20 +123,23 @@ absl::StatusOr<std::optional<std::vector<int64_t>>> IntsFromInputOrAttribute(
     return std::optional<std::vector<int64_t>>(std::move(v));
   }
   if (ctx.node().HasAttribute(attr)) {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> v, ctx.node().GetInts(attr, {}));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> v,
+                            ctx.node().GetInts(attr, {}));
     return std::optional<std::vector<int64_t>>(std::move(v));
   }
   return std::optional<std::vector<int64_t>>();
 }
 
-// --- Constant, Shape ------------------------------------------------------------
+// --- Constant, Shape
+// ------------------------------------------------------------
 
 class ConstantKernel final : public OpKernel {
  public:
   explicit ConstantKernel(Tensor value) : value_(std::move(value)) {}
   static absl::StatusOr<std::unique_ptr<OpKernel>> Create(
       const KernelInitContext& init) {
-    QFORGE_ASSIGN_OR_RETURN(Tensor value, internal::ConstantNodeValue(init.node));
+    QFORGE_ASSIGN_OR_RETURN(Tensor value,
+                            internal::ConstantNodeValue(init.node));
     return std::make_unique<ConstantKernel>(std::move(value));
   }
   absl::Status Run(KernelContext& ctx) const override {
@@ -152,25 +163,30 @@ absl::Status ShapeKernel(KernelContext& ctx) {
   start = std::clamp<int64_t>(start, 0, rank);
   end = std::clamp<int64_t>(end, 0, rank);
   std::vector<int64_t> dims;
-  for (int64_t i = start; i < end; ++i) dims.push_back(x->dim(static_cast<int>(i)));
+  for (int64_t i = start; i < end; ++i)
+    dims.push_back(x->dim(static_cast<int>(i)));
   *out = Tensor::FromVector<int64_t>({static_cast<int64_t>(dims.size())}, dims);
   return absl::OkStatus();
 }
 
-// --- Gather ----------------------------------------------------------------------
+// --- Gather
+// ----------------------------------------------------------------------
 
 absl::Status GatherKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* data, Input(ctx, 0));
   QFORGE_ASSIGN_OR_RETURN(const Tensor* indices, Input(ctx, 1));
   Tensor* out = ctx.output(0);
   if (out == nullptr) return absl::OkStatus();
-  if (indices->dtype() != DataType::kInt32 && indices->dtype() != DataType::kInt64) {
+  if (indices->dtype() != DataType::kInt32 &&
+      indices->dtype() != DataType::kInt64) {
     return ctx.Error(absl::StrCat("indices must be int32 or int64, got ",
                                   DataTypeName(indices->dtype())));
   }
-  if (data->rank() == 0) return ctx.Error("data must have rank >= 1, got a scalar");
+  if (data->rank() == 0)
+    return ctx.Error("data must have rank >= 1, got a scalar");
   QFORGE_ASSIGN_OR_RETURN(int64_t axis_attr, ctx.node().GetInt("axis", 0));
-  QFORGE_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, axis_attr, data->rank()));
+  QFORGE_ASSIGN_OR_RETURN(int axis,
+                          NormalizeAxis(ctx, axis_attr, data->rank()));
   const int64_t n = data->dim(axis);
   std::vector<int64_t> idx(indices->num_elements());
   for (int64_t i = 0; i < indices->num_elements(); ++i) {
@@ -200,7 +216,8 @@ absl::Status GatherKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Slice ----------------------------------------------------------------------
+// --- Slice
+// ----------------------------------------------------------------------
 
 absl::Status SliceKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* data, Input(ctx, 0));
@@ -226,8 +243,9 @@ absl::Status SliceKernel(KernelContext& ctx) {
     }
   }
   const int rank = data->rank();
-  absl::StatusOr<internal::SliceParams> p = internal::NormalizeSliceParams(
-      rank, *std::move(starts), *std::move(ends), std::move(axes), std::move(steps));
+  absl::StatusOr<internal::SliceParams> p =
+      internal::NormalizeSliceParams(rank, *std::move(starts), *std::move(ends),
+                                     std::move(axes), std::move(steps));
   if (!p.ok()) return ctx.Error(p.status().message());
 
   const size_t size = SizeOf(data->dtype());
@@ -248,7 +266,8 @@ absl::Status SliceKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Split, Concat --------------------------------------------------------------
+// --- Split, Concat
+// --------------------------------------------------------------
 
 absl::Status SplitKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));
@@ -257,17 +276,20 @@ absl::Status SplitKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, axis_attr, x->rank()));
   const int n = ctx.num_outputs();
   const int64_t dim = x->dim(axis);
-  QFORGE_ASSIGN_OR_RETURN(auto split, IntsFromInputOrAttribute(ctx, 1, "split"));
+  QFORGE_ASSIGN_OR_RETURN(auto split,
+                          IntsFromInputOrAttribute(ctx, 1, "split"));
   std::vector<int64_t> sizes;
   if (split) {
     sizes = *split;
     if (static_cast<int>(sizes.size()) != n) {
       return ctx.Error(absl::StrCat("split has ", sizes.size(),
-                                    " values but the node has ", n, " outputs"));
+                                    " values but the node has ", n,
+                                    " outputs"));
     }
     int64_t sum = 0;
     for (int64_t s : sizes) {
-      if (s < 0) return ctx.Error(absl::StrCat("split has a negative size ", s));
+      if (s < 0)
+        return ctx.Error(absl::StrCat("split has a negative size ", s));
       sum += s;
     }
     if (sum != dim) {
@@ -278,7 +300,8 @@ absl::Status SplitKernel(KernelContext& ctx) {
   } else {
     if (n == 0 || dim % n != 0) {
       return ctx.Error(absl::StrCat("axis ", axis, " of size ", dim,
-                                    " cannot be split into ", n, " equal parts"));
+                                    " cannot be split into ", n,
+                                    " equal parts"));
     }
     sizes.assign(n, dim / n);
   }
@@ -320,9 +343,10 @@ absl::Status ConcatKernel(KernelContext& ctx) {
       ok = d == axis || t->dim(d) == first->dim(d);
     }
     if (!ok) {
-      return ctx.Error(absl::StrCat(
-          "input ", i, " has shape ", DimsToString(t->dims()), " but input 0 has ",
-          DimsToString(first->dims()), "; only axis ", axis, " may differ"));
+      return ctx.Error(
+          absl::StrCat("input ", i, " has shape ", DimsToString(t->dims()),
+                       " but input 0 has ", DimsToString(first->dims()),
+                       "; only axis ", axis, " may differ"));
     }
     dims[axis] += t->dim(axis);
   }
@@ -342,7 +366,8 @@ absl::Status ConcatKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Reshape, Flatten, Squeeze, Unsqueeze ----------------------------------------
+// --- Reshape, Flatten, Squeeze, Unsqueeze
+// ----------------------------------------
 
 absl::Status ReshapeKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));
@@ -374,7 +399,8 @@ absl::Status FlattenKernel(KernelContext& ctx) {
                                   rank, " (valid: ", -rank, "..", rank, ")"));
   }
   const int a = static_cast<int>(axis < 0 ? axis + rank : axis);
-  CopyWithDims(*x, {Product(x->dims(), 0, a), Product(x->dims(), a, rank)}, *out);
+  CopyWithDims(*x, {Product(x->dims(), 0, a), Product(x->dims(), a, rank)},
+               *out);
   return absl::OkStatus();
 }
 
@@ -387,7 +413,8 @@ absl::StatusOr<std::vector<bool>> AxisMask(const KernelContext& ctx,
   for (int64_t a : axes) {
     QFORGE_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, a, rank));
     if (mask[axis]) {
-      return ctx.Error(absl::StrCat("axis ", a, " appears more than once in axes [",
+      return ctx.Error(absl::StrCat("axis ", a,
+                                    " appears more than once in axes [",
                                     absl::StrJoin(axes, ","), "]"));
     }
     mask[axis] = true;
@@ -406,7 +433,8 @@ absl::Status SqueezeKernel(KernelContext& ctx) {
       if (d != 1) dims.push_back(d);
     }
   } else {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<bool> mask, AxisMask(ctx, *axes, x->rank()));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<bool> mask,
+                            AxisMask(ctx, *axes, x->rank()));
     for (int d = 0; d < x->rank(); ++d) {
       if (!mask[d]) {
         dims.push_back(x->dim(d));
@@ -436,7 +464,8 @@ absl::Status UnsqueezeKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Transpose ------------------------------------------------------------------
+// --- Transpose
+// ------------------------------------------------------------------
 
 absl::Status TransposeKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));
@@ -472,7 +501,8 @@ absl::Status TransposeKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Pad ------------------------------------------------------------------------
+// --- Pad
+// ------------------------------------------------------------------------
 
 enum class PadMode { kConstant, kReflect, kEdge };
 
@@ -493,7 +523,8 @@ absl::Status PadKernel(KernelContext& ctx) {
   const int rank = x->rank();
   const size_t size = SizeOf(x->dtype());
 
-  QFORGE_ASSIGN_OR_RETURN(std::string mode_name, ctx.node().GetString("mode", "constant"));
+  QFORGE_ASSIGN_OR_RETURN(std::string mode_name,
+                          ctx.node().GetString("mode", "constant"));
   PadMode mode;
   if (mode_name == "constant") {
     mode = PadMode::kConstant;
@@ -502,7 +533,8 @@ absl::Status PadKernel(KernelContext& ctx) {
   } else if (mode_name == "edge") {
     mode = PadMode::kEdge;
   } else {
-    return ctx.Error(absl::StrCat("mode '", mode_name, "' is not supported; "
+    return ctx.Error(absl::StrCat("mode '", mode_name,
+                                  "' is not supported; "
                                   "expected constant, reflect or edge"));
   }
 
@@ -516,8 +548,9 @@ absl::Status PadKernel(KernelContext& ctx) {
     if (const Tensor* c = ctx.input(2); c != nullptr && !c->empty()) {
       QFORGE_ASSIGN_OR_RETURN(c, Input(ctx, 2, x->dtype()));
       if (c->num_elements() != 1) {
-        return ctx.Error(absl::StrCat("constant_value must be a scalar, got shape ",
-                                      DimsToString(c->dims())));
+        return ctx.Error(
+            absl::StrCat("constant_value must be a scalar, got shape ",
+                         DimsToString(c->dims())));
       }
       std::memcpy(value.data(), c->raw_data(), size);
     }
@@ -542,8 +575,9 @@ absl::Status PadKernel(KernelContext& ctx) {
     }
     const size_t n = axes.size();
     if (pads.size() != 2 * n) {
-      return ctx.Error(absl::StrCat("pads has ", pads.size(), " values, expected ",
-                                    2 * n, " (begin and end for ", n, " axes)"));
+      return ctx.Error(absl::StrCat("pads has ", pads.size(),
+                                    " values, expected ", 2 * n,
+                                    " (begin and end for ", n, " axes)"));
     }
     for (size_t i = 0; i < n; ++i) {
       const int d = static_cast<int>(axes[i] < 0 ? axes[i] + rank : axes[i]);
