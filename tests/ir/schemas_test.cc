@@ -43,8 +43,7 @@ Tensor I64(std::vector<int64_t> v) {
   return Tensor::FromVector<int64_t>({n}, v);
 }
 
-// --- inference on partial shapes
-// --------------------------------------------------
+// --- inference on partial shapes ---------------------------------------------
 
 TEST(SchemaInference, UnknownRankPropagates) {
   for (const char* op_type : {"Relu", "Softmax", "Identity", "Sigmoid"}) {
@@ -135,8 +134,7 @@ TEST(SchemaInference, QuantOutputTypes) {
   EXPECT_EQ(dq.output(0).dtype(), DataType::kFloat32);
 }
 
-// --- wrong attribute kinds
-// ------------------------------------------------------
+// --- wrong attribute kinds ---------------------------------------------------
 
 TEST(SchemaAttributes, WrongKindsAreErrorsNamingNodeAndAttribute) {
   struct Case {
@@ -175,8 +173,7 @@ TEST(SchemaAttributes, WrongKindsAreErrorsNamingNodeAndAttribute) {
   }
 }
 
-// --- randomized robustness
-// --------------------------------------------------------
+// --- randomized robustness ---------------------------------------------------
 
 class Fuzzer {
  public:

@@ -49,8 +49,7 @@ std::vector<float> HalfValues(const Tensor& t) {
   return out;
 }
 
-// --- Add / Sub / Mul / Div
-// ----------------------------------------------------
+// --- Add / Sub / Mul / Div ---------------------------------------------------
 
 TEST(AddTest, SameShape) {
   OpTest op("Add");
@@ -255,8 +254,7 @@ TEST(DivTest, IntegerDivisionByZeroIsAnError) {
                                        HasSubstr("element 1"))));
 }
 
-// --- Pow
-// -----------------------------------------------------------------------
+// --- Pow ---------------------------------------------------------------------
 
 TEST(PowTest, FloatBroadcast) {
   OpTest op("Pow");
@@ -307,8 +305,7 @@ TEST(PowTest, RejectsInt8Base) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("int8")));
 }
 
-// --- unary maps
-// ----------------------------------------------------------------
+// --- unary maps --------------------------------------------------------------
 
 const std::vector<float> kSamples = {-4.5f, -1.0f, -0.25f, 0.0f,
                                      0.3f,  1.0f,  2.5f,   9.0f};
@@ -415,8 +412,7 @@ TEST(UnaryTest, ExpRejectsIntegers) {
                        AllOf(HasSubstr("test_node"), HasSubstr("int32"))));
 }
 
-// --- Clip
-// ----------------------------------------------------------------------
+// --- Clip --------------------------------------------------------------------
 
 TEST(ClipTest, MinAndMaxInputs) {
   OpTest op("Clip");
@@ -480,8 +476,7 @@ TEST(ClipTest, BoundOfOtherTypeIsAnError) {
                                     HasSubstr("float64")));
 }
 
-// --- Softmax
-// -------------------------------------------------------------------
+// --- Softmax -----------------------------------------------------------------
 
 // softmax of x over `n` elements at stride `inner`, evaluated in double.
 std::vector<float> ReferenceSoftmax(const std::vector<float>& x, int64_t outer,
@@ -597,8 +592,7 @@ TEST(SoftmaxTest, BadAxisIsAnErrorAtRunTimeToo) {
                        AllOf(HasSubstr("test_node"), HasSubstr("axis -3"))));
 }
 
-// --- Identity and Cast
-// ---------------------------------------------------------
+// --- Identity and Cast -------------------------------------------------------
 
 TEST(IdentityTest, AnyType) {
   {

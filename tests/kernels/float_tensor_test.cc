@@ -42,8 +42,7 @@ Tensor Iota(Dims dims) {
   return F(std::move(dims), v);
 }
 
-// --- Constant, Shape
-// ------------------------------------------------------------
+// --- Constant, Shape ---------------------------------------------------------
 
 TEST(ConstantTest, ValueAttributes) {
   {
@@ -132,8 +131,7 @@ TEST(ShapeTest, InferredLengthWithSymbolicDims) {
   EXPECT_EQ(op.output(0).shape(), Shape({2}));
 }
 
-// --- Gather
-// ----------------------------------------------------------------------
+// --- Gather ------------------------------------------------------------------
 
 TEST(GatherTest, Axis0) {
   OpTest op("Gather");
@@ -210,8 +208,7 @@ TEST(GatherTest, FloatIndicesAreRejected) {
                                     HasSubstr("float32")));
 }
 
-// --- Slice
-// ----------------------------------------------------------------------
+// --- Slice -------------------------------------------------------------------
 
 TEST(SliceTest, StartsEndsAxesSteps) {
   // data[i][j] = 10i + j over [3, 10]; rows 0..1, columns 1, 3, 5 (<6).
@@ -324,8 +321,7 @@ TEST(SliceTest, Errors) {
   }
 }
 
-// --- Split, Concat
-// --------------------------------------------------------------
+// --- Split, Concat -----------------------------------------------------------
 
 TEST(SplitTest, EqualParts) {
   OpTest op("Split");
@@ -432,8 +428,7 @@ TEST(ConcatTest, Errors) {
   }
 }
 
-// --- Reshape, Flatten, Squeeze, Unsqueeze
-// ----------------------------------------
+// --- Reshape, Flatten, Squeeze, Unsqueeze ------------------------------------
 
 TEST(ReshapeTest, ZeroAndMinusOne) {
   OpTest op("Reshape");
@@ -593,8 +588,7 @@ TEST(UnsqueezeTest, Errors) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("axes")));
 }
 
-// --- Transpose
-// ------------------------------------------------------------------
+// --- Transpose ---------------------------------------------------------------
 
 TEST(TransposeTest, DefaultReversesDims) {
   OpTest op("Transpose");
@@ -652,8 +646,7 @@ TEST(TransposeTest, BadPerm) {
                                   HasSubstr("not a permutation")));
 }
 
-// --- Pad
-// ------------------------------------------------------------------------
+// --- Pad ---------------------------------------------------------------------
 
 TEST(PadTest, ConstantMode) {
   OpTest op("Pad");

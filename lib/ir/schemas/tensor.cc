@@ -70,8 +70,7 @@ Dim DimProduct(const Shape& s, int begin, int end) {
 
 Shape UnknownDims(int rank) { return Shape(std::vector<Dim>(rank)); }
 
-// --- Constant, Shape
-// ------------------------------------------------------------
+// --- Constant, Shape ---------------------------------------------------------
 
 absl::Status InferConstant(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(Tensor value, ConstantNodeValue(ctx.node()));
@@ -98,8 +97,7 @@ absl::Status InferShape(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Gather
-// ----------------------------------------------------------------------
+// --- Gather ------------------------------------------------------------------
 
 absl::Status InferGather(InferenceContext& ctx) {
   QFORGE_RETURN_IF_ERROR(
@@ -138,8 +136,7 @@ absl::Status InferGather(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Slice
-// ----------------------------------------------------------------------
+// --- Slice -------------------------------------------------------------------
 
 // Output shape from (possibly unknown) starts/ends/axes/steps.
 absl::Status InferSliceFrom(InferenceContext& ctx, IntList starts, IntList ends,
@@ -210,8 +207,7 @@ absl::Status InferSliceV1(InferenceContext& ctx) {
                         std::move(axes), IntList(), false, false);
 }
 
-// --- Split
-// ----------------------------------------------------------------------
+// --- Split -------------------------------------------------------------------
 
 absl::Status InferSplit(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(int64_t axis_attr, ctx.node().GetInt("axis", 0));
@@ -282,8 +278,7 @@ absl::Status InferSplit(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Concat
-// ---------------------------------------------------------------------
+// --- Concat ------------------------------------------------------------------
 
 absl::Status InferConcat(InferenceContext& ctx) {
   // RequireSameDtype takes an initializer_list: check pairwise with input 0.
@@ -346,8 +341,7 @@ absl::Status InferConcat(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Reshape, Flatten
-// -----------------------------------------------------------
+// --- Reshape, Flatten --------------------------------------------------------
 
 absl::Status InferReshapeFrom(InferenceContext& ctx, const IntList& shape,
                               int shape_rank) {
@@ -438,8 +432,7 @@ absl::Status InferFlatten(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Transpose
-// ------------------------------------------------------------------
+// --- Transpose ---------------------------------------------------------------
 
 absl::Status InferTranspose(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(IntList perm, IntsAttribute(ctx, "perm"));
@@ -473,8 +466,7 @@ absl::Status InferTranspose(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Squeeze, Unsqueeze
-// ---------------------------------------------------------
+// --- Squeeze, Unsqueeze ------------------------------------------------------
 
 // Axes from input 1 (opset 13+) or the attribute (before); `given` tells
 // whether any was specified (a non-constant input gives given && !axes).
@@ -579,8 +571,7 @@ absl::Status InferUnsqueeze(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Pad
-// ------------------------------------------------------------------------
+// --- Pad ---------------------------------------------------------------------
 
 absl::Status CheckPadMode(const InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(std::string mode,

@@ -101,8 +101,7 @@ template <typename T>
 inline constexpr bool kIsInt =
     std::is_integral_v<T> && !std::is_same_v<T, bool>;
 
-// --- conversions
-// ---------------------------------------------------------------
+// --- conversions -------------------------------------------------------------
 
 // double -> binary16 with a single rounding (nearest, ties to even). Going
 // through float would round twice; rounding to float "to odd" first keeps

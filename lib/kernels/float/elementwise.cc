@@ -25,8 +25,7 @@
 namespace qforge::kernels {
 namespace {
 
-// --- binary arithmetic
-// ----------------------------------------------------------
+// --- binary arithmetic -------------------------------------------------------
 
 // Integers compute in an unsigned type at least as wide as `unsigned`, so
 // that overflow wraps instead of being undefined (and small types do not
@@ -110,8 +109,7 @@ absl::Status BinaryKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Pow
-// -----------------------------------------------------------------------
+// --- Pow ---------------------------------------------------------------------
 
 // base ^ exponent for an integer base and exponent; see the file comment.
 template <typename T, typename E>
@@ -173,8 +171,7 @@ absl::Status PowKernel(KernelContext& ctx) {
   return status;
 }
 
-// --- unary maps
-// ----------------------------------------------------------------
+// --- unary maps --------------------------------------------------------------
 
 // out[i] = f(x[i]) with f working on ComputeType<T>.
 template <typename T, typename F>
@@ -235,8 +232,7 @@ KernelFactory UnaryWithAttributes(Build build) {
   };
 }
 
-// --- Clip
-// ----------------------------------------------------------------------
+// --- Clip --------------------------------------------------------------------
 
 // The bound from input `i` (opset 11+) or attribute `attr` (opset 6), else
 // `fallback`.
@@ -280,8 +276,7 @@ absl::Status ClipKernel(KernelContext& ctx) {
                      [lo, hi](C v) { return std::min(std::max(v, lo), hi); });
 }
 
-// --- Softmax
-// -------------------------------------------------------------------
+// --- Softmax -----------------------------------------------------------------
 
 // Softmax over blocks of `n` x `inner` elements: normalizes x[k * inner + j]
 // over k for each j.
@@ -349,8 +344,7 @@ class SoftmaxKernel final : public OpKernel {
   int64_t axis_;
 };
 
-// --- Identity and Cast
-// ---------------------------------------------------------
+// --- Identity and Cast -------------------------------------------------------
 
 absl::Status IdentityKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));

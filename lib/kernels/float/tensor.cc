@@ -26,8 +26,7 @@ namespace {
 using internal::ResolveSliceAxis;
 using internal::SliceRange;
 
-// --- copying helpers
-// ------------------------------------------------------------
+// --- copying helpers ---------------------------------------------------------
 
 // Copies `count` elements of `size` bytes from `src` (stride `stride`
 // bytes, possibly negative) to contiguous `dst`.
@@ -130,8 +129,7 @@ absl::StatusOr<std::optional<std::vector<int64_t>>> IntsFromInputOrAttribute(
   return std::optional<std::vector<int64_t>>();
 }
 
-// --- Constant, Shape
-// ------------------------------------------------------------
+// --- Constant, Shape ---------------------------------------------------------
 
 class ConstantKernel final : public OpKernel {
  public:
@@ -169,8 +167,7 @@ absl::Status ShapeKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Gather
-// ----------------------------------------------------------------------
+// --- Gather ------------------------------------------------------------------
 
 absl::Status GatherKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* data, Input(ctx, 0));
@@ -216,8 +213,7 @@ absl::Status GatherKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Slice
-// ----------------------------------------------------------------------
+// --- Slice -------------------------------------------------------------------
 
 absl::Status SliceKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* data, Input(ctx, 0));
@@ -266,8 +262,7 @@ absl::Status SliceKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Split, Concat
-// --------------------------------------------------------------
+// --- Split, Concat -----------------------------------------------------------
 
 absl::Status SplitKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));
@@ -366,8 +361,7 @@ absl::Status ConcatKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Reshape, Flatten, Squeeze, Unsqueeze
-// ----------------------------------------
+// --- Reshape, Flatten, Squeeze, Unsqueeze ------------------------------------
 
 absl::Status ReshapeKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));
@@ -464,8 +458,7 @@ absl::Status UnsqueezeKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Transpose
-// ------------------------------------------------------------------
+// --- Transpose ---------------------------------------------------------------
 
 absl::Status TransposeKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));
@@ -501,8 +494,7 @@ absl::Status TransposeKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Pad
-// ------------------------------------------------------------------------
+// --- Pad ---------------------------------------------------------------------
 
 enum class PadMode { kConstant, kReflect, kEdge };
 
