@@ -44,6 +44,12 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
           " has no kernel: load its plugin (--plugin) or register one"));
     }
     KernelInitContext init{*node, {}};
+    if (key.domain.empty()) {
+      init.opset = graph.onnx_opset();
+    } else if (auto it = graph.opsets().find(key.domain);
+               it != graph.opsets().end()) {
+      init.opset = it->second;
+    }
     for (const Value* in : node->inputs()) {
       init.constant_inputs.push_back(in ? in->constant() : nullptr);
     }

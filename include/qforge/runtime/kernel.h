@@ -82,6 +82,11 @@ struct KernelInitContext {
   const Node& node;
   // Constant data of each input, nullptr when the input is not constant.
   std::vector<const Tensor*> constant_inputs;
+  // The opset the graph imports for the node's domain, 0 when unknown. Ops
+  // carry the semantics of that opset; the few whose semantics changed
+  // between opsets with the same attributes (e.g. Softmax at 13) read it
+  // here. 0 means "the newest semantics".
+  int64_t opset = 0;
 };
 
 using KernelFactory = std::function<absl::StatusOr<std::unique_ptr<OpKernel>>(
