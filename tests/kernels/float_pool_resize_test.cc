@@ -507,3 +507,97 @@ TEST(ResizeTest, Errors) {
 
 }  // namespace
 }  // namespace qforge
+
+namespace qforge {
+namespace {
+
+// Hostile attributes must give errors, never crashes, hangs or huge
+// allocations: every combination below is verified and, when the schema
+// accepts it, run.
+TEST(NnRobustnessTest, BadAttributesNeverCrash) {
+  using testing::NodeInput;
+  const int64_t big = int64_t{1} << 40;
+  const std::vector<std::pair<std::string, Attribute>> bad_attrs = {
+      {"kernel_shape", std::vector<int64_t>{big, big}},
+      {"kernel_shape", std::vector<int64_t>{0, 1}},
+      {"kernel_shape", std::vector<int64_t>{-3, 2}},
+      {"kernel_shape", std::string("3x3")},
+      {"strides", std::vector<int64_t>{0, 0}},
+      {"strides", std::vector<int64_t>{big, 1}},
+      {"dilations", std::vector<int64_t>{big, 1}},
+      {"dilations", std::vector<int64_t>{-1, 1}},
+      {"pads", std::vector<int64_t>{big, big, big, big}},
+      {"pads", std::vector<int64_t>{1}},
+      {"pads", std::vector<int64_t>{-2, 0, 0, 0}},
+      {"auto_pad", std::string("SAME_MIDDLE")},
+      {"auto_pad", int64_t{1}},
+      {"group", int64_t{0}},
+      {"group", int64_t{-2}},
+      {"group", big},
+      {"ceil_mode", int64_t{7}},
+      {"storage_order", int64_t{-1}},
+      {"count_include_pad", int64_t{9}},
+      {"axis", int64_t{100}},
+      {"axis", int64_t{-100}},
+      {"axes", std::vector<int64_t>{7}},
+      {"axes", std::vector<int64_t>{1, 1}},
+      {"epsilon", std::string("tiny")},
+      {"transA", int64_t{2}},
+      {"training_mode", int64_t{5}},
+      {"mode", std::string("quadratic")},
+      {"coordinate_transformation_mode", std::string("sideways")},
+      {"cubic_coeff_a", std::vector<float>{1, 2}},
+      {"stash_type", int64_t{3}},
+  };
+  struct OpCase {
+    std::string op;
+    std::vector<NodeInput> inputs;
+    std::map<std::string, Attribute> base;
+  };
+  auto x4 = [] { return NodeInput::Fed(RandomTensor({1, 2, 5, 5}, 1)); };
+  const std::vector<OpCase> ops = {
+      {"Conv", {x4(), NodeInput::Const(RandomTensor({2, 2, 3, 3}, 2))}, {}},
+      {"Conv", {x4(), NodeInput::Const(RandomTensor({2, 1, 3, 3}, 2))},
+       {{"group", int64_t{2}}}},
+      {"MaxPool", {x4()}, {{"kernel_shape", std::vector<int64_t>{2, 2}}}},
+      {"AveragePool", {x4()}, {{"kernel_shape", std::vector<int64_t>{2, 2}}}},
+      {"GlobalAveragePool", {x4()}, {}},
+      {"BatchNormalization",
+       {x4(), NodeInput::Const(RandomTensor({2}, 3)), NodeInput::Const(RandomTensor({2}, 4)),
+        NodeInput::Const(RandomTensor({2}, 5)), NodeInput::Const(RandomTensor({2}, 6, 0.5f, 1))},
+       {}},
+      {"LayerNormalization", {x4(), NodeInput::Const(RandomTensor({5}, 3))}, {}},
+      {"ReduceMean", {x4()}, {}},
+      {"Gemm", {NodeInput::Fed(RandomTensor({2, 3}, 1)), NodeInput::Fed(RandomTensor({3, 4}, 2))}, {}},
+      {"Resize",
+       {x4(), NodeInput::Omitted(),
+        NodeInput::Const(Tensor::FromVector<float>({4}, {1, 1, 2, 2}))},
+       {}},
+  };
+  int ran = 0;
+  for (const OpCase& oc : ops) {
+    for (const auto& [name, value] : bad_attrs) {
+      for (Layout layout : {Layout::kNCHW, Layout::kNHWC}) {
+        OneNodeSpec spec;
+        spec.op = oc.op;
+        spec.inputs = oc.inputs;
+        spec.attributes = oc.base;
+        spec.attributes[name] = value;
+        spec.layout = layout;
+        spec.num_outputs = oc.op == "MaxPool" ? 2 : 1;
+        absl::StatusOr<OneNodeResult> r = RunOneNode(spec);
+        if (r.ok()) {
+          ++ran;
+        } else {
+          EXPECT_NE(r.status().code(), absl::StatusCode::kInternal) << r.status();
+          EXPECT_THAT(std::string(r.status().message()), HasSubstr("node 'node'"))
+              << oc.op << " " << name;
+        }
+      }
+    }
+  }
+  EXPECT_GT(ran, 0);  // Irrelevant attributes are ignored.
+}
+
+}  // namespace
+}  // namespace qforge

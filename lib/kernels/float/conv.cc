@@ -129,7 +129,6 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
     g.out.push_back(d.out);
     g.pad_begin.push_back(d.pad_begin);
     g.in_size *= in;
-    g.out_size *= d.out;
     g.k_size *= g.kernel[i];
     if (g.kernel[i] != 1 || g.strides[i] != 1 || d.pad_begin != 0 ||
         d.pad_end != 0) {
@@ -141,6 +140,13 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
   if (g.layout == Layout::kNCHW) g.out_dims.push_back(g.m);
   for (int64_t o : g.out) g.out_dims.push_back(o);
   if (g.layout == Layout::kNHWC) g.out_dims.push_back(g.m);
+  QFORGE_RETURN_IF_ERROR(internal::CheckOutputSize(node, g.out_dims));
+  // The im2col buffer holds Cg * K * P values.
+  std::vector<int64_t> col_dims = g.out;
+  col_dims.push_back(g.cg);
+  col_dims.push_back(g.k_size);
+  QFORGE_RETURN_IF_ERROR(internal::CheckOutputSize(node, col_dims));
+  for (int64_t o : g.out) g.out_size *= o;
   return g;
 }
 
