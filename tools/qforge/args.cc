@@ -47,6 +47,11 @@ void ArgParser::AddRepeated(std::string name, std::string value_name,
   options_.push_back(std::move(o));
 }
 
+// One-letter options are spelled with one dash ("-o"), others with two.
+static std::string Dashed(const std::string& name) {
+  return absl::StrCat(name.size() == 1 ? "-" : "--", name);
+}
+
 ArgParser::Option* ArgParser::Find(const std::string& name) {
   for (Option& o : options_) {
     if (o.name == name) return &o;
@@ -67,8 +72,12 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
       options_done = true;
       continue;
     }
-    if (!options_done && arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
-      std::string name = arg.substr(2);
+    const bool short_option = !options_done && arg.size() == 2 &&
+                              arg[0] == '-' && arg[1] != '-' &&
+                              Find(arg.substr(1)) != nullptr;
+    if (short_option ||
+        (!options_done && arg.size() > 2 && arg.compare(0, 2, "--") == 0)) {
+      std::string name = arg.substr(short_option ? 1 : 2);
       std::string value;
       bool has_value = false;
       const size_t eq = name.find('=');
@@ -86,7 +95,7 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
       if (o->kind == Kind::kFlag) {
         if (has_value) {
           return absl::InvalidArgumentError(
-              absl::StrCat("option '--", name, "' takes no value"));
+              absl::StrCat("option '", Dashed(name), "' takes no value"));
         }
         *o->flag = true;
         o->seen = true;
@@ -95,14 +104,14 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
       if (!has_value) {
         if (i + 1 >= args.size()) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "option '--", name, "' needs a value (", o->value_name, ")"));
+              "option '", Dashed(name), "' needs a value (", o->value_name, ")"));
         }
         value = args[++i];
       }
       if (o->kind == Kind::kOption) {
         if (o->seen) {
           return absl::InvalidArgumentError(
-              absl::StrCat("option '--", name, "' is given twice"));
+              absl::StrCat("option '", Dashed(name), "' is given twice"));
         }
         *o->value = value;
       } else {
@@ -130,8 +139,8 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
   }
   for (const Option& o : options_) {
     if (o.required && !o.seen) {
-      return absl::InvalidArgumentError(absl::StrCat("missing option '--",
-                                                     o.name, " ", o.value_name,
+      return absl::InvalidArgumentError(absl::StrCat("missing option '",
+                                                     Dashed(o.name), " ", o.value_name,
                                                      "' for '", command_, "'"));
     }
   }
@@ -144,14 +153,14 @@ std::string ArgParser::Help() const {
   for (const Option& o : options_) {
     switch (o.kind) {
       case Kind::kFlag:
-        absl::StrAppend(&usage, " [--", o.name, "]");
+        absl::StrAppend(&usage, " [", Dashed(o.name), "]");
         break;
       case Kind::kOption:
-        absl::StrAppend(&usage, o.required ? " --" : " [--", o.name, " ",
+        absl::StrAppend(&usage, o.required ? " " : " [", Dashed(o.name), " ",
                         o.value_name, o.required ? "" : "]");
         break;
       case Kind::kRepeated:
-        absl::StrAppend(&usage, " [--", o.name, " ", o.value_name, "]...");
+        absl::StrAppend(&usage, " [", Dashed(o.name), " ", o.value_name, "]...");
         break;
     }
   }
@@ -161,8 +170,8 @@ std::string ArgParser::Help() const {
     width = std::max(width, p.name.size());
   auto label = [](const Option& o) {
     return o.kind == Kind::kFlag
-               ? absl::StrCat("--", o.name)
-               : absl::StrCat("--", o.name, " ", o.value_name);
+               ? Dashed(o.name)
+               : absl::StrCat(Dashed(o.name), " ", o.value_name);
   };
   for (const Option& o : options_) width = std::max(width, label(o).size());
   if (!positionals_.empty()) {

@@ -1,4 +1,5 @@
 // qforge inspect MODEL [--json]
+// qforge inspect --quantizers
 #include <iostream>
 #include <map>
 #include <string>
@@ -77,6 +78,27 @@ struct OpCount {
 absl::Status Inspect(const std::vector<std::string>& args) {
   std::string model_path;
   bool json = false;
+  bool quantizers = false;
+  // "qforge inspect --quantizers" needs no model.
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    if (a != "--quantizers") continue;
+    ArgParser q("qforge inspect --quantizers",
+                "Lists the ops the quantizer registry knows, with their opset "
+                "ranges.");
+    q.AddFlag("quantizers", "list the registry's quantizers", &quantizers);
+    QFORGE_RETURN_IF_ERROR(q.Parse(args));
+    if (q.help_requested()) {
+      std::cout << q.Help();
+      return absl::OkStatus();
+    }
+    Registry registry;
+    QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+    const std::vector<std::string> list = registry.quantizers().List();
+    std::cout << list.size() << " quantizers:\n";
+    for (const std::string& item : list) std::cout << "  " << item << "\n";
+    return absl::OkStatus();
+  }
   ArgParser parser(
       "qforge inspect",
       "Loads MODEL and prints its ops (with counts), the dtype and "
@@ -85,6 +107,9 @@ absl::Status Inspect(const std::vector<std::string>& args) {
       "as \"unknown (kept opaque)\".");
   parser.AddPositional("MODEL", "model file (.onnx)", &model_path);
   parser.AddFlag("json", "print the report as JSON", &json);
+  parser.AddFlag("quantizers",
+                 "list the registry's quantizers instead (no MODEL)",
+                 &quantizers);
   QFORGE_RETURN_IF_ERROR(parser.Parse(args));
   if (parser.help_requested()) {
     std::cout << parser.Help();

@@ -1,7 +1,10 @@
-// qforge command-line tool: inspect and run models.
+// qforge command-line tool: inspect, run, calibrate, quantize and compare.
 //
-//   qforge inspect MODEL [--json]
+//   qforge inspect MODEL [--json] | qforge inspect --quantizers
 //   qforge run MODEL --input NAME=FILE.npy ... --output-dir DIR
+//   qforge calibrate MODEL --calib DATA --stats-out S [--samples B:E]
+//   qforge quantize MODEL -o OUT (--calib DATA | --stats-in S...) [--report R]
+//   qforge compare FLOAT QUANT --data DATA [--labels L.npy] [--json]
 //
 // Every command accepts --help. Errors print one line,
 // "qforge: error: <reason>", to stderr and exit with status 1.
@@ -20,15 +23,19 @@ namespace {
 constexpr Command kCommands[] = {
     {"inspect", "show a model's ops, inputs, outputs and parameters", Inspect},
     {"run", "run a model on .npy inputs and write its outputs as .npy", Run},
+    {"calibrate", "gather calibration statistics (shardable)", Calibrate},
+    {"quantize", "quantize a float model to INT8", Quantize},
+    {"compare", "layer-wise error of a quantized model vs its float model",
+     Compare},
 };
 
 std::string TopLevelHelp() {
   std::string out =
       "Usage: qforge COMMAND [ARGS...]\n\n"
       "qforge imports float ONNX models, runs them on reference kernels and\n"
-      "(later) quantizes them to INT8.\n\nCommands:\n";
+      "quantizes them to INT8.\n\nCommands:\n";
   for (const Command& c : kCommands) {
-    absl::StrAppend(&out, absl::StrFormat("  %-8s  %s\n", c.name, c.summary));
+    absl::StrAppend(&out, absl::StrFormat("  %-10s  %s\n", c.name, c.summary));
   }
   absl::StrAppend(&out,
                   "\nRun 'qforge COMMAND --help' for a command's arguments.\n"
