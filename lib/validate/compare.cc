@@ -392,7 +392,6 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
     }
   }
 
-  ExecutorOptions float_exec_options;
   QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Executor> float_exec,
                           Executor::Prepare(*reference, registry));
   QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Executor> quant_exec,

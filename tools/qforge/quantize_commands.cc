@@ -245,12 +245,13 @@ absl::Status Quantize(const std::vector<std::string>& args) {
   for (const std::string& w : data_warnings) {
     result.report.warnings.push_back(w);
   }
+  // The summary first: it explains the model even if writing it fails.
+  std::cout << result.report.ToString() << std::flush;
   QFORGE_RETURN_IF_ERROR(SaveModel(result.model, out_path));
   if (!report_path.empty()) {
     QFORGE_RETURN_IF_ERROR(
         internal::WriteFileAtomically(report_path, result.report.ToJson()));
   }
-  std::cout << result.report.ToString();
   std::cout << "wrote " << out_path << "\n";
   return absl::OkStatus();
 }
