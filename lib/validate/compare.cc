@@ -142,13 +142,18 @@ std::string Sqnr(double db) {
   return absl::StrFormat("%.2f", db);
 }
 
-// A one-node graph running one quantized node alone.
+// A one-node graph running one quantized node alone. BuildIsolated returns
+// nullptr when an input has no float counterpart.
 struct IsolatedLayer {
   const Node* node = nullptr;  // In the quantized graph.
   Graph graph;
   std::unique_ptr<Executor> executor;
-  // Graph input name -> its QuantParams (nullopt: fed as float).
-  std::vector<std::pair<std::string, std::optional<QuantParams>>> inputs;
+  struct Input {
+    std::string name;          // Graph input of the one-node graph.
+    std::string float_source;  // The float model's tensor that feeds it.
+    std::optional<QuantParams> params;  // Quantized with these, or float.
+  };
+  std::vector<Input> inputs;
   std::vector<ErrorAccumulator> errors;  // One per node output.
 };
 
@@ -184,16 +189,22 @@ absl::StatusOr<std::unique_ptr<IsolatedLayer>> BuildIsolated(
       copy = g.AddConstant(in->name(), *in->constant());
       copy->set_quant(in->quant());
     } else {
-      if (float_names.count(in->name()) == 0) {
-        return absl::NotFoundError(absl::StrCat(
-            node.Describe(), ": input '", in->name(),
-            "' has no float counterpart of the same name"));
+      // The float tensor standing for this input: the same name, or found
+      // through the QuantizeLinear / DequantizeLinear that produced it.
+      const Value* source = in;
+      while (source != nullptr && float_names.count(source->name()) == 0) {
+        const Node* producer = source->producer();
+        source = producer != nullptr && IsQdq(*producer) ? producer->input(0)
+                                                         : nullptr;
       }
+      // No float counterpart: the node gets no isolated error.
+      if (source == nullptr) return std::unique_ptr<IsolatedLayer>();
       copy = g.AddValue(in->name(), in->dtype(), in->shape());
       copy->set_quant(in->quant());
       g.AddInput(copy);
-      layer->inputs.emplace_back(
-          in->name(), IsQuantizedTensorValue(*in) ? in->quant() : std::nullopt);
+      layer->inputs.push_back(
+          {in->name(), source->name(),
+           IsQuantizedTensorValue(*in) ? in->quant() : std::nullopt});
     }
     copies[in] = copy;
     spec.inputs.push_back(copy);
@@ -385,10 +396,10 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
         }
       }
       if (!outputs_matched) continue;
-      QFORGE_ASSIGN_OR_RETURN(
-          std::unique_ptr<IsolatedLayer> layer,
-          BuildIsolated(*node, quantized_model, registry, float_names));
-      isolated.push_back(std::move(layer));
+      auto layer = BuildIsolated(*node, quantized_model, registry, float_names);
+      if (!layer.ok()) return layer.status();
+      if (*layer == nullptr) continue;
+      isolated.push_back(*std::move(layer));
     }
   }
 
@@ -469,18 +480,19 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
     // Isolated layers: float inputs, quantized with the layer's params.
     for (auto& layer : isolated) {
       TensorMap inputs;
-      for (const auto& [name, params] : layer->inputs) {
-        auto fi = float_values.find(name);
+      for (const IsolatedLayer::Input& in : layer->inputs) {
+        auto fi = float_values.find(in.float_source);
         if (fi == float_values.end()) {
           return absl::InternalError(absl::StrCat(
               "isolated run of ", layer->node->Describe(),
-              ": the float model did not produce '", name, "'"));
+              ": the float model did not produce '", in.float_source, "'"));
         }
-        if (params.has_value()) {
-          QFORGE_ASSIGN_OR_RETURN(Tensor q, QuantizeTensor(fi->second, *params));
-          inputs.emplace(name, std::move(q));
+        if (in.params.has_value()) {
+          QFORGE_ASSIGN_OR_RETURN(Tensor q,
+                                  QuantizeTensor(fi->second, *in.params));
+          inputs.emplace(in.name, std::move(q));
         } else {
-          inputs.emplace(name, fi->second);
+          inputs.emplace(in.name, fi->second);
         }
       }
       auto outputs = layer->executor->Run(inputs);
