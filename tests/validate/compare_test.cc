@@ -45,7 +45,7 @@ TEST(DequantizeTensor, PerAxis) {
       Tensor r, DequantizeTensor(q, QuantParams::PerAxis({0.5f, 2.0f}, {1, 0}, 0)));
   EXPECT_EQ(r.ToVector<float>(), (std::vector<float>{0.0f, 0.5f, 6.0f, 8.0f}));
   EXPECT_THAT(DequantizeTensor(q, QuantParams::PerAxis({0.5f, 2.0f, 1.0f}, {0, 0, 0}, 1)),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("do not fit")));
 }
 
 // Float: a = Identity(x), b = Identity(x), out_a = Identity(a),
