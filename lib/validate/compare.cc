@@ -579,16 +579,24 @@ std::string ComparisonReport::ToString() const {
                                             100.0 * top1_agreement));
     }
   }
-  auto row = [](const TensorComparison& c) {
+  int name_width = 6, op_width = 2;
+  for (const auto* list : {&outputs, &layers}) {
+    for (const auto& c : *list) {
+      name_width = std::max(name_width, static_cast<int>(c.name.size()));
+      op_width = std::max(op_width, static_cast<int>(c.op.size()));
+    }
+  }
+  auto row = [&](const TensorComparison& c) {
     std::string iso = c.isolated ? Sqnr(c.isolated->sqnr_db) : "-";
-    return absl::StrFormat("  %-28s %-18s %10s %10s %10.6f %10.4g %10.4g\n",
-                           c.name, c.op, iso, Sqnr(c.cumulative.sqnr_db),
-                           c.cumulative.cosine, c.cumulative.max_abs,
-                           c.cumulative.mean_abs);
+    return absl::StrFormat("  %-*s  %-*s %10s %10s %10.6f %10.4g %10.4g\n",
+                           name_width, c.name, op_width, c.op, iso,
+                           Sqnr(c.cumulative.sqnr_db), c.cumulative.cosine,
+                           c.cumulative.max_abs, c.cumulative.mean_abs);
   };
   const std::string header = absl::StrFormat(
-      "  %-28s %-18s %10s %10s %10s %10s %10s\n", "tensor", "op", "iso SQNR",
-      "cum SQNR", "cosine", "max|err|", "mean|err|");
+      "  %-*s  %-*s %10s %10s %10s %10s %10s\n", name_width, "tensor",
+      op_width, "op", "iso SQNR", "cum SQNR", "cosine", "max|err|",
+      "mean|err|");
   absl::StrAppend(&out, "\nOutputs (SQNR in dB; cumulative errors):\n", header);
   for (const auto& c : outputs) absl::StrAppend(&out, row(c));
   absl::StrAppend(&out, "\nLayers, worst first (isolated SQNR: the layer "
