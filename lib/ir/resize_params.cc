@@ -155,6 +155,7 @@ absl::StatusOr<ResizeGeometry> ComputeResizeGeometry(
       g.scales[i] = in_dims[i] > 0 ? static_cast<double>(out) / in_dims[i] : 1.0;
       g.resized_length[i] = static_cast<double>(out);
     }
+    QFORGE_RETURN_IF_ERROR(CheckOutputSize(node, g.out_dims));
     return g;
   }
   if (scales->size() != rank) {
@@ -186,6 +187,7 @@ absl::StatusOr<ResizeGeometry> ComputeResizeGeometry(
     g.scales[i] = s;
     g.resized_length[i] = static_cast<double>(in_dims[i]) * s;
   }
+  QFORGE_RETURN_IF_ERROR(CheckOutputSize(node, g.out_dims));
   return g;
 }
 

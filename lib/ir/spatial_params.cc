@@ -109,6 +109,10 @@ absl::StatusOr<SpatialDim> ComputeSpatialDim(const Node& node,
     return Bad(node, absl::StrCat("window attributes of spatial axis ", i,
                                   " are out of range"));
   }
+  if (k - 1 > kLimit / d) {
+    return Bad(node, absl::StrCat("spatial axis ", i, ": kernel ", k,
+                                  " with dilation ", d, " is out of range"));
+  }
   const int64_t dk = (k - 1) * d + 1;
   SpatialDim r;
   switch (p.auto_pad) {
@@ -147,6 +151,19 @@ absl::StatusOr<SpatialDim> ComputeSpatialDim(const Node& node,
     }
   }
   return r;
+}
+
+absl::Status CheckOutputSize(const Node& node, const std::vector<int64_t>& dims) {
+  constexpr int64_t kMaxElements = int64_t{1} << 50;
+  int64_t total = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || (d > 0 && total > kMaxElements / d)) {
+      return Bad(node, absl::StrCat("output shape [", absl::StrJoin(dims, ","),
+                                    "] is too large"));
+    }
+    total *= d;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace qforge::internal

@@ -129,7 +129,6 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
     g.out.push_back(d.out);
     g.pad_begin.push_back(d.pad_begin);
     g.in_size *= in;
-    g.out_size *= d.out;
     g.k_size *= g.kernel[i];
     if (g.kernel[i] != 1 || g.strides[i] != 1 || d.pad_begin != 0 ||
         d.pad_end != 0) {
@@ -141,6 +140,13 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
   if (g.layout == Layout::kNCHW) g.out_dims.push_back(g.m);
   for (int64_t o : g.out) g.out_dims.push_back(o);
   if (g.layout == Layout::kNHWC) g.out_dims.push_back(g.m);
+  QFORGE_RETURN_IF_ERROR(internal::CheckOutputSize(node, g.out_dims));
+  // The im2col buffer holds Cg * K * P values.
+  std::vector<int64_t> col_dims = g.out;
+  col_dims.push_back(g.cg);
+  col_dims.push_back(g.k_size);
+  QFORGE_RETURN_IF_ERROR(internal::CheckOutputSize(node, col_dims));
+  for (int64_t o : g.out) g.out_size *= o;
   return g;
 }
 
@@ -273,6 +279,19 @@ std::vector<T> PackDepthwiseNhwc(const T* w, int64_t m, int64_t k_size) {
   return packed;
 }
 
+// One output row: y[o] += w * x[o * stride] for o in [0, n).
+template <typename T>
+inline void AxpyRow(T* __restrict y, const T* __restrict x, T w, int64_t n,
+                    int64_t stride) {
+  if (stride == 1) {
+    for (int64_t o = 0; o < n; ++o) y[o] += w * x[o];
+  } else {
+    for (int64_t o = 0; o < n; ++o) y[o] += w * x[o * stride];
+  }
+}
+
+// Depthwise 2-D NCHW: each input plane is copied once into a zero-bordered
+// buffer covering every window, so the tap loops need no bounds checks.
 template <typename T>
 void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
   const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0], ow_n = g.out[1];
@@ -280,27 +299,32 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
   const int64_t sh = g.strides[0], sw = g.strides[1];
   const int64_t dh = g.dilations[0], dw = g.dilations[1];
   const int64_t ph = g.pad_begin[0], pw = g.pad_begin[1];
+  // Rows and columns the windows reach, from -ph and -pw on.
+  const int64_t hp = (oh_n - 1) * sh + (kh_n - 1) * dh + 1;
+  const int64_t wp = (ow_n - 1) * sw + (kw_n - 1) * dw + 1;
+  std::vector<T> padded(hp * wp);
   for (int64_t n = 0; n < g.n; ++n) {
-    for (int64_t m = 0; m < g.m; ++m) {
-      const T* xin = x + (n * g.c + m / g.mg) * g.in_size;
-      const T* wk = w + m * kh_n * kw_n;
-      T* yo = y + (n * g.m + m) * g.out_size;
-      for (int64_t kh = 0; kh < kh_n; ++kh) {
-        for (int64_t kw = 0; kw < kw_n; ++kw) {
-          const T wv = wk[kh * kw_n + kw];
-          const int64_t off = kw * dw - pw;
-          int64_t lo, hi;
-          ValidRange(off, sw, iw_n, ow_n, &lo, &hi);
-          if (lo >= hi) continue;
-          for (int64_t oh = 0; oh < oh_n; ++oh) {
-            const int64_t ih = oh * sh - ph + kh * dh;
-            if (ih < 0 || ih >= ih_n) continue;
-            const T* xr = xin + ih * iw_n + off;
-            T* yr = yo + oh * ow_n;
-            if (sw == 1) {
-              for (int64_t o = lo; o < hi; ++o) yr[o] += wv * xr[o];
-            } else {
-              for (int64_t o = lo; o < hi; ++o) yr[o] += wv * xr[o * sw];
+    for (int64_t c = 0; c < g.c; ++c) {
+      const T* xin = x + (n * g.c + c) * g.in_size;
+      std::fill(padded.begin(), padded.end(), T(0));
+      const int64_t c0 = std::max<int64_t>(0, pw);
+      const int64_t c1 = std::min(wp, iw_n + pw);
+      for (int64_t r = 0; r < hp; ++r) {
+        const int64_t ih = r - ph;
+        if (ih < 0 || ih >= ih_n || c1 <= c0) continue;
+        std::copy(xin + ih * iw_n + (c0 - pw), xin + ih * iw_n + (c1 - pw),
+                  padded.data() + r * wp + c0);
+      }
+      for (int64_t j = 0; j < g.mg; ++j) {
+        const int64_t m = c * g.mg + j;
+        const T* wk = w + m * kh_n * kw_n;
+        T* yo = y + (n * g.m + m) * g.out_size;
+        for (int64_t oh = 0; oh < oh_n; ++oh) {
+          T* yr = yo + oh * ow_n;
+          for (int64_t kh = 0; kh < kh_n; ++kh) {
+            const T* xr = padded.data() + (oh * sh + kh * dh) * wp;
+            for (int64_t kw = 0; kw < kw_n; ++kw) {
+              AxpyRow(yr, xr + kw * dw, wk[kh * kw_n + kw], ow_n, sw);
             }
           }
         }

@@ -1,9 +1,10 @@
 // Float (and int8/uint8 MaxPool) pooling kernels, ONNX semantics, NCHW and
 // NHWC activations.
 //
-// A PoolPlan lists, for every output position, the valid input positions of
-// its window (padding excluded) once per run; the loops then combine them
-// per channel. AveragePool accumulates in double; its divisor is the number
+// A PoolPlan records, per spatial axis and output index, which taps of the
+// window fall inside the input (and inside the padded input); the loops
+// expand one output position's taps at a time and combine them for every
+// channel. AveragePool accumulates in double; its divisor is the number
 // of valid taps (count_include_pad=0) or the number of taps inside the
 // padded input (count_include_pad=1; taps past the end padding, possible
 // with ceil_mode, never count). A window with no valid tap yields 0 for
@@ -27,22 +28,22 @@ using internal::SpatialParams;
 
 struct PoolPlan {
   Layout layout = Layout::kNCHW;
+  int ns = 0;
   int64_t n = 0, c = 0;
   std::vector<int64_t> in, out;
   int64_t in_size = 1, out_size = 1;
-  std::vector<int64_t> out_dims;      // In the layout's order.
-  std::vector<int64_t> tap_begin;     // out_size + 1 entries into `taps`.
-  std::vector<int64_t> taps;          // Row-major spatial offsets.
-  std::vector<int64_t> include_pad;   // Taps inside the padded input, per output.
+  std::vector<int64_t> out_dims;  // In the layout's order.
+  // Per spatial axis and output index: the first valid input position, the
+  // number of valid taps (spaced by the dilation) and the number of taps
+  // inside the padded extent.
+  std::vector<std::vector<int64_t>> first, count, include;
+  std::vector<int64_t> step;
+  std::vector<int64_t> spatial_stride;  // Row-major strides of the input.
+  SpatialParams params;
+  std::vector<internal::SpatialDim> dims;
 };
 
-bool Next(std::vector<int64_t>& idx, const std::vector<int64_t>& extent) {
-  for (int d = static_cast<int>(idx.size()) - 1; d >= 0; --d) {
-    if (++idx[d] < extent[d]) return true;
-    idx[d] = 0;
-  }
-  return false;
-}
+int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 absl::StatusOr<PoolPlan> MakePoolPlan(const KernelContext& ctx, const Tensor& x) {
   const Node& node = ctx.node();
@@ -55,69 +56,103 @@ absl::StatusOr<PoolPlan> MakePoolPlan(const KernelContext& ctx, const Tensor& x)
                                   LayoutName(plan.layout), ")"));
   }
   const int ns = rank - 2;
+  plan.ns = ns;
   QFORGE_ASSIGN_OR_RETURN(SpatialParams p,
                           internal::ReadSpatialParams(node, ns, nullptr, true));
   plan.n = x.dim(0);
   plan.c = x.dim(ChannelAxis(plan.layout, rank));
-  // Per axis and output index: valid input coordinates, and taps inside the
-  // padded extent.
-  std::vector<std::vector<std::vector<int64_t>>> axis_taps(ns);
-  std::vector<std::vector<int64_t>> axis_include(ns);
+  std::vector<internal::SpatialDim> dims;
   for (int i = 0; i < ns; ++i) {
     const int64_t in = x.dim(SpatialAxis(plan.layout, i));
     QFORGE_ASSIGN_OR_RETURN(internal::SpatialDim d,
                             internal::ComputeSpatialDim(node, p, i, in));
+    dims.push_back(d);
     plan.in.push_back(in);
     plan.out.push_back(d.out);
     plan.in_size *= in;
-    plan.out_size *= d.out;
-    axis_taps[i].resize(d.out);
-    axis_include[i].resize(d.out);
-    for (int64_t o = 0; o < d.out; ++o) {
-      const int64_t start = o * p.strides[i] - d.pad_begin;
-      int64_t include = 0;
-      for (int64_t j = 0; j < p.kernel[i]; ++j) {
-        const int64_t pos = start + j * p.dilations[i];
-        if (pos >= -d.pad_begin && pos < in + d.pad_end) ++include;
-        if (pos >= 0 && pos < in) axis_taps[i][o].push_back(pos);
-      }
-      axis_include[i][o] = include;
-    }
   }
   plan.out_dims.push_back(plan.n);
   if (plan.layout == Layout::kNCHW) plan.out_dims.push_back(plan.c);
   for (int64_t o : plan.out) plan.out_dims.push_back(o);
   if (plan.layout == Layout::kNHWC) plan.out_dims.push_back(plan.c);
-  if (plan.out_size == 0) return plan;
-
-  plan.tap_begin.reserve(plan.out_size + 1);
-  plan.include_pad.reserve(plan.out_size);
-  std::vector<int64_t> oidx(ns, 0);
-  std::vector<int64_t> tidx(ns, 0);
-  std::vector<int64_t> tcount(ns, 0);
-  do {
-    plan.tap_begin.push_back(static_cast<int64_t>(plan.taps.size()));
-    int64_t include = 1;
-    bool empty = false;
-    for (int i = 0; i < ns; ++i) {
-      include *= axis_include[i][oidx[i]];
-      tcount[i] = static_cast<int64_t>(axis_taps[i][oidx[i]].size());
-      if (tcount[i] == 0) empty = true;
-    }
-    plan.include_pad.push_back(include);
-    if (!empty) {
-      std::fill(tidx.begin(), tidx.end(), 0);
-      do {
-        int64_t offset = 0;
-        for (int i = 0; i < ns; ++i) {
-          offset = offset * plan.in[i] + axis_taps[i][oidx[i]][tidx[i]];
-        }
-        plan.taps.push_back(offset);
-      } while (Next(tidx, tcount));
-    }
-  } while (Next(oidx, plan.out));
-  plan.tap_begin.push_back(static_cast<int64_t>(plan.taps.size()));
+  plan.spatial_stride.assign(ns, 1);
+  for (int i = ns - 2; i >= 0; --i) {
+    plan.spatial_stride[i] = plan.spatial_stride[i + 1] * plan.in[i + 1];
+  }
+  plan.params = p;
+  plan.dims = dims;
+  QFORGE_RETURN_IF_ERROR(internal::CheckOutputSize(node, plan.out_dims));
+  for (int64_t o : plan.out) plan.out_size *= o;
   return plan;
+}
+
+// Fills the per-axis window tables (once the output is known to be small
+// enough to allocate).
+void BuildWindows(PoolPlan& plan) {
+  const SpatialParams& p = plan.params;
+  const int ns = plan.ns;
+  plan.step = p.dilations;
+  plan.first.assign(ns, {});
+  plan.count.assign(ns, {});
+  plan.include.assign(ns, {});
+  for (int i = 0; i < ns; ++i) {
+    const int64_t in = plan.in[i], k = p.kernel[i], d = p.dilations[i];
+    for (int64_t o = 0; o < plan.out[i]; ++o) {
+      const int64_t start = o * p.strides[i] - plan.dims[i].pad_begin;
+      // Taps j in [0, k) with start + j * d in [0, in).
+      const int64_t lo = start >= 0 ? 0 : (-start + d - 1) / d;
+      const int64_t hi = std::min(k - 1, FloorDiv(in - 1 - start, d));
+      // Taps inside [-pad_begin, in + pad_end); start >= -pad_begin.
+      const int64_t hi_pad =
+          std::min(k - 1, FloorDiv(in + plan.dims[i].pad_end - 1 - start, d));
+      plan.first[i].push_back(start + lo * d);
+      plan.count[i].push_back(std::max<int64_t>(0, hi - lo + 1));
+      plan.include[i].push_back(std::max<int64_t>(0, hi_pad + 1));
+    }
+  }
+}
+
+// The valid taps (row-major spatial offsets) of output position `oidx`;
+// returns the count of taps inside the padded input.
+int64_t WindowTaps(const PoolPlan& plan, const std::vector<int64_t>& oidx,
+                   std::vector<int64_t>& tidx, std::vector<int64_t>& taps) {
+  taps.clear();
+  int64_t include = 1;
+  bool empty = false;
+  for (int i = 0; i < plan.ns; ++i) {
+    include *= plan.include[i][oidx[i]];
+    if (plan.count[i][oidx[i]] == 0) empty = true;
+  }
+  if (empty) return include;
+  const int last = plan.ns - 1;
+  const int64_t first_last = plan.first[last][oidx[last]];
+  const int64_t count_last = plan.count[last][oidx[last]];
+  const int64_t step_last = plan.step[last];
+  std::fill(tidx.begin(), tidx.end(), 0);
+  while (true) {
+    int64_t base = 0;
+    for (int i = 0; i < last; ++i) {
+      base += (plan.first[i][oidx[i]] + tidx[i] * plan.step[i]) * plan.spatial_stride[i];
+    }
+    for (int64_t t = 0; t < count_last; ++t) {
+      taps.push_back(base + first_last + t * step_last);
+    }
+    int i = last - 1;
+    for (; i >= 0; --i) {
+      if (++tidx[i] < plan.count[i][oidx[i]]) break;
+      tidx[i] = 0;
+    }
+    if (i < 0) break;
+  }
+  return include;
+}
+
+bool Next(std::vector<int64_t>& idx, const std::vector<int64_t>& extent) {
+  for (int d = static_cast<int>(idx.size()) - 1; d >= 0; --d) {
+    if (++idx[d] < extent[d]) return true;
+    idx[d] = 0;
+  }
+  return false;
 }
 
 // Row-major spatial offset -> column-major one (storage_order = 1).
@@ -148,70 +183,66 @@ absl::Status MaxPoolKernel(KernelContext& ctx) {
   Tensor* indices = ctx.output(1);
   if (indices != nullptr) indices->Reset(DataType::kInt64, plan.out_dims);
   if (y.empty()) return absl::OkStatus();
+  BuildWindows(plan);
   const T* xd = x.data<T>();
   T* yd = y.data<T>();
   int64_t* id = indices != nullptr ? indices->data<int64_t>() : nullptr;
-  std::vector<int64_t> spatial_index;  // Tap offset -> reported index.
-  if (id != nullptr && storage_order == 1) {
-    spatial_index.resize(plan.in_size);
-    for (int64_t s = 0; s < plan.in_size; ++s) {
-      spatial_index[s] = ColumnMajor(s, plan.in);
-    }
-  }
+  const bool column_major = id != nullptr && storage_order == 1;
   auto report = [&](int64_t tap) {
-    return spatial_index.empty() ? tap : spatial_index[tap];
+    return column_major ? ColumnMajor(tap, plan.in) : tap;
   };
   const T lowest = std::numeric_limits<T>::lowest();
   const int64_t s_in = plan.in_size, s_out = plan.out_size, c_n = plan.c;
-  if (plan.layout == Layout::kNCHW) {
-    for (int64_t nc = 0; nc < plan.n * c_n; ++nc) {
-      const T* xc = xd + nc * s_in;
-      for (int64_t p = 0; p < s_out; ++p) {
+  const int64_t nc_n = plan.n * c_n;
+  std::vector<int64_t> oidx(plan.ns, 0), tidx(plan.ns, 0), taps;
+  std::vector<int64_t> best_tap(plan.layout == Layout::kNCHW ? 1 : c_n);
+  int64_t p = 0;
+  do {
+    WindowTaps(plan, oidx, tidx, taps);
+    if (plan.layout == Layout::kNCHW) {
+      for (int64_t nc = 0; nc < nc_n; ++nc) {
+        const T* xc = xd + nc * s_in;
         T best = lowest;
-        int64_t best_tap = -1;
-        for (int64_t t = plan.tap_begin[p]; t < plan.tap_begin[p + 1]; ++t) {
-          const T v = xc[plan.taps[t]];
-          if (best_tap < 0 || v > best) {
-            if (!(v == v)) continue;  // NaN never wins.
+        int64_t best_t = -1;
+        for (int64_t tap : taps) {
+          const T v = xc[tap];
+          if ((best_t < 0 || v > best) && v == v) {  // NaN never wins.
             best = v;
-            best_tap = plan.taps[t];
+            best_t = tap;
           }
         }
         yd[nc * s_out + p] = best;
         if (id != nullptr) {
-          id[nc * s_out + p] = nc * s_in + (best_tap < 0 ? 0 : report(best_tap));
+          id[nc * s_out + p] = nc * s_in + (best_t < 0 ? 0 : report(best_t));
         }
       }
-    }
-    return absl::OkStatus();
-  }
-  std::vector<int64_t> best_tap(c_n);
-  for (int64_t n = 0; n < plan.n; ++n) {
-    const T* xn = xd + n * s_in * c_n;
-    for (int64_t p = 0; p < s_out; ++p) {
-      T* yp = yd + (n * s_out + p) * c_n;
-      std::fill(yp, yp + c_n, lowest);
-      std::fill(best_tap.begin(), best_tap.end(), -1);
-      for (int64_t t = plan.tap_begin[p]; t < plan.tap_begin[p + 1]; ++t) {
-        const int64_t tap = plan.taps[t];
-        const T* xp = xn + tap * c_n;
-        for (int64_t c = 0; c < c_n; ++c) {
-          const T v = xp[c];
-          if ((best_tap[c] < 0 || v > yp[c]) && v == v) {
-            yp[c] = v;
-            best_tap[c] = tap;
+    } else {
+      for (int64_t n = 0; n < plan.n; ++n) {
+        const T* xn = xd + n * s_in * c_n;
+        T* yp = yd + (n * s_out + p) * c_n;
+        std::fill(yp, yp + c_n, lowest);
+        std::fill(best_tap.begin(), best_tap.end(), -1);
+        for (int64_t tap : taps) {
+          const T* xp = xn + tap * c_n;
+          for (int64_t c = 0; c < c_n; ++c) {
+            const T v = xp[c];
+            if ((best_tap[c] < 0 || v > yp[c]) && v == v) {
+              yp[c] = v;
+              best_tap[c] = tap;
+            }
+          }
+        }
+        if (id != nullptr) {
+          int64_t* ip = id + (n * s_out + p) * c_n;
+          for (int64_t c = 0; c < c_n; ++c) {
+            ip[c] = (n * c_n + c) * s_in +
+                    (best_tap[c] < 0 ? 0 : report(best_tap[c]));
           }
         }
       }
-      if (id != nullptr) {
-        int64_t* ip = id + (n * s_out + p) * c_n;
-        for (int64_t c = 0; c < c_n; ++c) {
-          ip[c] = (n * c_n + c) * s_in +
-                  (best_tap[c] < 0 ? 0 : report(best_tap[c]));
-        }
-      }
     }
-  }
+    ++p;
+  } while (Next(oidx, plan.out));
   return absl::OkStatus();
 }
 
@@ -227,44 +258,40 @@ absl::Status AveragePoolKernel(KernelContext& ctx) {
   Tensor& y = *ctx.output(0);
   y.Reset(DataTypeOf<T>(), plan.out_dims);
   if (y.empty()) return absl::OkStatus();
+  BuildWindows(plan);
   const T* xd = x.data<T>();
   T* yd = y.data<T>();
   const int64_t s_in = plan.in_size, s_out = plan.out_size, c_n = plan.c;
-  auto divisor = [&](int64_t p) -> double {
-    const int64_t d =
-        cip ? plan.include_pad[p] : plan.tap_begin[p + 1] - plan.tap_begin[p];
-    return d > 0 ? static_cast<double>(d) : 0.0;
-  };
-  if (plan.layout == Layout::kNCHW) {
-    for (int64_t nc = 0; nc < plan.n * c_n; ++nc) {
-      const T* xc = xd + nc * s_in;
-      for (int64_t p = 0; p < s_out; ++p) {
+  const int64_t nc_n = plan.n * c_n;
+  std::vector<int64_t> oidx(plan.ns, 0), tidx(plan.ns, 0), taps;
+  std::vector<double> acc(c_n);
+  int64_t p = 0;
+  do {
+    const int64_t include = WindowTaps(plan, oidx, tidx, taps);
+    const int64_t d = cip ? include : static_cast<int64_t>(taps.size());
+    if (plan.layout == Layout::kNCHW) {
+      for (int64_t nc = 0; nc < nc_n; ++nc) {
+        const T* xc = xd + nc * s_in;
         double sum = 0;
-        for (int64_t t = plan.tap_begin[p]; t < plan.tap_begin[p + 1]; ++t) {
-          sum += static_cast<double>(xc[plan.taps[t]]);
-        }
-        const double d = divisor(p);
+        for (int64_t tap : taps) sum += static_cast<double>(xc[tap]);
         yd[nc * s_out + p] = static_cast<T>(d > 0 ? sum / d : 0.0);
       }
-    }
-    return absl::OkStatus();
-  }
-  std::vector<double> acc(c_n);
-  for (int64_t n = 0; n < plan.n; ++n) {
-    const T* xn = xd + n * s_in * c_n;
-    for (int64_t p = 0; p < s_out; ++p) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t t = plan.tap_begin[p]; t < plan.tap_begin[p + 1]; ++t) {
-        const T* xp = xn + plan.taps[t] * c_n;
-        for (int64_t c = 0; c < c_n; ++c) acc[c] += static_cast<double>(xp[c]);
-      }
-      const double d = divisor(p);
-      T* yp = yd + (n * s_out + p) * c_n;
-      for (int64_t c = 0; c < c_n; ++c) {
-        yp[c] = static_cast<T>(d > 0 ? acc[c] / d : 0.0);
+    } else {
+      for (int64_t n = 0; n < plan.n; ++n) {
+        const T* xn = xd + n * s_in * c_n;
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t tap : taps) {
+          const T* xp = xn + tap * c_n;
+          for (int64_t c = 0; c < c_n; ++c) acc[c] += static_cast<double>(xp[c]);
+        }
+        T* yp = yd + (n * s_out + p) * c_n;
+        for (int64_t c = 0; c < c_n; ++c) {
+          yp[c] = static_cast<T>(d > 0 ? acc[c] / d : 0.0);
+        }
       }
     }
-  }
+    ++p;
+  } while (Next(oidx, plan.out));
   return absl::OkStatus();
 }
 

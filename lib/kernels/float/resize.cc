@@ -11,6 +11,7 @@
 //
 // In NHWC the kernel maps scales/sizes/roi (ONNX axis order) onto the data's
 // axes; the interpolation itself does not depend on the layout.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -211,7 +212,14 @@ absl::Status ResizeKernel(KernelContext& ctx) {
   const T* xd = x.data<T>();
   for (int64_t i = 0; i < x.num_elements(); ++i) cur[i] = static_cast<double>(xd[i]);
   std::vector<double> next;
-  for (int axis = 0; axis < rank; ++axis) {
+  // Shrinking axes first keeps the intermediate tensors small.
+  std::vector<int> axes(rank);
+  for (int i = 0; i < rank; ++i) axes[i] = i;
+  std::stable_sort(axes.begin(), axes.end(), [&](int a, int b) {
+    return static_cast<double>(g.out_dims[a]) / dims[a] <
+           static_cast<double>(g.out_dims[b]) / dims[b];
+  });
+  for (int axis : axes) {
     const int64_t in = dims[axis];
     AxisPlan plan = PlanAxis(attrs, g, axis, in);
     if (plan.identity) continue;
