@@ -353,26 +353,49 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       float_names.insert(v->name());
     }
   }
+  // The float tensor a quantized-graph value stands for: the same name, or,
+  // for a value renamed because a DequantizeLinear took its name (e.g. the
+  // integer output of the last layer before a float graph output), the
+  // output of that DequantizeLinear.
+  auto float_ref = [&](const Value* v) -> std::string {
+    if (float_names.count(v->name()) != 0) return v->name();
+    for (const Node* consumer : v->consumers()) {
+      if (consumer->domain().empty() &&
+          consumer->op_type() == "DequantizeLinear" &&
+          consumer->output(0) != nullptr &&
+          float_names.count(consumer->output(0)->name()) != 0) {
+        return consumer->output(0)->name();
+      }
+    }
+    return "";
+  };
   ComparisonReport report;
-  // name -> index into `matched`, for produced, non-constant values.
+  // Quantized-graph value name -> index into `matched` (and `refs`, the
+  // float tensor each is compared with). Q/DQ outputs are conversions at
+  // float/integer boundaries, not layers: they are not matched.
   std::vector<TensorComparison> matched;
+  std::vector<std::string> refs;
   std::vector<ErrorAccumulator> accumulators;
   std::map<std::string, size_t> matched_index;
-  std::set<std::string> output_names;
-  for (const Value* v : quantized_model.outputs()) output_names.insert(v->name());
+  std::set<std::string> float_output_names;
+  for (const Value* v : reference->outputs()) float_output_names.insert(v->name());
   QFORGE_ASSIGN_OR_RETURN(std::vector<Node*> order,
                           quantized_model.TopologicalOrder());
   for (const Node* node : order) {
+    if (IsQdq(*node)) continue;
     for (const Value* v : node->outputs()) {
-      if (v == nullptr || float_names.count(v->name()) == 0) continue;
+      if (v == nullptr) continue;
       if (!IsFloatingPoint(v->dtype()) && !IsQuantizedTensorValue(*v)) continue;
+      const std::string ref = float_ref(v);
+      if (ref.empty()) continue;
       TensorComparison c;
-      c.name = v->name();
+      c.name = ref;
       c.node = node->name();
       c.op = node->QualifiedOpType();
       c.quantized = IsQuantizedTensorValue(*v);
-      matched_index[c.name] = matched.size();
+      matched_index[v->name()] = matched.size();
       matched.push_back(std::move(c));
+      refs.push_back(ref);
     }
   }
   accumulators.resize(matched.size());
@@ -391,9 +414,7 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       if (!any_quantized) continue;
       bool outputs_matched = true;
       for (const Value* out : node->outputs()) {
-        if (out == nullptr || float_names.count(out->name()) == 0) {
-          outputs_matched = false;
-        }
+        if (out == nullptr || float_ref(out).empty()) outputs_matched = false;
       }
       if (!outputs_matched) continue;
       auto layer = BuildIsolated(*node, quantized_model, registry, float_names);
@@ -430,7 +451,7 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
                              const Tensor& tensor) -> absl::Status {
       auto it = matched_index.find(value.name());
       if (it == matched_index.end()) return absl::OkStatus();
-      auto ref = float_values.find(value.name());
+      auto ref = float_values.find(refs[it->second]);
       if (ref == float_values.end()) return absl::OkStatus();
       QFORGE_ASSIGN_OR_RETURN(Tensor real, RealValues(tensor, value.quant()));
       absl::Status st = accumulators[it->second].Add(ref->second, real);
@@ -505,7 +526,7 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       for (size_t o = 0; o < layer->node->outputs().size(); ++o) {
         const Value* out = layer->node->outputs()[o];
         auto qi = outputs->find(out->name());
-        auto fi = float_values.find(out->name());
+        auto fi = float_values.find(float_ref(out));
         if (qi == outputs->end() || fi == float_values.end()) continue;
         QFORGE_ASSIGN_OR_RETURN(Tensor real, RealValues(qi->second, out->quant()));
         QFORGE_RETURN_IF_ERROR(layer->errors[o].Add(fi->second, real));
@@ -527,17 +548,25 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
   }
   for (size_t o = 0; o < quantized_model.outputs().size(); ++o) {
     const Value* qv = quantized_model.outputs()[o];
+    const std::string& fname = reference->outputs()[o]->name();
     TensorComparison c;
-    auto it = matched_index.find(qv->name());
-    if (it != matched_index.end()) c = matched[it->second];
+    // The layer producing it (through a DequantizeLinear), with its
+    // isolated error.
+    auto it = std::find(refs.begin(), refs.end(), fname);
+    if (it != refs.end()) {
+      c = matched[it - refs.begin()];
+    } else if (const Node* producer = qv->producer(); producer != nullptr) {
+      c.node = producer->name();
+      c.op = producer->QualifiedOpType();
+    }
     c.name = qv->name();
     c.quantized = c.quantized || IsQuantizedTensorValue(*qv);
     c.cumulative = output_acc[o].Result();
     report.outputs.push_back(std::move(c));
   }
-  for (auto& c : matched) {
-    if (output_names.count(c.name) != 0) continue;
-    report.layers.push_back(std::move(c));
+  for (size_t i = 0; i < matched.size(); ++i) {
+    if (float_output_names.count(refs[i]) != 0) continue;
+    report.layers.push_back(std::move(matched[i]));
   }
   // Worst first: lowest isolated SQNR; layers without an isolated error
   // after, by cumulative SQNR. Ties keep graph order.
