@@ -35,20 +35,21 @@ absl::StatusOr<AxisGeometry> Geometry(const Tensor& tensor,
   }
   if (!params.per_axis()) {
     if (n != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "per-tensor quantization parameters ", params.ToString(),
-          " have ", n, " scales"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("per-tensor quantization parameters ", params.ToString(),
+                       " have ", n, " scales"));
     }
     return g;
   }
   if (params.axis >= tensor.rank() ||
       tensor.dim(params.axis) != static_cast<int64_t>(n)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "quantization parameters ", params.ToString(), " do not fit tensor ",
-        tensor.DebugString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("quantization parameters ", params.ToString(),
+                     " do not fit tensor ", tensor.DebugString()));
   }
   g.channels = static_cast<int64_t>(n);
-  for (int d = params.axis + 1; d < tensor.rank(); ++d) g.inner *= tensor.dim(d);
+  for (int d = params.axis + 1; d < tensor.rank(); ++d)
+    g.inner *= tensor.dim(d);
   return g;
 }
 
@@ -167,7 +168,8 @@ absl::StatusOr<std::unique_ptr<IsolatedLayer>> BuildIsolated(
   for (const auto& [domain, version] : quantized.opsets()) {
     g.set_opset(domain, version);
   }
-  for (const auto& [key, value] : quantized.metadata()) g.set_metadata(key, value);
+  for (const auto& [key, value] : quantized.metadata())
+    g.set_metadata(key, value);
   NodeSpec spec;
   spec.name = node.name();
   spec.domain = node.domain();
@@ -238,7 +240,8 @@ absl::StatusOr<TensorMap> ConvertInputs(const Graph& graph,
     auto it = sample.find(in->name());
     if (it == sample.end()) continue;
     if (IsQuantizedTensorValue(*in) && !IsInteger(it->second.dtype())) {
-      QFORGE_ASSIGN_OR_RETURN(Tensor q, QuantizeTensor(it->second, *in->quant()));
+      QFORGE_ASSIGN_OR_RETURN(Tensor q,
+                              QuantizeTensor(it->second, *in->quant()));
       out.emplace(in->name(), std::move(q));
     } else {
       out.emplace(in->name(), it->second);
@@ -320,7 +323,8 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
   const Graph* reference = &float_model;
   if (options.prepare_float_model) {
     QFORGE_ASSIGN_OR_RETURN(
-        prepared, PrepareForQuantization(float_model, options.config, registry));
+        prepared,
+        PrepareForQuantization(float_model, options.config, registry));
     reference = &prepared;
   }
   const int64_t total = data.num_samples();
@@ -334,8 +338,7 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
   if (begin == end) {
     return absl::InvalidArgumentError("no samples to compare on");
   }
-  if (options.labels.has_value() &&
-      options.labels->num_elements() != total) {
+  if (options.labels.has_value() && options.labels->num_elements() != total) {
     return absl::InvalidArgumentError(absl::StrCat(
         "labels ", options.labels->DebugString(), " have ",
         options.labels->num_elements(), " elements for ", total, " samples"));
@@ -378,7 +381,8 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
   std::vector<ErrorAccumulator> accumulators;
   std::map<std::string, size_t> matched_index;
   std::set<std::string> float_output_names;
-  for (const Value* v : reference->outputs()) float_output_names.insert(v->name());
+  for (const Value* v : reference->outputs())
+    float_output_names.insert(v->name());
   QFORGE_ASSIGN_OR_RETURN(std::vector<Node*> order,
                           quantized_model.TopologicalOrder());
   for (const Node* node : order) {
@@ -409,7 +413,8 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       if (IsQdq(*node)) continue;
       bool any_quantized = false;
       for (const Value* out : node->outputs()) {
-        if (out != nullptr && IsQuantizedTensorValue(*out)) any_quantized = true;
+        if (out != nullptr && IsQuantizedTensorValue(*out))
+          any_quantized = true;
       }
       if (!any_quantized) continue;
       bool outputs_matched = true;
@@ -443,7 +448,8 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
     };
     QFORGE_ASSIGN_OR_RETURN(TensorMap float_outputs,
                             float_exec->Run(sample, float_run));
-    for (auto& [name, t] : float_outputs) float_values.insert_or_assign(name, t);
+    for (auto& [name, t] : float_outputs)
+      float_values.insert_or_assign(name, t);
 
     // Quantized run, compared as it goes.
     RunOptions quant_run;
@@ -518,17 +524,18 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       }
       auto outputs = layer->executor->Run(inputs);
       if (!outputs.ok()) {
-        return absl::Status(outputs.status().code(),
-                            absl::StrCat("isolated run of ",
-                                         layer->node->Describe(), ": ",
-                                         outputs.status().message()));
+        return absl::Status(
+            outputs.status().code(),
+            absl::StrCat("isolated run of ", layer->node->Describe(), ": ",
+                         outputs.status().message()));
       }
       for (size_t o = 0; o < layer->node->outputs().size(); ++o) {
         const Value* out = layer->node->outputs()[o];
         auto qi = outputs->find(out->name());
         auto fi = float_values.find(float_ref(out));
         if (qi == outputs->end() || fi == float_values.end()) continue;
-        QFORGE_ASSIGN_OR_RETURN(Tensor real, RealValues(qi->second, out->quant()));
+        QFORGE_ASSIGN_OR_RETURN(Tensor real,
+                                RealValues(qi->second, out->quant()));
         QFORGE_RETURN_IF_ERROR(layer->errors[o].Add(fi->second, real));
       }
     }
@@ -598,11 +605,11 @@ std::string ComparisonReport::ToString() const {
   std::string out = absl::StrCat("Compared on ", num_samples, " samples.\n");
   if (has_top1) {
     if (has_labels) {
-      absl::StrAppend(&out,
-                      absl::StrFormat("Top-1 accuracy: float %.2f%%, int8 "
-                                      "%.2f%%; top-1 agreement %.2f%%\n",
-                                      100.0 * float_top1, 100.0 * quantized_top1,
-                                      100.0 * top1_agreement));
+      absl::StrAppend(
+          &out, absl::StrFormat("Top-1 accuracy: float %.2f%%, int8 "
+                                "%.2f%%; top-1 agreement %.2f%%\n",
+                                100.0 * float_top1, 100.0 * quantized_top1,
+                                100.0 * top1_agreement));
     } else {
       absl::StrAppend(&out, absl::StrFormat("Top-1 agreement: %.2f%%\n",
                                             100.0 * top1_agreement));
@@ -623,13 +630,13 @@ std::string ComparisonReport::ToString() const {
                            c.cumulative.max_abs, c.cumulative.mean_abs);
   };
   const std::string header = absl::StrFormat(
-      "  %-*s  %-*s %10s %10s %10s %10s %10s\n", name_width, "tensor",
-      op_width, "op", "iso SQNR", "cum SQNR", "cosine", "max|err|",
-      "mean|err|");
+      "  %-*s  %-*s %10s %10s %10s %10s %10s\n", name_width, "tensor", op_width,
+      "op", "iso SQNR", "cum SQNR", "cosine", "max|err|", "mean|err|");
   absl::StrAppend(&out, "\nOutputs (SQNR in dB; cumulative errors):\n", header);
   for (const auto& c : outputs) absl::StrAppend(&out, row(c));
-  absl::StrAppend(&out, "\nLayers, worst first (isolated SQNR: the layer "
-                        "alone on float inputs):\n",
+  absl::StrAppend(&out,
+                  "\nLayers, worst first (isolated SQNR: the layer "
+                  "alone on float inputs):\n",
                   header);
   for (const auto& c : layers) absl::StrAppend(&out, row(c));
   return out;
@@ -650,7 +657,8 @@ std::string ComparisonReport::ToJson() const {
                     ",\n");
   }
   absl::StrAppend(&out, "  \"outputs\": [\n    ",
-                  absl::StrJoin(outs, ",\n    "), "\n  ],\n  \"layers\": [\n    ",
+                  absl::StrJoin(outs, ",\n    "),
+                  "\n  ],\n  \"layers\": [\n    ",
                   absl::StrJoin(lays, ",\n    "), "\n  ]\n}\n");
   return out;
 }

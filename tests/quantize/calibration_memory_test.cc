@@ -63,13 +63,16 @@ class SyntheticData final : public CalibrationData {
 absl::StatusOr<Graph> BuildModel(const Registry& registry) {
   Graph g;
   g.set_opset("", 13);
-  Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, kChannels, kHeight, kWidth}));
+  Value* x = g.AddValue("x", DataType::kFloat32,
+                        Shape({1, kChannels, kHeight, kWidth}));
   g.AddInput(x);
   std::vector<float> w(kChannels * kChannels);
-  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
-  Value* weight =
-      g.AddConstant("w", Tensor::FromVector<float>({kChannels, kChannels, 1, 1}, w));
-  Value* bias = g.AddConstant("b", Tensor::FromVector<float>({kChannels}, {0.1f, -0.1f, 0, 0.2f}));
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+  Value* weight = g.AddConstant(
+      "w", Tensor::FromVector<float>({kChannels, kChannels, 1, 1}, w));
+  Value* bias = g.AddConstant(
+      "b", Tensor::FromVector<float>({kChannels}, {0.1f, -0.1f, 0, 0.2f}));
   Value* conv_out = g.AddValue("conv_out");
   Value* y = g.AddValue("y");
   NodeSpec conv;
@@ -96,7 +99,8 @@ absl::StatusOr<CalibrationStats> CalibrateSamples(int64_t n) {
   QFORGE_ASSIGN_OR_RETURN(Graph model, BuildModel(registry));
   QuantConfig config;
   config.calibration_method = CalibrationMethod::kEntropy;  // Histograms on.
-  QFORGE_ASSIGN_OR_RETURN(Graph prepared, PrepareForQuantization(model, config, registry));
+  QFORGE_ASSIGN_OR_RETURN(Graph prepared,
+                          PrepareForQuantization(model, config, registry));
   SyntheticData data(n);
   return Calibrate(prepared, data, config, registry);
 }
@@ -110,7 +114,8 @@ TEST(CalibrationMemoryChild, DISABLED_Run) {
   ASSERT_EQ(stats.Find("conv_out")->num_samples(), n);
   struct rusage usage;
   ASSERT_EQ(getrusage(RUSAGE_SELF, &usage), 0);
-  std::printf("MAXRSS_KB %ld\nSTATS_BYTES %zu\n", usage.ru_maxrss, stats.MemoryBytes());
+  std::printf("MAXRSS_KB %ld\nSTATS_BYTES %zu\n", usage.ru_maxrss,
+              stats.MemoryBytes());
 }
 
 struct ChildResult {
@@ -143,7 +148,8 @@ ChildResult RunChild(int64_t samples) {
 
 TEST(CalibrationMemory, ObserversAndPeakRssDoNotGrowWithSamples) {
   // Activations observed per sample: x, conv_out and y.
-  const double stored_gb = 3.0 * kChannels * kHeight * kWidth * sizeof(float) * 1000 / 1e9;
+  const double stored_gb =
+      3.0 * kChannels * kHeight * kWidth * sizeof(float) * 1000 / 1e9;
   ASSERT_GT(stored_gb, 1.0) << "the model must be large enough to matter";
 
   const ChildResult small = RunChild(10);
@@ -152,11 +158,13 @@ TEST(CalibrationMemory, ObserversAndPeakRssDoNotGrowWithSamples) {
   ASSERT_GT(large.maxrss_kb, 0) << "the 1000-sample child failed";
   EXPECT_EQ(small.stats_bytes, large.stats_bytes);
   EXPECT_GT(large.stats_bytes, 0);
-  EXPECT_LT(large.stats_bytes, 4 << 20) << "observers should take a few hundred KB";
+  EXPECT_LT(large.stats_bytes, 4 << 20)
+      << "observers should take a few hundred KB";
   const double ratio = static_cast<double>(large.maxrss_kb) / small.maxrss_kb;
   EXPECT_LT(std::abs(ratio - 1.0), 0.10)
-      << "peak RSS " << small.maxrss_kb << " KB after 10 samples vs " << large.maxrss_kb
-      << " KB after 1000 (" << stored_gb << " GB of activations)";
+      << "peak RSS " << small.maxrss_kb << " KB after 10 samples vs "
+      << large.maxrss_kb << " KB after 1000 (" << stored_gb
+      << " GB of activations)";
 }
 
 }  // namespace

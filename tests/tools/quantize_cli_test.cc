@@ -72,15 +72,19 @@ bool Exists(const std::string& path) {
 class QuantizeCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::string name =
+        ::testing::UnitTest::GetInstance()->current_test_info()->name();
     for (char& c : name) {
       if (c == '/') c = '_';
     }
-    dir_ = absl::StrCat(::testing::TempDir(), "/qforge_quantize_cli_", ::getpid(), "_", name);
+    dir_ = absl::StrCat(::testing::TempDir(), "/qforge_quantize_cli_",
+                        ::getpid(), "_", name);
     ::mkdir(dir_.c_str(), 0755);
     ASSERT_THAT(RegisterBuiltins(registry_), IsOk());
   }
-  void TearDown() override { std::system(absl::StrCat("rm -rf ", Quote(dir_)).c_str()); }
+  void TearDown() override {
+    std::system(absl::StrCat("rm -rf ", Quote(dir_)).c_str());
+  }
 
   std::string Path(const std::string& file) const { return dir_ + "/" + file; }
 
@@ -99,7 +103,8 @@ class QuantizeCliTest : public ::testing::Test {
     return r;
   }
 
-  static void ExpectOneLineError(const CliResult& r, const std::string& must_contain) {
+  static void ExpectOneLineError(const CliResult& r,
+                                 const std::string& must_contain) {
     EXPECT_TRUE(r.exited) << "the CLI crashed: " << r.err;
     EXPECT_EQ(r.code, 1);
     EXPECT_THAT(r.err, StartsWith("qforge: error: "));
@@ -145,8 +150,9 @@ void ExpectSameQuantizedGraph(const Graph& a, const Graph& b) {
   EXPECT_GT(quantized, 10);
 }
 
-class ShardedCalibrationTest : public QuantizeCliTest,
-                               public ::testing::WithParamInterface<const char*> {};
+class ShardedCalibrationTest
+    : public QuantizeCliTest,
+      public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(ShardedCalibrationTest, MergedShardsQuantizeLikeOnePass) {
   const std::string method = GetParam();
@@ -156,26 +162,30 @@ TEST_P(ShardedCalibrationTest, MergedShardsQuantizeLikeOnePass) {
   const std::string calib = Digits("digits_calib.npz");
 
   // Two uneven shards of the 256 samples.
-  CliResult a = Cli({"calibrate", model, "--calib", calib, "--config", config_path,
-                     "--samples", "0:100", "--stats-out", Path("a.qfcalib")});
+  CliResult a =
+      Cli({"calibrate", model, "--calib", calib, "--config", config_path,
+           "--samples", "0:100", "--stats-out", Path("a.qfcalib")});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_THAT(a.out, HasSubstr("samples [0, 100) of 256"));
-  CliResult b = Cli({"calibrate", model, "--calib", calib, "--config", config_path,
-                     "--samples", "100:", "--stats-out", Path("b.qfcalib")});
+  CliResult b =
+      Cli({"calibrate", model, "--calib", calib, "--config", config_path,
+           "--samples", "100:", "--stats-out", Path("b.qfcalib")});
   ASSERT_EQ(b.code, 0) << b.err;
 
   // The CLI's merge path and its one-pass path.
-  CliResult merged = Cli({"quantize", model, "-o", Path("merged.onnx"), "--config",
-                          config_path, "--stats-in", Path("a.qfcalib"), "--stats-in",
-                          Path("b.qfcalib"), "--report", Path("report.json")});
-  CliResult single = Cli({"quantize", model, "-o", Path("single.onnx"), "--config",
-                          config_path, "--calib", calib});
+  CliResult merged =
+      Cli({"quantize", model, "-o", Path("merged.onnx"), "--config",
+           config_path, "--stats-in", Path("a.qfcalib"), "--stats-in",
+           Path("b.qfcalib"), "--report", Path("report.json")});
+  CliResult single = Cli({"quantize", model, "-o", Path("single.onnx"),
+                          "--config", config_path, "--calib", calib});
   if (merged.code == 0 || single.code == 0) {
     ASSERT_EQ(merged.code, 0) << merged.err;
     ASSERT_EQ(single.code, 0) << single.err;
     const std::string mb = ReadAll(Path("merged.onnx"));
     EXPECT_FALSE(mb.empty());
-    EXPECT_TRUE(mb == ReadAll(Path("single.onnx"))) << "merged and single-pass models differ";
+    EXPECT_TRUE(mb == ReadAll(Path("single.onnx")))
+        << "merged and single-pass models differ";
     EXPECT_THAT(ReadAll(Path("report.json")), HasSubstr("\"nodes\""));
     EXPECT_THAT(merged.out, HasSubstr("quantized "));
   } else {
@@ -191,47 +201,59 @@ TEST_P(ShardedCalibrationTest, MergedShardsQuantizeLikeOnePass) {
   QFORGE_ASSERT_OK_AND_ASSIGN(QuantConfig config, LoadQuantConfig(config_path));
   QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph, LoadModel(model, registry_));
   QFORGE_ASSERT_OK_AND_ASSIGN(auto data, OpenCalibrationData(calib));
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult one_pass, Quantize(graph, *data, config, registry_));
-  QFORGE_ASSERT_OK_AND_ASSIGN(CalibrationStats stats, LoadStats(Path("a.qfcalib")));
-  QFORGE_ASSERT_OK_AND_ASSIGN(CalibrationStats stats_b, LoadStats(Path("b.qfcalib")));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult one_pass,
+                              Quantize(graph, *data, config, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(CalibrationStats stats,
+                              LoadStats(Path("a.qfcalib")));
+  QFORGE_ASSERT_OK_AND_ASSIGN(CalibrationStats stats_b,
+                              LoadStats(Path("b.qfcalib")));
   ASSERT_THAT(stats.Merge(stats_b), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph prepared, PrepareForQuantization(graph, config, registry_));
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult from_shards,
-                              QuantizeWithStats(prepared, stats, config, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph prepared,
+                              PrepareForQuantization(graph, config, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      QuantizeResult from_shards,
+      QuantizeWithStats(prepared, stats, config, registry_));
   ExpectSameQuantizedGraph(from_shards.model, one_pass.model);
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, ShardedCalibrationTest,
-                         ::testing::Values("minmax", "percentile", "entropy", "mse"));
+                         ::testing::Values("minmax", "percentile", "entropy",
+                                           "mse"));
 
 TEST_F(QuantizeCliTest, CompareReportsAccuracyOfTheTestSplit) {
   // Float vs itself: the accuracy must be what the training script's saved
   // logits give, and the agreement 100%.
   const std::string model = Digits("digits_cnn.onnx");
-  CliResult r = Cli({"compare", model, model, "--data", Digits("digits_test_images.npy"),
-                     "--labels", Digits("digits_test_labels.npy"), "--json"});
+  CliResult r =
+      Cli({"compare", model, model, "--data", Digits("digits_test_images.npy"),
+           "--labels", Digits("digits_test_labels.npy"), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor logits, ReadNpy(Digits("digits_test_logits.npy")));
-  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor labels, ReadNpy(Digits("digits_test_labels.npy")));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor logits,
+                              ReadNpy(Digits("digits_test_logits.npy")));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor labels,
+                              ReadNpy(Digits("digits_test_labels.npy")));
   const int64_t n = labels.num_elements();
   const int64_t classes = logits.dim(1);
   int64_t correct = 0;
   for (int64_t s = 0; s < n; ++s) {
     int64_t best = 0;
     for (int64_t c = 1; c < classes; ++c) {
-      if (logits.data<float>()[s * classes + c] > logits.data<float>()[s * classes + best]) {
+      if (logits.data<float>()[s * classes + c] >
+          logits.data<float>()[s * classes + best]) {
         best = c;
       }
     }
     correct += best == labels.GetAsInt64(s);
   }
-  const std::string want = absl::StrFormat("\"float_top1\": %.9g", double(correct) / n);
+  const std::string want =
+      absl::StrFormat("\"float_top1\": %.9g", double(correct) / n);
   EXPECT_THAT(r.out, HasSubstr(want)) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\"top1_agreement\": 1,"));
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"num_samples\": ", n)));
 
-  CliResult text = Cli({"compare", model, model, "--data", Digits("digits_test_images.npy"),
-                        "--labels", Digits("digits_test_labels.npy")});
+  CliResult text =
+      Cli({"compare", model, model, "--data", Digits("digits_test_images.npy"),
+           "--labels", Digits("digits_test_labels.npy")});
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("Top-1 accuracy: float"));
   EXPECT_THAT(text.out, HasSubstr("Layers, worst first"));
@@ -248,7 +270,8 @@ TEST_F(QuantizeCliTest, HelpOnEveryCommand) {
   for (const char* command : {"quantize", "calibrate", "compare", "inspect"}) {
     CliResult r = Cli({command, "--help"});
     EXPECT_EQ(r.code, 0) << command;
-    EXPECT_THAT(r.out, StartsWith(absl::StrCat("Usage: qforge ", command))) << command;
+    EXPECT_THAT(r.out, StartsWith(absl::StrCat("Usage: qforge ", command)))
+        << command;
     EXPECT_TRUE(r.err.empty()) << r.err;
   }
   CliResult top = Cli({"--help"});
@@ -261,27 +284,35 @@ TEST_F(QuantizeCliTest, QuantizeArgumentErrors) {
   const std::string model = Digits("digits_cnn.onnx");
   const std::string calib = Digits("digits_calib.npz");
   const std::string out = Path("out.onnx");
-  ExpectOneLineError(Cli({"quantize", model, "--calib", calib}), "missing option '-o OUT'");
+  ExpectOneLineError(Cli({"quantize", model, "--calib", calib}),
+                     "missing option '-o OUT'");
   ExpectOneLineError(Cli({"quantize", model, "-o", out}), "--calib");
-  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--calib", calib, "--stats-in", "x"}),
-                     "not both");
-  ExpectOneLineError(Cli({"quantize", model, "-o", Path("out.tflite"), "--calib", calib}),
-                     "TFLite export is not implemented");
-  ExpectOneLineError(Cli({"quantize", model, "-o", Path("out.bin"), "--calib", calib}),
-                     "out.bin");
-  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--stats-in", Path("missing.qfcalib")}),
+  ExpectOneLineError(
+      Cli({"quantize", model, "-o", out, "--calib", calib, "--stats-in", "x"}),
+      "not both");
+  ExpectOneLineError(
+      Cli({"quantize", model, "-o", Path("out.tflite"), "--calib", calib}),
+      "TFLite export is not implemented");
+  ExpectOneLineError(
+      Cli({"quantize", model, "-o", Path("out.bin"), "--calib", calib}),
+      "out.bin");
+  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--stats-in",
+                          Path("missing.qfcalib")}),
                      "missing.qfcalib");
   std::ofstream(Path("corrupt.qfcalib")) << "QFCALIB1 this is not a stats file";
-  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--stats-in", Path("corrupt.qfcalib")}),
+  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--stats-in",
+                          Path("corrupt.qfcalib")}),
                      "corrupt.qfcalib");
   std::ofstream(Path("bad.cfg")) << "no_such_field: 1\n";
-  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--calib", calib, "--config",
-                          Path("bad.cfg")}),
+  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--calib", calib,
+                          "--config", Path("bad.cfg")}),
                      "no_such_field");
-  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--calib", Path("nope.npz")}),
-                     "nope.npz");
-  ExpectOneLineError(Cli({"quantize", model, "-o", out, "--calib", calib, "--bogus"}),
-                     "unknown option '--bogus'");
+  ExpectOneLineError(
+      Cli({"quantize", model, "-o", out, "--calib", Path("nope.npz")}),
+      "nope.npz");
+  ExpectOneLineError(
+      Cli({"quantize", model, "-o", out, "--calib", calib, "--bogus"}),
+      "unknown option '--bogus'");
   EXPECT_FALSE(Exists(out)) << "a failed quantize left an output behind";
 }
 
@@ -289,20 +320,24 @@ TEST_F(QuantizeCliTest, CalibrateArgumentErrors) {
   const std::string model = Digits("digits_cnn.onnx");
   const std::string calib = Digits("digits_calib.npz");
   const std::string stats = Path("s.qfcalib");
-  ExpectOneLineError(Cli({"calibrate", model, "--calib", calib}), "--stats-out");
-  ExpectOneLineError(Cli({"calibrate", model, "--stats-out", stats}), "--calib");
-  ExpectOneLineError(Cli({"calibrate", "--calib", calib, "--stats-out", stats}), "MODEL");
+  ExpectOneLineError(Cli({"calibrate", model, "--calib", calib}),
+                     "--stats-out");
+  ExpectOneLineError(Cli({"calibrate", model, "--stats-out", stats}),
+                     "--calib");
+  ExpectOneLineError(Cli({"calibrate", "--calib", calib, "--stats-out", stats}),
+                     "MODEL");
   for (const char* bad : {"abc", "1:2:3", "5:2", "-1:4", "x:"}) {
-    ExpectOneLineError(
-        Cli({"calibrate", model, "--calib", calib, "--stats-out", stats, "--samples", bad}),
-        "--samples");
+    ExpectOneLineError(Cli({"calibrate", model, "--calib", calib, "--stats-out",
+                            stats, "--samples", bad}),
+                       "--samples");
   }
+  ExpectOneLineError(Cli({"calibrate", model, "--calib", calib, "--stats-out",
+                          stats, "--samples", "250:300"}),
+                     "256");
   ExpectOneLineError(
-      Cli({"calibrate", model, "--calib", calib, "--stats-out", stats, "--samples", "250:300"}),
-      "256");
-  ExpectOneLineError(Cli({"calibrate", model, "--calib", Digits("digits_test_labels.npy"),
-                          "--stats-out", stats}),
-                     "");
+      Cli({"calibrate", model, "--calib", Digits("digits_test_labels.npy"),
+           "--stats-out", stats}),
+      "");
   EXPECT_FALSE(Exists(stats));
 }
 
@@ -311,13 +346,16 @@ TEST_F(QuantizeCliTest, CompareArgumentErrors) {
   const std::string images = Digits("digits_test_images.npy");
   ExpectOneLineError(Cli({"compare", model, model}), "--data");
   ExpectOneLineError(Cli({"compare", model, "--data", images}), "QUANT_MODEL");
-  ExpectOneLineError(Cli({"compare", model, Path("missing.onnx"), "--data", images}),
-                     "missing.onnx");
+  ExpectOneLineError(
+      Cli({"compare", model, Path("missing.onnx"), "--data", images}),
+      "missing.onnx");
   // 256 labels for 540 samples.
   ExpectOneLineError(Cli({"compare", model, model, "--data", images, "--labels",
                           Digits("digits_calib.npz")}),
                      "");
-  ASSERT_THAT(WriteNpy(Path("short.npy"), Tensor::FromVector<int64_t>({3}, {1, 2, 3})), IsOk());
+  ASSERT_THAT(
+      WriteNpy(Path("short.npy"), Tensor::FromVector<int64_t>({3}, {1, 2, 3})),
+      IsOk());
   ExpectOneLineError(Cli({"compare", model, model, "--data", images, "--labels",
                           Path("short.npy")}),
                      "labels");

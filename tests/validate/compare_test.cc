@@ -32,8 +32,10 @@ std::string SourceDir() {
 }
 
 TEST(QuantizeTensor, RoundsHalfToEvenAndSaturates) {
-  Tensor x = Tensor::FromVector<float>({6}, {0.25f, 0.75f, -0.25f, 100.0f, -100.0f, 0.5f});
-  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor q, QuantizeTensor(x, QuantParams::PerTensor(0.5f, 1)));
+  Tensor x = Tensor::FromVector<float>(
+      {6}, {0.25f, 0.75f, -0.25f, 100.0f, -100.0f, 0.5f});
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Tensor q, QuantizeTensor(x, QuantParams::PerTensor(0.5f, 1)));
   // x / 0.5 = 0.5, 1.5, -0.5, 200, -200, 1 -> even: 0, 2, -0, sat, sat, 1.
   EXPECT_EQ(q.ToVector<int8_t>(), (std::vector<int8_t>{1, 3, 1, 127, -128, 2}));
   ASSERT_TRUE(q.quant().has_value());
@@ -42,10 +44,13 @@ TEST(QuantizeTensor, RoundsHalfToEvenAndSaturates) {
 TEST(DequantizeTensor, PerAxis) {
   Tensor q = Tensor::FromVector<int8_t>({2, 2}, {1, 2, 3, 4});
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Tensor r, DequantizeTensor(q, QuantParams::PerAxis({0.5f, 2.0f}, {1, 0}, 0)));
+      Tensor r,
+      DequantizeTensor(q, QuantParams::PerAxis({0.5f, 2.0f}, {1, 0}, 0)));
   EXPECT_EQ(r.ToVector<float>(), (std::vector<float>{0.0f, 0.5f, 6.0f, 8.0f}));
-  EXPECT_THAT(DequantizeTensor(q, QuantParams::PerAxis({0.5f, 2.0f, 1.0f}, {0, 0, 0}, 1)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("do not fit")));
+  EXPECT_THAT(
+      DequantizeTensor(q,
+                       QuantParams::PerAxis({0.5f, 2.0f, 1.0f}, {0, 0, 0}, 1)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("do not fit")));
 }
 
 // Float: a = Identity(x), b = Identity(x), out_a = Identity(a),
@@ -74,7 +79,8 @@ Models BuildModels(const Registry& registry, float s_a, float s_b) {
     g.AddInput(x);
     for (const char* name : {"a", "b"}) {
       Value* v = g.AddValue(name, DataType::kFloat32, Shape({1, 3}));
-      Value* out = g.AddValue(std::string("out_") + name, DataType::kFloat32, Shape({1, 3}));
+      Value* out = g.AddValue(std::string("out_") + name, DataType::kFloat32,
+                              Shape({1, 3}));
       EXPECT_THAT(AddIdentity(g, x, v), IsOk());
       EXPECT_THAT(AddIdentity(g, v, out), IsOk());
       g.AddOutput(out);
@@ -86,7 +92,8 @@ Models BuildModels(const Registry& registry, float s_a, float s_b) {
     g.set_opset("", 13);
     Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 3}));
     g.AddInput(x);
-    for (auto [name, scale] : {std::pair<std::string, float>{"a", s_a}, {"b", s_b}}) {
+    for (auto [name, scale] :
+         {std::pair<std::string, float>{"a", s_a}, {"b", s_b}}) {
       const QuantParams p = QuantParams::PerTensor(scale, 0);
       Value* sc = g.AddConstant(name + "_scale", Tensor::Scalar<float>(scale));
       Value* zp = g.AddConstant(name + "_zp", Tensor::Scalar<int8_t>(0));
@@ -135,7 +142,8 @@ ErrorMetrics ExpectedQuantError(const Tensor& samples, float scale) {
     approx.push_back(static_cast<float>(q * scale));
   }
   const int64_t n = static_cast<int64_t>(ref.size());
-  EXPECT_THAT(acc.Add(Tensor::FromVector<float>({n}, ref), Tensor::FromVector<float>({n}, approx)),
+  EXPECT_THAT(acc.Add(Tensor::FromVector<float>({n}, ref),
+                      Tensor::FromVector<float>({n}, approx)),
               IsOk());
   return acc.Result();
 }
@@ -158,11 +166,13 @@ TEST_F(CompareTest, CumulativeAndIsolatedErrorsMatchIndependentComputation) {
   constexpr float kScaleA = 0.1f, kScaleB = 0.01f;
   Models m = BuildModels(registry_, kScaleA, kScaleB);
   const Tensor samples = RandomSamples(40, 7);
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto data, TensorCalibrationData::Create({{"x", samples}}));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
+                              TensorCalibrationData::Create({{"x", samples}}));
   CompareOptions options;
   options.prepare_float_model = false;
-  QFORGE_ASSERT_OK_AND_ASSIGN(ComparisonReport report,
-                              CompareModels(m.float_model, m.quantized, *data, registry_, options));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      ComparisonReport report,
+      CompareModels(m.float_model, m.quantized, *data, registry_, options));
   EXPECT_EQ(report.num_samples, 40);
   const ErrorMetrics want_a = ExpectedQuantError(samples, kScaleA);
   const ErrorMetrics want_b = ExpectedQuantError(samples, kScaleB);
@@ -217,34 +227,42 @@ TEST_F(CompareTest, TopOneAccuracyAndAgreement) {
     q_correct += quant_class[s] == labels[s];
     agree += quant_class[s] == float_class[s];
   }
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto data, TensorCalibrationData::Create({{"x", samples}}));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
+                              TensorCalibrationData::Create({{"x", samples}}));
   CompareOptions options;
   options.prepare_float_model = false;
   options.labels = Tensor::FromVector<int64_t>({n}, labels);
-  QFORGE_ASSERT_OK_AND_ASSIGN(ComparisonReport report,
-                              CompareModels(m.float_model, m.quantized, *data, registry_, options));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      ComparisonReport report,
+      CompareModels(m.float_model, m.quantized, *data, registry_, options));
   ASSERT_TRUE(report.has_labels);
   EXPECT_DOUBLE_EQ(report.float_top1, 0.5);
   EXPECT_DOUBLE_EQ(report.quantized_top1, static_cast<double>(q_correct) / n);
   EXPECT_DOUBLE_EQ(report.top1_agreement, static_cast<double>(agree) / n);
-  EXPECT_LT(report.top1_agreement, 1.0) << "scale 0.5 should flip some argmaxes";
+  EXPECT_LT(report.top1_agreement, 1.0)
+      << "scale 0.5 should flip some argmaxes";
   EXPECT_THAT(report.ToString(), HasSubstr("Top-1 accuracy: float 50.00%"));
 
   options.labels = Tensor::FromVector<int64_t>({3}, {0, 1, 2});
-  EXPECT_THAT(CompareModels(m.float_model, m.quantized, *data, registry_, options),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("labels")));
+  EXPECT_THAT(
+      CompareModels(m.float_model, m.quantized, *data, registry_, options),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("labels")));
 }
 
 TEST_F(CompareTest, FloatModelAgainstItselfIsExact) {
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Graph model, LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph prepared, PrepareForQuantization(model, {}, registry_));
+      Graph model,
+      LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph prepared,
+                              PrepareForQuantization(model, {}, registry_));
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      auto data, OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
+      auto data,
+      OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
   CompareOptions options;
   options.end = 8;
-  QFORGE_ASSERT_OK_AND_ASSIGN(ComparisonReport report,
-                              CompareModels(model, prepared, *data, registry_, options));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      ComparisonReport report,
+      CompareModels(model, prepared, *data, registry_, options));
   EXPECT_EQ(report.num_samples, 8);
   ASSERT_EQ(report.outputs.size(), 1u);
   EXPECT_TRUE(std::isinf(report.outputs[0].cumulative.sqnr_db));
@@ -260,17 +278,21 @@ TEST_F(CompareTest, FloatModelAgainstItselfIsExact) {
 
 TEST_F(CompareTest, DigitsQuantizedModel) {
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Graph model, LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
+      Graph model,
+      LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      auto data, OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult result, Quantize(model, *data, {}, registry_));
+      auto data,
+      OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult result,
+                              Quantize(model, *data, {}, registry_));
   if (!Executor::Prepare(result.model, registry_).ok()) {
     GTEST_SKIP() << "the executor has no int8 kernels yet";
   }
   CompareOptions options;
   options.end = 32;
-  QFORGE_ASSERT_OK_AND_ASSIGN(ComparisonReport report,
-                              CompareModels(model, result.model, *data, registry_, options));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      ComparisonReport report,
+      CompareModels(model, result.model, *data, registry_, options));
   ASSERT_EQ(report.outputs.size(), 1u);
   EXPECT_GT(report.outputs[0].cumulative.sqnr_db, 15.0) << report.ToString();
   EXPECT_GT(report.top1_agreement, 0.8) << report.ToString();
@@ -279,7 +301,8 @@ TEST_F(CompareTest, DigitsQuantizedModel) {
     if (!report.layers[i].isolated) continue;
     ++with_isolated;
     if (i > 0 && report.layers[i - 1].isolated) {
-      EXPECT_LE(report.layers[i - 1].isolated->sqnr_db, report.layers[i].isolated->sqnr_db);
+      EXPECT_LE(report.layers[i - 1].isolated->sqnr_db,
+                report.layers[i].isolated->sqnr_db);
     }
   }
   EXPECT_GT(with_isolated, 3) << report.ToString();

@@ -103,8 +103,9 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
       }
       if (!has_value) {
         if (i + 1 >= args.size()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "option '", Dashed(name), "' needs a value (", o->value_name, ")"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("option '", Dashed(name), "' needs a value (",
+                           o->value_name, ")"));
         }
         value = args[++i];
       }
@@ -139,9 +140,9 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
   }
   for (const Option& o : options_) {
     if (o.required && !o.seen) {
-      return absl::InvalidArgumentError(absl::StrCat("missing option '",
-                                                     Dashed(o.name), " ", o.value_name,
-                                                     "' for '", command_, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("missing option '", Dashed(o.name), " ", o.value_name,
+                       "' for '", command_, "'"));
     }
   }
   return absl::OkStatus();
@@ -160,7 +161,8 @@ std::string ArgParser::Help() const {
                         o.value_name, o.required ? "" : "]");
         break;
       case Kind::kRepeated:
-        absl::StrAppend(&usage, " [", Dashed(o.name), " ", o.value_name, "]...");
+        absl::StrAppend(&usage, " [", Dashed(o.name), " ", o.value_name,
+                        "]...");
         break;
     }
   }

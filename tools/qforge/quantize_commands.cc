@@ -1,7 +1,8 @@
 // qforge quantize / calibrate / compare.
 //
-//   qforge calibrate MODEL --calib DATA --stats-out S [--samples B:E] [--config CFG]
-//   qforge quantize MODEL -o OUT (--calib DATA | --stats-in S ...) [--config CFG]
+//   qforge calibrate MODEL --calib DATA --stats-out S [--samples B:E] [--config
+//   CFG] qforge quantize MODEL -o OUT (--calib DATA | --stats-in S ...)
+//   [--config CFG]
 //                   [--report R.json]
 //   qforge compare FLOAT_MODEL QUANT_MODEL --data DATA [--labels L.npy]
 //                  [--json] [--config CFG]
@@ -159,10 +160,9 @@ absl::Status Calibrate(const std::vector<std::string>& args) {
   QFORGE_ASSIGN_OR_RETURN(Graph prepared,
                           PrepareForQuantization(model, config, registry));
   ProgressBar bar("calibrating");
-  QFORGE_ASSIGN_OR_RETURN(
-      CalibrationStats stats,
-      qforge::Calibrate(prepared, *data, config, registry, begin, end,
-                        bar.Callback()));
+  QFORGE_ASSIGN_OR_RETURN(CalibrationStats stats,
+                          qforge::Calibrate(prepared, *data, config, registry,
+                                            begin, end, bar.Callback()));
   QFORGE_RETURN_IF_ERROR(SaveStats(stats, stats_out));
   const int64_t e = end < 0 ? data->num_samples() : end;
   std::cout << "calibrated " << stats.size() << " tensors on samples [" << begin
@@ -223,9 +223,9 @@ absl::Status Quantize(const std::vector<std::string>& args) {
                             OpenData(calib, model));
     data_warnings = data->warnings();
     ProgressBar bar("calibrating");
-    QFORGE_ASSIGN_OR_RETURN(stats,
-                            qforge::Calibrate(prepared, *data, config, registry,
-                                              0, -1, bar.Callback()));
+    QFORGE_ASSIGN_OR_RETURN(
+        stats, qforge::Calibrate(prepared, *data, config, registry, 0, -1,
+                                 bar.Callback()));
   } else {
     for (size_t i = 0; i < stats_in.size(); ++i) {
       QFORGE_ASSIGN_OR_RETURN(CalibrationStats shard, LoadStats(stats_in[i]));

@@ -71,9 +71,9 @@ struct CompareOptions {
 };
 
 struct TensorComparison {
-  std::string name;     // The value's name (in both graphs).
-  std::string node;     // The producing node in the quantized graph.
-  std::string op;       // Its op type.
+  std::string name;        // The value's name (in both graphs).
+  std::string node;        // The producing node in the quantized graph.
+  std::string op;          // Its op type.
   bool quantized = false;  // The quantized graph holds it as integers.
   ErrorMetrics cumulative;
   std::optional<ErrorMetrics> isolated;
@@ -104,8 +104,8 @@ QFORGE_EXPORT absl::StatusOr<ComparisonReport> CompareModels(
 
 // Real values of `tensor` read with `params` (per tensor or per axis), as
 // float32. InvalidArgument when the params do not fit the tensor.
-QFORGE_EXPORT absl::StatusOr<Tensor> DequantizeTensor(const Tensor& tensor,
-                                                      const QuantParams& params);
+QFORGE_EXPORT absl::StatusOr<Tensor> DequantizeTensor(
+    const Tensor& tensor, const QuantParams& params);
 // Quantizes float `tensor` with `params` into params.storage (round half to
 // even, saturating to [qmin, qmax]).
 QFORGE_EXPORT absl::StatusOr<Tensor> QuantizeTensor(const Tensor& tensor,
