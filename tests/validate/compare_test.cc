@@ -16,6 +16,7 @@
 #include "qforge/ir/verifier.h"
 #include "qforge/quantize/quantize.h"
 #include "qforge/runtime/executor.h"
+#include "qforge/runtime/kernel.h"
 #include "qforge/testing/status_matchers.h"
 
 namespace qforge {
@@ -247,6 +248,138 @@ TEST_F(CompareTest, TopOneAccuracyAndAgreement) {
   EXPECT_THAT(
       CompareModels(m.float_model, m.quantized, *data, registry_, options),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("labels")));
+}
+
+// An int8 Relu for the test registry (replacing any built-in one):
+// q_out = clamp(round_half_even(max(0, s_in (q - zp_in)) / s_out) + zp_out).
+absl::Status TestInt8Relu(KernelContext& ctx) {
+  const QuantParams& in = *ctx.node().input(0)->quant();
+  const QuantParams& out = *ctx.node().output(0)->quant();
+  const Tensor& x = *ctx.input(0);
+  Tensor* y = ctx.output(0);
+  y->Reset(DataType::kInt8, x.dims());
+  for (int64_t i = 0; i < x.num_elements(); ++i) {
+    const double r = std::max(
+        0.0, double{in.scale[0]} * (x.data<int8_t>()[i] - in.zero_point[0]));
+    const double q = std::nearbyint(static_cast<float>(r) / out.scale[0]) +
+                     out.zero_point[0];
+    y->data<int8_t>()[i] = static_cast<int8_t>(std::clamp(q, -128.0, 127.0));
+  }
+  return absl::OkStatus();
+}
+
+// Requantizes like TestInt8Relu, from real values.
+std::vector<float> ReluRequant(const std::vector<float>& real, float s_out) {
+  std::vector<float> out;
+  for (float r : real) {
+    const double q = std::clamp<double>(
+        std::nearbyint(std::max(0.0f, r) / s_out), -128, 127);
+    out.push_back(static_cast<float>(q * s_out));
+  }
+  return out;
+}
+
+std::vector<float> QuantDequant(const std::vector<float>& x, float s) {
+  std::vector<float> out;
+  for (float v : x) {
+    out.push_back(static_cast<float>(
+        std::clamp<double>(std::nearbyint(v / s), -128, 127) * s));
+  }
+  return out;
+}
+
+TEST_F(CompareTest, IsolatedErrorFeedsEachLayerTheFloatInputs) {
+  registry_.kernels().Replace(
+      {{"", "Relu"}, DataType::kInt8, StatelessKernel(TestInt8Relu)});
+  // Float: r1 = Relu(x), r2 = Relu(r1), out = Identity(r2).
+  // Quantized: x -> Q(s1) -> Relu -> r1 (s2) -> Relu -> r2 (s3) -> DQ -> out.
+  // Cumulatively, r2 inherits the coarse s1 grid of x; in isolation it is
+  // fed the float r1 quantized with s2.
+  constexpr float s1 = 0.05f, s2 = 0.02f, s3 = 0.03f;
+  Graph fm;
+  {
+    fm.set_opset("", 13);
+    Value* x = fm.AddValue("x", DataType::kFloat32, Shape({1, 3}));
+    fm.AddInput(x);
+    Value* r1 = fm.AddValue("r1", DataType::kFloat32, Shape({1, 3}));
+    Value* r2 = fm.AddValue("r2", DataType::kFloat32, Shape({1, 3}));
+    Value* out = fm.AddValue("out", DataType::kFloat32, Shape({1, 3}));
+    NodeSpec a{"relu1", "", "Relu", {x}, {r1}, {}};
+    NodeSpec b{"relu2", "", "Relu", {r1}, {r2}, {}};
+    ASSERT_THAT(fm.AddNode(std::move(a)).status(), IsOk());
+    ASSERT_THAT(fm.AddNode(std::move(b)).status(), IsOk());
+    ASSERT_THAT(AddIdentity(fm, r2, out), IsOk());
+    fm.AddOutput(out);
+    ASSERT_THAT(VerifyGraph(fm, registry_.schemas()), IsOk());
+  }
+  Graph qm;
+  {
+    qm.set_opset("", 13);
+    Value* x = qm.AddValue("x", DataType::kFloat32, Shape({1, 3}));
+    qm.AddInput(x);
+    Value* sc1 = qm.AddConstant("s1", Tensor::Scalar<float>(s1));
+    Value* sc3 = qm.AddConstant("s3", Tensor::Scalar<float>(s3));
+    Value* zp = qm.AddConstant("zp", Tensor::Scalar<int8_t>(0));
+    auto int8 = [&](const char* name, float scale) {
+      Value* v = qm.AddValue(name, DataType::kInt8, Shape({1, 3}));
+      v->set_quant(QuantParams::PerTensor(scale, 0));
+      return v;
+    };
+    Value* xq = int8("x_q", s1);
+    Value* r1 = int8("r1", s2);
+    Value* r2 = int8("r2", s3);
+    Value* out = qm.AddValue("out", DataType::kFloat32, Shape({1, 3}));
+    NodeSpec q{"q", "", "QuantizeLinear", {x, sc1, zp}, {xq}, {}};
+    NodeSpec a{"relu1", "", "Relu", {xq}, {r1}, {}};
+    NodeSpec b{"relu2", "", "Relu", {r1}, {r2}, {}};
+    NodeSpec dq{"dq", "", "DequantizeLinear", {r2, sc3, zp}, {out}, {}};
+    for (NodeSpec* spec : {&q, &a, &b, &dq}) {
+      ASSERT_THAT(qm.AddNode(std::move(*spec)).status(), IsOk());
+    }
+    qm.AddOutput(out);
+  }
+  const Tensor samples = RandomSamples(30, 5);
+  std::vector<float> x = samples.ToVector<float>();
+  const int64_t n = static_cast<int64_t>(x.size());
+  // Independent expectations.
+  std::vector<float> f_r1, f_r2;
+  for (float v : x) f_r1.push_back(std::max(0.0f, v));
+  f_r2 = f_r1;
+  const std::vector<float> q_r1 =
+      ReluRequant(QuantDequant(x, s1), s2);               // Cumulative r1.
+  const std::vector<float> q_r2 = ReluRequant(q_r1, s3);  // Cumulative r2.
+  const std::vector<float> iso_r2 = ReluRequant(QuantDequant(f_r1, s2), s3);
+  auto metrics = [&](const std::vector<float>& ref,
+                     const std::vector<float>& approx) {
+    return CompareTensors(Tensor::FromVector<float>({n}, ref),
+                          Tensor::FromVector<float>({n}, approx))
+        .value();
+  };
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
+                              TensorCalibrationData::Create({{"x", samples}}));
+  CompareOptions options;
+  options.prepare_float_model = false;
+  QFORGE_ASSERT_OK_AND_ASSIGN(ComparisonReport report,
+                              CompareModels(fm, qm, *data, registry_, options));
+  ASSERT_EQ(report.layers.size(), 2u) << report.ToString();
+  const TensorComparison* r1 = nullptr;
+  const TensorComparison* r2 = nullptr;
+  for (const TensorComparison& c : report.layers)
+    (c.name == "r1" ? r1 : r2) = &c;
+  ASSERT_NE(r1, nullptr);
+  ASSERT_NE(r2, nullptr);
+  EXPECT_EQ(r2->name, "r2");
+  ExpectMetricsEq(r1->cumulative, metrics(f_r1, q_r1));
+  ASSERT_TRUE(r1->isolated.has_value());
+  ExpectMetricsEq(*r1->isolated,
+                  metrics(f_r1, q_r1));  // The first layer sees the same input.
+  ExpectMetricsEq(r2->cumulative, metrics(f_r2, q_r2));
+  ASSERT_TRUE(r2->isolated.has_value());
+  ExpectMetricsEq(*r2->isolated, metrics(f_r2, iso_r2));
+  EXPECT_NE(r2->isolated->sqnr_db, r2->cumulative.sqnr_db);
+  ASSERT_EQ(report.outputs.size(), 1u);
+  EXPECT_EQ(report.outputs[0].op, "DequantizeLinear");
+  ExpectMetricsEq(report.outputs[0].cumulative, metrics(f_r2, q_r2));
 }
 
 TEST_F(CompareTest, FloatModelAgainstItselfIsExact) {
