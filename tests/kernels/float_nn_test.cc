@@ -473,6 +473,15 @@ TEST(MatMulTest, HandComputed) {
   EXPECT_THAT(r.outputs[0].ToVector<float>(), ::testing::ElementsAre(17.0f, 39.0f));
 }
 
+TEST(MatMulTest, IntegersAreExact) {
+  OneNodeSpec spec;
+  spec.op = "MatMul";
+  spec.inputs = {NodeInput::Fed(Tensor::FromVector<int32_t>({2, 2}, {1, 2, 3, 4})),
+                 NodeInput::Fed(Tensor::FromVector<int32_t>({2, 2}, {5, 6, 7, 8}))};
+  QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
+  EXPECT_THAT(r.outputs[0].ToVector<int32_t>(), ::testing::ElementsAre(19, 22, 43, 50));
+}
+
 TEST(MatMulTest, Errors) {
   OneNodeSpec spec;
   spec.op = "MatMul";

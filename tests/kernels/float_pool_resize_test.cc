@@ -457,6 +457,13 @@ TEST(ResizeTest, NearestScalesAndUpsample) {
                NodeInput::Const(Tensor::FromVector<float>({4}, {1, 1, 2, 3}))};
   QFORGE_ASSERT_OK_AND_ASSIGN(r, RunOneNode(up));
   EXPECT_THAT(r.outputs[0].ToVector<float>(), ElementsAreArray(expected));
+  // Upsample-7 carries the scales as an attribute.
+  up.opset = 7;
+  up.attributes["scales"] = std::vector<float>{1, 1, 2, 3};
+  up.inputs.pop_back();
+  QFORGE_ASSERT_OK_AND_ASSIGN(r, RunOneNode(up));
+  EXPECT_THAT(r.outputs[0].ToVector<float>(), ElementsAreArray(expected));
+  EXPECT_EQ(r.inferred[0], Shape({1, 1, 4, 6}));
 }
 
 // In NHWC, scales/sizes keep ONNX axis order; results equal NCHW's.

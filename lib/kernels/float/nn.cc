@@ -480,6 +480,10 @@ absl::Status RegisterForTypes(KernelTable& table) {
 absl::Status RegisterNnFloatKernels(KernelTable& table) {
   QFORGE_RETURN_IF_ERROR(RegisterForTypes<float>(table));
   QFORGE_RETURN_IF_ERROR(RegisterForTypes<double>(table));
+  QFORGE_RETURN_IF_ERROR(table.Register(
+      {{"", "MatMul"}, DataType::kInt32, StatelessKernel(MatMulKernel<int32_t>)}));
+  QFORGE_RETURN_IF_ERROR(table.Register(
+      {{"", "MatMul"}, DataType::kInt64, StatelessKernel(MatMulKernel<int64_t>)}));
   QFORGE_RETURN_IF_ERROR(table.Register({{"", "ReduceMean"}, DataType::kInt32,
                                          StatelessKernel(ReduceMeanKernel<int32_t>)}));
   QFORGE_RETURN_IF_ERROR(table.Register({{"", "ReduceMean"}, DataType::kInt64,
