@@ -3,12 +3,14 @@
 #include "kernels/float/register.h"
 #include "ir/onnx_schemas.h"
 #include "qforge/core/status.h"
+#include "quantize/builtin_quantizers.h"
 
 namespace qforge {
 
 absl::Status RegisterBuiltins(Registry& registry) {
   QFORGE_RETURN_IF_ERROR(internal::RegisterOnnxSchemas(registry.schemas()));
   QFORGE_RETURN_IF_ERROR(kernels::RegisterFloatKernels(registry.kernels()));
+  QFORGE_RETURN_IF_ERROR(internal::RegisterBuiltinQuantizers(registry.quantizers()));
   return absl::OkStatus();
 }
 

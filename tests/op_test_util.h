@@ -66,8 +66,8 @@ class OpTest {
   }
   // A constant input.
   OpTest& Constant(Tensor value) {
-    inputs_.push_back(
-        graph_.AddConstant(absl::StrCat("in", inputs_.size()), std::move(value)));
+    inputs_.push_back(graph_.AddConstant(absl::StrCat("in", inputs_.size()),
+                                         std::move(value)));
     return *this;
   }
   // An omitted optional input.
@@ -93,12 +93,12 @@ class OpTest {
         graph_.AddOutput(out);
         outputs.push_back(out);
       }
-      QFORGE_ASSIGN_OR_RETURN(
-          node_, graph_.AddNode({.name = "test_node",
-                                 .op_type = op_type_,
-                                 .inputs = inputs_,
-                                 .outputs = outputs,
-                                 .attributes = attributes_}));
+      QFORGE_ASSIGN_OR_RETURN(node_,
+                              graph_.AddNode({.name = "test_node",
+                                              .op_type = op_type_,
+                                              .inputs = inputs_,
+                                              .outputs = outputs,
+                                              .attributes = attributes_}));
     }
     return VerifyGraph(graph_, BuiltinRegistry().schemas());
   }
@@ -129,9 +129,9 @@ class OpTest {
           ok = !s.dim(d).is_static() || s.dim(d).value == t.dim(d);
         }
         if (!ok) {
-          return absl::InternalError(absl::StrCat(
-              "output ", i, ": inferred shape ", s.ToString(),
-              " but the kernel produced ", t.DebugString()));
+          return absl::InternalError(
+              absl::StrCat("output ", i, ": inferred shape ", s.ToString(),
+                           " but the kernel produced ", t.DebugString()));
         }
       }
       result.push_back(std::move(t));

@@ -11,6 +11,7 @@
 
 #include "qforge/core/export.h"
 #include "qforge/ir/op_schema.h"
+#include "qforge/quantize/quantizer.h"
 #include "qforge/runtime/kernel.h"
 
 namespace qforge {
@@ -25,13 +26,17 @@ class QFORGE_EXPORT Registry {
   const OpSchemaTable& schemas() const { return schemas_; }
   KernelTable& kernels() { return kernels_; }
   const KernelTable& kernels() const { return kernels_; }
+  QuantizerTable& quantizers() { return quantizers_; }
+  const QuantizerTable& quantizers() const { return quantizers_; }
 
  private:
   OpSchemaTable schemas_;
   KernelTable kernels_;
+  QuantizerTable quantizers_;
 };
 
-// Registers the schemas and float reference kernels of qforge's op set.
+// Registers the schemas, float reference kernels, int8 kernels and
+// quantizers of qforge's op set.
 // Returns AlreadyExists if any of them is already registered.
 QFORGE_EXPORT absl::Status RegisterBuiltins(Registry& registry);
 

@@ -55,7 +55,8 @@ class TempFile {
   absl::Status Close() {
     const int fd = fd_;
     fd_ = -1;
-    if (::close(fd) != 0) return ErrnoStatus(errno, "cannot close temporary file");
+    if (::close(fd) != 0)
+      return ErrnoStatus(errno, "cannot close temporary file");
     return absl::OkStatus();
   }
   void Release() { path_.clear(); }
@@ -96,8 +97,9 @@ absl::Status WriteFileAtomically(
   std::string pattern = absl::StrCat(target, ".tmp.XXXXXX");
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0) {
-    return ErrnoStatus(errno, absl::StrCat("cannot create a temporary file in '",
-                                           dir, "' to write '", target, "'"));
+    return ErrnoStatus(errno,
+                       absl::StrCat("cannot create a temporary file in '", dir,
+                                    "' to write '", target, "'"));
   }
   TempFile temp(fd, pattern);
   // mkstemp creates 0600; give the file the usual permissions (umask applies).
@@ -116,8 +118,8 @@ absl::Status WriteFileAtomically(
   status = temp.Close();
   if (!status.ok()) return status;
   if (::rename(temp.path().c_str(), target.c_str()) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("cannot rename temporary file to '",
-                                           target, "'"));
+    return ErrnoStatus(
+        errno, absl::StrCat("cannot rename temporary file to '", target, "'"));
   }
   temp.Release();
   return absl::OkStatus();

@@ -49,7 +49,8 @@ absl::Status Malformed(absl::string_view source, absl::string_view what) {
       absl::StrCat(source, ": not a valid .npy file: ", what));
 }
 
-// --- Header dict parser --------------------------------------------------------
+// --- Header dict parser
+// --------------------------------------------------------
 
 class HeaderParser {
  public:
@@ -65,13 +66,15 @@ class HeaderParser {
       std::string key;
       QFORGE_RETURN_IF_ERROR(ParseString(&key));
       SkipSpace();
-      if (!Consume(':')) return Error(absl::StrCat("expected ':' after '", key, "'"));
+      if (!Consume(':'))
+        return Error(absl::StrCat("expected ':' after '", key, "'"));
       SkipSpace();
       if (key == "descr") {
         if (Peek() == '[') {
           return absl::UnimplementedError(absl::StrCat(
-              source_, ": structured (record) dtypes are not supported; save a "
-                       "plain numeric array"));
+              source_,
+              ": structured (record) dtypes are not supported; save a "
+              "plain numeric array"));
         }
         QFORGE_RETURN_IF_ERROR(ParseString(&descr));
         has_descr = true;
@@ -97,7 +100,8 @@ class HeaderParser {
       return Error("expected ',' or '}' in the header");
     }
     SkipSpace();
-    if (pos_ != text_.size()) return Error("unexpected text after the header dict");
+    if (pos_ != text_.size())
+      return Error("unexpected text after the header dict");
     if (!has_descr || !has_fortran_order || !has_shape) {
       return Error("the header lacks one of 'descr', 'fortran_order', 'shape'");
     }
@@ -185,7 +189,8 @@ absl::StatusOr<DataType> DtypeFromDescr(absl::string_view descr,
   for (const DescrInfo& info : kDescrs) {
     if (info.code != code) continue;
     const bool one_byte = SizeOf(info.dtype) == 1;
-    if (order == '<' || order == '|' || order == '=' || (one_byte && order == '>')) {
+    if (order == '<' || order == '|' || order == '=' ||
+        (one_byte && order == '>')) {
       return info.dtype;
     }
     if (order == '>') {
@@ -197,22 +202,32 @@ absl::StatusOr<DataType> DtypeFromDescr(absl::string_view descr,
     break;
   }
   return absl::UnimplementedError(
-      absl::StrCat(source, ": dtype '", descr, "' is not supported (supported: ",
-                   kSupportedDescrs, ")"));
+      absl::StrCat(source, ": dtype '", descr,
+                   "' is not supported (supported: ", kSupportedDescrs, ")"));
 }
 
 absl::StatusOr<std::string> DescrOf(DataType dtype) {
   switch (dtype) {
-    case DataType::kFloat32: return std::string("<f4");
-    case DataType::kFloat64: return std::string("<f8");
-    case DataType::kFloat16: return std::string("<f2");
-    case DataType::kInt8: return std::string("|i1");
-    case DataType::kUint8: return std::string("|u1");
-    case DataType::kInt16: return std::string("<i2");
-    case DataType::kUint16: return std::string("<u2");
-    case DataType::kInt32: return std::string("<i4");
-    case DataType::kInt64: return std::string("<i8");
-    case DataType::kBool: return std::string("|b1");
+    case DataType::kFloat32:
+      return std::string("<f4");
+    case DataType::kFloat64:
+      return std::string("<f8");
+    case DataType::kFloat16:
+      return std::string("<f2");
+    case DataType::kInt8:
+      return std::string("|i1");
+    case DataType::kUint8:
+      return std::string("|u1");
+    case DataType::kInt16:
+      return std::string("<i2");
+    case DataType::kUint16:
+      return std::string("<u2");
+    case DataType::kInt32:
+      return std::string("<i4");
+    case DataType::kInt64:
+      return std::string("<i8");
+    case DataType::kBool:
+      return std::string("|b1");
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "cannot write a ", DataTypeName(dtype), " tensor as .npy"));
@@ -224,10 +239,12 @@ uint16_t Le16(const char* p) {
                                (static_cast<uint8_t>(p[1]) << 8));
 }
 uint32_t Le32(const char* p) {
-  return static_cast<uint32_t>(Le16(p)) | (static_cast<uint32_t>(Le16(p + 2)) << 16);
+  return static_cast<uint32_t>(Le16(p)) |
+         (static_cast<uint32_t>(Le16(p + 2)) << 16);
 }
 uint64_t Le64(const char* p) {
-  return static_cast<uint64_t>(Le32(p)) | (static_cast<uint64_t>(Le32(p + 4)) << 32);
+  return static_cast<uint64_t>(Le32(p)) |
+         (static_cast<uint64_t>(Le32(p + 4)) << 32);
 }
 void PutLe16(std::string& out, uint16_t v) {
   out.push_back(static_cast<char>(v & 0xFF));
@@ -253,9 +270,9 @@ absl::StatusOr<std::string> NpyHeader(const Tensor& tensor) {
     shape.resize(shape.size() - 2);  // "(2, 3)"
   }
   shape += ")";
-  std::string dict = absl::StrCat("{'descr': '", descr,
-                                  "', 'fortran_order': False, 'shape': ", shape,
-                                  ", }");
+  std::string dict =
+      absl::StrCat("{'descr': '", descr,
+                   "', 'fortran_order': False, 'shape': ", shape, ", }");
   // Version 1.0 when the header length fits in 16 bits, else 2.0.
   int version = 1;
   size_t prefix = kMagicLen + 2 + 2;
@@ -302,7 +319,8 @@ uint32_t Crc32(uint32_t crc, absl::string_view bytes) {
   return ~crc;
 }
 
-// --- zip structures ------------------------------------------------------------
+// --- zip structures
+// ------------------------------------------------------------
 
 constexpr uint32_t kLocalSig = 0x04034b50;
 constexpr uint32_t kCentralSig = 0x02014b50;
@@ -366,10 +384,12 @@ absl::Status ApplyZip64Extra(absl::string_view extra, bool need_size,
 
 absl::StatusOr<std::vector<ZipEntry>> ReadCentralDirectory(
     absl::string_view bytes, absl::string_view source) {
-  if (bytes.size() < kEndSize) return BadZip(source, "too short for a zip file");
+  if (bytes.size() < kEndSize)
+    return BadZip(source, "too short for a zip file");
   // The end record is at most 65535 (comment) + 22 bytes from the end.
   size_t end_pos = std::string::npos;
-  const size_t lowest = bytes.size() > kEndSize + 0xFFFF ? bytes.size() - kEndSize - 0xFFFF : 0;
+  const size_t lowest =
+      bytes.size() > kEndSize + 0xFFFF ? bytes.size() - kEndSize - 0xFFFF : 0;
   for (size_t p = bytes.size() - kEndSize + 1; p-- > lowest;) {
     if (Le32(bytes.data() + p) == kEndSig) {
       end_pos = p;
@@ -398,17 +418,21 @@ absl::StatusOr<std::vector<ZipEntry>> ReadCentralDirectory(
     cd_offset = Le64(bytes.data() + z64 + 48);
   }
   if (cd_offset > bytes.size() || cd_size > bytes.size() - cd_offset) {
-    return BadZip(source, "the central directory lies outside the file (truncated?)");
+    return BadZip(source,
+                  "the central directory lies outside the file (truncated?)");
   }
   if (count > cd_size / kCentralSize) {
-    return BadZip(source, "the central directory is too small for its entry count");
+    return BadZip(source,
+                  "the central directory is too small for its entry count");
   }
   std::vector<ZipEntry> entries;
   size_t pos = cd_offset;
   const size_t cd_end = cd_offset + cd_size;
   for (uint64_t i = 0; i < count; ++i) {
-    if (pos + kCentralSize > cd_end || Le32(bytes.data() + pos) != kCentralSig) {
-      return BadZip(source, absl::StrCat("central directory entry ", i, " is corrupt"));
+    if (pos + kCentralSize > cd_end ||
+        Le32(bytes.data() + pos) != kCentralSig) {
+      return BadZip(source,
+                    absl::StrCat("central directory entry ", i, " is corrupt"));
     }
     const char* h = bytes.data() + pos;
     ZipEntry e;
@@ -422,7 +446,8 @@ absl::StatusOr<std::vector<ZipEntry>> ReadCentralDirectory(
     const uint16_t comment_len = Le16(h + 32);
     e.local_offset = Le32(h + 42);
     if (pos + kCentralSize + name_len + extra_len + comment_len > cd_end) {
-      return BadZip(source, absl::StrCat("central directory entry ", i, " is truncated"));
+      return BadZip(
+          source, absl::StrCat("central directory entry ", i, " is truncated"));
     }
     e.name = std::string(h + kCentralSize, name_len);
     QFORGE_RETURN_IF_ERROR(ApplyZip64Extra(
@@ -438,7 +463,7 @@ absl::StatusOr<std::vector<ZipEntry>> ReadCentralDirectory(
 // Local header + data of one entry, for WriteNpz.
 struct PendingEntry {
   std::string name;
-  std::string data;  // The .npy bytes.
+  std::string data;   // The .npy bytes.
   uint64_t size = 0;  // Of `data`, kept after the data is written out.
   uint32_t crc = 0;
   uint64_t offset = 0;
@@ -448,10 +473,13 @@ constexpr uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01.
 
 }  // namespace
 
-// --- .npy public API -----------------------------------------------------------
+// --- .npy public API
+// -----------------------------------------------------------
 
-absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view source) {
-  if (bytes.size() < kMagicLen + 4 || bytes.substr(0, kMagicLen) != absl::string_view(kMagic, kMagicLen)) {
+absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes,
+                                absl::string_view source) {
+  if (bytes.size() < kMagicLen + 4 ||
+      bytes.substr(0, kMagicLen) != absl::string_view(kMagic, kMagicLen)) {
     return Malformed(source, "missing the \\x93NUMPY magic");
   }
   const int major = static_cast<uint8_t>(bytes[6]);
@@ -466,48 +494,53 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view sourc
     header_len = Le32(bytes.data() + 8);
     header_start = 12;
   } else {
-    return absl::UnimplementedError(absl::StrCat(
-        source, ": .npy format version ", major, ".", minor,
-        " is not supported (1.0, 2.0 and 3.0 are)"));
+    return absl::UnimplementedError(
+        absl::StrCat(source, ": .npy format version ", major, ".", minor,
+                     " is not supported (1.0, 2.0 and 3.0 are)"));
   }
   if (header_len > bytes.size() - header_start) {
-    return Malformed(source, absl::StrCat("truncated header: it declares ", header_len,
-                                          " bytes but only ",
-                                          bytes.size() - header_start, " follow"));
+    return Malformed(
+        source, absl::StrCat("truncated header: it declares ", header_len,
+                             " bytes but only ", bytes.size() - header_start,
+                             " follow"));
   }
   HeaderParser header(bytes.substr(header_start, header_len), source);
   QFORGE_RETURN_IF_ERROR(header.Parse());
-  QFORGE_ASSIGN_OR_RETURN(const DataType dtype, DtypeFromDescr(header.descr, source));
+  QFORGE_ASSIGN_OR_RETURN(const DataType dtype,
+                          DtypeFromDescr(header.descr, source));
   if (header.fortran_order) {
     return absl::UnimplementedError(absl::StrCat(
-        source, ": the array is stored in Fortran order; qforge reads C order "
-                "only: save numpy.ascontiguousarray(a) instead"));
+        source,
+        ": the array is stored in Fortran order; qforge reads C order "
+        "only: save numpy.ascontiguousarray(a) instead"));
   }
   int64_t count = 1;
   for (int64_t d : header.shape) {
     if (d != 0 && count > kMaxElements / d) {
-      return Malformed(source, absl::StrCat("shape ", DimsToString(header.shape),
-                                            " is too large"));
+      return Malformed(
+          source,
+          absl::StrCat("shape ", DimsToString(header.shape), " is too large"));
     }
     count *= d;
   }
   const uint64_t expected = static_cast<uint64_t>(count) * SizeOf(dtype);
   const uint64_t available = bytes.size() - header_start - header_len;
   if (available < expected) {
-    return Malformed(source, absl::StrCat("truncated data: ", DataTypeName(dtype),
-                                          DimsToString(header.shape), " needs ",
-                                          expected, " bytes but the file has ",
-                                          available));
+    return Malformed(
+        source, absl::StrCat("truncated data: ", DataTypeName(dtype),
+                             DimsToString(header.shape), " needs ", expected,
+                             " bytes but the file has ", available));
   }
   if (available > expected) {
-    return Malformed(source, absl::StrCat(available - expected,
-                                          " unexpected bytes after the data of ",
-                                          DataTypeName(dtype),
-                                          DimsToString(header.shape)));
+    return Malformed(
+        source, absl::StrCat(available - expected,
+                             " unexpected bytes after the data of ",
+                             DataTypeName(dtype), DimsToString(header.shape)));
   }
   Tensor tensor(dtype, header.shape);
   if (expected > 0) {
-    std::memcpy(tensor.raw_data(), bytes.data() + header_start + header_len, expected);
+    std::memcpy(tensor.raw_data(), bytes.data() + header_start + header_len,
+                expected);
   }
   if (dtype == DataType::kBool) {
     uint8_t* b = static_cast<uint8_t*>(tensor.raw_data());
@@ -533,12 +566,13 @@ absl::Status WriteNpy(absl::string_view path, const Tensor& tensor) {
   return internal::WriteFileAtomically(
       path, [&](const internal::ByteSink& sink) -> absl::Status {
         QFORGE_RETURN_IF_ERROR(sink(header));
-        return sink(absl::string_view(static_cast<const char*>(tensor.raw_data()),
-                                      tensor.num_bytes()));
+        return sink(absl::string_view(
+            static_cast<const char*>(tensor.raw_data()), tensor.num_bytes()));
       });
 }
 
-// --- .npz public API -----------------------------------------------------------
+// --- .npz public API
+// -----------------------------------------------------------
 
 absl::StatusOr<NpzContents> ParseNpz(absl::string_view bytes,
                                      absl::string_view source) {
@@ -554,8 +588,9 @@ absl::StatusOr<NpzContents> ParseNpz(absl::string_view bytes,
     }
     if (e.method == 8) {
       return absl::UnimplementedError(absl::StrCat(
-          what, " is compressed (deflate); qforge reads stored entries only: "
-                "re-save with numpy.savez, not savez_compressed"));
+          what,
+          " is compressed (deflate); qforge reads stored entries only: "
+          "re-save with numpy.savez, not savez_compressed"));
     }
     if (e.method != 0) {
       return absl::UnimplementedError(absl::StrCat(
@@ -563,11 +598,12 @@ absl::StatusOr<NpzContents> ParseNpz(absl::string_view bytes,
           "; qforge reads stored entries only: re-save with numpy.savez"));
     }
     if (e.compressed_size != e.size) {
-      return BadZip(source, absl::StrCat("stored entry '", e.name, "' has size ",
-                                         e.size, " but compressed size ",
-                                         e.compressed_size));
+      return BadZip(
+          source, absl::StrCat("stored entry '", e.name, "' has size ", e.size,
+                               " but compressed size ", e.compressed_size));
     }
-    if (e.local_offset > bytes.size() || bytes.size() - e.local_offset < kLocalSize ||
+    if (e.local_offset > bytes.size() ||
+        bytes.size() - e.local_offset < kLocalSize ||
         Le32(bytes.data() + e.local_offset) != kLocalSig) {
       return BadZip(source, absl::StrCat("the local header of entry '", e.name,
                                          "' is missing or corrupt"));
@@ -576,8 +612,9 @@ absl::StatusOr<NpzContents> ParseNpz(absl::string_view bytes,
     const uint64_t data_start =
         e.local_offset + kLocalSize + Le16(lh + 26) + Le16(lh + 28);
     if (data_start > bytes.size() || bytes.size() - data_start < e.size) {
-      return BadZip(source, absl::StrCat("the data of entry '", e.name,
-                                         "' runs past the end of the file (truncated?)"));
+      return BadZip(
+          source, absl::StrCat("the data of entry '", e.name,
+                               "' runs past the end of the file (truncated?)"));
     }
     const absl::string_view data = bytes.substr(data_start, e.size);
     if (Crc32(0, data) != e.crc) {
@@ -609,13 +646,15 @@ absl::StatusOr<std::string> SerializeNpz(const NpzContents& tensors) {
     if (key.empty() || key.find('/') != std::string::npos ||
         key.find('\0') != std::string::npos) {
       return absl::InvalidArgumentError(
-          absl::StrCat("invalid .npz key '", key, "': keys must be non-empty and "
-                                                  "contain no '/'"));
+          absl::StrCat("invalid .npz key '", key,
+                       "': keys must be non-empty and "
+                       "contain no '/'"));
     }
     PendingEntry e;
     e.name = key + ".npy";
     if (e.name.size() > 0xFFFF) {
-      return absl::InvalidArgumentError(absl::StrCat(".npz key is too long: ", key.size(), " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(".npz key is too long: ", key.size(), " bytes"));
     }
     QFORGE_ASSIGN_OR_RETURN(e.data, SerializeNpy(tensor));
     e.crc = Crc32(0, e.data);
@@ -712,7 +751,8 @@ absl::StatusOr<std::string> SerializeNpz(const NpzContents& tensors) {
   PutLe32(out, kEndSig);
   PutLe16(out, 0);
   PutLe16(out, 0);
-  const uint16_t count16 = zip64 ? 0xFFFF : static_cast<uint16_t>(entries.size());
+  const uint16_t count16 =
+      zip64 ? 0xFFFF : static_cast<uint16_t>(entries.size());
   PutLe16(out, count16);
   PutLe16(out, count16);
   PutLe32(out, zip64 ? 0xFFFFFFFFu : static_cast<uint32_t>(cd_size));

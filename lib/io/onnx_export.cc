@@ -80,7 +80,8 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
   std::map<std::string, int64_t> opsets = graph.opsets();
   if (opsets.count("") == 0) opsets[""] = kDefaultOpset;
   for (const Node* node : graph.nodes()) {
-    const std::string domain = node->domain() == "ai.onnx" ? "" : node->domain();
+    const std::string domain =
+        node->domain() == "ai.onnx" ? "" : node->domain();
     if (opsets.count(domain) == 0) opsets[domain] = 1;
   }
   for (const auto& [domain, version] : opsets) {
@@ -104,18 +105,19 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
   for (const Value* v : graph.values()) {
     if (v->quant().has_value() ||
         (v->constant() != nullptr && v->constant()->quant().has_value())) {
-      return absl::UnimplementedError(absl::StrCat(
-          "value '", v->name(),
-          "' is quantized; ONNX QDQ export is not built yet"));
+      return absl::UnimplementedError(
+          absl::StrCat("value '", v->name(),
+                       "' is quantized; ONNX QDQ export is not built yet"));
     }
     if (v->is_constant()) {
-      absl::Status s =
-          internal::TensorToOnnx(*v->constant(), v->name(), g->add_initializer());
+      absl::Status s = internal::TensorToOnnx(*v->constant(), v->name(),
+                                              g->add_initializer());
       if (!s.ok()) return s;
       continue;
     }
     if (io.count(v) > 0 || v->dtype() == DataType::kUndefined) continue;
-    if (v->producer() == nullptr && v->consumers().empty()) continue;  // Unused.
+    if (v->producer() == nullptr && v->consumers().empty())
+      continue;  // Unused.
     QFORGE_RETURN_IF_ERROR(SetValueInfo(*v, g->add_value_info()));
   }
 
@@ -138,7 +140,8 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
       proto->add_output(out == nullptr ? std::string() : out->name());
     }
     for (const auto& [name, attr] : node->attributes()) {
-      QFORGE_RETURN_IF_ERROR(SetAttribute(name, attr, *node, proto->add_attribute()));
+      QFORGE_RETURN_IF_ERROR(
+          SetAttribute(name, attr, *node, proto->add_attribute()));
     }
   }
   return absl::OkStatus();
@@ -166,9 +169,9 @@ absl::StatusOr<std::string> SaveOnnxToBytes(const Graph& graph) {
 absl::Status SaveOnnx(const Graph& graph, absl::string_view path) {
   absl::StatusOr<std::string> bytes = SaveOnnxToBytes(graph);
   if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(),
-                        absl::StrCat("cannot write '", path, "': ",
-                                     bytes.status().message()));
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat("cannot write '", path, "': ", bytes.status().message()));
   }
   return internal::WriteFileAtomically(path, *bytes);
 }

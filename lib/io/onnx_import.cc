@@ -33,7 +33,8 @@ std::string DescribeNodeProto(const onnx::NodeProto& node, int index) {
 // Adds `source: ` in front of an error message, keeping the code.
 absl::Status WithSource(const absl::Status& status, absl::string_view source) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(source, ": ", status.message()));
+  return absl::Status(status.code(),
+                      absl::StrCat(source, ": ", status.message()));
 }
 
 struct ValueType {
@@ -49,7 +50,8 @@ absl::StatusOr<ValueType> ValueTypeFromOnnx(const onnx::ValueInfoProto& info,
   switch (type.value_case()) {
     case onnx::TypeProto::kTensorType: {
       const auto& tensor = type.tensor_type();
-      QFORGE_ASSIGN_OR_RETURN(out.dtype, DataTypeFromOnnx(tensor.elem_type(), what));
+      QFORGE_ASSIGN_OR_RETURN(out.dtype,
+                              DataTypeFromOnnx(tensor.elem_type(), what));
       QFORGE_ASSIGN_OR_RETURN(
           out.shape, ShapeFromOnnx(tensor.shape(), tensor.has_shape(), what));
       return out;
@@ -87,18 +89,29 @@ absl::StatusOr<Attribute> AttributeFromOnnx(const onnx::AttributeProto& attr,
   AP::AttributeType type = attr.type();
   if (type == AP::UNDEFINED) {
     // IR version < 2 files do not record the kind: infer it from the field.
-    if (attr.has_f()) type = AP::FLOAT;
-    else if (attr.has_i()) type = AP::INT;
-    else if (attr.has_s()) type = AP::STRING;
-    else if (attr.has_t()) type = AP::TENSOR;
-    else if (attr.has_g()) type = AP::GRAPH;
-    else if (attr.floats_size() > 0) type = AP::FLOATS;
-    else if (attr.ints_size() > 0) type = AP::INTS;
-    else if (attr.strings_size() > 0) type = AP::STRINGS;
-    else if (attr.tensors_size() > 0) type = AP::TENSORS;
-    else if (attr.graphs_size() > 0) type = AP::GRAPHS;
+    if (attr.has_f())
+      type = AP::FLOAT;
+    else if (attr.has_i())
+      type = AP::INT;
+    else if (attr.has_s())
+      type = AP::STRING;
+    else if (attr.has_t())
+      type = AP::TENSOR;
+    else if (attr.has_g())
+      type = AP::GRAPH;
+    else if (attr.floats_size() > 0)
+      type = AP::FLOATS;
+    else if (attr.ints_size() > 0)
+      type = AP::INTS;
+    else if (attr.strings_size() > 0)
+      type = AP::STRINGS;
+    else if (attr.tensors_size() > 0)
+      type = AP::TENSORS;
+    else if (attr.graphs_size() > 0)
+      type = AP::GRAPHS;
     else {
-      return absl::DataLossError(absl::StrCat(what, " has no type and no value"));
+      return absl::DataLossError(
+          absl::StrCat(what, " has no type and no value"));
     }
   }
   switch (type) {
@@ -113,24 +126,27 @@ absl::StatusOr<Attribute> AttributeFromOnnx(const onnx::AttributeProto& attr,
       return Attribute(std::move(t));
     }
     case AP::INTS:
-      return Attribute(std::vector<int64_t>(attr.ints().begin(), attr.ints().end()));
-    case AP::FLOATS:
-      return Attribute(std::vector<float>(attr.floats().begin(), attr.floats().end()));
-    case AP::STRINGS:
       return Attribute(
-          std::vector<std::string>(attr.strings().begin(), attr.strings().end()));
+          std::vector<int64_t>(attr.ints().begin(), attr.ints().end()));
+    case AP::FLOATS:
+      return Attribute(
+          std::vector<float>(attr.floats().begin(), attr.floats().end()));
+    case AP::STRINGS:
+      return Attribute(std::vector<std::string>(attr.strings().begin(),
+                                                attr.strings().end()));
     case AP::GRAPH:
     case AP::GRAPHS:
       return absl::UnimplementedError(absl::StrCat(
-          what, " is a subgraph; qforge does not support subgraphs (control-flow "
-                "ops such as If, Loop and Scan)"));
+          what,
+          " is a subgraph; qforge does not support subgraphs (control-flow "
+          "ops such as If, Loop and Scan)"));
     case AP::TENSORS:
-      return absl::UnimplementedError(
-          absl::StrCat(what, " is a list of tensors, which qforge does not support"));
+      return absl::UnimplementedError(absl::StrCat(
+          what, " is a list of tensors, which qforge does not support"));
     case AP::SPARSE_TENSOR:
     case AP::SPARSE_TENSORS:
-      return absl::UnimplementedError(
-          absl::StrCat(what, " is a sparse tensor, which qforge does not support"));
+      return absl::UnimplementedError(absl::StrCat(
+          what, " is a sparse tensor, which qforge does not support"));
     case AP::TYPE_PROTO:
     case AP::TYPE_PROTOS:
       return absl::UnimplementedError(
@@ -138,8 +154,8 @@ absl::StatusOr<Attribute> AttributeFromOnnx(const onnx::AttributeProto& attr,
     default:
       break;
   }
-  return absl::DataLossError(
-      absl::StrCat(what, " has an invalid attribute type code ", static_cast<int>(type)));
+  return absl::DataLossError(absl::StrCat(
+      what, " has an invalid attribute type code ", static_cast<int>(type)));
 }
 
 class Importer {
@@ -171,9 +187,9 @@ class Importer {
       std::string domain = opset.domain();
       if (domain == "ai.onnx") domain.clear();
       if (opset.version() < 1) {
-        return absl::DataLossError(absl::StrCat(
-            "opset_import for domain '", domain, "' has invalid version ",
-            opset.version()));
+        return absl::DataLossError(
+            absl::StrCat("opset_import for domain '", domain,
+                         "' has invalid version ", opset.version()));
       }
       graph_.set_opset(std::move(domain), opset.version());
     }
@@ -184,14 +200,16 @@ class Importer {
     for (int i = 0; i < g.initializer_size(); ++i) {
       const onnx::TensorProto& init = g.initializer(i);
       if (init.name().empty()) {
-        return absl::DataLossError(absl::StrCat("initializer #", i, " has no name"));
+        return absl::DataLossError(
+            absl::StrCat("initializer #", i, " has no name"));
       }
       if (graph_.FindValue(init.name()) != nullptr) {
         return absl::InvalidArgumentError(
             absl::StrCat("initializer '", init.name(), "' is defined twice"));
       }
       QFORGE_ASSIGN_OR_RETURN(
-          Tensor t, TensorFromOnnx(init, absl::StrCat("initializer '", init.name(), "'")));
+          Tensor t, TensorFromOnnx(
+                        init, absl::StrCat("initializer '", init.name(), "'")));
       graph_.AddConstant(init.name(), std::move(t));
     }
     return absl::OkStatus();
@@ -227,15 +245,15 @@ class Importer {
         if (out.empty()) continue;
         auto [it, inserted] = producer.emplace(out, n);
         if (!inserted) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "value '", out, "' is produced by both ",
-              DescribeNodeProto(g.node(it->second), it->second), " and ",
-              DescribeNodeProto(node, n)));
+          return absl::InvalidArgumentError(
+              absl::StrCat("value '", out, "' is produced by both ",
+                           DescribeNodeProto(g.node(it->second), it->second),
+                           " and ", DescribeNodeProto(node, n)));
         }
         if (graph_.FindValue(out) != nullptr) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              DescribeNodeProto(node, n), ": output '", out,
-              "' has the name of a graph input or initializer"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(DescribeNodeProto(node, n), ": output '", out,
+                           "' has the name of a graph input or initializer"));
         }
         graph_.AddValue(out);
       }
@@ -268,7 +286,8 @@ class Importer {
       }
       QFORGE_ASSIGN_OR_RETURN(
           ValueType type,
-          ValueTypeFromOnnx(out, absl::StrCat("graph output '", out.name(), "'")));
+          ValueTypeFromOnnx(out,
+                            absl::StrCat("graph output '", out.name(), "'")));
       if (!v->is_constant() && !v->is_graph_input()) {
         if (type.dtype != DataType::kUndefined) v->set_dtype(type.dtype);
         if (type.shape.rank_known()) v->set_shape(std::move(type.shape));
@@ -283,11 +302,13 @@ class Importer {
       const onnx::NodeProto& proto = g.node(n);
       const std::string desc = DescribeNodeProto(proto, n);
       if (proto.op_type().empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(desc, ": empty op_type"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(desc, ": empty op_type"));
       }
       NodeSpec spec;
       spec.name = proto.name();
-      spec.domain = proto.domain() == "ai.onnx" ? std::string() : proto.domain();
+      spec.domain =
+          proto.domain() == "ai.onnx" ? std::string() : proto.domain();
       spec.op_type = proto.op_type();
       for (int i = 0; i < proto.input_size(); ++i) {
         const std::string& name = proto.input(i);
@@ -305,14 +326,16 @@ class Importer {
         spec.inputs.push_back(v);
       }
       int num_outputs = proto.output_size();
-      while (num_outputs > 0 && proto.output(num_outputs - 1).empty()) --num_outputs;
+      while (num_outputs > 0 && proto.output(num_outputs - 1).empty())
+        --num_outputs;
       for (int i = 0; i < num_outputs; ++i) {
         const std::string& name = proto.output(i);
         spec.outputs.push_back(name.empty() ? nullptr : graph_.FindValue(name));
       }
       for (const onnx::AttributeProto& attr : proto.attribute()) {
         if (attr.name().empty()) {
-          return absl::DataLossError(absl::StrCat(desc, ": attribute with no name"));
+          return absl::DataLossError(
+              absl::StrCat(desc, ": attribute with no name"));
         }
         if (spec.attributes.count(attr.name()) > 0) {
           return absl::InvalidArgumentError(absl::StrCat(
@@ -340,19 +363,21 @@ absl::StatusOr<Graph> LoadOnnxFromBytes(absl::string_view bytes,
                                         const Registry& registry,
                                         absl::string_view source) {
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
-    return absl::OutOfRangeError(absl::StrCat(
-        source, ": the model is larger than 2 GiB, the protobuf limit; "
-                "qforge does not read external-data models"));
+    return absl::OutOfRangeError(
+        absl::StrCat(source,
+                     ": the model is larger than 2 GiB, the protobuf limit; "
+                     "qforge does not read external-data models"));
   }
   onnx::ModelProto model;
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError(absl::StrCat(
-        source, ": not a valid ONNX model (protobuf parse failed: the file is "
-                "truncated or corrupt)"));
+        source,
+        ": not a valid ONNX model (protobuf parse failed: the file is "
+        "truncated or corrupt)"));
   }
   if (!model.has_graph()) {
-    return absl::DataLossError(absl::StrCat(
-        source, ": not a valid ONNX model (it has no graph)"));
+    return absl::DataLossError(
+        absl::StrCat(source, ": not a valid ONNX model (it has no graph)"));
   }
   Importer importer(model);
   absl::StatusOr<Graph> graph = importer.Run(registry);
@@ -360,7 +385,8 @@ absl::StatusOr<Graph> LoadOnnxFromBytes(absl::string_view bytes,
   return graph;
 }
 
-absl::StatusOr<Graph> LoadOnnx(absl::string_view path, const Registry& registry) {
+absl::StatusOr<Graph> LoadOnnx(absl::string_view path,
+                               const Registry& registry) {
   std::string bytes;
   QFORGE_RETURN_IF_ERROR(internal::ReadFileToString(path, &bytes, INT_MAX));
   return LoadOnnxFromBytes(bytes, registry, path);

@@ -29,8 +29,9 @@ absl::StatusOr<int64_t> CheckedCount(const std::vector<int64_t>& dims,
                                               " is negative (", dims[i], ")"));
     }
     if (dims[i] != 0 && count > kMaxElements / dims[i]) {
-      return absl::DataLossError(absl::StrCat(
-          what, ": dims ", DimsToString(dims), " describe more than 2^40 elements"));
+      return absl::DataLossError(
+          absl::StrCat(what, ": dims ", DimsToString(dims),
+                       " describe more than 2^40 elements"));
     }
     count *= dims[i];
   }
@@ -55,9 +56,9 @@ absl::Status CopyNarrow(const google::protobuf::RepeatedField<int32_t>& src,
     const int32_t v = src.Get(i);
     if (v < static_cast<int32_t>(std::numeric_limits<T>::min()) ||
         v > static_cast<int32_t>(std::numeric_limits<T>::max())) {
-      return absl::DataLossError(
-          absl::StrCat(what, ": element ", i, " is ", v, ", outside the range of ",
-                       DataTypeName(tensor.dtype())));
+      return absl::DataLossError(absl::StrCat(what, ": element ", i, " is ", v,
+                                              ", outside the range of ",
+                                              DataTypeName(tensor.dtype())));
     }
     dst[i] = static_cast<T>(v);
   }
@@ -76,24 +77,36 @@ std::string OnnxDataTypeName(int32_t onnx_type) {
 absl::StatusOr<DataType> DataTypeFromOnnx(int32_t onnx_type,
                                           absl::string_view what) {
   switch (onnx_type) {
-    case TP::FLOAT: return DataType::kFloat32;
-    case TP::DOUBLE: return DataType::kFloat64;
-    case TP::FLOAT16: return DataType::kFloat16;
-    case TP::INT8: return DataType::kInt8;
-    case TP::UINT8: return DataType::kUint8;
-    case TP::INT16: return DataType::kInt16;
-    case TP::UINT16: return DataType::kUint16;
-    case TP::INT32: return DataType::kInt32;
-    case TP::INT64: return DataType::kInt64;
-    case TP::BOOL: return DataType::kBool;
-    case TP::STRING: return DataType::kString;
-    case TP::UNDEFINED: return DataType::kUndefined;
+    case TP::FLOAT:
+      return DataType::kFloat32;
+    case TP::DOUBLE:
+      return DataType::kFloat64;
+    case TP::FLOAT16:
+      return DataType::kFloat16;
+    case TP::INT8:
+      return DataType::kInt8;
+    case TP::UINT8:
+      return DataType::kUint8;
+    case TP::INT16:
+      return DataType::kInt16;
+    case TP::UINT16:
+      return DataType::kUint16;
+    case TP::INT32:
+      return DataType::kInt32;
+    case TP::INT64:
+      return DataType::kInt64;
+    case TP::BOOL:
+      return DataType::kBool;
+    case TP::STRING:
+      return DataType::kString;
+    case TP::UNDEFINED:
+      return DataType::kUndefined;
     default:
       break;
   }
   if (!TP::DataType_IsValid(onnx_type)) {
-    return absl::DataLossError(absl::StrCat(
-        what, " has an invalid element type code ", onnx_type));
+    return absl::DataLossError(
+        absl::StrCat(what, " has an invalid element type code ", onnx_type));
   }
   return absl::UnimplementedError(absl::StrCat(
       what, " has element type ", OnnxDataTypeName(onnx_type),
@@ -103,18 +116,30 @@ absl::StatusOr<DataType> DataTypeFromOnnx(int32_t onnx_type,
 
 int32_t DataTypeToOnnx(DataType type) {
   switch (type) {
-    case DataType::kFloat32: return TP::FLOAT;
-    case DataType::kFloat64: return TP::DOUBLE;
-    case DataType::kFloat16: return TP::FLOAT16;
-    case DataType::kInt8: return TP::INT8;
-    case DataType::kUint8: return TP::UINT8;
-    case DataType::kInt16: return TP::INT16;
-    case DataType::kUint16: return TP::UINT16;
-    case DataType::kInt32: return TP::INT32;
-    case DataType::kInt64: return TP::INT64;
-    case DataType::kBool: return TP::BOOL;
-    case DataType::kString: return TP::STRING;
-    case DataType::kUndefined: return TP::UNDEFINED;
+    case DataType::kFloat32:
+      return TP::FLOAT;
+    case DataType::kFloat64:
+      return TP::DOUBLE;
+    case DataType::kFloat16:
+      return TP::FLOAT16;
+    case DataType::kInt8:
+      return TP::INT8;
+    case DataType::kUint8:
+      return TP::UINT8;
+    case DataType::kInt16:
+      return TP::INT16;
+    case DataType::kUint16:
+      return TP::UINT16;
+    case DataType::kInt32:
+      return TP::INT32;
+    case DataType::kInt64:
+      return TP::INT64;
+    case DataType::kBool:
+      return TP::BOOL;
+    case DataType::kString:
+      return TP::STRING;
+    case DataType::kUndefined:
+      return TP::UNDEFINED;
   }
   return TP::UNDEFINED;
 }
@@ -133,13 +158,14 @@ absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto,
         "onnx.save_model(model, path, save_as_external_data=False)"));
   }
   if (proto.has_segment()) {
-    return absl::UnimplementedError(
-        absl::StrCat(what, " is split into segments, which qforge does not read"));
+    return absl::UnimplementedError(absl::StrCat(
+        what, " is split into segments, which qforge does not read"));
   }
   if (proto.data_type() == TP::STRING) {
     return absl::UnimplementedError(
-        absl::StrCat(what, " is a string tensor; qforge supports numeric and "
-                           "bool tensors only"));
+        absl::StrCat(what,
+                     " is a string tensor; qforge supports numeric and "
+                     "bool tensors only"));
   }
   QFORGE_ASSIGN_OR_RETURN(const DataType dtype,
                           DataTypeFromOnnx(proto.data_type(), what));
@@ -155,8 +181,8 @@ absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto,
     const uint64_t expected = static_cast<uint64_t>(count) * elem;
     if (raw.size() != expected) {
       return absl::DataLossError(absl::StrCat(
-          what, ": raw_data has ", raw.size(), " bytes but ", DataTypeName(dtype),
-          DimsToString(dims), " needs ", expected));
+          what, ": raw_data has ", raw.size(), " bytes but ",
+          DataTypeName(dtype), DimsToString(dims), " needs ", expected));
     }
     Tensor tensor(dtype, dims);
     if (expected > 0) std::memcpy(tensor.raw_data(), raw.data(), expected);
@@ -187,7 +213,8 @@ absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto,
       }
       Tensor tensor(dtype, dims);
       if (count > 0) {
-        std::memcpy(tensor.raw_data(), proto.double_data().data(), count * elem);
+        std::memcpy(tensor.raw_data(), proto.double_data().data(),
+                    count * elem);
       }
       return tensor;
     }
@@ -217,7 +244,8 @@ absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto,
       const auto& src = proto.int32_data();
       switch (dtype) {
         case DataType::kInt32:
-          if (count > 0) std::memcpy(tensor.raw_data(), src.data(), count * elem);
+          if (count > 0)
+            std::memcpy(tensor.raw_data(), src.data(), count * elem);
           break;
         case DataType::kInt16:
           QFORGE_RETURN_IF_ERROR(CopyNarrow<int16_t>(src, tensor, what));
@@ -270,8 +298,9 @@ absl::StatusOr<Tensor> TensorFromOnnxBytes(absl::string_view bytes,
   }
   if (name != nullptr) *name = proto.name();
   return TensorFromOnnx(
-      proto, proto.name().empty() ? std::string(what)
-                                  : absl::StrCat(what, " (tensor '", proto.name(), "')"));
+      proto, proto.name().empty()
+                 ? std::string(what)
+                 : absl::StrCat(what, " (tensor '", proto.name(), "')"));
 }
 
 absl::StatusOr<Tensor> ReadOnnxTensorFile(absl::string_view path,
@@ -285,9 +314,9 @@ absl::Status TensorToOnnx(const Tensor& tensor, absl::string_view name,
                           onnx::TensorProto* proto) {
   if (tensor.dtype() == DataType::kString ||
       tensor.dtype() == DataType::kUndefined) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tensor '", name, "' has element type ",
-                     DataTypeName(tensor.dtype()), ", which cannot be written"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor '", name, "' has element type ", DataTypeName(tensor.dtype()),
+        ", which cannot be written"));
   }
   proto->Clear();
   proto->set_name(std::string(name));

@@ -419,6 +419,7 @@ Graph Graph::Clone() const {
   Graph copy;
   copy.name_ = name_;
   copy.opsets_ = opsets_;
+  copy.metadata_ = metadata_;
   absl::flat_hash_map<const Value*, Value*> map;
   for (const auto& v : values_) {
     auto nv = std::unique_ptr<Value>(new Value(v->name_));

@@ -24,9 +24,8 @@ void ThinCheckpoints(Checkpoint* cps, int* n, int64_t stride) {
   int out = 0;
   for (int i = 0; i < *n; ++i) {
     const bool last_in_window =
-        i + 1 == *n ||
-        (cps[i].sample + stride - 1) / stride !=
-            (cps[i + 1].sample + stride - 1) / stride;
+        i + 1 == *n || (cps[i].sample + stride - 1) / stride !=
+                           (cps[i + 1].sample + stride - 1) / stride;
     if (last_in_window) cps[out++] = cps[i];
   }
   *n = out;
@@ -144,9 +143,8 @@ absl::Status TensorStats::Merge(const TensorStats& other) {
         " gathered with ", other.options_.num_bins,
         " histogram bins and averaging constant ",
         other.options_.averaging_constant, " into statistics of ",
-        internal::Quoted("tensor", name_), " gathered with ",
-        options_.num_bins, " bins and averaging constant ",
-        options_.averaging_constant));
+        internal::Quoted("tensor", name_), " gathered with ", options_.num_bins,
+        " bins and averaging constant ", options_.averaging_constant));
   }
   // Range-growth record: this shard's samples, then the other's.
   std::array<Checkpoint, 2 * (kMaxCheckpoints + 1)> merged;

@@ -14,7 +14,8 @@ using Kind = CalibrationWarning::Kind;
 
 std::string Percent(double fraction) {
   const double p = 100.0 * fraction;
-  return p >= 10.0 ? absl::StrFormat("%.0f%%", p) : absl::StrFormat("%.1f%%", p);
+  return p >= 10.0 ? absl::StrFormat("%.0f%%", p)
+                   : absl::StrFormat("%.1f%%", p);
 }
 
 std::string TooFew(int64_t samples, int64_t recommended) {
@@ -37,10 +38,12 @@ std::vector<CalibrationWarning> CalibrationDiagnostics::Check(
     most = std::max(most, t.num_samples());
   }
   if (most < options_.min_samples) {
-    out.push_back({Kind::kTooFewSamples, "", TooFew(most, options_.min_samples)});
+    out.push_back(
+        {Kind::kTooFewSamples, "", TooFew(most, options_.min_samples)});
   }
   for (const auto& [name, t] : stats.tensors()) {
-    if (most >= options_.min_samples && t.num_samples() < options_.min_samples) {
+    if (most >= options_.min_samples &&
+        t.num_samples() < options_.min_samples) {
       out.push_back({Kind::kTooFewSamples, name,
                      absl::StrCat(internal::Quoted("tensor", name),
                                   " was observed in only ", t.num_samples(),
@@ -63,10 +66,10 @@ std::vector<CalibrationWarning> CalibrationDiagnostics::Check(
     const TensorStats& stats) const {
   std::vector<CalibrationWarning> out;
   if (stats.num_samples() < options_.min_samples) {
-    out.push_back({Kind::kTooFewSamples, stats.name(),
-                   absl::StrCat(internal::Quoted("tensor", stats.name()), " ",
-                                TooFew(stats.num_samples(),
-                                       options_.min_samples))});
+    out.push_back(
+        {Kind::kTooFewSamples, stats.name(),
+         absl::StrCat(internal::Quoted("tensor", stats.name()), " ",
+                      TooFew(stats.num_samples(), options_.min_samples))});
   }
   if (!stats.has_data()) {
     out.push_back({Kind::kNoData, stats.name(),
@@ -83,7 +86,8 @@ void CalibrationDiagnostics::CheckGrowth(
     const TensorStats& stats, std::vector<CalibrationWarning>* out) const {
   const int64_t n = stats.num_samples();
   if (n < options_.min_samples_for_growth || !stats.has_data()) return;
-  const double cutoff = (1.0 - options_.recent_fraction) * static_cast<double>(n);
+  const double cutoff =
+      (1.0 - options_.recent_fraction) * static_cast<double>(n);
   const TensorStats::Checkpoint* before = nullptr;
   for (const TensorStats::Checkpoint& cp : stats.checkpoints()) {
     if (static_cast<double>(cp.sample) <= cutoff) before = &cp;
@@ -113,7 +117,8 @@ void CalibrationDiagnostics::CheckGrowth(
   if (w0 == 0.0) {
     if (w1 > 0.0) {
       out->push_back({Kind::kRangeStillMoving, stats.name(),
-                      absl::StrCat("range of ", tensor, " grew from zero in "
+                      absl::StrCat("range of ", tensor,
+                                   " grew from zero in "
                                    "the last ",
                                    Percent(window), " of samples", detail)});
     }
@@ -131,7 +136,8 @@ void CalibrationDiagnostics::CheckGrowth(
 std::string CalibrationDiagnostics::Format(
     const std::vector<CalibrationWarning>& warnings) {
   std::string s;
-  for (const CalibrationWarning& w : warnings) absl::StrAppend(&s, w.message, "\n");
+  for (const CalibrationWarning& w : warnings)
+    absl::StrAppend(&s, w.message, "\n");
   return s;
 }
 

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -15,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "qforge/core/status.h"
 #include "qforge/quantize/calibration.h"
+#include "quantize/crc32.h"
 #include "quantize/proto/calibration_stats.pb.h"
 
 namespace qforge {
@@ -24,24 +24,6 @@ constexpr char kMagic[] = "QFCALIB1";
 constexpr size_t kMagicSize = 8;
 constexpr size_t kHeaderSize = kMagicSize + 4;
 constexpr uint32_t kFormatVersion = 1;
-
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib computes it.
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
-
-uint32_t Crc32(absl::string_view data) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char byte : data) c = kCrcTable[(c ^ byte) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 std::string ErrnoMessage(int err) { return std::strerror(err); }
 
@@ -92,8 +74,8 @@ class CalibrationStatsCodec {
       const internal::proto::CalibrationStatsFile& file,
       absl::string_view source) {
     auto loss = [&](absl::string_view what) {
-      return absl::DataLossError(absl::StrCat(
-          "calibration stats ", source, " are corrupt: ", what));
+      return absl::DataLossError(
+          absl::StrCat("calibration stats ", source, " are corrupt: ", what));
     };
     if (file.format_version() != kFormatVersion) {
       return loss(absl::StrCat("unsupported format version ",
@@ -129,17 +111,18 @@ class CalibrationStatsCodec {
       const ObserverOptions& options) {
     const internal::proto::HistogramProto& hp = p.histogram();
     if (hp.num_bins() != options.num_bins) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("histogram has ", hp.num_bins(), " bins, the file's "
-                       "options say ",
-                       options.num_bins));
+      return absl::InvalidArgumentError(absl::StrCat("histogram has ",
+                                                     hp.num_bins(),
+                                                     " bins, the file's "
+                                                     "options say ",
+                                                     options.num_bins));
     }
     if (hp.first_bin() < 0 || hp.first_bin() > hp.num_bins() ||
         hp.counts_size() > hp.num_bins() - hp.first_bin()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "histogram counts [", hp.first_bin(), ", ",
-          static_cast<int64_t>(hp.first_bin()) + hp.counts_size(),
-          ") exceed its ", hp.num_bins(), " bins"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("histogram counts [", hp.first_bin(), ", ",
+                       static_cast<int64_t>(hp.first_bin()) + hp.counts_size(),
+                       ") exceed its ", hp.num_bins(), " bins"));
     }
     std::vector<uint64_t> counts(hp.num_bins(), 0);
     for (int i = 0; i < hp.counts_size(); ++i) {
@@ -153,10 +136,10 @@ class CalibrationStatsCodec {
         p.num_samples_with_data() > p.num_samples() || p.num_elements() < 0 ||
         (p.num_elements() == 0) != (p.num_samples_with_data() == 0) ||
         p.num_elements() < p.num_samples_with_data()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "inconsistent counts: ", p.num_samples(), " samples, ",
-          p.num_samples_with_data(), " with data, ", p.num_elements(),
-          " elements"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("inconsistent counts: ", p.num_samples(), " samples, ",
+                       p.num_samples_with_data(), " with data, ",
+                       p.num_elements(), " elements"));
     }
     if (hist.total() != static_cast<uint64_t>(p.num_elements())) {
       return absl::InvalidArgumentError(
@@ -169,9 +152,8 @@ class CalibrationStatsCodec {
           p.min() > p.max() || !std::isfinite(p.moving_average_min()) ||
           !std::isfinite(p.moving_average_max())) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "invalid range [", p.min(), ", ", p.max(),
-            "] or moving averages [", p.moving_average_min(), ", ",
-            p.moving_average_max(), "]"));
+            "invalid range [", p.min(), ", ", p.max(), "] or moving averages [",
+            p.moving_average_min(), ", ", p.moving_average_max(), "]"));
       }
       // The histogram range must be exactly the one the data implies.
       const double r = hist.range();
@@ -179,15 +161,15 @@ class CalibrationStatsCodec {
       const bool minimal = hist.exponent() == Histogram::kMinExponent ||
                            p.min() < -r / 2 || p.max() >= r / 2;
       if (!covers || !minimal) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "histogram range 2^", hist.exponent(), " does not match [",
-            p.min(), ", ", p.max(), "]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("histogram range 2^", hist.exponent(),
+                         " does not match [", p.min(), ", ", p.max(), "]"));
       }
       if (hist.counts()[hist.BinOf(p.min())] == 0 ||
           hist.counts()[hist.BinOf(p.max())] == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "histogram has no values at the extremes [", p.min(), ", ",
-            p.max(), "]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("histogram has no values at the extremes [", p.min(),
+                         ", ", p.max(), "]"));
       }
     } else if (p.min() != std::numeric_limits<float>::infinity() ||
                p.max() != -std::numeric_limits<float>::infinity() ||
@@ -223,9 +205,9 @@ class CalibrationStatsCodec {
                                c.min() >= p.min() && c.max() <= p.max();
       if (c.sample() <= previous || c.sample() > p.num_samples() ||
           !(empty || valid_range)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid checkpoint (sample ", c.sample(), ", range [", c.min(),
-            ", ", c.max(), "])"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid checkpoint (sample ", c.sample(), ", range [",
+                         c.min(), ", ", c.max(), "])"));
       }
       previous = c.sample();
       t.checkpoints_[t.num_checkpoints_++] = {c.sample(), c.min(), c.max()};
@@ -243,7 +225,7 @@ absl::StatusOr<std::string> CalibrationStats::Serialize() const {
         "calibration stats of ", tensors_.size(),
         " tensors are too large to serialize (protobuf limit 2 GiB)"));
   }
-  const uint32_t crc = Crc32(payload);
+  const uint32_t crc = internal::Crc32(payload);
   std::string out;
   out.reserve(kHeaderSize + payload.size());
   out.append(kMagic, kMagicSize);
@@ -256,19 +238,19 @@ absl::StatusOr<CalibrationStats> CalibrationStats::Parse(
     absl::string_view bytes, absl::string_view source) {
   if (bytes.size() < kHeaderSize ||
       bytes.substr(0, kMagicSize) != absl::string_view(kMagic, kMagicSize)) {
-    return absl::DataLossError(absl::StrCat(
-        source, " is not a qforge calibration stats file (",
-        bytes.size() < kHeaderSize ? "too short" : "bad magic",
-        ", expected it to start with \"", kMagic, "\")"));
+    return absl::DataLossError(
+        absl::StrCat(source, " is not a qforge calibration stats file (",
+                     bytes.size() < kHeaderSize ? "too short" : "bad magic",
+                     ", expected it to start with \"", kMagic, "\")"));
   }
   uint32_t stored_crc = 0;
   for (int i = 0; i < 4; ++i) {
-    stored_crc |= static_cast<uint32_t>(
-                      static_cast<unsigned char>(bytes[kMagicSize + i]))
-                  << (8 * i);
+    stored_crc |=
+        static_cast<uint32_t>(static_cast<unsigned char>(bytes[kMagicSize + i]))
+        << (8 * i);
   }
   const absl::string_view payload = bytes.substr(kHeaderSize);
-  const uint32_t crc = Crc32(payload);
+  const uint32_t crc = internal::Crc32(payload);
   if (crc != stored_crc) {
     return absl::DataLossError(absl::StrCat(
         "calibration stats ", source, " are corrupt or truncated: CRC-32 of ",
@@ -289,10 +271,10 @@ absl::Status SaveStats(const CalibrationStats& stats, absl::string_view path) {
   QFORGE_ASSIGN_OR_RETURN(std::string bytes, stats.Serialize());
   static std::atomic<uint64_t> counter{0};
   const std::string target(path);
-  const std::string temp = absl::StrCat(target, ".tmp.", ::getpid(), ".",
-                                        counter.fetch_add(1));
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        0644);
+  const std::string temp =
+      absl::StrCat(target, ".tmp.", ::getpid(), ".", counter.fetch_add(1));
+  const int fd =
+      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int err = errno;
     return absl::PermissionDeniedError(
@@ -352,8 +334,8 @@ absl::StatusOr<CalibrationStats> LoadStats(absl::string_view path) {
       if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
-      return absl::DataLossError(absl::StrCat(
-          "cannot read calibration stats ", file, ": ", ErrnoMessage(err)));
+      return absl::DataLossError(absl::StrCat("cannot read calibration stats ",
+                                              file, ": ", ErrnoMessage(err)));
     }
     if (n == 0) break;
     bytes.append(buffer, static_cast<size_t>(n));

@@ -48,9 +48,8 @@ absl::StatusOr<Histogram> Histogram::FromParts(int num_bins, int exponent,
                      kMinExponent, ", ", kMaxExponent, "]"));
   }
   if (counts.size() != static_cast<size_t>(num_bins)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("histogram has ", counts.size(), " counts for ",
-                     num_bins, " bins"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "histogram has ", counts.size(), " counts for ", num_bins, " bins"));
   }
   Histogram h(num_bins);
   h.exponent_ = exponent;
@@ -83,16 +82,15 @@ int Histogram::BinOf(float value) const {
   const double v =
       std::ldexp(static_cast<double>(value), log2_half_bins_ - exponent_);
   int64_t k = static_cast<int64_t>(v);  // Truncates toward zero...
-  if (static_cast<double>(k) > v) --k;   // ...so step down to the floor.
+  if (static_cast<double>(k) > v) --k;  // ...so step down to the floor.
   const int64_t i = k + num_bins() / 2;
   return static_cast<int>(std::clamp<int64_t>(i, 0, num_bins() - 1));
 }
 
 int Histogram::ExponentFor(float lo, float hi) const {
   int e = exponent_;
-  while (e < kMaxExponent &&
-         (static_cast<double>(hi) >= std::ldexp(1.0, e) ||
-          static_cast<double>(lo) < -std::ldexp(1.0, e))) {
+  while (e < kMaxExponent && (static_cast<double>(hi) >= std::ldexp(1.0, e) ||
+                              static_cast<double>(lo) < -std::ldexp(1.0, e))) {
     ++e;
   }
   return e;

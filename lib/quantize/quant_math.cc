@@ -12,8 +12,7 @@ namespace qforge {
 namespace {
 
 bool IsSignedStorage(DataType t) {
-  return t == DataType::kInt8 || t == DataType::kInt16 ||
-         t == DataType::kInt32;
+  return t == DataType::kInt8 || t == DataType::kInt16 || t == DataType::kInt32;
 }
 
 // Largest power of two <= n (n >= 1).
@@ -49,12 +48,12 @@ ScaleZeroPoint Compute(FloatRange range, const QuantTarget& target) {
   const bool constant = range.min == range.max;
   ScaleZeroPoint out;
   if (target.symmetric) {
-    const int64_t full_qmin = IsSignedStorage(target.storage)
-                                  ? -(int64_t{1} << (target.effective_bits() - 1))
-                                  : 0;
-    out.zero_point = IsSignedStorage(target.storage)
-                         ? 0
-                         : (full_qmin + qmax + 1) / 2;
+    const int64_t full_qmin =
+        IsSignedStorage(target.storage)
+            ? -(int64_t{1} << (target.effective_bits() - 1))
+            : 0;
+    out.zero_point =
+        IsSignedStorage(target.storage) ? 0 : (full_qmin + qmax + 1) / 2;
     const int64_t steps =
         std::min(out.zero_point - qmin, qmax - out.zero_point);
     const double amax = std::max(-lo, hi);
@@ -129,7 +128,8 @@ int QuantTarget::effective_bits() const {
 
 int64_t QuantTarget::qmin() const {
   const int b = effective_bits();
-  const int64_t lowest = IsSignedStorage(storage) ? -(int64_t{1} << (b - 1)) : 0;
+  const int64_t lowest =
+      IsSignedStorage(storage) ? -(int64_t{1} << (b - 1)) : 0;
   return narrow_range ? lowest + 1 : lowest;
 }
 
@@ -181,7 +181,8 @@ absl::StatusOr<QuantParams> QuantParamsForRange(FloatRange range,
   QFORGE_RETURN_IF_ERROR(target.Validate());
   QFORGE_RETURN_IF_ERROR(CheckRange(range, "range"));
   const ScaleZeroPoint sz = Compute(range, target);
-  QuantParams p = QuantParams::PerTensor(sz.scale, sz.zero_point, target.storage);
+  QuantParams p =
+      QuantParams::PerTensor(sz.scale, sz.zero_point, target.storage);
   p.bits = target.effective_bits();
   return p;
 }
@@ -208,8 +209,8 @@ absl::StatusOr<QuantParams> QuantParamsForChannelRanges(
     scales.push_back(sz.scale);
     zero_points.push_back(sz.zero_point);
   }
-  QuantParams p = QuantParams::PerAxis(std::move(scales), std::move(zero_points),
-                                       axis, target.storage);
+  QuantParams p = QuantParams::PerAxis(
+      std::move(scales), std::move(zero_points), axis, target.storage);
   p.bits = target.effective_bits();
   return p;
 }
@@ -258,10 +259,9 @@ absl::StatusOr<QuantParams> WeightQuantParams(const Tensor& weights, int axis,
     QFORGE_ASSIGN_OR_RETURN(std::vector<FloatRange> ranges,
                             ChannelRanges(weights, axis, name));
     if (ranges.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(internal::Quoted("weight", name), " ",
-                       weights.DebugString(), " has no channels along axis ",
-                       axis));
+      return absl::InvalidArgumentError(absl::StrCat(
+          internal::Quoted("weight", name), " ", weights.DebugString(),
+          " has no channels along axis ", axis));
     }
     return QuantParamsForChannelRanges(ranges, axis, target);
   }

@@ -70,68 +70,79 @@ double Quantile(const Histogram& h, double q) {
 }
 
 // Threshold (in bins) minimizing KL(P || Q) as in TensorRT's entropy
-// calibration: P is |x| clipped at i bins (the clipped mass added to the
-// last bin), Q is the first i bins quantized to `levels` levels and expanded
-// back over the bins where P is nonzero. Returns abs.size() when no
-// threshold below the largest value is better.
+// calibration. For a candidate of i bins:
+//  * P is |x| over the first i bins, the clipped mass (bins >= i) added to
+//    the last one;
+//  * Q is the first i bins (without the clipped mass) merged into `levels`
+//    groups of i / levels bins (the last group absorbs the remainder), each
+//    group's count spread evenly over its bins where P is non-zero;
+//  * a group whose bins are all empty but where P is non-zero (the clipped
+//    mass landing in a region without data, e.g. a gap before outliers)
+//    gives those bins kSmoothing counts, as MXNet's calibration smooths, so
+//    that its cost is large but finite.
+// Both are normalized and KL(P || Q) = sum_j p_j log(p_j / q_j). Q is
+// constant over the non-zero bins of a group, so the sum is evaluated per
+// group from prefix sums: O(levels) per candidate. The first minimum (the
+// smallest threshold) wins. Returns abs.size() when it has at most `levels`
+// bins (no threshold can be finer than the histogram).
 int EntropyThresholdBins(const std::vector<double>& abs, int levels) {
+  constexpr double kSmoothing = 1e-4;
   const int used = static_cast<int>(abs.size());
   if (used <= levels) return used;
-  double total = 0.0;
-  for (double c : abs) total += c;
-  double outliers = total;
-  for (int j = 0; j < levels; ++j) outliers -= abs[j];
-  // `outliers` is the mass in bins >= i, kept up to date as i grows (sums of
-  // integer counts below 2^53 are exact in double).
+  // Prefix sums over bins: counts, non-zero bins, and c * log(c).
+  std::vector<double> count_before(used + 1, 0.0);
+  std::vector<int> nonzero_before(used + 1, 0);
+  std::vector<double> clogc_before(used + 1, 0.0);
+  for (int j = 0; j < used; ++j) {
+    count_before[j + 1] = count_before[j] + abs[j];
+    nonzero_before[j + 1] = nonzero_before[j] + (abs[j] != 0.0 ? 1 : 0);
+    clogc_before[j + 1] =
+        clogc_before[j] + (abs[j] != 0.0 ? abs[j] * std::log(abs[j]) : 0.0);
+  }
+  const double total = count_before[used];
+  const double log_total = std::log(total);
   int best = used;
   double best_divergence = std::numeric_limits<double>::infinity();
-  std::vector<double> p(used);
-  std::vector<double> q(used);
   for (int i = levels; i <= used; ++i) {
-    // P: first i bins, clipped mass in the last one.
-    for (int j = 0; j < i; ++j) p[j] = abs[j];
-    p[i - 1] += outliers;
-    // Q: abs[0..i) merged into `levels` groups (the last absorbs the
-    // remainder), each spread uniformly over its bins where P != 0.
+    const double outliers = total - count_before[i];
+    const double last = abs[i - 1] + outliers;  // P's last bin.
+    // sum_j P_j log P_j (P_j in counts; the sum of P is `total`).
+    const double plogp =
+        clogc_before[i - 1] + (last != 0.0 ? last * std::log(last) : 0.0);
     const int per_group = i / levels;
+    // First pass: Q's total; second: sum_j P_j log Q_j.
+    double q_sum = 0.0;
     for (int g = 0; g < levels; ++g) {
       const int start = g * per_group;
       const int stop = g == levels - 1 ? i : start + per_group;
-      double sum = 0.0;
-      int nonzero = 0;
-      for (int j = start; j < stop; ++j) {
-        sum += abs[j];
-        nonzero += p[j] != 0.0 ? 1 : 0;
+      const double group_count = count_before[stop] - count_before[start];
+      int nonzero = nonzero_before[stop] - nonzero_before[start];
+      if (g == levels - 1 && abs[i - 1] == 0.0 && last != 0.0) ++nonzero;
+      q_sum += group_count > 0.0 ? group_count : nonzero * kSmoothing;
+    }
+    const double log_q_sum = std::log(q_sum);
+    double plogq = 0.0;  // sum_j P_j log(q_j), q_j = Q_j / q_sum.
+    for (int g = 0; g < levels; ++g) {
+      const int start = g * per_group;
+      const int stop = g == levels - 1 ? i : start + per_group;
+      const double group_count = count_before[stop] - count_before[start];
+      int nonzero = nonzero_before[stop] - nonzero_before[start];
+      double p_mass = group_count;
+      if (g == levels - 1) {
+        p_mass += outliers;
+        if (abs[i - 1] == 0.0 && last != 0.0) ++nonzero;
       }
-      const double share = nonzero > 0 ? sum / nonzero : 0.0;
-      for (int j = start; j < stop; ++j) q[j] = p[j] != 0.0 ? share : 0.0;
+      if (p_mass == 0.0) continue;
+      const double q_value =
+          group_count > 0.0 ? group_count / nonzero : kSmoothing;
+      plogq += p_mass * (std::log(q_value) - log_q_sum);
     }
-    double p_sum = 0.0;
-    double q_sum = 0.0;
-    for (int j = 0; j < i; ++j) {
-      p_sum += p[j];
-      q_sum += q[j];
-    }
-    double divergence = 0.0;
-    if (q_sum <= 0.0) {
-      divergence = std::numeric_limits<double>::infinity();
-    } else {
-      for (int j = 0; j < i; ++j) {
-        if (p[j] == 0.0) continue;
-        if (q[j] == 0.0) {
-          divergence = std::numeric_limits<double>::infinity();
-          break;
-        }
-        const double pj = p[j] / p_sum;
-        const double qj = q[j] / q_sum;
-        divergence += pj * std::log(pj / qj);
-      }
-    }
+    // KL = sum p log p - sum p log q with p = P / total.
+    const double divergence = (plogp - plogq) / total - log_total;
     if (divergence < best_divergence) {
       best_divergence = divergence;
       best = i;
     }
-    if (i < used) outliers -= abs[i];
   }
   return best;
 }
@@ -196,16 +207,15 @@ std::pair<int, int> MseAsymmetricBins(const std::vector<double>& neg,
   const std::vector<double> in_pos = Inside(pos);
   const double steps = static_cast<double>(levels - 1);
   const double denom = 12.0 * steps * steps;
-  // Bound the search to about 2^22 candidates for very fine histograms.
-  constexpr int kMaxPerSide = 2048;
+  // Bound the search to about 2^20 candidates for very fine histograms.
+  constexpr int kMaxPerSide = 1024;
   const int stride_pos = std::max(1, (n_pos + kMaxPerSide - 1) / kMaxPerSide);
   const int stride_neg = std::max(1, (n_neg + kMaxPerSide - 1) / kMaxPerSide);
   std::pair<int, int> best = {n_neg, n_pos};
   double best_cost = std::numeric_limits<double>::infinity();
   // Widest first (from the full range down) so that ties keep the widest.
   for (int k = n_pos; k >= 0; k = k == 0 ? -1 : std::max(0, k - stride_pos)) {
-    for (int l = n_neg; l >= 0;
-         l = l == 0 ? -1 : std::max(0, l - stride_neg)) {
+    for (int l = n_neg; l >= 0; l = l == 0 ? -1 : std::max(0, l - stride_neg)) {
       if (k == 0 && l == 0) continue;
       const double width = static_cast<double>(k + l);
       const double noise = width * width / denom * (in_pos[k] + in_neg[l]);
@@ -270,9 +280,8 @@ absl::Status RangeOptions::Validate() const {
                      num_quantized_bins));
   }
   if (mse_num_levels < 3 || mse_num_levels > (1 << 24)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("MSE calibration levels must be in [3, 2^24], got ",
-                     mse_num_levels));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MSE calibration levels must be in [3, 2^24], got ", mse_num_levels));
   }
   return absl::OkStatus();
 }
@@ -283,9 +292,8 @@ absl::StatusOr<FloatRange> ChooseRange(const TensorStats& stats,
   QFORGE_RETURN_IF_ERROR(options.Validate());
   if (!stats.has_data()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        internal::Quoted("tensor", stats.name()),
-        " has no calibration data (", stats.num_samples(),
-        " samples, 0 elements); cannot choose its range"));
+        internal::Quoted("tensor", stats.name()), " has no calibration data (",
+        stats.num_samples(), " samples, 0 elements); cannot choose its range"));
   }
   if (method == CalibrationMethod::kMinMax) return stats.range();
   if (method == CalibrationMethod::kMovingAverageMinMax) {
@@ -321,8 +329,8 @@ absl::StatusOr<FloatRange> ChooseRange(const TensorStats& stats,
     default:
       break;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown calibration method ", static_cast<int>(method)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown calibration method ", static_cast<int>(method)));
 }
 
 }  // namespace qforge

@@ -19,11 +19,54 @@ struct Executor::Step {
 Executor::Executor(const Graph& graph) : graph_(graph) {}
 Executor::~Executor() = default;
 
+namespace {
+
+// Nodes needed to compute `values`.
+absl::flat_hash_set<const Node*> NodesNeededFor(const std::vector<const Value*>& values) {
+  absl::flat_hash_set<const Node*> needed;
+  std::vector<const Value*> work(values.begin(), values.end());
+  absl::flat_hash_set<const Value*> seen;
+  while (!work.empty()) {
+    const Value* v = work.back();
+    work.pop_back();
+    if (v == nullptr || !seen.insert(v).second) continue;
+    const Node* p = v->producer();
+    if (p != nullptr && needed.insert(p).second) {
+      for (const Value* in : p->inputs()) work.push_back(in);
+    }
+  }
+  return needed;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
-    const Graph& graph, const Registry& registry) {
+    const Graph& graph, const Registry& registry, const ExecutorOptions& options) {
   QFORGE_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
   auto executor = std::unique_ptr<Executor>(new Executor(graph));
+  ArithmeticProfile profile = ArithmeticProfile::kOnnxRuntime;
+  if (options.profile.has_value()) {
+    profile = *options.profile;
+  } else if (auto it = graph.metadata().find("qforge.arithmetic_profile");
+             it != graph.metadata().end()) {
+    QFORGE_ASSIGN_OR_RETURN(profile, ParseArithmeticProfile(it->second));
+  }
+  absl::flat_hash_set<const Node*> wanted;
+  if (!options.outputs.empty()) {
+    std::vector<const Value*> values;
+    for (const std::string& name : options.outputs) {
+      const Value* v = graph.FindValue(name);
+      if (v == nullptr) {
+        return absl::NotFoundError(
+            absl::StrCat("cannot prepare output '", name, "': no such value in the graph"));
+      }
+      values.push_back(v);
+    }
+    wanted = NodesNeededFor(values);
+    executor->all_prepared_ = false;
+  }
   for (const Node* node : order) {
+    if (!executor->all_prepared_ && !wanted.contains(node)) continue;
     const OpKey key = OpKey::Of(*node);
     const Value* first = node->input(0);
     const DataType dtype = first ? first->dtype() : DataType::kUndefined;
@@ -44,6 +87,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
           " has no kernel: load its plugin (--plugin) or register one"));
     }
     KernelInitContext init{*node, {}};
+    init.profile = profile;
     if (key.domain.empty()) {
       init.opset = graph.onnx_opset();
     } else if (auto it = graph.opsets().find(key.domain);
@@ -84,17 +128,15 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
   }
 
   // Which steps are needed: walk back from the fetched values.
-  absl::flat_hash_set<const Node*> needed;
-  {
-    std::vector<const Value*> work(fetch.begin(), fetch.end());
-    absl::flat_hash_set<const Value*> seen;
-    while (!work.empty()) {
-      const Value* v = work.back();
-      work.pop_back();
-      if (v == nullptr || !seen.insert(v).second) continue;
-      const Node* p = v->producer();
-      if (p != nullptr && needed.insert(p).second) {
-        for (const Value* in : p->inputs()) work.push_back(in);
+  const absl::flat_hash_set<const Node*> needed = NodesNeededFor(fetch);
+  if (!all_prepared_) {
+    absl::flat_hash_set<const Node*> prepared;
+    for (const Step& step : steps_) prepared.insert(step.node);
+    for (const Node* n : needed) {
+      if (!prepared.contains(n)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            n->Describe(), " is needed for this run but was not prepared "
+            "(ExecutorOptions::outputs)"));
       }
     }
   }

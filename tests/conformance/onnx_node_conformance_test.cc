@@ -10,7 +10,8 @@
 //
 // Environment:
 //   QFORGE_ONNX_NODE_TESTS        folder holding the test_* folders
-//                                 (default: compiled in, <build>/onnx-node-tests/node)
+//                                 (default: compiled in,
+//                                 <build>/onnx-node-tests/node)
 //   QFORGE_CONFORMANCE_RESULTS    when set, each test writes its outcome to
 //                                 <dir>/<test name> for the summary
 // `--qforge_summary` (instead of running tests) prints
@@ -41,13 +42,12 @@
 #include "qforge/io/onnx.h"
 #include "qforge/registry.h"
 #include "qforge/runtime/executor.h"
+#include "tests/conformance/tolerance.h"
 #include "tests/io/graph_compare.h"
 
 namespace qforge {
 namespace {
 
-constexpr double kRtol = 1e-3;
-constexpr double kAtol = 1e-7;
 constexpr double kMaxSkippedFraction = 0.05;
 
 std::string NodeTestsDir() {
@@ -101,14 +101,14 @@ std::map<std::string, std::string> ReadList(const std::string& path) {
 }
 
 const std::map<std::string, std::string>& OpSet() {
-  static const auto* ops =
-      new std::map<std::string, std::string>(ReadList(ConformanceDataDir() + "/op_set.txt"));
+  static const auto* ops = new std::map<std::string, std::string>(
+      ReadList(ConformanceDataDir() + "/op_set.txt"));
   return *ops;
 }
 
 const std::map<std::string, std::string>& SkipList() {
-  static const auto* skips =
-      new std::map<std::string, std::string>(ReadList(ConformanceDataDir() + "/skip.txt"));
+  static const auto* skips = new std::map<std::string, std::string>(
+      ReadList(ConformanceDataDir() + "/skip.txt"));
   return *skips;
 }
 
@@ -123,7 +123,9 @@ struct NodeTest {
 };
 
 // Test names print as the folder name (in --gtest_list_tests and failures).
-void PrintTo(const NodeTest& t, std::ostream* os) { *os << t.name << " (" << t.op << ")"; }
+void PrintTo(const NodeTest& t, std::ostream* os) {
+  *os << t.name << " (" << t.op << ")";
+}
 
 bool ElementTypeCarried(const onnx::ValueInfoProto& info) {
   if (!info.type().has_tensor_type()) return false;
@@ -141,7 +143,8 @@ const std::vector<NodeTest>& InSetTests() {
       if (name.rfind("test_", 0) != 0) continue;
       const std::string dir = root + "/" + name;
       std::string bytes;
-      if (!internal::ReadFileToString(dir + "/model.onnx", &bytes).ok()) continue;
+      if (!internal::ReadFileToString(dir + "/model.onnx", &bytes).ok())
+        continue;
       onnx::ModelProto model;
       if (!model.ParseFromString(bytes)) continue;
       if (model.graph().node_size() != 1) continue;
@@ -149,8 +152,10 @@ const std::vector<NodeTest>& InSetTests() {
       if (!(node.domain().empty() || node.domain() == "ai.onnx")) continue;
       if (OpSet().count(node.op_type()) == 0) continue;
       NodeTest t{name, dir, node.op_type(), node.attribute_size(), true};
-      for (const auto& v : model.graph().input()) t.types_carried &= ElementTypeCarried(v);
-      for (const auto& v : model.graph().output()) t.types_carried &= ElementTypeCarried(v);
+      for (const auto& v : model.graph().input())
+        t.types_carried &= ElementTypeCarried(v);
+      for (const auto& v : model.graph().output())
+        t.types_carried &= ElementTypeCarried(v);
       out->push_back(std::move(t));
     }
     return out;
@@ -166,49 +171,6 @@ const Registry& BuiltinRegistry() {
     return r;
   }();
   return *registry;
-}
-
-// Compares one output; returns an empty string when it matches.
-std::string Compare(const std::string& what, const Tensor& actual,
-                    const Tensor& expected) {
-  if (actual.dtype() != expected.dtype()) {
-    return absl::StrCat(what, ": dtype ", DataTypeName(actual.dtype()),
-                        ", expected ", DataTypeName(expected.dtype()));
-  }
-  if (actual.dims() != expected.dims()) {
-    return absl::StrCat(what, ": shape ", DimsToString(actual.dims()),
-                        ", expected ", DimsToString(expected.dims()));
-  }
-  const bool is_float = IsFloatingPoint(expected.dtype());
-  int64_t mismatches = 0;
-  std::string first;
-  for (int64_t i = 0; i < expected.num_elements(); ++i) {
-    bool ok;
-    if (is_float) {
-      const double a = actual.GetAsDouble(i);
-      const double e = expected.GetAsDouble(i);
-      if (std::isnan(e) || std::isnan(a)) {
-        ok = std::isnan(e) && std::isnan(a);
-      } else if (std::isinf(e) || std::isinf(a)) {
-        ok = a == e;
-      } else {
-        ok = std::fabs(a - e) <= kAtol + kRtol * std::fabs(e);
-      }
-    } else {
-      ok = actual.GetAsInt64(i) == expected.GetAsInt64(i);
-    }
-    if (!ok) {
-      if (mismatches < 5) {
-        absl::StrAppend(&first, "\n    [", i, "] actual ", actual.GetAsDouble(i),
-                        " expected ", expected.GetAsDouble(i));
-      }
-      ++mismatches;
-    }
-  }
-  if (mismatches == 0) return "";
-  return absl::StrCat(what, ": ", mismatches, " of ", expected.num_elements(),
-                      " elements differ beyond rtol ", kRtol, " atol ", kAtol,
-                      first);
 }
 
 // Reads input_0.pb, input_1.pb, ... (or output_*) until one is missing.
@@ -268,7 +230,8 @@ class SummaryEnvironment : public ::testing::Environment {
  public:
   void TearDown() override {
     const int ran = g_counts.passed + g_counts.failed + g_counts.skipped;
-    if (ran > 1) std::cout << SummaryLine(g_counts, InSetTests().size()) << "\n";
+    if (ran > 1)
+      std::cout << SummaryLine(g_counts, InSetTests().size()) << "\n";
   }
 };
 
@@ -306,7 +269,8 @@ int PrintSummaryFromResults() {
     entry.second += outcome != "skipped";
   }
   for (const auto& [op, pt] : by_op) {
-    std::cout << "  " << op << ": " << pt.first << "/" << pt.second << " passed\n";
+    std::cout << "  " << op << ": " << pt.first << "/" << pt.second
+              << " passed\n";
   }
   std::cout << SummaryLine(c, InSetTests().size());
   if (not_run > 0) std::cout << " (" << not_run << " not run)";
@@ -318,7 +282,8 @@ int PrintSummaryFromResults() {
   return 0;
 }
 
-// --- The tests ----------------------------------------------------------------
+// --- The tests
+// ----------------------------------------------------------------
 
 class Conformance : public ::testing::TestWithParam<NodeTest> {};
 
@@ -348,27 +313,30 @@ TEST_P(Conformance, Run) {
         << "output files vs graph outputs";
     TensorMap inputs;
     for (size_t i = 0; i < input_files.size(); ++i) {
-      absl::StatusOr<Tensor> tensor = internal::ReadOnnxTensorFile(input_files[i]);
+      absl::StatusOr<Tensor> tensor =
+          internal::ReadOnnxTensorFile(input_files[i]);
       ASSERT_TRUE(tensor.ok()) << tensor.status();
       inputs[graph->inputs()[i]->name()] = *std::move(tensor);
     }
     absl::StatusOr<TensorMap> outputs = (*exec)->Run(inputs);
     ASSERT_TRUE(outputs.ok()) << "run failed: " << outputs.status();
     for (size_t i = 0; i < output_files.size(); ++i) {
-      absl::StatusOr<Tensor> expected = internal::ReadOnnxTensorFile(output_files[i]);
+      absl::StatusOr<Tensor> expected =
+          internal::ReadOnnxTensorFile(output_files[i]);
       ASSERT_TRUE(expected.ok()) << expected.status();
       const std::string& name = graph->outputs()[i]->name();
       auto it = outputs->find(name);
       ASSERT_NE(it, outputs->end()) << "output '" << name << "' missing";
-      const std::string diff =
-          Compare(absl::StrCat("output ", i, " '", name, "'"), it->second, *expected);
+      const std::string diff = testing::ConformanceDiff(
+          absl::StrCat("output ", i, " '", name, "'"), it->second, *expected);
       EXPECT_TRUE(diff.empty()) << diff;
     }
   }
   EXPECT_GT(data_sets, 0) << "no test_data_set_* in " << t.dir;
 }
 
-INSTANTIATE_TEST_SUITE_P(OnnxNode, Conformance, ::testing::ValuesIn(InSetTests()),
+INSTANTIATE_TEST_SUITE_P(OnnxNode, Conformance,
+                         ::testing::ValuesIn(InSetTests()),
                          [](const ::testing::TestParamInfo<NodeTest>& info) {
                            return info.param.name;
                          });
@@ -415,11 +383,13 @@ TEST(OnnxConformanceSuite, SkipListIsWithinLimits) {
 TEST(OnnxConformanceSuite, ExportRoundTripsEveryModel) {
   int round_tripped = 0;
   for (const NodeTest& t : InSetTests()) {
-    absl::StatusOr<Graph> graph = LoadOnnx(t.dir + "/model.onnx", BuiltinRegistry());
+    absl::StatusOr<Graph> graph =
+        LoadOnnx(t.dir + "/model.onnx", BuiltinRegistry());
     if (!graph.ok()) continue;  // Reported by the test's own Run.
     absl::StatusOr<std::string> bytes = SaveOnnxToBytes(*graph);
     ASSERT_TRUE(bytes.ok()) << t.name << ": " << bytes.status();
-    absl::StatusOr<Graph> back = LoadOnnxFromBytes(*bytes, BuiltinRegistry(), t.name);
+    absl::StatusOr<Graph> back =
+        LoadOnnxFromBytes(*bytes, BuiltinRegistry(), t.name);
     ASSERT_TRUE(back.ok()) << t.name << ": " << back.status();
     EXPECT_EQ(testing::GraphDiff(*graph, *back), "") << t.name;
     ++round_tripped;
@@ -437,7 +407,8 @@ int main(int argc, char** argv) {
     }
   }
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::UnitTest::GetInstance()->listeners().Append(new qforge::OutcomeRecorder);
+  ::testing::UnitTest::GetInstance()->listeners().Append(
+      new qforge::OutcomeRecorder);
   ::testing::AddGlobalTestEnvironment(new qforge::SummaryEnvironment);
   return RUN_ALL_TESTS();
 }

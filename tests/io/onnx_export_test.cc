@@ -6,13 +6,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/io/graph_compare.h"
 #include "onnx/onnx_pb.h"
 #include "qforge/io/model.h"
 #include "qforge/io/onnx.h"
 #include "qforge/ir/verifier.h"
 #include "qforge/registry.h"
 #include "qforge/testing/status_matchers.h"
+#include "tests/io/graph_compare.h"
 
 namespace qforge {
 namespace {
@@ -32,22 +32,28 @@ class OnnxExportTest : public ::testing::Test {
     Graph g;
     g.set_name("custom");
     g.set_opset("", 13);
-    Value* x = g.AddValue("x", DataType::kFloat32,
-                          Shape(std::vector<Dim>{Dim::Symbol("batch"), Dim::Static(4),
-                                                 Dim::Unknown()}));
+    Value* x =
+        g.AddValue("x", DataType::kFloat32,
+                   Shape(std::vector<Dim>{Dim::Symbol("batch"), Dim::Static(4),
+                                          Dim::Unknown()}));
     g.AddInput(x);
     Value* bias = g.AddConstant(
-        "bias", Tensor::FromVector<float>({1, 4, 1}, {0.5f, -1.0f, 1e-30f, -0.0f}));
-    Value* scale = g.AddConstant("scale", Tensor::FromVector<Half>({1}, {Half{0x3C01}}));
+        "bias",
+        Tensor::FromVector<float>({1, 4, 1}, {0.5f, -1.0f, 1e-30f, -0.0f}));
+    Value* scale =
+        g.AddConstant("scale", Tensor::FromVector<Half>({1}, {Half{0x3C01}}));
     Tensor flags(DataType::kBool, {3});
     flags.data<bool>()[1] = true;
     g.AddConstant("unused_flags", std::move(flags));
     g.AddConstant("unused_i8", Tensor::FromVector<int8_t>({2}, {-128, 127}));
     g.AddConstant("unused_f64", Tensor::FromVector<double>({1}, {0.1}));
     Value* sum = g.AddValue("sum");
-    Value* boxes = g.AddValue("boxes", DataType::kFloat32,
-                              Shape(std::vector<Dim>{Dim::Symbol("batch"), Dim::Static(4)}));
-    EXPECT_TRUE(g.AddNode({.name = "add", .op_type = "Add", .inputs = {x, bias},
+    Value* boxes = g.AddValue(
+        "boxes", DataType::kFloat32,
+        Shape(std::vector<Dim>{Dim::Symbol("batch"), Dim::Static(4)}));
+    EXPECT_TRUE(g.AddNode({.name = "add",
+                           .op_type = "Add",
+                           .inputs = {x, bias},
                            .outputs = {sum}})
                     .ok());
     std::map<std::string, Attribute> attrs;
@@ -58,9 +64,12 @@ class OnnxExportTest : public ::testing::Test {
     attrs["shape"] = std::vector<int64_t>{1, -1};
     attrs["names"] = std::vector<std::string>{"a", ""};
     attrs["table"] = Tensor::FromVector<int32_t>({2}, {7, -9});
-    EXPECT_TRUE(g.AddNode({.name = "anchors", .domain = "qforge.contrib",
-                           .op_type = "AnchorBoxes", .inputs = {sum, nullptr, scale},
-                           .outputs = {boxes}, .attributes = std::move(attrs)})
+    EXPECT_TRUE(g.AddNode({.name = "anchors",
+                           .domain = "qforge.contrib",
+                           .op_type = "AnchorBoxes",
+                           .inputs = {sum, nullptr, scale},
+                           .outputs = {boxes},
+                           .attributes = std::move(attrs)})
                     .ok());
     g.AddOutput(boxes);
     return g;
@@ -92,7 +101,8 @@ TEST_F(OnnxExportTest, WritesTheExpectedProto) {
   ASSERT_TRUE(model.ParseFromString(bytes));
   std::map<std::string, int64_t> opsets;
   for (const auto& o : model.opset_import()) opsets[o.domain()] = o.version();
-  EXPECT_EQ(opsets, (std::map<std::string, int64_t>{{"", 13}, {"qforge.contrib", 1}}));
+  EXPECT_EQ(opsets,
+            (std::map<std::string, int64_t>{{"", 13}, {"qforge.contrib", 1}}));
   ASSERT_EQ(model.graph().input_size(), 1);
   const auto& shape = model.graph().input(0).type().tensor_type().shape();
   ASSERT_EQ(shape.dim_size(), 3);
@@ -100,7 +110,8 @@ TEST_F(OnnxExportTest, WritesTheExpectedProto) {
   EXPECT_EQ(shape.dim(1).dim_value(), 4);
   EXPECT_FALSE(shape.dim(2).has_dim_value() || shape.dim(2).has_dim_param());
   EXPECT_EQ(model.graph().initializer_size(), 5);
-  for (const auto& init : model.graph().initializer()) EXPECT_TRUE(init.has_raw_data());
+  for (const auto& init : model.graph().initializer())
+    EXPECT_TRUE(init.has_raw_data());
   // The intermediate value has its inferred dtype in value_info.
   ASSERT_EQ(model.graph().value_info_size(), 1);
   EXPECT_EQ(model.graph().value_info(0).name(), "sum");
@@ -125,14 +136,15 @@ TEST_F(OnnxExportTest, SaveModelIsAtomic) {
   std::ifstream in(path, std::ios::binary);
   const std::string before((std::istreambuf_iterator<char>(in)), {});
   g.nodes()[0]->set_layout(Layout::kNHWC);
-  EXPECT_THAT(SaveOnnx(g, path),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("node 'add'")));
+  EXPECT_THAT(SaveOnnx(g, path), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr("node 'add'")));
   std::ifstream in2(path, std::ios::binary);
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in2)), {}), before);
   std::remove(path.c_str());
 
-  EXPECT_THAT(SaveOnnx(BuildGraph(), "/nonexistent/dir/m.onnx"),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent/dir")));
+  EXPECT_THAT(
+      SaveOnnx(BuildGraph(), "/nonexistent/dir/m.onnx"),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent/dir")));
   EXPECT_THAT(SaveModel(BuildGraph(), "m.tflite"),
               StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("TFLite")));
 }

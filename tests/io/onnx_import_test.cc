@@ -105,7 +105,8 @@ TEST_F(OnnxImportTest, ImportsGraphStructureAndRuns) {
   const Value* bias = graph.FindValue("bias");
   ASSERT_NE(bias, nullptr);
   ASSERT_TRUE(bias->is_constant());
-  EXPECT_THAT(bias->constant()->ToVector<float>(), ElementsAre(1.0f, -1.0f, 0.5f, 1.0f, -1.0f, 0.5f));
+  EXPECT_THAT(bias->constant()->ToVector<float>(),
+              ElementsAre(1.0f, -1.0f, 0.5f, 1.0f, -1.0f, 0.5f));
   // The verifier inferred the intermediate value's dtype.
   EXPECT_EQ(graph.FindValue("sum")->dtype(), DataType::kFloat32);
 
@@ -120,7 +121,8 @@ TEST_F(OnnxImportTest, ImportsGraphStructureAndRuns) {
 
 TEST_F(OnnxImportTest, InitializerListedAsInputIsAConstant) {
   onnx::ModelProto model = AddReluModel();
-  SetTensorType(model.mutable_graph()->add_input(), "bias", TP::FLOAT, {"2", "3"});
+  SetTensorType(model.mutable_graph()->add_input(), "bias", TP::FLOAT,
+                {"2", "3"});
   QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph,
                               LoadOnnxFromBytes(Serialize(model), registry_));
   ASSERT_EQ(graph.inputs().size(), 1u);
@@ -145,7 +147,8 @@ TEST_F(OnnxImportTest, CustomDomainNodeIsKeptOpaqueWithAttributes) {
   node->add_input("");  // Omitted optional input.
   node->add_input("x");
   node->add_output("boxes");
-  auto add_attr = [&](const std::string& name, onnx::AttributeProto::AttributeType type) {
+  auto add_attr = [&](const std::string& name,
+                      onnx::AttributeProto::AttributeType type) {
     auto* a = node->add_attribute();
     a->set_name(name);
     a->set_type(type);
@@ -216,9 +219,10 @@ TEST_F(OnnxImportTest, InitializerWithWrongElementCountIsDataLoss) {
                              HasSubstr("8 bytes"), HasSubstr("24"))));
   bias->clear_raw_data();
   bias->add_float_data(1.0f);
-  EXPECT_THAT(LoadOnnxFromBytes(Serialize(model), registry_),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       AllOf(HasSubstr("'bias'"), HasSubstr("float_data holds 1"))));
+  EXPECT_THAT(
+      LoadOnnxFromBytes(Serialize(model), registry_),
+      StatusIs(absl::StatusCode::kDataLoss,
+               AllOf(HasSubstr("'bias'"), HasSubstr("float_data holds 1"))));
 }
 
 TEST_F(OnnxImportTest, ExternalDataIsUnimplemented) {
@@ -237,7 +241,8 @@ TEST_F(OnnxImportTest, ExternalDataIsUnimplemented) {
 
 TEST_F(OnnxImportTest, UnsupportedElementTypeIsUnimplemented) {
   onnx::ModelProto model = AddReluModel();
-  SetTensorType(model.mutable_graph()->mutable_input(0), "x", TP::UINT32, {"3"});
+  SetTensorType(model.mutable_graph()->mutable_input(0), "x", TP::UINT32,
+                {"3"});
   EXPECT_THAT(LoadOnnxFromBytes(Serialize(model), registry_),
               StatusIs(absl::StatusCode::kUnimplemented,
                        AllOf(HasSubstr("'x'"), HasSubstr("UINT32"))));
@@ -246,21 +251,24 @@ TEST_F(OnnxImportTest, UnsupportedElementTypeIsUnimplemented) {
 TEST_F(OnnxImportTest, UndefinedInputNameIsInvalidArgument) {
   onnx::ModelProto model = AddReluModel();
   model.mutable_graph()->mutable_node(1)->set_input(0, "nowhere");
-  EXPECT_THAT(LoadOnnxFromBytes(Serialize(model), registry_),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'nowhere'")));
+  EXPECT_THAT(
+      LoadOnnxFromBytes(Serialize(model), registry_),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'nowhere'")));
 }
 
 TEST_F(OnnxImportTest, EmptyAndGarbageBytesAreDataLoss) {
   EXPECT_THAT(LoadOnnxFromBytes("", registry_, "empty.onnx"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("empty.onnx")));
-  EXPECT_THAT(LoadOnnxFromBytes("\xff\xff\xff\xff garbage", registry_, "g.onnx"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("g.onnx")));
+  EXPECT_THAT(
+      LoadOnnxFromBytes("\xff\xff\xff\xff garbage", registry_, "g.onnx"),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("g.onnx")));
 }
 
 TEST_F(OnnxImportTest, TruncationsAndBitFlipsNeverCrash) {
   const std::string bytes = Serialize(AddReluModel());
   for (size_t len = 0; len < bytes.size(); ++len) {
-    absl::StatusOr<Graph> g = LoadOnnxFromBytes(bytes.substr(0, len), registry_);
+    absl::StatusOr<Graph> g =
+        LoadOnnxFromBytes(bytes.substr(0, len), registry_);
     // Some prefixes are valid protobuf; they must still load or fail cleanly.
     if (!g.ok()) EXPECT_FALSE(g.status().message().empty());
   }
@@ -293,11 +301,13 @@ TEST_F(OnnxImportTest, LoadModelDispatchesOnExtension) {
   EXPECT_THAT(LoadModel("model.tflite", registry_),
               StatusIs(absl::StatusCode::kUnimplemented,
                        HasSubstr("TFLite support is not built yet")));
-  EXPECT_THAT(LoadModel("model.bin", registry_),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model.bin")));
+  EXPECT_THAT(
+      LoadModel("model.bin", registry_),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model.bin")));
 }
 
-// --- TensorProto conversion ---------------------------------------------------
+// --- TensorProto conversion
+// ---------------------------------------------------
 
 TEST(OnnxTensorTest, TypedFields) {
   TP p;
@@ -332,7 +342,8 @@ TEST(OnnxTensorTest, TypedFields) {
   TP u16;
   u16.set_data_type(TP::UINT16);
   u16.add_int32_data(65535);
-  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor u16t, internal::TensorFromOnnx(u16, "u16"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor u16t,
+                              internal::TensorFromOnnx(u16, "u16"));
   EXPECT_THAT(u16t.ToVector<uint16_t>(), ElementsAre(65535));
 
   TP h;
@@ -358,7 +369,8 @@ TEST(OnnxTensorTest, TypedFields) {
   i64.set_data_type(TP::INT64);
   i64.add_dims(1);
   i64.add_int64_data(int64_t{1} << 40);
-  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor i64t, internal::TensorFromOnnx(i64, "i64"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor i64t,
+                              internal::TensorFromOnnx(i64, "i64"));
   EXPECT_THAT(i64t.ToVector<int64_t>(), ElementsAre(int64_t{1} << 40));
 
   TP empty;
@@ -395,8 +407,9 @@ TEST(OnnxTensorTest, RejectsBadTensors) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("'big'")));
   TP bf;
   bf.set_data_type(TP::BFLOAT16);
-  EXPECT_THAT(internal::TensorFromOnnx(bf, "tensor 'bf'"),
-              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("BFLOAT16")));
+  EXPECT_THAT(
+      internal::TensorFromOnnx(bf, "tensor 'bf'"),
+      StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("BFLOAT16")));
 }
 
 TEST(OnnxTensorTest, BytesRoundTrip) {
@@ -405,7 +418,8 @@ TEST(OnnxTensorTest, BytesRoundTrip) {
   ASSERT_THAT(internal::TensorToOnnx(t, "w", &p), IsOk());
   std::string name;
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Tensor back, internal::TensorFromOnnxBytes(p.SerializeAsString(), "w.pb", &name));
+      Tensor back,
+      internal::TensorFromOnnxBytes(p.SerializeAsString(), "w.pb", &name));
   EXPECT_EQ(name, "w");
   EXPECT_THAT(back.dims(), ElementsAre(2, 2));
   EXPECT_THAT(back.ToVector<int32_t>(), ElementsAre(1, -2, 3, 1 << 30));

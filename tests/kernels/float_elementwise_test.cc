@@ -49,7 +49,7 @@ std::vector<float> HalfValues(const Tensor& t) {
   return out;
 }
 
-// --- Add / Sub / Mul / Div ----------------------------------------------------
+// --- Add / Sub / Mul / Div ---------------------------------------------------
 
 TEST(AddTest, SameShape) {
   OpTest op("Add");
@@ -93,7 +93,8 @@ TEST(AddTest, BroadcastsMiddleAxis) {
   std::vector<float> expected;
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 3; ++j)
-      for (int k = 0; k < 4; ++k) expected.push_back(a[i * 12 + j * 4 + k] + 1000.0f * (j + 1));
+      for (int k = 0; k < 4; ++k)
+        expected.push_back(a[i * 12 + j * 4 + k] + 1000.0f * (j + 1));
   EXPECT_THAT(y.ToVector<float>(), ElementsAreArray(expected));
 }
 
@@ -114,7 +115,8 @@ TEST(AddTest, EmptyOperandGivesEmptyOutput) {
 
 TEST(AddTest, SymbolicDimsBroadcastAtInference) {
   OpTest op("Add");
-  op.Input(F({2, 3}, std::vector<float>(6, 1)), Shape({Dim::Symbol("n"), Dim::Static(3)}))
+  op.Input(F({2, 3}, std::vector<float>(6, 1)),
+           Shape({Dim::Symbol("n"), Dim::Static(3)}))
       .Input(F({1, 3}, {1, 2, 3}));
   ASSERT_THAT(op.Verify(), IsOk());
   EXPECT_EQ(op.output(0).shape(), Shape({Dim::Symbol("n"), Dim::Static(3)}));
@@ -123,7 +125,8 @@ TEST(AddTest, SymbolicDimsBroadcastAtInference) {
 
 TEST(AddTest, IncompatibleShapesFailAtVerification) {
   OpTest op("Add");
-  op.Input(F({2, 3}, std::vector<float>(6))).Input(F({4}, std::vector<float>(4)));
+  op.Input(F({2, 3}, std::vector<float>(6)))
+      .Input(F({4}, std::vector<float>(4)));
   EXPECT_THAT(op.Verify(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("node 'test_node' (Add)"),
@@ -142,18 +145,17 @@ TEST(AddTest, IncompatibleShapesFailAtRunTime) {
 TEST(AddTest, Float64MeetingFloat32IsAnError) {
   OpTest op("Add");
   op.Input(F({2}, {1, 2})).Input(T1<double>({2}, {1, 2}));
-  EXPECT_THAT(op.Verify(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("node 'test_node' (Add)"),
-                             HasSubstr("'in0' is float32"),
-                             HasSubstr("'in1' is float64"))));
+  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    AllOf(HasSubstr("node 'test_node' (Add)"),
+                                          HasSubstr("'in0' is float32"),
+                                          HasSubstr("'in1' is float64"))));
 }
 
 TEST(AddTest, BoolIsRejected) {
   OpTest op("Add");
   op.Input(B({1}, {true})).Input(B({1}, {true}));
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    HasSubstr("bool")));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bool")));
 }
 
 TEST(AddTest, IntegersWrapAround) {
@@ -174,7 +176,8 @@ TEST(AddTest, IntegersWrapAround) {
     OpTest op("Add");
     op.Input(T1<int32_t>({1}, {kMax})).Input(T1<int32_t>({1}, {1}));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-    EXPECT_THAT(y.ToVector<int32_t>(), ElementsAre(std::numeric_limits<int32_t>::min()));
+    EXPECT_THAT(y.ToVector<int32_t>(),
+                ElementsAre(std::numeric_limits<int32_t>::min()));
   }
 }
 
@@ -251,14 +254,15 @@ TEST(DivTest, IntegerDivisionByZeroIsAnError) {
                                        HasSubstr("element 1"))));
 }
 
-// --- Pow -----------------------------------------------------------------------
+// --- Pow ---------------------------------------------------------------------
 
 TEST(PowTest, FloatBroadcast) {
   OpTest op("Pow");
   op.Input(F({2, 2}, {1, 2, 3, 4})).Input(F({2}, {2, 0.5f}));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_THAT(y.ToVector<float>(),
-              Pointwise(FloatNear(1e-6f), std::vector<float>{1, std::sqrt(2.0f), 9, 2}));
+              Pointwise(FloatNear(1e-6f),
+                        std::vector<float>{1, std::sqrt(2.0f), 9, 2}));
 }
 
 TEST(PowTest, MixedTypes) {
@@ -297,13 +301,14 @@ TEST(PowTest, IntegerBaseIsExactBeyondDoublePrecision) {
 TEST(PowTest, RejectsInt8Base) {
   OpTest op("Pow");
   op.Input(T1<int8_t>({1}, {2})).Input(T1<int8_t>({1}, {2}));
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    HasSubstr("int8")));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("int8")));
 }
 
-// --- unary maps ----------------------------------------------------------------
+// --- unary maps --------------------------------------------------------------
 
-const std::vector<float> kSamples = {-4.5f, -1.0f, -0.25f, 0.0f, 0.3f, 1.0f, 2.5f, 9.0f};
+const std::vector<float> kSamples = {-4.5f, -1.0f, -0.25f, 0.0f,
+                                     0.3f,  1.0f,  2.5f,   9.0f};
 
 // Runs a float32 unary op over kSamples and compares with `f` in double.
 template <typename Fn>
@@ -321,29 +326,38 @@ void ExpectUnaryFloat(const char* op_type, Fn f, float tol,
 }
 
 TEST(UnaryTest, FloatFormulas) {
-  ExpectUnaryFloat("Exp", [](double x) { return std::exp(x); }, 1e-3f);
-  ExpectUnaryFloat("Erf", [](double x) { return std::erf(x); }, 1e-6f);
-  ExpectUnaryFloat("Tanh", [](double x) { return std::tanh(x); }, 1e-6f);
-  ExpectUnaryFloat("Sigmoid", [](double x) { return 1 / (1 + std::exp(-x)); }, 1e-6f);
-  ExpectUnaryFloat("Relu", [](double x) { return x > 0 ? x : 0; }, 0);
-  ExpectUnaryFloat("LeakyRelu", [](double x) { return x > 0 ? x : 0.01 * x; }, 1e-6f);
-  ExpectUnaryFloat("LeakyRelu", [](double x) { return x > 0 ? x : 0.5 * x; }, 1e-6f,
-                   {{"alpha", 0.5f}});
+  ExpectUnaryFloat(
+      "Exp", [](double x) { return std::exp(x); }, 1e-3f);
+  ExpectUnaryFloat(
+      "Erf", [](double x) { return std::erf(x); }, 1e-6f);
+  ExpectUnaryFloat(
+      "Tanh", [](double x) { return std::tanh(x); }, 1e-6f);
+  ExpectUnaryFloat(
+      "Sigmoid", [](double x) { return 1 / (1 + std::exp(-x)); }, 1e-6f);
+  ExpectUnaryFloat(
+      "Relu", [](double x) { return x > 0 ? x : 0; }, 0);
+  ExpectUnaryFloat(
+      "LeakyRelu", [](double x) { return x > 0 ? x : 0.01 * x; }, 1e-6f);
+  ExpectUnaryFloat("LeakyRelu", [](double x) { return x > 0 ? x : 0.5 * x; },
+                   1e-6f, {{"alpha", 0.5f}});
+  ExpectUnaryFloat(
+      "HardSigmoid",
+      [](double x) { return std::clamp(0.2 * x + 0.5, 0.0, 1.0); }, 1e-6f);
   ExpectUnaryFloat("HardSigmoid",
-                   [](double x) { return std::clamp(0.2 * x + 0.5, 0.0, 1.0); }, 1e-6f);
-  ExpectUnaryFloat("HardSigmoid",
-                   [](double x) { return std::clamp(0.5 * x + 0.6, 0.0, 1.0); }, 1e-6f,
-                   {{"alpha", 0.5f}, {"beta", 0.6f}});
-  ExpectUnaryFloat("HardSwish",
-                   [](double x) { return x * std::clamp(x / 6 + 0.5, 0.0, 1.0); }, 1e-6f);
+                   [](double x) { return std::clamp(0.5 * x + 0.6, 0.0, 1.0); },
+                   1e-6f, {{"alpha", 0.5f}, {"beta", 0.6f}});
+  ExpectUnaryFloat(
+      "HardSwish",
+      [](double x) { return x * std::clamp(x / 6 + 0.5, 0.0, 1.0); }, 1e-6f);
 }
 
 TEST(UnaryTest, HandPickedValues) {
   OpTest op("HardSwish");
   op.Input(F({4}, {-4, -3, 1, 4}));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-  EXPECT_THAT(y.ToVector<float>(),
-              Pointwise(FloatNear(1e-6f), std::vector<float>{0, 0, 2.0f / 3, 4}));
+  EXPECT_THAT(
+      y.ToVector<float>(),
+      Pointwise(FloatNear(1e-6f), std::vector<float>{0, 0, 2.0f / 3, 4}));
 }
 
 TEST(UnaryTest, SqrtOfNegativeIsNan) {
@@ -369,7 +383,8 @@ TEST(UnaryTest, DoubleAndHalf) {
     op.Input(T1<double>({2}, {1.0, -0.5}));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
     EXPECT_THAT(y.ToVector<double>(),
-                ElementsAre(DoubleNear(std::exp(1.0), 1e-15), DoubleNear(std::exp(-0.5), 1e-15)));
+                ElementsAre(DoubleNear(std::exp(1.0), 1e-15),
+                            DoubleNear(std::exp(-0.5), 1e-15)));
   }
   {
     OpTest op("Tanh");
@@ -392,15 +407,17 @@ TEST(UnaryTest, ReluOnIntegers) {
 TEST(UnaryTest, ExpRejectsIntegers) {
   OpTest op("Exp");
   op.Input(T1<int32_t>({1}, {1}));
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("int32"))));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("int32"))));
 }
 
-// --- Clip ----------------------------------------------------------------------
+// --- Clip --------------------------------------------------------------------
 
 TEST(ClipTest, MinAndMaxInputs) {
   OpTest op("Clip");
-  op.Input(F({5}, {-3, -1, 0, 1, 3})).Constant(Tensor::Scalar<float>(-1.5f))
+  op.Input(F({5}, {-3, -1, 0, 1, 3}))
+      .Constant(Tensor::Scalar<float>(-1.5f))
       .Constant(Tensor::Scalar<float>(2));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_THAT(y.ToVector<float>(), ElementsAre(-1.5f, -1, 0, 1, 2));
@@ -429,7 +446,8 @@ TEST(ClipTest, Opset6Attributes) {
 
 TEST(ClipTest, MinAboveMaxGivesMax) {
   OpTest op("Clip");
-  op.Input(F({3}, {-5, 0, 5})).Constant(Tensor::Scalar<float>(2))
+  op.Input(F({3}, {-5, 0, 5}))
+      .Constant(Tensor::Scalar<float>(2))
       .Constant(Tensor::Scalar<float>(1));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_THAT(y.ToVector<float>(), ElementsAre(1, 1, 1));
@@ -437,7 +455,8 @@ TEST(ClipTest, MinAboveMaxGivesMax) {
 
 TEST(ClipTest, Int8) {
   OpTest op("Clip");
-  op.Input(T1<int8_t>({4}, {-128, -5, 5, 127})).Constant(Tensor::Scalar<int8_t>(-10));
+  op.Input(T1<int8_t>({4}, {-128, -5, 5, 127}))
+      .Constant(Tensor::Scalar<int8_t>(-10));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   EXPECT_THAT(y.ToVector<int8_t>(), ElementsAre(-10, -5, 5, 127));
 }
@@ -445,8 +464,9 @@ TEST(ClipTest, Int8) {
 TEST(ClipTest, NonScalarBoundIsAnError) {
   OpTest op("Clip");
   op.Input(F({2}, {1, 2})).Constant(F({2}, {0, 0}));
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("scalar"))));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("scalar"))));
 }
 
 TEST(ClipTest, BoundOfOtherTypeIsAnError) {
@@ -456,7 +476,7 @@ TEST(ClipTest, BoundOfOtherTypeIsAnError) {
                                     HasSubstr("float64")));
 }
 
-// --- Softmax -------------------------------------------------------------------
+// --- Softmax -----------------------------------------------------------------
 
 // softmax of x over `n` elements at stride `inner`, evaluated in double.
 std::vector<float> ReferenceSoftmax(const std::vector<float>& x, int64_t outer,
@@ -465,7 +485,8 @@ std::vector<float> ReferenceSoftmax(const std::vector<float>& x, int64_t outer,
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t j = 0; j < inner; ++j) {
       double sum = 0;
-      for (int64_t k = 0; k < n; ++k) sum += std::exp(double{x[(o * n + k) * inner + j]});
+      for (int64_t k = 0; k < n; ++k)
+        sum += std::exp(double{x[(o * n + k) * inner + j]});
       for (int64_t k = 0; k < n; ++k) {
         const int64_t i = (o * n + k) * inner + j;
         y[i] = static_cast<float>(std::exp(double{x[i]}) / sum);
@@ -486,8 +507,9 @@ TEST(SoftmaxTest, HandComputedRow) {
   OpTest op("Softmax");
   op.Input(F({1, 3}, {0, std::log(2.0f), std::log(5.0f)}));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-  EXPECT_THAT(y.ToVector<float>(),
-              Pointwise(FloatNear(1e-6f), std::vector<float>{0.125f, 0.25f, 0.625f}));
+  EXPECT_THAT(
+      y.ToVector<float>(),
+      Pointwise(FloatNear(1e-6f), std::vector<float>{0.125f, 0.25f, 0.625f}));
 }
 
 TEST(SoftmaxTest, Opset13DefaultAxisIsLast) {
@@ -495,7 +517,8 @@ TEST(SoftmaxTest, Opset13DefaultAxisIsLast) {
   OpTest op("Softmax", 13);
   op.Input(F({2, 3, 4}, x));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-  EXPECT_THAT(y.ToVector<float>(), Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 6, 4, 1)));
+  EXPECT_THAT(y.ToVector<float>(),
+              Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 6, 4, 1)));
 }
 
 TEST(SoftmaxTest, Opset13MiddleAxis) {
@@ -503,7 +526,8 @@ TEST(SoftmaxTest, Opset13MiddleAxis) {
   OpTest op("Softmax", 13);
   op.Input(F({2, 3, 4}, x)).Attr("axis", int64_t{1});
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-  EXPECT_THAT(y.ToVector<float>(), Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 2, 3, 4)));
+  EXPECT_THAT(y.ToVector<float>(),
+              Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 2, 3, 4)));
 }
 
 TEST(SoftmaxTest, Opset11CoercesTo2D) {
@@ -513,13 +537,15 @@ TEST(SoftmaxTest, Opset11CoercesTo2D) {
     OpTest op("Softmax", 11);
     op.Input(F({2, 3, 4}, x));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-    EXPECT_THAT(y.ToVector<float>(), Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 2, 12, 1)));
+    EXPECT_THAT(y.ToVector<float>(),
+                Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 2, 12, 1)));
   }
   {
     OpTest op("Softmax", 11);
     op.Input(F({2, 3, 4}, x)).Attr("axis", int64_t{0});
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-    EXPECT_THAT(y.ToVector<float>(), Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 1, 24, 1)));
+    EXPECT_THAT(y.ToVector<float>(),
+                Pointwise(FloatNear(1e-6f), ReferenceSoftmax(x, 1, 24, 1)));
   }
 }
 
@@ -527,7 +553,8 @@ TEST(SoftmaxTest, LargeInputsDoNotOverflow) {
   OpTest op("Softmax");
   op.Input(F({2}, {1000, 1000 + std::log(3.0f)}));
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-  EXPECT_THAT(y.ToVector<float>(), Pointwise(FloatNear(1e-4f), std::vector<float>{0.25f, 0.75f}));
+  EXPECT_THAT(y.ToVector<float>(),
+              Pointwise(FloatNear(1e-4f), std::vector<float>{0.25f, 0.75f}));
 }
 
 TEST(SoftmaxTest, Float16AndFloat64) {
@@ -535,32 +562,37 @@ TEST(SoftmaxTest, Float16AndFloat64) {
     OpTest op("Softmax");
     op.Input(H({1, 3}, {0, std::log(2.0f), std::log(5.0f)}));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-    EXPECT_THAT(HalfValues(y), Pointwise(FloatNear(1e-3f), std::vector<float>{0.125f, 0.25f, 0.625f}));
+    EXPECT_THAT(
+        HalfValues(y),
+        Pointwise(FloatNear(1e-3f), std::vector<float>{0.125f, 0.25f, 0.625f}));
   }
   {
     OpTest op("Softmax");
     op.Input(T1<double>({2}, {0, std::log(3.0)}));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
-    EXPECT_THAT(y.ToVector<double>(), ElementsAre(DoubleNear(0.25, 1e-15), DoubleNear(0.75, 1e-15)));
+    EXPECT_THAT(y.ToVector<double>(),
+                ElementsAre(DoubleNear(0.25, 1e-15), DoubleNear(0.75, 1e-15)));
   }
 }
 
 TEST(SoftmaxTest, BadAxisIsAnError) {
   OpTest op("Softmax");
   op.Input(F({2, 3}, std::vector<float>(6))).Attr("axis", int64_t{2});
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("axis 2"),
-                                          HasSubstr("rank 2"))));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("axis 2"),
+                             HasSubstr("rank 2"))));
 }
 
 TEST(SoftmaxTest, BadAxisIsAnErrorAtRunTimeToo) {
   OpTest op("Softmax");
   op.Input(F({2, 3}, std::vector<float>(6)), Shape()).Attr("axis", int64_t{-3});
-  EXPECT_THAT(op.Run(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                 AllOf(HasSubstr("test_node"), HasSubstr("axis -3"))));
+  EXPECT_THAT(op.Run(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("axis -3"))));
 }
 
-// --- Identity and Cast ---------------------------------------------------------
+// --- Identity and Cast -------------------------------------------------------
 
 TEST(IdentityTest, AnyType) {
   {
@@ -579,12 +611,14 @@ TEST(IdentityTest, AnyType) {
 
 // ONNX TensorProto.DataType codes.
 constexpr int64_t kOnnxFloat = 1, kOnnxUint8 = 2, kOnnxInt8 = 3, kOnnxInt32 = 6,
-                  kOnnxString = 8, kOnnxBool = 9, kOnnxFloat16 = 10, kOnnxDouble = 11;
+                  kOnnxString = 8, kOnnxBool = 9, kOnnxFloat16 = 10,
+                  kOnnxDouble = 11;
 
 TEST(CastTest, FloatToIntTruncatesAndSaturates) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   OpTest op("Cast");
-  op.Input(F({6}, {1.7f, -1.7f, 3e10f, -3e10f, nan, -0.0f})).Attr("to", kOnnxInt32);
+  op.Input(F({6}, {1.7f, -1.7f, 3e10f, -3e10f, nan, -0.0f}))
+      .Attr("to", kOnnxInt32);
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   ASSERT_EQ(y.dtype(), DataType::kInt32);
   EXPECT_THAT(y.ToVector<int32_t>(),
@@ -655,12 +689,13 @@ TEST(CastTest, Float16ToFloatAndInt64ToFloat) {
 TEST(CastTest, UnsupportedTargetIsAnError) {
   OpTest op("Cast");
   op.Input(F({1}, {1})).Attr("to", kOnnxString);
-  EXPECT_THAT(op.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                    AllOf(HasSubstr("test_node"), HasSubstr("string"))));
+  EXPECT_THAT(op.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("test_node"), HasSubstr("string"))));
   OpTest missing("Cast");
   missing.Input(F({1}, {1}));
-  EXPECT_THAT(missing.Verify(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         HasSubstr("'to'")));
+  EXPECT_THAT(missing.Verify(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'to'")));
 }
 
 }  // namespace

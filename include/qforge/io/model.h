@@ -29,7 +29,8 @@ QFORGE_EXPORT absl::StatusOr<Graph> LoadModel(absl::string_view path,
                                               const Registry& registry);
 
 // Saves `graph` to `path` (format by extension), atomically.
-QFORGE_EXPORT absl::Status SaveModel(const Graph& graph, absl::string_view path);
+QFORGE_EXPORT absl::Status SaveModel(const Graph& graph,
+                                     absl::string_view path);
 
 }  // namespace qforge
 

@@ -30,18 +30,21 @@
 
 namespace qforge {
 
-// --- .npy ---------------------------------------------------------------------
+// --- .npy
+// ---------------------------------------------------------------------
 
 QFORGE_EXPORT absl::StatusOr<Tensor> ReadNpy(absl::string_view path);
 // Parses .npy bytes; `source` names them in messages.
-QFORGE_EXPORT absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes,
-                                              absl::string_view source = "<memory>");
+QFORGE_EXPORT absl::StatusOr<Tensor> ParseNpy(
+    absl::string_view bytes, absl::string_view source = "<memory>");
 
-QFORGE_EXPORT absl::Status WriteNpy(absl::string_view path, const Tensor& tensor);
+QFORGE_EXPORT absl::Status WriteNpy(absl::string_view path,
+                                    const Tensor& tensor);
 // The .npy bytes of `tensor`; InvalidArgument for string/undefined tensors.
 QFORGE_EXPORT absl::StatusOr<std::string> SerializeNpy(const Tensor& tensor);
 
-// --- .npz ---------------------------------------------------------------------
+// --- .npz
+// ---------------------------------------------------------------------
 
 // Tensors by key, as numpy.savez writes and numpy.load reads them.
 using NpzContents = std::map<std::string, Tensor>;
@@ -54,7 +57,8 @@ QFORGE_EXPORT absl::StatusOr<NpzContents> ParseNpz(
 // be non-empty and contain no '/' or '\0'.
 QFORGE_EXPORT absl::Status WriteNpz(absl::string_view path,
                                     const NpzContents& tensors);
-QFORGE_EXPORT absl::StatusOr<std::string> SerializeNpz(const NpzContents& tensors);
+QFORGE_EXPORT absl::StatusOr<std::string> SerializeNpz(
+    const NpzContents& tensors);
 
 }  // namespace qforge
 

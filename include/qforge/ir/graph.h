@@ -193,6 +193,13 @@ class QFORGE_EXPORT Graph {
   // The default-domain opset, or 0 when unset.
   int64_t onnx_opset() const;
 
+  // Free-form key/value metadata (ONNX metadata_props), e.g.
+  // "qforge.arithmetic_profile" on a quantized graph.
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  void set_metadata(std::string key, std::string value) {
+    metadata_[std::move(key)] = std::move(value);
+  }
+
   // --- Values ---------------------------------------------------------------
   // Creates a value with a unique name derived from `name`.
   Value* AddValue(absl::string_view name, DataType dtype = DataType::kUndefined,
@@ -245,6 +252,7 @@ class QFORGE_EXPORT Graph {
  private:
   std::string name_;
   std::map<std::string, int64_t> opsets_;
+  std::map<std::string, std::string> metadata_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Value>> values_;
   absl::flat_hash_map<std::string, Value*> value_by_name_;

@@ -23,10 +23,11 @@
 // MSE): shard-and-merge selects bit for bit the range of one pass, whatever
 // the split and the merge order. What does not: the moving-average min/max
 // depends on the order of the samples by definition; merging two of them
-// gives their average weighted by the number of samples with data, which is
-// commutative and associative but is not what one pass over the concatenated
-// data would give. The range-growth record used by diagnostics treats a merge
-// as "this shard's samples, then the other's".
+// gives their average weighted by the number of samples with data, which
+// does not depend on which shard is merged into which (up to float rounding)
+// but is not what one pass over the concatenated data would give. The
+// range-growth record used by diagnostics treats a merge as "this shard's
+// samples, then the other's".
 //
 // One call to Update is one sample (one run of the model, whatever its batch
 // size). Calibration data must be finite: NaN or Inf is an InvalidArgument
@@ -97,6 +98,7 @@ struct QFORGE_EXPORT RangeOptions {
   bool mse_symmetric = false;
 
   absl::Status Validate() const;
+  bool operator==(const RangeOptions& other) const = default;
 };
 
 // Streaming statistics of one tensor. Fixed-size state: a Histogram, a few
@@ -189,7 +191,8 @@ class QFORGE_EXPORT CalibrationStats {
   using Map = std::map<std::string, TensorStats, std::less<>>;
 
   CalibrationStats() = default;
-  static absl::StatusOr<CalibrationStats> Create(const ObserverOptions& options);
+  static absl::StatusOr<CalibrationStats> Create(
+      const ObserverOptions& options);
 
   const ObserverOptions& options() const { return options_; }
 
@@ -230,7 +233,8 @@ QFORGE_EXPORT absl::Status SaveStats(const CalibrationStats& stats,
                                      absl::string_view path);
 // NotFound when `path` does not exist; DataLoss naming `path` when it is
 // corrupt.
-QFORGE_EXPORT absl::StatusOr<CalibrationStats> LoadStats(absl::string_view path);
+QFORGE_EXPORT absl::StatusOr<CalibrationStats> LoadStats(
+    absl::string_view path);
 
 // The range `method` selects from `stats`. Deterministic: equal stats (e.g.
 // merged shards vs one pass) give equal ranges. The result lies within the
@@ -243,9 +247,11 @@ QFORGE_EXPORT absl::StatusOr<CalibrationStats> LoadStats(absl::string_view path)
 //    interpolated linearly within the histogram bin that holds them.
 //  * kEntropy: TensorRT's KL-divergence calibration on the histogram of |x|:
 //    for each threshold T (a bin edge, from num_quantized_bins bins up to the
-//    largest |x|), the distribution P of |x| clipped to T is compared with P
-//    quantized to num_quantized_bins levels; T minimizing KL(P || Q) gives
-//    [max(min, -T), min(max, T)].
+//    largest |x|), the distribution P of |x| clipped to T (clipped mass in
+//    the last bin) is compared with the unclipped bins quantized to
+//    num_quantized_bins levels (Q, smoothed where empty); the smallest T
+//    minimizing KL(P || Q) gives [max(min, -T), min(max, T)]. T cannot be
+//    below num_quantized_bins bins: the histogram's resolution bounds it.
 //  * kMse: the histogram is taken as piecewise-uniform density; for each
 //    candidate range (bin edges; [-T, T] when mse_symmetric, else [lo, hi]
 //    around 0) the expected squared error is step^2 / 12 for values inside

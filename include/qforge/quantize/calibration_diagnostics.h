@@ -25,8 +25,8 @@ namespace qforge {
 
 struct QFORGE_EXPORT CalibrationWarning {
   enum class Kind {
-    kTooFewSamples,   // Fewer samples than recommended.
-    kNoData,          // Observed without elements, or no tensors at all.
+    kTooFewSamples,     // Fewer samples than recommended.
+    kNoData,            // Observed without elements, or no tensors at all.
     kRangeStillMoving,  // The range grew in the last samples.
   };
   Kind kind;

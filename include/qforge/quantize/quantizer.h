@@ -68,15 +68,16 @@ struct OutputQuantSpec {
     kUnquantized,  // Stays as produced (e.g. Shape's int64 output).
   };
   Kind kind = Kind::kCalibrated;
-  // kFixed: the real range the fixed parameters cover; the driver derives the
-  // scale and zero point for the activation dtype (e.g. [0, 1) for Sigmoid
-  // gives 1/256, -128 for int8 and 1/256, 0 for uint8).
-  float fixed_min = 0.0f;
-  float fixed_max = 0.0f;
+  // kFixed: scale and zero point for int8 storage; for uint8 the zero point
+  // is shifted by +128 (Sigmoid: 1/256 with -128 for int8, 0 for uint8).
+  float fixed_scale = 0.0f;
+  int64_t fixed_zero_point = 0;
 
   static OutputQuantSpec Calibrated() { return {}; }
-  static OutputQuantSpec Fixed(float min, float max) {
-    return {.kind = Kind::kFixed, .fixed_min = min, .fixed_max = max};
+  static OutputQuantSpec Fixed(float scale, int64_t int8_zero_point) {
+    return {.kind = Kind::kFixed,
+            .fixed_scale = scale,
+            .fixed_zero_point = int8_zero_point};
   }
   static OutputQuantSpec Unquantized() { return {.kind = Kind::kUnquantized}; }
 };

@@ -20,11 +20,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "qforge/core/arithmetic_profile.h"
 #include "qforge/core/export.h"
 #include "qforge/core/tensor.h"
 #include "qforge/ir/graph.h"
@@ -50,10 +52,21 @@ struct RunOptions {
   TensorObserver observer;
 };
 
+struct ExecutorOptions {
+  // Values this executor will ever be asked to fetch. Empty: every node is
+  // prepared. Otherwise only the nodes they depend on are, so a node with no
+  // kernel that none of them needs does not stop preparation.
+  std::vector<std::string> outputs;
+  // Integer arithmetic of the int8 kernels. Unset: the graph's
+  // "qforge.arithmetic_profile" metadata, else onnxruntime.
+  std::optional<ArithmeticProfile> profile;
+};
+
 class QFORGE_EXPORT Executor {
  public:
   static absl::StatusOr<std::unique_ptr<Executor>> Prepare(
-      const Graph& graph, const Registry& registry);
+      const Graph& graph, const Registry& registry,
+      const ExecutorOptions& options = {});
 
   ~Executor();
 
@@ -71,6 +84,8 @@ class QFORGE_EXPORT Executor {
 
   const Graph& graph_;
   std::vector<Step> steps_;
+  // Nodes prepared (all when ExecutorOptions::outputs was empty).
+  bool all_prepared_ = true;
 };
 
 }  // namespace qforge

@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "qforge/core/arithmetic_profile.h"
 #include "qforge/core/data_type.h"
 #include "qforge/core/export.h"
 #include "qforge/core/tensor.h"
@@ -87,6 +88,8 @@ struct KernelInitContext {
   // between opsets with the same attributes (e.g. Softmax at 13) read it
   // here. 0 means "the newest semantics".
   int64_t opset = 0;
+  // Whose integer arithmetic int8 kernels reproduce.
+  ArithmeticProfile profile = ArithmeticProfile::kOnnxRuntime;
 };
 
 using KernelFactory = std::function<absl::StatusOr<std::unique_ptr<OpKernel>>(

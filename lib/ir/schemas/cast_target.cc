@@ -8,17 +8,28 @@ namespace qforge::internal {
 
 DataType DataTypeOfOnnxCode(int64_t code) {
   switch (code) {
-    case 1: return DataType::kFloat32;
-    case 2: return DataType::kUint8;
-    case 3: return DataType::kInt8;
-    case 4: return DataType::kUint16;
-    case 5: return DataType::kInt16;
-    case 6: return DataType::kInt32;
-    case 7: return DataType::kInt64;
-    case 9: return DataType::kBool;
-    case 10: return DataType::kFloat16;
-    case 11: return DataType::kFloat64;
-    default: return DataType::kUndefined;
+    case 1:
+      return DataType::kFloat32;
+    case 2:
+      return DataType::kUint8;
+    case 3:
+      return DataType::kInt8;
+    case 4:
+      return DataType::kUint16;
+    case 5:
+      return DataType::kInt16;
+    case 6:
+      return DataType::kInt32;
+    case 7:
+      return DataType::kInt64;
+    case 9:
+      return DataType::kBool;
+    case 10:
+      return DataType::kFloat16;
+    case 11:
+      return DataType::kFloat64;
+    default:
+      return DataType::kUndefined;
   }
 }
 
@@ -26,14 +37,25 @@ namespace {
 
 const char* OnnxCodeName(int64_t code) {
   switch (code) {
-    case 8: return "string";
-    case 12: return "uint32";
-    case 13: return "uint64";
-    case 14: return "complex64";
-    case 15: return "complex128";
-    case 16: return "bfloat16";
-    case 17: case 18: case 19: case 20: return "float8";
-    default: return nullptr;
+    case 8:
+      return "string";
+    case 12:
+      return "uint32";
+    case 13:
+      return "uint64";
+    case 14:
+      return "complex64";
+    case 15:
+      return "complex128";
+    case 16:
+      return "bfloat16";
+    case 17:
+    case 18:
+    case 19:
+    case 20:
+      return "float8";
+    default:
+      return nullptr;
   }
 }
 
@@ -49,9 +71,9 @@ absl::StatusOr<DataType> CastTargetType(const Node& node) {
         absl::StrCat(node.Describe(), ": casting to ", name,
                      " is not supported: the IR has no ", name, " tensors"));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      node.Describe(), ": attribute 'to' = ", code,
-      " is not an ONNX element type code"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(node.Describe(), ": attribute 'to' = ", code,
+                   " is not an ONNX element type code"));
 }
 
 }  // namespace qforge::internal

@@ -37,9 +37,8 @@ constexpr std::initializer_list<DataType> kPowBaseTypes = {
 
 // Relu-14 accepts the signed integer types besides floats.
 constexpr std::initializer_list<DataType> kReluTypes = {
-    DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
-    DataType::kInt8,    DataType::kInt16,   DataType::kInt32,
-    DataType::kInt64};
+    DataType::kFloat32, DataType::kFloat64, DataType::kFloat16, DataType::kInt8,
+    DataType::kInt16,   DataType::kInt32,   DataType::kInt64};
 
 absl::Status SetBroadcastOutput(InferenceContext& ctx, DataType dtype) {
   absl::StatusOr<Shape> shape =
@@ -78,14 +77,27 @@ InferenceFunction SameAsInputOf(std::initializer_list<DataType> types) {
   };
 }
 
-// A float attribute, checked for its kind even when the kernel would ignore
-// it, so that a malformed model fails at verification.
+// Float attributes, checked for their kind so that a malformed model fails
+// at verification rather than when a kernel is created.
 absl::Status CheckFloatAttributes(const InferenceContext& ctx,
                                   std::initializer_list<const char*> names) {
   for (const char* name : names) {
     QFORGE_RETURN_IF_ERROR(ctx.node().GetFloat(name, 0.0f).status());
   }
   return absl::OkStatus();
+}
+
+// A float unary op with float attributes `names`.
+InferenceFunction FloatUnaryWithAttributes(
+    std::initializer_list<const char*> names) {
+  std::vector<const char*> attrs(names);
+  InferenceFunction same = SameAsInputOf(kFloatTypes);
+  return [attrs, same](InferenceContext& ctx) -> absl::Status {
+    for (const char* name : attrs) {
+      QFORGE_RETURN_IF_ERROR(ctx.node().GetFloat(name, 0.0f).status());
+    }
+    return same(ctx);
+  };
 }
 
 absl::Status InferClip(InferenceContext& ctx) {
@@ -96,10 +108,9 @@ absl::Status InferClip(InferenceContext& ctx) {
     if (!ctx.has_input(i)) continue;
     const Shape& s = ctx.input_shape(i);
     if (s.num_elements() > 1 || s.num_elements() == 0) {
-      return ctx.Error(absl::StrCat("input ", i, " '", ctx.input_name(i),
-                                    "' (", i == 1 ? "min" : "max",
-                                    ") must be a scalar, got shape ",
-                                    s.ToString()));
+      return ctx.Error(absl::StrCat(
+          "input ", i, " '", ctx.input_name(i), "' (", i == 1 ? "min" : "max",
+          ") must be a scalar, got shape ", s.ToString()));
     }
   }
   return InferSameAsInput(ctx);
@@ -150,31 +161,36 @@ absl::Status RegisterElementwiseSchemas(OpSchemaTable& table) {
       Schema("Mul", 1, 2, InferArithmetic, "A * B with broadcast"),
       Schema("Div", 1, 2, InferArithmetic,
              "A / B with broadcast (integers: truncated)"),
-      Schema("Pow", 1, 2, InferPow, "X ^ Y with broadcast; Y of any numeric type"),
+      Schema("Pow", 1, 2, InferPow,
+             "X ^ Y with broadcast; Y of any numeric type"),
       Schema("Exp", 1, 1, float_unary, "e ^ x"),
       Schema("Sqrt", 1, 1, float_unary, "square root"),
       Schema("Erf", 9, 1, SameAsInputOf(kNumericTypes), "Gauss error function"),
       Schema("Relu", 1, 1, SameAsInputOf(kReluTypes), "max(x, 0)"),
-      Schema("LeakyRelu", 1, 1, float_unary, "x >= 0 ? x : alpha * x"),
+      Schema("LeakyRelu", 1, 1, FloatUnaryWithAttributes({"alpha"}),
+             "x >= 0 ? x : alpha * x"),
       Schema("Sigmoid", 1, 1, float_unary, "1 / (1 + e^-x)"),
       Schema("Tanh", 1, 1, float_unary, "hyperbolic tangent"),
-      Schema("HardSigmoid", 1, 1, float_unary,
+      Schema("HardSigmoid", 1, 1, FloatUnaryWithAttributes({"alpha", "beta"}),
              "max(0, min(1, alpha * x + beta))"),
-      Schema("HardSwish", 14, 1, float_unary, "x * max(0, min(1, x / 6 + 0.5))"),
-      Schema("Identity", 1, 1, [](InferenceContext& ctx) { return InferSameAsInput(ctx); },
-             "y = x"),
+      Schema("HardSwish", 14, 1, float_unary,
+             "x * max(0, min(1, x / 6 + 0.5))"),
+      Schema(
+          "Identity", 1, 1,
+          [](InferenceContext& ctx) { return InferSameAsInput(ctx); }, "y = x"),
       Schema("Cast", 1, 1, InferCast, "converts to the element type 'to'"),
   };
-  for (OpSchema& s : schemas) QFORGE_RETURN_IF_ERROR(table.Register(std::move(s)));
+  for (OpSchema& s : schemas)
+    QFORGE_RETURN_IF_ERROR(table.Register(std::move(s)));
 
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "Clip"},
-      .since_version = 1,
-      .min_inputs = 1,
-      .max_inputs = 3,
-      .infer = InferClip,
-      .doc = "min(max(x, min), max); bounds as inputs (opset 11+) or "
-             "attributes"}));
+  QFORGE_RETURN_IF_ERROR(table.Register(
+      OpSchema{.key = {"", "Clip"},
+               .since_version = 1,
+               .min_inputs = 1,
+               .max_inputs = 3,
+               .infer = InferClip,
+               .doc = "min(max(x, min), max); bounds as inputs (opset 11+) or "
+                      "attributes"}));
 
   // Softmax before opset 13 coerces the input to 2-D at `axis` (default 1)
   // and normalizes over everything from `axis` on; from 13 it normalizes over
@@ -189,13 +205,13 @@ absl::Status RegisterElementwiseSchemas(OpSchemaTable& table) {
       .max_inputs = 1,
       .infer = InferSoftmax(1),
       .doc = "softmax over the input coerced to 2-D at axis (default 1)"}));
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "Softmax"},
-      .since_version = 13,
-      .min_inputs = 1,
-      .max_inputs = 1,
-      .infer = InferSoftmax(-1),
-      .doc = "softmax along axis (default -1)"}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register(OpSchema{.key = {"", "Softmax"},
+                              .since_version = 13,
+                              .min_inputs = 1,
+                              .max_inputs = 1,
+                              .infer = InferSoftmax(-1),
+                              .doc = "softmax along axis (default -1)"}));
   return absl::OkStatus();
 }
 

@@ -39,16 +39,26 @@ struct TypeTag {
 template <typename Fn>
 absl::Status VisitDtype(DataType dtype, Fn&& fn) {
   switch (dtype) {
-    case DataType::kFloat32: return fn(TypeTag<float>{});
-    case DataType::kFloat64: return fn(TypeTag<double>{});
-    case DataType::kFloat16: return fn(TypeTag<Half>{});
-    case DataType::kInt8: return fn(TypeTag<int8_t>{});
-    case DataType::kUint8: return fn(TypeTag<uint8_t>{});
-    case DataType::kInt16: return fn(TypeTag<int16_t>{});
-    case DataType::kUint16: return fn(TypeTag<uint16_t>{});
-    case DataType::kInt32: return fn(TypeTag<int32_t>{});
-    case DataType::kInt64: return fn(TypeTag<int64_t>{});
-    case DataType::kBool: return fn(TypeTag<bool>{});
+    case DataType::kFloat32:
+      return fn(TypeTag<float>{});
+    case DataType::kFloat64:
+      return fn(TypeTag<double>{});
+    case DataType::kFloat16:
+      return fn(TypeTag<Half>{});
+    case DataType::kInt8:
+      return fn(TypeTag<int8_t>{});
+    case DataType::kUint8:
+      return fn(TypeTag<uint8_t>{});
+    case DataType::kInt16:
+      return fn(TypeTag<int16_t>{});
+    case DataType::kUint16:
+      return fn(TypeTag<uint16_t>{});
+    case DataType::kInt32:
+      return fn(TypeTag<int32_t>{});
+    case DataType::kInt64:
+      return fn(TypeTag<int64_t>{});
+    case DataType::kBool:
+      return fn(TypeTag<bool>{});
     default:
       return absl::UnimplementedError(absl::StrCat(
           "element type ", DataTypeName(dtype), " is not supported"));
@@ -88,9 +98,10 @@ template <typename T>
 inline constexpr bool kIsFloat =
     std::is_floating_point_v<T> || std::is_same_v<T, Half>;
 template <typename T>
-inline constexpr bool kIsInt = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+inline constexpr bool kIsInt =
+    std::is_integral_v<T> && !std::is_same_v<T, bool>;
 
-// --- conversions ---------------------------------------------------------------
+// --- conversions -------------------------------------------------------------
 
 // double -> binary16 with a single rounding (nearest, ties to even). Going
 // through float would round twice; rounding to float "to odd" first keeps

@@ -25,7 +25,7 @@
 namespace qforge::kernels {
 namespace {
 
-// --- binary arithmetic ----------------------------------------------------------
+// --- binary arithmetic -------------------------------------------------------
 
 // Integers compute in an unsigned type at least as wide as `unsigned`, so
 // that overflow wraps instead of being undefined (and small types do not
@@ -90,7 +90,8 @@ absl::Status BinaryKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* b, Input(ctx, 1, DataTypeOf<T>()));
   Tensor* out = ctx.output(0);
   if (out == nullptr) return absl::OkStatus();
-  absl::StatusOr<std::vector<int64_t>> dims = BroadcastDims(a->dims(), b->dims());
+  absl::StatusOr<std::vector<int64_t>> dims =
+      BroadcastDims(a->dims(), b->dims());
   if (!dims.ok()) return ctx.Error(dims.status().message());
   if constexpr (std::is_same_v<Op, DivOp> && kIsInt<T>) {
     const T* pb = b->data<T>();
@@ -108,7 +109,7 @@ absl::Status BinaryKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Pow -----------------------------------------------------------------------
+// --- Pow ---------------------------------------------------------------------
 
 // base ^ exponent for an integer base and exponent; see the file comment.
 template <typename T, typename E>
@@ -134,8 +135,8 @@ T PowValue(T base, E exponent) {
   if constexpr (kIsInt<T> && kIsInt<E>) {
     return IntPow(base, exponent);
   } else if constexpr (kIsInt<T>) {
-    return SaturatingFloatToInt<T>(std::pow(static_cast<double>(base),
-                                            static_cast<double>(Load(exponent))));
+    return SaturatingFloatToInt<T>(std::pow(
+        static_cast<double>(base), static_cast<double>(Load(exponent))));
   } else {
     using C = ComputeType<T>;
     return Store<T>(std::pow(Load(base), static_cast<C>(Load(exponent))));
@@ -150,7 +151,8 @@ absl::Status PowKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* y, Input(ctx, 1));
   Tensor* out = ctx.output(0);
   if (out == nullptr) return absl::OkStatus();
-  absl::StatusOr<std::vector<int64_t>> dims = BroadcastDims(x->dims(), y->dims());
+  absl::StatusOr<std::vector<int64_t>> dims =
+      BroadcastDims(x->dims(), y->dims());
   if (!dims.ok()) return ctx.Error(dims.status().message());
   out->Reset(DataTypeOf<T>(), *std::move(dims));
   absl::Status status = VisitDtype(y->dtype(), [&]<typename E>(TypeTag<E>) {
@@ -169,7 +171,7 @@ absl::Status PowKernel(KernelContext& ctx) {
   return status;
 }
 
-// --- unary maps ----------------------------------------------------------------
+// --- unary maps --------------------------------------------------------------
 
 // out[i] = f(x[i]) with f working on ComputeType<T>.
 template <typename T, typename F>
@@ -190,7 +192,8 @@ absl::Status UnaryMap(KernelContext& ctx, F f) {
 // A kernel for a unary map without attributes: Unary<T>(f).
 template <typename T, typename F>
 KernelFactory Unary(F f) {
-  return StatelessKernel([f](KernelContext& ctx) { return UnaryMap<T>(ctx, f); });
+  return StatelessKernel(
+      [f](KernelContext& ctx) { return UnaryMap<T>(ctx, f); });
 }
 
 template <typename C>
@@ -229,7 +232,7 @@ KernelFactory UnaryWithAttributes(Build build) {
   };
 }
 
-// --- Clip ----------------------------------------------------------------------
+// --- Clip --------------------------------------------------------------------
 
 // The bound from input `i` (opset 11+) or attribute `attr` (opset 6), else
 // `fallback`.
@@ -269,10 +272,11 @@ absl::Status ClipKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(C lo, ClipBound<T>(ctx, 1, "min", kLowest));
   QFORGE_ASSIGN_OR_RETURN(C hi, ClipBound<T>(ctx, 2, "max", kHighest));
   // min > max gives max everywhere, as ONNX specifies.
-  return UnaryMap<T>(ctx, [lo, hi](C v) { return std::min(std::max(v, lo), hi); });
+  return UnaryMap<T>(ctx,
+                     [lo, hi](C v) { return std::min(std::max(v, lo), hi); });
 }
 
-// --- Softmax -------------------------------------------------------------------
+// --- Softmax -----------------------------------------------------------------
 
 // Softmax over blocks of `n` x `inner` elements: normalizes x[k * inner + j]
 // over k for each j.
@@ -323,7 +327,8 @@ class SoftmaxKernel final : public OpKernel {
     QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0, DataTypeOf<T>()));
     Tensor* out = ctx.output(0);
     if (out == nullptr) return absl::OkStatus();
-    if (x->rank() == 0) return ctx.Error("input must have rank >= 1, got a scalar");
+    if (x->rank() == 0)
+      return ctx.Error("input must have rank >= 1, got a scalar");
     QFORGE_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, axis_, x->rank()));
     out->Reset(DataTypeOf<T>(), x->dims());
     if (x->empty()) return absl::OkStatus();
@@ -339,7 +344,7 @@ class SoftmaxKernel final : public OpKernel {
   int64_t axis_;
 };
 
-// --- Identity and Cast ---------------------------------------------------------
+// --- Identity and Cast -------------------------------------------------------
 
 absl::Status IdentityKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0));
@@ -353,7 +358,8 @@ KernelFactory CastFactory() {
              -> absl::StatusOr<std::unique_ptr<OpKernel>> {
     QFORGE_ASSIGN_OR_RETURN(DataType to, internal::CastTargetType(init.node));
     return std::make_unique<FunctionKernel>([to](KernelContext& ctx) {
-      QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0, DataTypeOf<From>()));
+      QFORGE_ASSIGN_OR_RETURN(const Tensor* x,
+                              Input(ctx, 0, DataTypeOf<From>()));
       Tensor* out = ctx.output(0);
       if (out == nullptr) return absl::OkStatus();
       out->Reset(to, x->dims());
@@ -394,44 +400,58 @@ absl::Status RegisterElementwiseFloatKernels(KernelTable& table) {
       return Unary<typename decltype(tag)::type>(f);
     });
   };
-  QFORGE_RETURN_IF_ERROR(unary("Exp", FloatTypes{}, [](auto v) { return std::exp(v); }));
-  QFORGE_RETURN_IF_ERROR(unary("Sqrt", FloatTypes{}, [](auto v) { return std::sqrt(v); }));
-  QFORGE_RETURN_IF_ERROR(unary("Erf", NumericTypes{}, [](auto v) { return std::erf(v); }));
-  QFORGE_RETURN_IF_ERROR(unary("Tanh", FloatTypes{}, [](auto v) { return std::tanh(v); }));
-  QFORGE_RETURN_IF_ERROR(unary("Sigmoid", FloatTypes{}, [](auto v) { return Sigmoid(v); }));
-  QFORGE_RETURN_IF_ERROR(unary(
-      "Relu", TypeList<float, double, Half, int8_t, int16_t, int32_t, int64_t>{},
-      [](auto v) { return std::max(v, decltype(v){0}); }));
+  QFORGE_RETURN_IF_ERROR(
+      unary("Exp", FloatTypes{}, [](auto v) { return std::exp(v); }));
+  QFORGE_RETURN_IF_ERROR(
+      unary("Sqrt", FloatTypes{}, [](auto v) { return std::sqrt(v); }));
+  QFORGE_RETURN_IF_ERROR(
+      unary("Erf", NumericTypes{}, [](auto v) { return std::erf(v); }));
+  QFORGE_RETURN_IF_ERROR(
+      unary("Tanh", FloatTypes{}, [](auto v) { return std::tanh(v); }));
+  QFORGE_RETURN_IF_ERROR(
+      unary("Sigmoid", FloatTypes{}, [](auto v) { return Sigmoid(v); }));
+  QFORGE_RETURN_IF_ERROR(
+      unary("Relu",
+            TypeList<float, double, Half, int8_t, int16_t, int32_t, int64_t>{},
+            [](auto v) { return std::max(v, decltype(v){0}); }));
   QFORGE_RETURN_IF_ERROR(unary("HardSwish", FloatTypes{}, [](auto v) {
     using C = decltype(v);
     return v * std::max(C{0}, std::min(C{1}, v / C{6} + C{0.5}));
   }));
 
   // Unary maps with float attributes, read once when the kernel is created.
-  QFORGE_RETURN_IF_ERROR(RegisterEach(table, "LeakyRelu", FloatTypes{}, [](auto tag) {
-    return UnaryWithAttributes<typename decltype(tag)::type>(
-        [](const Node& node) -> absl::StatusOr<LeakyReluFn> {
-          QFORGE_ASSIGN_OR_RETURN(float alpha, node.GetFloat("alpha", 0.01f));
-          return LeakyReluFn{alpha};
-        });
-  }));
-  QFORGE_RETURN_IF_ERROR(RegisterEach(table, "HardSigmoid", FloatTypes{}, [](auto tag) {
-    return UnaryWithAttributes<typename decltype(tag)::type>(
-        [](const Node& node) -> absl::StatusOr<HardSigmoidFn> {
-          QFORGE_ASSIGN_OR_RETURN(float alpha, node.GetFloat("alpha", 0.2f));
-          QFORGE_ASSIGN_OR_RETURN(float beta, node.GetFloat("beta", 0.5f));
-          return HardSigmoidFn{alpha, beta};
-        });
-  }));
+  QFORGE_RETURN_IF_ERROR(
+      RegisterEach(table, "LeakyRelu", FloatTypes{}, [](auto tag) {
+        return UnaryWithAttributes<typename decltype(tag)::type>(
+            [](const Node& node) -> absl::StatusOr<LeakyReluFn> {
+              QFORGE_ASSIGN_OR_RETURN(float alpha,
+                                      node.GetFloat("alpha", 0.01f));
+              return LeakyReluFn{alpha};
+            });
+      }));
+  QFORGE_RETURN_IF_ERROR(
+      RegisterEach(table, "HardSigmoid", FloatTypes{}, [](auto tag) {
+        return UnaryWithAttributes<typename decltype(tag)::type>(
+            [](const Node& node) -> absl::StatusOr<HardSigmoidFn> {
+              QFORGE_ASSIGN_OR_RETURN(float alpha,
+                                      node.GetFloat("alpha", 0.2f));
+              QFORGE_ASSIGN_OR_RETURN(float beta, node.GetFloat("beta", 0.5f));
+              return HardSigmoidFn{alpha, beta};
+            });
+      }));
 
-  QFORGE_RETURN_IF_ERROR(RegisterEach(table, "Clip", NumericTypes{}, [](auto tag) {
-    return StatelessKernel(&ClipKernel<typename decltype(tag)::type>);
-  }));
-  QFORGE_RETURN_IF_ERROR(RegisterEach(table, "Softmax", FloatTypes{}, [](auto tag) {
-    return KernelFactory(&SoftmaxKernel<typename decltype(tag)::type>::Create);
-  }));
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "Identity"}, DataType::kUndefined, StatelessKernel(IdentityKernel)}));
+  QFORGE_RETURN_IF_ERROR(
+      RegisterEach(table, "Clip", NumericTypes{}, [](auto tag) {
+        return StatelessKernel(&ClipKernel<typename decltype(tag)::type>);
+      }));
+  QFORGE_RETURN_IF_ERROR(
+      RegisterEach(table, "Softmax", FloatTypes{}, [](auto tag) {
+        return KernelFactory(
+            &SoftmaxKernel<typename decltype(tag)::type>::Create);
+      }));
+  QFORGE_RETURN_IF_ERROR(table.Register({{"", "Identity"},
+                                         DataType::kUndefined,
+                                         StatelessKernel(IdentityKernel)}));
   QFORGE_RETURN_IF_ERROR(RegisterEach(table, "Cast", AllTypes{}, [](auto tag) {
     return CastFactory<typename decltype(tag)::type>();
   }));

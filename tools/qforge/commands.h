@@ -1,0 +1,30 @@
+// The qforge tool's commands. Each takes its arguments (after the command
+// name), prints its results to stdout and returns an error status on any
+// failure; main() turns that into "qforge: error: ..." and exit code 1.
+#ifndef QFORGE_TOOLS_QFORGE_COMMANDS_H_
+#define QFORGE_TOOLS_QFORGE_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace qforge::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  absl::Status (*run)(const std::vector<std::string>& args);
+};
+
+absl::Status Inspect(const std::vector<std::string>& args);
+absl::Status Run(const std::vector<std::string>& args);
+
+// Replaces every character outside [A-Za-z0-9._-] with '_' (an empty name
+// becomes "_"), so that a value name can be used as a file name.
+std::string SanitizeFileName(absl::string_view name);
+
+}  // namespace qforge::cli
+
+#endif  // QFORGE_TOOLS_QFORGE_COMMANDS_H_
