@@ -4,12 +4,16 @@
 // Transposes appear only where expected.
 #include "qforge/ir/layout.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "qforge/io/npy.h"
+#include "qforge/io/onnx.h"
 #include "qforge/ir/verifier.h"
 #include "qforge/registry.h"
 #include "qforge/runtime/executor.h"
@@ -322,7 +326,51 @@ TEST_F(LayoutTest, AxisOpsFollow) {
   g_.AddOutput(us);
   Value* m = Op("ReduceMean", {padded}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}});
   g_.AddOutput(m);
-  ConvertAndCompare(Layout::kNHWC);
+  // Pad and Slice follow; Squeeze of the pooled [N, 1, 1, C] and the
+  // keepdims=0 ReduceMean leave values in their original layout: only the
+  // input needs a Transpose.
+  EXPECT_EQ(ConvertAndCompare(Layout::kNHWC), 1);
+}
+
+// The example model (conv, depthwise conv, BN, residual Add, MaxPool,
+// Mul by a Constant, Sigmoid, Concat, ReduceMean, Gemm) converted to NHWC
+// computes the same logits, with a single Transpose after the input.
+TEST(LayoutModelTest, DigitsModelInNhwc) {
+  const char* src = std::getenv("QFORGE_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  const std::string dir = std::string(src) + "/examples/digits/";
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph g, LoadOnnx(dir + "digits_cnn.onnx", registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor images, ReadNpy(dir + "digits_test_images.npy"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor logits, ReadNpy(dir + "digits_test_logits.npy"));
+  // The first 32 images.
+  const int64_t n = 32;
+  Tensor batch(DataType::kFloat32, {n, 1, 8, 8});
+  std::copy(images.data<float>(), images.data<float>() + n * 64, batch.data<float>());
+  TensorMap feed;
+  feed[g.inputs()[0]->name()] = batch;
+  const std::string out_name = g.outputs()[0]->name();
+
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec, Executor::Prepare(g, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap before, exec->Run(feed));
+  exec.reset();
+  LayoutStats stats;
+  ASSERT_THAT(ConvertLayout(g, Layout::kNHWC, registry.schemas(), &stats), IsOk());
+  ASSERT_THAT(VerifyGraph(g, registry.schemas()), IsOk());
+  EXPECT_EQ(stats.transposes_inserted, 1);
+  EXPECT_EQ(stats.nodes_converted, 8);
+  QFORGE_ASSERT_OK_AND_ASSIGN(exec, Executor::Prepare(g, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap after, exec->Run(feed));
+  const Tensor& a = before.at(out_name);
+  const Tensor& b = after.at(out_name);
+  ASSERT_EQ(a.dims(), (std::vector<int64_t>{n, 10}));
+  ASSERT_EQ(b.dims(), a.dims());
+  for (int64_t i = 0; i < a.num_elements(); ++i) {
+    EXPECT_NEAR(b.data<float>()[i], a.data<float>()[i], 1e-4 + 1e-5 * std::fabs(a.data<float>()[i]));
+    // And both match the logits recorded when the model was trained.
+    EXPECT_NEAR(a.data<float>()[i], logits.data<float>()[i], 1e-3);
+  }
 }
 
 }  // namespace
