@@ -97,14 +97,38 @@ absl::Status VerifyGraph(Graph& graph, const OpSchemaTable& schemas,
       continue;
     }
     if (!schema->infer) continue;
+    // Quantized values stand for real numbers: ops other than the
+    // quantize/dequantize boundary see them as float32, and must not mix
+    // them with float tensors.
+    const bool boundary = key.domain.empty() && (key.op_type == "QuantizeLinear" ||
+                                                 key.op_type == "DequantizeLinear");
+    if (!boundary) {
+      const Value* quantized = nullptr;
+      const Value* real = nullptr;
+      for (const Value* in : node->inputs()) {
+        if (in == nullptr) continue;
+        if (in->quant().has_value()) quantized = in;
+        if (!in->quant().has_value() && IsFloatingPoint(in->dtype())) real = in;
+      }
+      if (quantized != nullptr && real != nullptr) {
+        r.errors.push_back(absl::StrCat(
+            node->Describe(), ": quantized input '", quantized->name(), "' (",
+            DataTypeName(quantized->dtype()), ") meets float input '", real->name(), "' (",
+            DataTypeName(real->dtype()),
+            "); insert a DequantizeLinear, or quantize the float input"));
+        continue;
+      }
+    }
     std::vector<DataType> dtypes;
     std::vector<Shape> shapes;
     std::vector<const Tensor*> constants;
     for (int i = 0; i < node->num_inputs(); ++i) {
       const Value* in = node->input(i);
-      dtypes.push_back(in ? in->dtype() : DataType::kUndefined);
+      const bool logical_float = !boundary && in != nullptr && in->quant().has_value();
+      dtypes.push_back(in == nullptr ? DataType::kUndefined
+                                     : (logical_float ? DataType::kFloat32 : in->dtype()));
       shapes.push_back(in ? in->shape() : Shape());
-      constants.push_back(in ? in->constant() : nullptr);
+      constants.push_back(in != nullptr && !logical_float ? in->constant() : nullptr);
     }
     InferenceContext ctx(*node, std::move(dtypes), std::move(shapes),
                          std::move(constants));
@@ -118,6 +142,11 @@ absl::Status VerifyGraph(Graph& graph, const OpSchemaTable& schemas,
       if (out == nullptr) continue;
       const DataType inferred = ctx.output_dtype(i);
       if (inferred != DataType::kUndefined) {
+        // A quantized output stores the float32 the op produces as integers.
+        if (out->quant().has_value() && inferred == DataType::kFloat32 && !boundary) {
+          out->set_shape(MergeShapes(out->shape(), ctx.output_shape(i)));
+          continue;
+        }
         if (out->dtype() != DataType::kUndefined && out->dtype() != inferred) {
           r.errors.push_back(absl::StrCat(
               node->Describe(), ": output '", out->name(), "' is declared ",

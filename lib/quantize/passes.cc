@@ -142,6 +142,45 @@ bool IsFoldableConv(const Node* n) {
 
 }  // namespace
 
+absl::StatusOr<int> FoldConstants(Graph& graph, const Registry& registry) {
+  QFORGE_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
+  int folded = 0;
+  for (Node* node : order) {
+    bool all_constant = true;
+    for (const Value* in : node->inputs()) {
+      if (in != nullptr && !in->is_constant()) all_constant = false;
+    }
+    if (!all_constant || node->num_outputs() == 0) continue;
+    const OpKey key = OpKey::Of(*node);
+    const Value* first = node->input(0);
+    const KernelDef* def = registry.kernels().Find(
+        key, first != nullptr ? first->dtype() : DataType::kUndefined);
+    if (def == nullptr) continue;
+    KernelInitContext init{*node, {}};
+    init.opset = key.domain.empty() ? graph.onnx_opset() : 0;
+    std::vector<const Tensor*> inputs;
+    for (const Value* in : node->inputs()) {
+      inputs.push_back(in != nullptr ? in->constant() : nullptr);
+    }
+    init.constant_inputs = inputs;
+    QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel, def->create(init));
+    std::vector<Tensor> results(node->num_outputs());
+    std::vector<Tensor*> outputs;
+    for (int i = 0; i < node->num_outputs(); ++i) {
+      outputs.push_back(node->output(i) != nullptr ? &results[i] : nullptr);
+    }
+    KernelContext ctx(*node, inputs, outputs);
+    QFORGE_RETURN_IF_ERROR(kernel->Run(ctx));
+    std::vector<Value*> outs = node->outputs();
+    graph.RemoveNode(node);
+    for (size_t i = 0; i < outs.size(); ++i) {
+      if (outs[i] != nullptr) outs[i]->set_constant(std::move(results[i]));
+    }
+    ++folded;
+  }
+  return folded;
+}
+
 absl::StatusOr<int> ResolveOpAliases(Graph& graph,
                                      const std::map<std::string, std::string>& aliases) {
   if (aliases.empty()) return 0;

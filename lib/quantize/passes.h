@@ -7,8 +7,14 @@
 
 #include "absl/status/statusor.h"
 #include "qforge/ir/graph.h"
+#include "qforge/registry.h"
 
 namespace qforge::internal {
+
+// Replaces every node whose inputs are all constants (Constant nodes
+// included) by constants holding its outputs, computed with its float
+// kernel. Nodes with no kernel are left alone. Returns the number folded.
+absl::StatusOr<int> FoldConstants(Graph& graph, const Registry& registry);
 
 // Renames nodes whose "domain::OpType" is a key of `aliases` to the value.
 // Returns the number of nodes renamed.

@@ -738,6 +738,7 @@ absl::StatusOr<Graph> PrepareForQuantization(const Graph& model, const QuantConf
   Graph g = model.Clone();
   QFORGE_RETURN_IF_ERROR(VerifyGraph(g, registry.schemas()));
   QFORGE_RETURN_IF_ERROR(internal::ResolveOpAliases(g, config.op_aliases).status());
+  QFORGE_RETURN_IF_ERROR(internal::FoldConstants(g, registry).status());
   QFORGE_RETURN_IF_ERROR(internal::FoldBatchNormalization(g).status());
   QFORGE_RETURN_IF_ERROR(VerifyGraph(g, registry.schemas()));
   return g;

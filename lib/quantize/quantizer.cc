@@ -46,6 +46,11 @@ void QuantizerTable::Replace(const OpKey& op, std::unique_ptr<OpQuantizer> quant
       Entry{op, since_version, until_version, std::move(quantizer)}));
 }
 
+void QuantizerTable::Remove(const OpKey& op) {
+  absl::MutexLock lock(&mu_);
+  std::erase_if(entries_, [&](const auto& e) { return e->op == op; });
+}
+
 const OpQuantizer* QuantizerTable::Find(const OpKey& op, int64_t opset) const {
   absl::ReaderMutexLock lock(&mu_);
   const Entry* best = nullptr;

@@ -9,7 +9,8 @@
 //   std::cout << result.report.ToString();
 //
 // The steps, each available on its own:
-//   1. PrepareForQuantization: op aliases resolved, BatchNormalization folded
+//   1. PrepareForQuantization: op aliases resolved, constant subgraphs
+//      folded, BatchNormalization folded
 //      into the preceding Conv/Gemm (a standalone one becomes a per-channel
 //      depthwise 1x1 Conv), graph verified. Deterministic, so statistics
 //      computed in one process match the graph prepared in another.

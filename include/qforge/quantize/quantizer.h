@@ -132,6 +132,8 @@ class QFORGE_EXPORT QuantizerTable {
                         int since_version = 1, int until_version = INT_MAX);
   void Replace(const OpKey& op, std::unique_ptr<OpQuantizer> quantizer,
                int since_version = 1, int until_version = INT_MAX);
+  // Removes every quantizer registered for `op`.
+  void Remove(const OpKey& op);
   // The quantizer for `op` at `opset` (0: any), or nullptr.
   const OpQuantizer* Find(const OpKey& op, int64_t opset = 0) const;
   // Registered ops as "domain::op_type [since..until]", sorted.
