@@ -90,7 +90,8 @@ Tensor TransposeTensor(const Tensor& t, const Perm& p) {
   out.set_quant(t.quant());
   const size_t es = SizeOf(t.dtype());
   std::vector<int64_t> in_strides(r, 1);
-  for (int i = r - 2; i >= 0; --i) in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
+  for (int i = r - 2; i >= 0; --i)
+    in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
   std::vector<int64_t> idx(r, 0);
   const char* src = static_cast<const char*>(t.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
@@ -116,29 +117,75 @@ bool AllDimsOne(const Shape& s) {
 
 const absl::flat_hash_set<std::string>& SpatialOps() {
   static const auto* ops = new absl::flat_hash_set<std::string>{
-      "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "Resize", "BatchNormalization"};
+      "Conv",          "MaxPool", "AveragePool",       "GlobalAveragePool",
+      "GlobalMaxPool", "Resize",  "BatchNormalization"};
   return *ops;
 }
 
 // Ops computed element by element with numpy broadcasting of all inputs.
 const absl::flat_hash_set<std::string>& ElementwiseOps() {
-  static const auto* ops = new absl::flat_hash_set<std::string>{
-      "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Mod",
-      "PRelu", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid",
-      "HardSwish", "Elu", "Selu", "Celu", "Gelu", "Mish", "Softplus",
-      "Softsign", "ThresholdedRelu", "Exp", "Log", "Sqrt", "Abs", "Neg", "Erf",
-      "Floor", "Ceil", "Round", "Reciprocal", "Sign", "Sin", "Cos", "Identity",
-      "Cast", "Not", "And", "Or", "Xor", "Equal", "Greater", "Less",
-      "GreaterOrEqual", "LessOrEqual", "Where", "IsNaN", "IsInf"};
+  static const auto* ops =
+      new absl::flat_hash_set<std::string>{"Add",
+                                           "Sub",
+                                           "Mul",
+                                           "Div",
+                                           "Pow",
+                                           "Max",
+                                           "Min",
+                                           "Sum",
+                                           "Mean",
+                                           "Mod",
+                                           "PRelu",
+                                           "Relu",
+                                           "LeakyRelu",
+                                           "Clip",
+                                           "Sigmoid",
+                                           "Tanh",
+                                           "HardSigmoid",
+                                           "HardSwish",
+                                           "Elu",
+                                           "Selu",
+                                           "Celu",
+                                           "Gelu",
+                                           "Mish",
+                                           "Softplus",
+                                           "Softsign",
+                                           "ThresholdedRelu",
+                                           "Exp",
+                                           "Log",
+                                           "Sqrt",
+                                           "Abs",
+                                           "Neg",
+                                           "Erf",
+                                           "Floor",
+                                           "Ceil",
+                                           "Round",
+                                           "Reciprocal",
+                                           "Sign",
+                                           "Sin",
+                                           "Cos",
+                                           "Identity",
+                                           "Cast",
+                                           "Not",
+                                           "And",
+                                           "Or",
+                                           "Xor",
+                                           "Equal",
+                                           "Greater",
+                                           "Less",
+                                           "GreaterOrEqual",
+                                           "LessOrEqual",
+                                           "Where",
+                                           "IsNaN",
+                                           "IsInf"};
   return *ops;
 }
 
 const absl::flat_hash_set<std::string>& ReduceOps() {
   static const auto* ops = new absl::flat_hash_set<std::string>{
-      "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
-      "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-      "ReduceSumSquare"};
+      "ReduceMean",      "ReduceSum",      "ReduceMax", "ReduceMin",
+      "ReduceProd",      "ReduceL1",       "ReduceL2",  "ReduceLogSum",
+      "ReduceLogSumExp", "ReduceSumSquare"};
   return *ops;
 }
 
@@ -146,7 +193,9 @@ int NormAxis(int64_t axis, int rank) {
   return static_cast<int>(axis < 0 ? axis + rank : axis);
 }
 
-bool AxisInRange(int64_t axis, int rank) { return axis >= -rank && axis < rank; }
+bool AxisInRange(int64_t axis, int rank) {
+  return axis >= -rank && axis < rank;
+}
 
 class LayoutConverter {
  public:
@@ -228,7 +277,9 @@ class LayoutConverter {
     return "_perm";
   }
 
-  int Uses(const Value* v) const { return static_cast<int>(v->consumers().size()); }
+  int Uses(const Value* v) const {
+    return static_cast<int>(v->consumers().size());
+  }
 
   // `v` stored with permutation `q` (empty = as in the original graph).
   // Inserts a Transpose (once per value and permutation) or permutes a
@@ -241,9 +292,10 @@ class LayoutConverter {
     if (q.empty()) q = Identity(static_cast<int>(cur.size()));
     if (cur == q) return v;
     if (r < 0 || static_cast<int>(q.size()) != r) {
-      return absl::InternalError(absl::StrCat(
-          "layout pass: value '", v->name(), "' of shape ", v->shape().ToString(),
-          " cannot take a rank-", q.size(), " permutation"));
+      return absl::InternalError(
+          absl::StrCat("layout pass: value '", v->name(), "' of shape ",
+                       v->shape().ToString(), " cannot take a rank-", q.size(),
+                       " permutation"));
     }
     auto key = std::make_pair(static_cast<const Value*>(v), q);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
@@ -262,7 +314,8 @@ class LayoutConverter {
         ++stats_.constants_permuted;
         return v;
       }
-      Value* nv = g_.AddConstant(absl::StrCat(v->name(), Suffix(q)), std::move(data));
+      Value* nv =
+          g_.AddConstant(absl::StrCat(v->name(), Suffix(q)), std::move(data));
       if (!IsIdentity(q)) perm_[nv] = q;
       cache_[key] = nv;
       cache_[std::make_pair(static_cast<const Value*>(nv), cur)] = v;
@@ -290,7 +343,7 @@ class LayoutConverter {
   absl::Status SetInputPerm(Node* node, int i, const Perm& q) {
     Value* v = node->input(i);
     if (v == nullptr) return absl::OkStatus();
-    QFORGE_ASSIGN_OR_RETURN(Value* nv, Get(v, q));
+    QFORGE_ASSIGN_OR_RETURN(Value * nv, Get(v, q));
     if (nv != v) node->SetInput(i, nv);
     return absl::OkStatus();
   }
@@ -311,7 +364,8 @@ class LayoutConverter {
       v->set_constant(std::move(data));
       return v;
     }
-    Value* nv = g_.AddConstant(absl::StrCat(v->name(), Suffix(q)), std::move(data));
+    Value* nv =
+        g_.AddConstant(absl::StrCat(v->name(), Suffix(q)), std::move(data));
     cache_[key] = nv;
     return nv;
   }
@@ -319,7 +373,8 @@ class LayoutConverter {
   // A new int64 constant, or `old` rewritten in place when only `node` uses it.
   Value* IntsConstant(Value* old, const std::vector<int64_t>& values,
                       absl::string_view base) {
-    Tensor t = Tensor::FromVector<int64_t>({static_cast<int64_t>(values.size())}, values);
+    Tensor t = Tensor::FromVector<int64_t>(
+        {static_cast<int64_t>(values.size())}, values);
     ++stats_.constants_permuted;
     if (old != nullptr && old->is_constant() && Uses(old) == 1 &&
         !old->is_graph_output() && !old->is_graph_input()) {
@@ -327,7 +382,8 @@ class LayoutConverter {
       return old;
     }
     return g_.AddConstant(
-        absl::StrCat(base, target_ == Layout::kNHWC ? "_nhwc" : "_nchw"), std::move(t));
+        absl::StrCat(base, target_ == Layout::kNHWC ? "_nhwc" : "_nchw"),
+        std::move(t));
   }
 
   // Every input from slot `from` on in the original layout; outputs as-is.
@@ -362,7 +418,8 @@ class LayoutConverter {
       return VisitSoftmax(node, q);
     }
     if (ReduceOps().contains(op)) return VisitReduce(node, q, /*arg=*/false);
-    if (op == "ArgMax" || op == "ArgMin") return VisitReduce(node, q, /*arg=*/true);
+    if (op == "ArgMax" || op == "ArgMin")
+      return VisitReduce(node, q, /*arg=*/true);
     if (op == "Transpose") return VisitTranspose(node, q);
     if (op == "Squeeze") return VisitSqueeze(node, q);
     if (op == "Unsqueeze") return VisitUnsqueeze(node, q);
@@ -415,7 +472,8 @@ class LayoutConverter {
     // Every input must be able to follow: same rank, a broadcast scalar, or
     // a constant to align and permute.
     for (Value* in : node->inputs()) {
-      if (in == nullptr || RankOf(in) == rank || AllDimsOne(in->shape())) continue;
+      if (in == nullptr || RankOf(in) == rank || AllDimsOne(in->shape()))
+        continue;
       if (!in->is_constant() || HasPerm(in)) return Plain(node);
     }
     for (int i = 0; i < node->num_inputs(); ++i) {
@@ -424,7 +482,7 @@ class LayoutConverter {
       if (RankOf(in) == rank) {
         QFORGE_RETURN_IF_ERROR(SetInputPerm(node, i, q));
       } else if (!AllDimsOne(in->shape())) {
-        QFORGE_ASSIGN_OR_RETURN(Value* nv, BroadcastConstant(in, q));
+        QFORGE_ASSIGN_OR_RETURN(Value * nv, BroadcastConstant(in, q));
         if (nv != in) node->SetInput(i, nv);
       }
     }
@@ -510,7 +568,8 @@ class LayoutConverter {
     return *a;
   }
 
-  void WriteAxes(Node* node, int slot, bool to_input, const std::vector<int64_t>& axes) {
+  void WriteAxes(Node* node, int slot, bool to_input,
+                 const std::vector<int64_t>& axes) {
     if (to_input) {
       Value* nv = IntsConstant(node->input(slot), axes,
                                absl::StrCat(node->name(), "_axes"));
@@ -707,7 +766,8 @@ class LayoutConverter {
             !starts->shape().dim(0).is_static()) {
           return Plain(node);
         }
-        for (int64_t i = 0; i < starts->shape().dim(0).value; ++i) axes.push_back(i);
+        for (int64_t i = 0; i < starts->shape().dim(0).value; ++i)
+          axes.push_back(i);
       }
     } else {
       absl::StatusOr<std::vector<int64_t>> starts = node->GetInts("starts", {});
@@ -727,7 +787,8 @@ class LayoutConverter {
     QFORGE_RETURN_IF_ERROR(SetInputPerm(node, 0, q));
     if (input_form) {
       Value* old = node->input(3);
-      Value* nv = IntsConstant(old, physical, absl::StrCat(node->name(), "_axes"));
+      Value* nv =
+          IntsConstant(old, physical, absl::StrCat(node->name(), "_axes"));
       if (nv != old) node->SetInput(3, nv);
     } else {
       node->SetAttribute("axes", physical);
@@ -777,10 +838,10 @@ class LayoutConverter {
     bool changed = false;
     for (Value*& out : outputs) {
       if (!HasPerm(out)) continue;
-      QFORGE_ASSIGN_OR_RETURN(Value* orig, Get(out, {}));
+      QFORGE_ASSIGN_OR_RETURN(Value * orig, Get(out, {}));
       const std::string name = out->name();
-      QFORGE_RETURN_IF_ERROR(
-          g_.RenameValue(out, g_.UniqueValueName(absl::StrCat(name, Suffix(PermOf(out))))));
+      QFORGE_RETURN_IF_ERROR(g_.RenameValue(
+          out, g_.UniqueValueName(absl::StrCat(name, Suffix(PermOf(out))))));
       QFORGE_RETURN_IF_ERROR(g_.RenameValue(orig, name));
       for (Value*& o : outputs) {
         if (o == out) o = orig;
@@ -829,11 +890,13 @@ class LayoutConverter {
           std::optional<std::vector<int64_t>> ip = TransposePerm(inner);
           if (ip.has_value() && ip->size() == perm->size()) {
             std::vector<int64_t> composed(perm->size());
-            for (size_t i = 0; i < perm->size(); ++i) composed[i] = (*ip)[(*perm)[i]];
+            for (size_t i = 0; i < perm->size(); ++i)
+              composed[i] = (*ip)[(*perm)[i]];
             n->SetInput(0, inner->input(0));
             n->SetAttribute("perm", composed);
             Value* inner_out = inner->output(0);
-            if (inner_out->consumers().empty() && !inner_out->is_graph_output()) {
+            if (inner_out->consumers().empty() &&
+                !inner_out->is_graph_output()) {
               RemoveTranspose(inner);
             }
             changed = true;
@@ -859,7 +922,9 @@ class LayoutConverter {
           const Shape shape = out->shape();
           g_.ReplaceAllUses(out, in);
           RemoveTranspose(n);
-          if (g_.RenameValue(out, g_.UniqueValueName(absl::StrCat(name, "_removed"))).ok() &&
+          if (g_.RenameValue(out,
+                             g_.UniqueValueName(absl::StrCat(name, "_removed")))
+                  .ok() &&
               g_.RenameValue(in, name).ok()) {
             in->set_shape(shape);
           }

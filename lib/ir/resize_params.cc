@@ -11,7 +11,8 @@ namespace qforge::internal {
 namespace {
 
 absl::Status Bad(const Node& node, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(node.Describe(), ": ", message));
+  return absl::InvalidArgumentError(
+      absl::StrCat(node.Describe(), ": ", message));
 }
 
 }  // namespace
@@ -56,12 +57,12 @@ absl::StatusOr<ResizeAttrs> ReadResizeAttrs(const Node& node) {
   } else if (coord == "tf_crop_and_resize") {
     a.coord = ResizeCoordMode::kTfCropAndResize;
   } else {
-    return Bad(node, absl::StrCat(
-                         "attribute 'coordinate_transformation_mode' is '",
-                         coord,
-                         "', expected half_pixel, pytorch_half_pixel, "
-                         "align_corners, asymmetric, tf_half_pixel_for_nn or "
-                         "tf_crop_and_resize"));
+    return Bad(
+        node,
+        absl::StrCat("attribute 'coordinate_transformation_mode' is '", coord,
+                     "', expected half_pixel, pytorch_half_pixel, "
+                     "align_corners, asymmetric, tf_half_pixel_for_nn or "
+                     "tf_crop_and_resize"));
   }
   QFORGE_ASSIGN_OR_RETURN(std::string nearest,
                           node.GetString("nearest_mode", "round_prefer_floor"));
@@ -78,7 +79,8 @@ absl::StatusOr<ResizeAttrs> ReadResizeAttrs(const Node& node) {
                                   "', expected round_prefer_floor, "
                                   "round_prefer_ceil, floor or ceil"));
   }
-  QFORGE_ASSIGN_OR_RETURN(float cubic_a, node.GetFloat("cubic_coeff_a", -0.75f));
+  QFORGE_ASSIGN_OR_RETURN(float cubic_a,
+                          node.GetFloat("cubic_coeff_a", -0.75f));
   a.cubic_a = cubic_a;
   QFORGE_ASSIGN_OR_RETURN(int64_t exclude, node.GetInt("exclude_outside", 0));
   if (exclude != 0 && exclude != 1) {
@@ -95,15 +97,17 @@ absl::StatusOr<ResizeAttrs> ReadResizeAttrs(const Node& node) {
         node.Describe(), ": antialias=1 (Resize-18) is not supported"));
   }
   if (node.HasAttribute("axes")) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": the 'axes' attribute (Resize-18) is not supported"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(),
+                     ": the 'axes' attribute (Resize-18) is not supported"));
   }
-  QFORGE_ASSIGN_OR_RETURN(std::string keep_aspect,
-                          node.GetString("keep_aspect_ratio_policy", "stretch"));
+  QFORGE_ASSIGN_OR_RETURN(
+      std::string keep_aspect,
+      node.GetString("keep_aspect_ratio_policy", "stretch"));
   if (keep_aspect != "stretch") {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": keep_aspect_ratio_policy '", keep_aspect,
-        "' (Resize-18) is not supported"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(), ": keep_aspect_ratio_policy '",
+                     keep_aspect, "' (Resize-18) is not supported"));
   }
   return a;
 }
@@ -141,8 +145,8 @@ absl::StatusOr<ResizeGeometry> ComputeResizeGeometry(
   constexpr double kMaxDim = static_cast<double>(int64_t{1} << 40);
   if (has_sizes) {
     if (sizes->size() != rank) {
-      return Bad(node, absl::StrCat("'sizes' has ", sizes->size(),
-                                    " values [", absl::StrJoin(*sizes, ","),
+      return Bad(node, absl::StrCat("'sizes' has ", sizes->size(), " values [",
+                                    absl::StrJoin(*sizes, ","),
                                     "], the input has rank ", rank));
     }
     for (size_t i = 0; i < rank; ++i) {
@@ -152,15 +156,16 @@ absl::StatusOr<ResizeGeometry> ComputeResizeGeometry(
                                       "] has an invalid value ", out));
       }
       g.out_dims[i] = out;
-      g.scales[i] = in_dims[i] > 0 ? static_cast<double>(out) / in_dims[i] : 1.0;
+      g.scales[i] =
+          in_dims[i] > 0 ? static_cast<double>(out) / in_dims[i] : 1.0;
       g.resized_length[i] = static_cast<double>(out);
     }
     QFORGE_RETURN_IF_ERROR(CheckOutputSize(node, g.out_dims));
     return g;
   }
   if (scales->size() != rank) {
-    return Bad(node, absl::StrCat("'scales' has ", scales->size(),
-                                  " values [", absl::StrJoin(*scales, ","),
+    return Bad(node, absl::StrCat("'scales' has ", scales->size(), " values [",
+                                  absl::StrJoin(*scales, ","),
                                   "], the input has rank ", rank));
   }
   for (size_t i = 0; i < rank; ++i) {
@@ -170,9 +175,9 @@ absl::StatusOr<ResizeGeometry> ComputeResizeGeometry(
                                     "] must be positive and finite"));
     }
     if (node.op_type() == "Upsample" && s < 1) {
-      return Bad(node, absl::StrCat("Upsample scales [",
-                                    absl::StrJoin(*scales, ","),
-                                    "] must be >= 1"));
+      return Bad(node,
+                 absl::StrCat("Upsample scales [", absl::StrJoin(*scales, ","),
+                              "] must be >= 1"));
     }
     double extent = 1.0;
     if (attrs.coord == ResizeCoordMode::kTfCropAndResize) {

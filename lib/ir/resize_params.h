@@ -39,7 +39,13 @@ enum class ResizeCoordMode {
   kTfHalfPixelForNn,
   kTfCropAndResize,
 };
-enum class NearestMode { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kSimple };
+enum class NearestMode {
+  kRoundPreferFloor,
+  kRoundPreferCeil,
+  kFloor,
+  kCeil,
+  kSimple
+};
 
 struct ResizeAttrs {
   ResizeMode mode = ResizeMode::kNearest;

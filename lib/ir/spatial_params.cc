@@ -11,7 +11,8 @@ namespace qforge::internal {
 namespace {
 
 absl::Status Bad(const Node& node, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(node.Describe(), ": ", message));
+  return absl::InvalidArgumentError(
+      absl::StrCat(node.Describe(), ": ", message));
 }
 
 // Reads an ints attribute of `expected` length, default `fill` per element.
@@ -19,19 +20,20 @@ absl::StatusOr<std::vector<int64_t>> ReadPerAxis(const Node& node,
                                                  absl::string_view name,
                                                  size_t expected, int64_t fill,
                                                  int64_t min_value) {
-  QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> v,
-                          node.GetInts(name, std::vector<int64_t>(expected, fill)));
+  QFORGE_ASSIGN_OR_RETURN(
+      std::vector<int64_t> v,
+      node.GetInts(name, std::vector<int64_t>(expected, fill)));
   if (v.empty() && expected > 0) v.assign(expected, fill);
   if (v.size() != expected) {
-    return Bad(node, absl::StrCat("attribute '", name, "' has ", v.size(),
-                                  " values [", absl::StrJoin(v, ","),
-                                  "], expected ", expected));
+    return Bad(
+        node, absl::StrCat("attribute '", name, "' has ", v.size(), " values [",
+                           absl::StrJoin(v, ","), "], expected ", expected));
   }
   for (int64_t x : v) {
     if (x < min_value) {
       return Bad(node, absl::StrCat("attribute '", name, "' = [",
-                                    absl::StrJoin(v, ","), "] has a value below ",
-                                    min_value));
+                                    absl::StrJoin(v, ","),
+                                    "] has a value below ", min_value));
     }
   }
   return v;
@@ -44,13 +46,15 @@ absl::StatusOr<SpatialParams> ReadSpatialParams(
     const std::vector<int64_t>* kernel_fallback, bool read_ceil_mode) {
   SpatialParams p;
   if (num_spatial < 1) {
-    return Bad(node, absl::StrCat("needs at least one spatial axis, the input has ",
-                                  num_spatial));
+    return Bad(node,
+               absl::StrCat("needs at least one spatial axis, the input has ",
+                            num_spatial));
   }
   p.num_spatial = num_spatial;
   const size_t n = static_cast<size_t>(num_spatial);
   if (node.HasAttribute("kernel_shape")) {
-    QFORGE_ASSIGN_OR_RETURN(p.kernel, ReadPerAxis(node, "kernel_shape", n, 1, 1));
+    QFORGE_ASSIGN_OR_RETURN(p.kernel,
+                            ReadPerAxis(node, "kernel_shape", n, 1, 1));
   } else if (kernel_fallback != nullptr) {
     p.kernel = *kernel_fallback;
     if (p.kernel.size() != n) {
@@ -59,9 +63,9 @@ absl::StatusOr<SpatialParams> ReadSpatialParams(
     }
     for (int64_t k : p.kernel) {
       if (k < 1) {
-        return Bad(node, absl::StrCat("kernel spatial dims [",
-                                      absl::StrJoin(p.kernel, ","),
-                                      "] must be >= 1"));
+        return Bad(
+            node, absl::StrCat("kernel spatial dims [",
+                               absl::StrJoin(p.kernel, ","), "] must be >= 1"));
       }
     }
   } else {
@@ -119,7 +123,8 @@ absl::StatusOr<SpatialDim> ComputeSpatialDim(const Node& node,
     case AutoPad::kSameUpper:
     case AutoPad::kSameLower: {
       r.out = (in_size + s - 1) / s;
-      const int64_t total = std::max<int64_t>(0, (r.out - 1) * s + dk - in_size);
+      const int64_t total =
+          std::max<int64_t>(0, (r.out - 1) * s + dk - in_size);
       const int64_t small = total / 2;
       r.pad_begin = p.auto_pad == AutoPad::kSameUpper ? small : total - small;
       r.pad_end = total - r.pad_begin;
@@ -133,12 +138,12 @@ absl::StatusOr<SpatialDim> ComputeSpatialDim(const Node& node,
       }
       const int64_t span = in_size + r.pad_begin + r.pad_end;
       if (span < dk) {
-        return Bad(node, absl::StrCat(
-                             "spatial axis ", i, ": the window (kernel ", k,
-                             ", dilation ", d, ", extent ", dk,
-                             ") is larger than the padded input (", in_size,
-                             " + pads ", r.pad_begin, " + ", r.pad_end, " = ",
-                             span, ")"));
+        return Bad(
+            node, absl::StrCat("spatial axis ", i, ": the window (kernel ", k,
+                               ", dilation ", d, ", extent ", dk,
+                               ") is larger than the padded input (", in_size,
+                               " + pads ", r.pad_begin, " + ", r.pad_end, " = ",
+                               span, ")"));
       }
       if (p.ceil_mode) {
         r.out = (span - dk + s - 1) / s + 1;
@@ -153,7 +158,8 @@ absl::StatusOr<SpatialDim> ComputeSpatialDim(const Node& node,
   return r;
 }
 
-absl::Status CheckOutputSize(const Node& node, const std::vector<int64_t>& dims) {
+absl::Status CheckOutputSize(const Node& node,
+                             const std::vector<int64_t>& dims) {
   constexpr int64_t kMaxElements = int64_t{1} << 50;
   int64_t total = 1;
   for (int64_t d : dims) {

@@ -61,12 +61,13 @@ absl::StatusOr<SpatialParams> ReadSpatialParams(
 // `in_size`. Error (naming the node and the numbers) when the window does not
 // fit the padded input.
 absl::StatusOr<SpatialDim> ComputeSpatialDim(const Node& node,
-                                             const SpatialParams& params,
-                                             int i, int64_t in_size);
+                                             const SpatialParams& params, int i,
+                                             int64_t in_size);
 
 // Error (naming the node) when the product of `dims` overflows or exceeds
 // 2^50 elements: guards the size arithmetic before an output is allocated.
-absl::Status CheckOutputSize(const Node& node, const std::vector<int64_t>& dims);
+absl::Status CheckOutputSize(const Node& node,
+                             const std::vector<int64_t>& dims);
 
 // Axis of the channels in a rank-`rank` activation of `layout`.
 inline int ChannelAxis(Layout layout, int rank) {

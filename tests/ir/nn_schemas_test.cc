@@ -48,8 +48,11 @@ class NnSchemaTest : public ::testing::Test {
                     Layout layout = Layout::kNCHW, int num_outputs = 1) {
     outs_.clear();
     for (int i = 0; i < num_outputs; ++i) outs_.push_back(g_.AddValue("out"));
-    absl::StatusOr<qforge::Node*> n = g_.AddNode(
-        {.name = "n", .op_type = op, .inputs = inputs, .outputs = outs_, .attributes = attrs});
+    absl::StatusOr<qforge::Node*> n = g_.AddNode({.name = "n",
+                                                  .op_type = op,
+                                                  .inputs = inputs,
+                                                  .outputs = outs_,
+                                                  .attributes = attrs});
     if (!n.ok()) return n.status();
     (*n)->set_layout(layout);
     for (Value* o : outs_) g_.AddOutput(o);
@@ -65,7 +68,8 @@ class NnSchemaTest : public ::testing::Test {
 TEST_F(NnSchemaTest, ConvKeepsSymbolsAndUnknowns) {
   Value* x = In({Sym("n"), S(3), U(), S(17)});
   Value* w = Const(Tensor(DataType::kFloat32, {8, 3, 3, 3}));
-  ASSERT_THAT(Node("Conv", {x, w}, {{"strides", std::vector<int64_t>{2, 2}}}), IsOk());
+  ASSERT_THAT(Node("Conv", {x, w}, {{"strides", std::vector<int64_t>{2, 2}}}),
+              IsOk());
   EXPECT_EQ(Out(), Shape({Sym("n"), S(8), U(), S(8)}));
 }
 
@@ -73,8 +77,9 @@ TEST_F(NnSchemaTest, ConvKernelShapeAttributeWithUnknownWeights) {
   Value* x = In({S(1), S(4), S(9), S(9)});
   Value* w = g_.AddValue("w", DataType::kFloat32, Shape({U(), U(), U(), U()}));
   g_.AddInput(w);
-  ASSERT_THAT(Node("Conv", {x, w}, {{"kernel_shape", std::vector<int64_t>{3, 5}},
-                                    {"auto_pad", std::string("VALID")}}),
+  ASSERT_THAT(Node("Conv", {x, w},
+                   {{"kernel_shape", std::vector<int64_t>{3, 5}},
+                    {"auto_pad", std::string("VALID")}}),
               IsOk());
   EXPECT_EQ(Out(), Shape({S(1), U(), S(7), S(5)}));
 }
@@ -88,19 +93,22 @@ TEST_F(NnSchemaTest, ConvUnknownRankInput) {
 
 TEST_F(NnSchemaTest, ConvErrors) {
   Value* x = In({S(1), S(4), S(9), S(9)});
-  EXPECT_THAT(Node("Conv", {x, Const(Tensor(DataType::kFloat32, {8, 4, 3, 3})),
-                            Const(Tensor(DataType::kFloat32, {7}))}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("node 'n' (Conv)"), HasSubstr("bias"),
-                             HasSubstr("7 values"), HasSubstr("8 output channels"))));
+  EXPECT_THAT(
+      Node("Conv", {x, Const(Tensor(DataType::kFloat32, {8, 4, 3, 3})),
+                    Const(Tensor(DataType::kFloat32, {7}))}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("node 'n' (Conv)"), HasSubstr("bias"),
+                     HasSubstr("7 values"), HasSubstr("8 output channels"))));
 }
 
 TEST_F(NnSchemaTest, ConvDtypeMismatchNamesTensors) {
   Value* x = In({S(1), S(4), S(9), S(9)});
-  Value* w = g_.AddConstant("weights", Tensor(DataType::kFloat64, {8, 4, 3, 3}));
+  Value* w =
+      g_.AddConstant("weights", Tensor(DataType::kFloat64, {8, 4, 3, 3}));
   EXPECT_THAT(Node("Conv", {x, w}),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("'in' is float32"), HasSubstr("'weights' is float64"))));
+                       AllOf(HasSubstr("'in' is float32"),
+                             HasSubstr("'weights' is float64"))));
 }
 
 TEST_F(NnSchemaTest, MaxPoolCeilModeAndIndices) {
@@ -153,7 +161,9 @@ TEST_F(NnSchemaTest, ResizeSizesAndRuntimeScales) {
   Value* y2 = g2.AddValue("y");
   g2.AddInput(x2);
   g2.AddInput(s2);
-  ASSERT_TRUE(g2.AddNode({.name = "r", .op_type = "Resize", .inputs = {x2, nullptr, s2},
+  ASSERT_TRUE(g2.AddNode({.name = "r",
+                          .op_type = "Resize",
+                          .inputs = {x2, nullptr, s2},
                           .outputs = {y2}})
                   .ok());
   g2.AddOutput(y2);
@@ -163,10 +173,12 @@ TEST_F(NnSchemaTest, ResizeSizesAndRuntimeScales) {
 
 TEST_F(NnSchemaTest, ResizeTfCropUsesRoiExtent) {
   Value* x = In({S(1), S(1), S(10), S(10)});
-  Value* roi = Const(Tensor::FromVector<float>({8}, {0, 0, 0, 0.25f, 1, 1, 0.5f, 1}));
+  Value* roi =
+      Const(Tensor::FromVector<float>({8}, {0, 0, 0, 0.25f, 1, 1, 0.5f, 1}));
   Value* scales = Const(Tensor::FromVector<float>({4}, {1, 1, 2, 1}));
   ASSERT_THAT(Node("Resize", {x, roi, scales},
-                   {{"coordinate_transformation_mode", std::string("tf_crop_and_resize")}}),
+                   {{"coordinate_transformation_mode",
+                     std::string("tf_crop_and_resize")}}),
               IsOk());
   // floor(10 * 0.5 * 2) = 10, floor(10 * 0.75 * 1) = 7.
   EXPECT_EQ(Out(), Shape({1, 1, 10, 7}));
@@ -175,14 +187,18 @@ TEST_F(NnSchemaTest, ResizeTfCropUsesRoiExtent) {
 TEST_F(NnSchemaTest, BatchNormAndLayerNormStatistics) {
   Value* x = In({Sym("n"), S(4), S(6)});
   std::vector<Value*> stats;
-  for (int i = 0; i < 4; ++i) stats.push_back(Const(Tensor(DataType::kFloat32, {4})));
-  ASSERT_THAT(Node("BatchNormalization", {x, stats[0], stats[1], stats[2], stats[3]}), IsOk());
+  for (int i = 0; i < 4; ++i)
+    stats.push_back(Const(Tensor(DataType::kFloat32, {4})));
+  ASSERT_THAT(
+      Node("BatchNormalization", {x, stats[0], stats[1], stats[2], stats[3]}),
+      IsOk());
   EXPECT_EQ(Out(), Shape({Sym("n"), S(4), S(6)}));
 
   Value* y = In({Sym("n"), S(4), S(6)});
-  ASSERT_THAT(Node("LayerNormalization", {y, Const(Tensor(DataType::kFloat32, {4, 6}))},
-                   {{"axis", int64_t{1}}}, Layout::kNCHW, 3),
-              IsOk());
+  ASSERT_THAT(
+      Node("LayerNormalization", {y, Const(Tensor(DataType::kFloat32, {4, 6}))},
+           {{"axis", int64_t{1}}}, Layout::kNCHW, 3),
+      IsOk());
   EXPECT_EQ(Out(1), Shape({Sym("n"), S(1), S(1)}));
   EXPECT_EQ(outs_[2]->dtype(), DataType::kFloat32);
 }
@@ -193,13 +209,16 @@ TEST_F(NnSchemaTest, BatchNormWrongStatisticShape) {
   Value* o = Const(Tensor(DataType::kFloat32, {4}));
   EXPECT_THAT(Node("BatchNormalization", {x, s, o, o, o}, {}, Layout::kNCHW),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("scale"), HasSubstr("[3]"), HasSubstr("[C] = [4]"))));
+                       AllOf(HasSubstr("scale"), HasSubstr("[3]"),
+                             HasSubstr("[C] = [4]"))));
 }
 
 TEST_F(NnSchemaTest, ReduceMeanAxesKnownAndUnknown) {
   Value* x = In({Sym("n"), S(4), S(6)});
-  ASSERT_THAT(Node("ReduceMean", {x}, {{"axes", std::vector<int64_t>{-1}}, {"keepdims", int64_t{0}}}),
-              IsOk());
+  ASSERT_THAT(
+      Node("ReduceMean", {x},
+           {{"axes", std::vector<int64_t>{-1}}, {"keepdims", int64_t{0}}}),
+      IsOk());
   EXPECT_EQ(Out(), Shape({Sym("n"), S(4)}));
   Value* axes = g_.AddValue("axes", DataType::kInt64, Shape({1}));
   g_.AddInput(axes);
@@ -214,13 +233,16 @@ TEST_F(NnSchemaTest, GemmAndMatMul) {
               IsOk());
   EXPECT_EQ(Out(), Shape({Sym("b"), S(7)}));
   Value* m = In({Sym("b"), S(1), S(3), S(5)});
-  ASSERT_THAT(Node("MatMul", {m, Const(Tensor(DataType::kFloat32, {6, 5, 2}))}), IsOk());
+  ASSERT_THAT(Node("MatMul", {m, Const(Tensor(DataType::kFloat32, {6, 5, 2}))}),
+              IsOk());
   EXPECT_EQ(Out(), Shape({Sym("b"), S(6), S(3), S(2)}));
-  ASSERT_THAT(Node("MatMul", {m, Const(Tensor(DataType::kFloat32, {5}))}), IsOk());
+  ASSERT_THAT(Node("MatMul", {m, Const(Tensor(DataType::kFloat32, {5}))}),
+              IsOk());
   EXPECT_EQ(Out(), Shape({Sym("b"), S(1), S(3)}));
-  EXPECT_THAT(Node("Gemm", {a, Const(Tensor(DataType::kFloat32, {4, 7}))}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("(Gemm)"), HasSubstr("K=5"), HasSubstr("K=4"))));
+  EXPECT_THAT(
+      Node("Gemm", {a, Const(Tensor(DataType::kFloat32, {4, 7}))}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("(Gemm)"), HasSubstr("K=5"), HasSubstr("K=4"))));
 }
 
 }  // namespace

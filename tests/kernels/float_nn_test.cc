@@ -25,7 +25,8 @@ using ::qforge::testing::ToNhwc;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-// --- Conv ----------------------------------------------------------------------
+// --- Conv
+// ----------------------------------------------------------------------
 
 struct ConvCase {
   std::string name;
@@ -49,13 +50,16 @@ Tensor RefConv(const Tensor& x, const Tensor& w, const Tensor* b, int64_t group,
   for (int i = 0; i < ns; ++i) {
     in[i] = x.dim(2 + i);
     k[i] = w.dim(2 + i);
-    out[i] = (in[i] + pads[i] + pads[ns + i] - ((k[i] - 1) * dilations[i] + 1)) /
-                 strides[i] + 1;
+    out[i] =
+        (in[i] + pads[i] + pads[ns + i] - ((k[i] - 1) * dilations[i] + 1)) /
+            strides[i] +
+        1;
   }
   std::vector<int64_t> out_dims = {n_n, m_n};
   out_dims.insert(out_dims.end(), out.begin(), out.end());
   Tensor y(DataType::kFloat32, out_dims);
-  const int64_t out_sp = NumElements(out), k_sp = NumElements(k), in_sp = NumElements(in);
+  const int64_t out_sp = NumElements(out), k_sp = NumElements(k),
+                in_sp = NumElements(in);
   const int64_t mg = m_n / group;
   for (int64_t n = 0; n < n_n; ++n) {
     for (int64_t m = 0; m < m_n; ++m) {
@@ -77,12 +81,14 @@ Tensor RefConv(const Tensor& x, const Tensor& w, const Tensor* b, int64_t group,
             int64_t off = 0;
             bool valid = true;
             for (int i = 0; i < ns; ++i) {
-              const int64_t pos = o[i] * strides[i] - pads[i] + kk[i] * dilations[i];
+              const int64_t pos =
+                  o[i] * strides[i] - pads[i] + kk[i] * dilations[i];
               if (pos < 0 || pos >= in[i]) valid = false;
               off = off * in[i] + pos;
             }
             if (!valid) continue;
-            const double xv = x.data<float>()[(n * c_n + g * cg + c) * in_sp + off];
+            const double xv =
+                x.data<float>()[(n * c_n + g * cg + c) * in_sp + off];
             const double wv = w.data<float>()[(m * cg + c) * k_sp + t];
             acc += xv * wv;
           }
@@ -116,7 +122,8 @@ TEST_P(ConvTest, MatchesDirectLoopsInBothLayouts) {
                             c.dilations, c.pads);
   for (bool const_w : {true, false}) {
     for (Layout layout : {Layout::kNCHW, Layout::kNHWC}) {
-      SCOPED_TRACE(absl::StrCat(LayoutName(layout), const_w ? " const W" : " fed W"));
+      SCOPED_TRACE(
+          absl::StrCat(LayoutName(layout), const_w ? " const W" : " fed W"));
       OneNodeSpec spec;
       spec.op = "Conv";
       spec.layout = layout;
@@ -136,24 +143,61 @@ TEST_P(ConvTest, MatchesDirectLoopsInBothLayouts) {
 INSTANTIATE_TEST_SUITE_P(
     Shapes, ConvTest,
     ::testing::Values(
-        ConvCase{"Basic3x3Pad1", {2, 3, 7, 6}, {4, 3, 3, 3}, 1, {}, {}, {1, 1, 1, 1}},
-        ConvCase{"StridesDilationsAsymPads", {1, 3, 11, 9}, {5, 3, 3, 2}, 1,
-                 {2, 3}, {2, 1}, {1, 0, 2, 1}},
+        ConvCase{"Basic3x3Pad1",
+                 {2, 3, 7, 6},
+                 {4, 3, 3, 3},
+                 1,
+                 {},
+                 {},
+                 {1, 1, 1, 1}},
+        ConvCase{"StridesDilationsAsymPads",
+                 {1, 3, 11, 9},
+                 {5, 3, 3, 2},
+                 1,
+                 {2, 3},
+                 {2, 1},
+                 {1, 0, 2, 1}},
         ConvCase{"NoBias", {1, 2, 5, 5}, {3, 2, 2, 2}, 1, {}, {}, {}, false},
-        ConvCase{"Groups2", {2, 4, 6, 5}, {6, 2, 3, 3}, 2, {1, 2}, {}, {1, 1, 1, 1}},
-        ConvCase{"Depthwise", {2, 4, 9, 8}, {4, 1, 3, 3}, 4, {2, 2}, {}, {1, 1, 1, 1}},
-        ConvCase{"DepthwiseMultiplier2", {1, 3, 7, 7}, {6, 1, 3, 3}, 3, {1, 1},
-                 {2, 2}, {2, 1, 0, 2}},
-        ConvCase{"DepthwiseStride3NoPad", {1, 5, 10, 11}, {5, 1, 2, 4}, 5, {3, 2}},
+        ConvCase{
+            "Groups2", {2, 4, 6, 5}, {6, 2, 3, 3}, 2, {1, 2}, {}, {1, 1, 1, 1}},
+        ConvCase{"Depthwise",
+                 {2, 4, 9, 8},
+                 {4, 1, 3, 3},
+                 4,
+                 {2, 2},
+                 {},
+                 {1, 1, 1, 1}},
+        ConvCase{"DepthwiseMultiplier2",
+                 {1, 3, 7, 7},
+                 {6, 1, 3, 3},
+                 3,
+                 {1, 1},
+                 {2, 2},
+                 {2, 1, 0, 2}},
+        ConvCase{
+            "DepthwiseStride3NoPad", {1, 5, 10, 11}, {5, 1, 2, 4}, 5, {3, 2}},
         ConvCase{"Pointwise", {2, 8, 5, 4}, {6, 8, 1, 1}, 1},
         ConvCase{"PointwiseGroups", {1, 8, 3, 3}, {4, 2, 1, 1}, 4},
         ConvCase{"PointwiseStride2", {1, 4, 7, 7}, {3, 4, 1, 1}, 1, {2, 2}},
-        ConvCase{"SingleInputChannel", {1, 1, 6, 6}, {4, 1, 3, 3}, 1, {}, {}, {1, 1, 1, 1}},
+        ConvCase{"SingleInputChannel",
+                 {1, 1, 6, 6},
+                 {4, 1, 3, 3},
+                 1,
+                 {},
+                 {},
+                 {1, 1, 1, 1}},
         ConvCase{"Conv1d", {2, 3, 17}, {4, 3, 5}, 1, {2}, {2}, {3, 1}},
         ConvCase{"Conv1dDepthwise", {1, 4, 9}, {4, 1, 3}, 4, {}, {}, {1, 1}},
-        ConvCase{"Conv3dGroups", {1, 4, 5, 6, 4}, {4, 2, 2, 3, 2}, 2, {1, 2, 1},
-                 {1, 1, 2}, {1, 0, 1, 0, 1, 1}}),
-    [](const ::testing::TestParamInfo<ConvCase>& info) { return info.param.name; });
+        ConvCase{"Conv3dGroups",
+                 {1, 4, 5, 6, 4},
+                 {4, 2, 2, 3, 2},
+                 2,
+                 {1, 2, 1},
+                 {1, 1, 2},
+                 {1, 0, 1, 0, 1, 1}}),
+    [](const ::testing::TestParamInfo<ConvCase>& info) {
+      return info.param.name;
+    });
 
 // The example of the ONNX operator spec (Conv, "conv_with_padding").
 TEST(ConvSpecTest, OnnxSpecExampleWithPadding) {
@@ -168,8 +212,9 @@ TEST(ConvSpecTest, OnnxSpecExampleWithPadding) {
                      {1, 1, 3, 3}, std::vector<float>(9, 1.0f)))};
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
   Tensor expected = Tensor::FromVector<float>(
-      {1, 1, 5, 5}, {12, 21, 27, 33, 24, 33, 54, 63, 72, 51, 63, 99, 108, 117, 81,
-                     93, 144, 153, 162, 111, 72, 111, 117, 123, 84});
+      {1, 1, 5, 5},
+      {12,  21, 27, 33,  24,  33,  54,  63, 72,  51,  63,  99, 108,
+       117, 81, 93, 144, 153, 162, 111, 72, 111, 117, 123, 84});
   EXPECT_TRUE(AllClose(r.outputs[0], expected));
 }
 
@@ -186,7 +231,8 @@ TEST_P(ConvAutoPadTest, EqualsExplicitPads) {
   const AutoPadCase& c = GetParam();
   Tensor x = RandomTensor(c.x_dims, 4);
   Tensor w = RandomTensor(c.w_dims, 5);
-  Tensor expected = RefConv(x, w, nullptr, 1, c.strides, c.dilations, c.expected_pads);
+  Tensor expected =
+      RefConv(x, w, nullptr, 1, c.strides, c.dilations, c.expected_pads);
   for (Layout layout : {Layout::kNCHW, Layout::kNHWC}) {
     OneNodeSpec spec;
     spec.op = "Conv";
@@ -207,36 +253,47 @@ INSTANTIATE_TEST_SUITE_P(
     Modes, ConvAutoPadTest,
     ::testing::Values(
         // in 5, k 3, s 2: out 3, total pad (3-1)*2+3-5 = 2.
-        AutoPadCase{"SAME_UPPER", {1, 2, 5, 5}, {3, 2, 3, 3}, {2, 2}, {}, {1, 1, 1, 1}},
+        AutoPadCase{
+            "SAME_UPPER", {1, 2, 5, 5}, {3, 2, 3, 3}, {2, 2}, {}, {1, 1, 1, 1}},
         // in 5, k 2, s 1: out 5, total pad 1: the odd one at the end / start.
-        AutoPadCase{"SAME_UPPER", {1, 2, 5, 6}, {3, 2, 2, 2}, {}, {}, {0, 0, 1, 1}},
-        AutoPadCase{"SAME_LOWER", {1, 2, 5, 6}, {3, 2, 2, 2}, {}, {}, {1, 1, 0, 0}},
+        AutoPadCase{
+            "SAME_UPPER", {1, 2, 5, 6}, {3, 2, 2, 2}, {}, {}, {0, 0, 1, 1}},
+        AutoPadCase{
+            "SAME_LOWER", {1, 2, 5, 6}, {3, 2, 2, 2}, {}, {}, {1, 1, 0, 0}},
         // in 6, k 3, dilation 2 (extent 5), s 1: out 6, total pad 4.
-        AutoPadCase{"SAME_LOWER", {1, 1, 6, 6}, {2, 1, 3, 3}, {}, {2, 2}, {2, 2, 2, 2}},
+        AutoPadCase{
+            "SAME_LOWER", {1, 1, 6, 6}, {2, 1, 3, 3}, {}, {2, 2}, {2, 2, 2, 2}},
         // in 7, k 4, s 3: out 3, total pad (3-1)*3+4-7 = 3 -> 1+2 / 2+1.
-        AutoPadCase{"SAME_UPPER", {1, 1, 7, 7}, {1, 1, 4, 4}, {3, 3}, {}, {1, 1, 2, 2}},
-        AutoPadCase{"SAME_LOWER", {1, 1, 7, 7}, {1, 1, 4, 4}, {3, 3}, {}, {2, 2, 1, 1}},
-        AutoPadCase{"VALID", {1, 2, 7, 8}, {2, 2, 3, 2}, {2, 3}, {}, {0, 0, 0, 0}}));
+        AutoPadCase{
+            "SAME_UPPER", {1, 1, 7, 7}, {1, 1, 4, 4}, {3, 3}, {}, {1, 1, 2, 2}},
+        AutoPadCase{
+            "SAME_LOWER", {1, 1, 7, 7}, {1, 1, 4, 4}, {3, 3}, {}, {2, 2, 1, 1}},
+        AutoPadCase{
+            "VALID", {1, 2, 7, 8}, {2, 2, 3, 2}, {2, 3}, {}, {0, 0, 0, 0}}));
 
 TEST(ConvShapeTest, InfersNhwcShapeFromWeights) {
   Graph g;
   Value* x = g.AddValue("x", DataType::kFloat32,
-                        Shape({Dim::Symbol("n"), Dim::Static(20), Dim::Static(18),
-                               Dim::Static(6)}));
+                        Shape({Dim::Symbol("n"), Dim::Static(20),
+                               Dim::Static(18), Dim::Static(6)}));
   Value* w = g.AddConstant("w", RandomTensor({8, 3, 3, 3}, 1));
   Value* y = g.AddValue("y");
   g.AddInput(x);
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Node * node, g.AddNode({.name = "conv", .op_type = "Conv", .inputs = {x, w},
-                              .outputs = {y},
-                              .attributes = {{"group", int64_t{2}},
-                                             {"strides", std::vector<int64_t>{2, 2}},
-                                             {"auto_pad", std::string("SAME_UPPER")}}}));
+      Node * node,
+      g.AddNode({.name = "conv",
+                 .op_type = "Conv",
+                 .inputs = {x, w},
+                 .outputs = {y},
+                 .attributes = {{"group", int64_t{2}},
+                                {"strides", std::vector<int64_t>{2, 2}},
+                                {"auto_pad", std::string("SAME_UPPER")}}}));
   node->set_layout(Layout::kNHWC);
   g.AddOutput(y);
-  ASSERT_THAT(VerifyGraph(g, testing::BuiltinRegistry().schemas()), testing::IsOk());
-  EXPECT_EQ(y->shape(), Shape({Dim::Symbol("n"), Dim::Static(10), Dim::Static(9),
-                               Dim::Static(8)}));
+  ASSERT_THAT(VerifyGraph(g, testing::BuiltinRegistry().schemas()),
+              testing::IsOk());
+  EXPECT_EQ(y->shape(), Shape({Dim::Symbol("n"), Dim::Static(10),
+                               Dim::Static(9), Dim::Static(8)}));
 }
 
 // Errors found by the schema (static shapes) and by the kernel (dynamic
@@ -252,62 +309,79 @@ OneNodeSpec ConvSpec(std::vector<int64_t> x_dims, std::vector<int64_t> w_dims,
 }
 
 TEST(ConvErrorTest, GroupNotDividingChannels) {
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 3, 5, 5}, {4, 1, 3, 3}, {{"group", int64_t{2}}})),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("node 'node' (Conv)"), HasSubstr("3 channels"),
-                             HasSubstr("group 2"))));
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 4, 5, 5}, {3, 2, 3, 3}, {{"group", int64_t{2}}})),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("not divisible by group 2")));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({1, 3, 5, 5}, {4, 1, 3, 3}, {{"group", int64_t{2}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("node 'node' (Conv)"), HasSubstr("3 channels"),
+                     HasSubstr("group 2"))));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({1, 4, 5, 5}, {3, 2, 3, 3}, {{"group", int64_t{2}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("not divisible by group 2")));
 }
 
 TEST(ConvErrorTest, KernelLargerThanPaddedInput) {
   EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 2, 5}, {1, 1, 3, 3}, {})),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("(Conv)"), HasSubstr("larger than the padded input"),
+                       AllOf(HasSubstr("(Conv)"),
+                             HasSubstr("larger than the padded input"),
                              HasSubstr("2 + pads 0 + 0 = 2"))));
 }
 
 TEST(ConvErrorTest, BadAttributesAreErrorsNotCrashes) {
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
-                                  {{"auto_pad", std::string("SAME")}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("auto_pad")));
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
-                                  {{"strides", std::vector<int64_t>{1}}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'strides'")));
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
-                                  {{"strides", std::vector<int64_t>{0, 1}}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'strides'")));
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
-                                  {{"pads", std::vector<int64_t>{1, -1, 1, 1}}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'pads'")));
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
-                                  {{"kernel_shape", std::vector<int64_t>{2, 2}}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("kernel_shape")));
-  EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
-                                  {{"group", std::string("x")}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'group'")));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
+                          {{"auto_pad", std::string("SAME")}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("auto_pad")));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
+                          {{"strides", std::vector<int64_t>{1}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'strides'")));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
+                          {{"strides", std::vector<int64_t>{0, 1}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'strides'")));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
+                          {{"pads", std::vector<int64_t>{1, -1, 1, 1}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'pads'")));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3},
+                          {{"kernel_shape", std::vector<int64_t>{2, 2}}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("kernel_shape")));
+  EXPECT_THAT(
+      RunOneNode(
+          ConvSpec({1, 1, 5, 5}, {1, 1, 3, 3}, {{"group", std::string("x")}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'group'")));
   EXPECT_THAT(RunOneNode(ConvSpec({1, 1, 5, 5}, {1, 1, 3}, {})),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rank")));
-  EXPECT_THAT(RunOneNode(ConvSpec({5, 5}, {5, 5}, {})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("spatial axis")));
+  EXPECT_THAT(
+      RunOneNode(ConvSpec({5, 5}, {5, 5}, {})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("spatial axis")));
 }
 
 // The kernel checks what a schema could not see (dimensions unknown when
 // the graph was verified).
 TEST(ConvErrorTest, KernelValidatesAtRunTime) {
   Graph g;
-  Value* x = g.AddValue("x", DataType::kFloat32, Shape(std::vector<Dim>(4, Dim::Unknown())));
-  Value* w = g.AddValue("w", DataType::kFloat32, Shape(std::vector<Dim>(4, Dim::Unknown())));
+  Value* x = g.AddValue("x", DataType::kFloat32,
+                        Shape(std::vector<Dim>(4, Dim::Unknown())));
+  Value* w = g.AddValue("w", DataType::kFloat32,
+                        Shape(std::vector<Dim>(4, Dim::Unknown())));
   Value* y = g.AddValue("y");
   g.AddInput(x);
   g.AddInput(w);
-  ASSERT_TRUE(g.AddNode({.name = "c1", .op_type = "Conv", .inputs = {x, w}, .outputs = {y},
+  ASSERT_TRUE(g.AddNode({.name = "c1",
+                         .op_type = "Conv",
+                         .inputs = {x, w},
+                         .outputs = {y},
                          .attributes = {{"group", int64_t{2}}}})
                   .ok());
   g.AddOutput(y);
-  ASSERT_THAT(VerifyGraph(g, testing::BuiltinRegistry().schemas()), testing::IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec, Executor::Prepare(g, testing::BuiltinRegistry()));
+  ASSERT_THAT(VerifyGraph(g, testing::BuiltinRegistry().schemas()),
+              testing::IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec,
+                              Executor::Prepare(g, testing::BuiltinRegistry()));
   TensorMap in;
   in["x"] = RandomTensor({1, 3, 4, 4}, 1);
   in["w"] = RandomTensor({2, 1, 3, 3}, 2);
@@ -315,13 +389,15 @@ TEST(ConvErrorTest, KernelValidatesAtRunTime) {
                                       AllOf(HasSubstr("node 'c1' (Conv)"),
                                             HasSubstr("3 channels"))));
   in["x"] = RandomTensor({1, 2, 2, 2}, 1);
-  EXPECT_THAT(exec->Run(in), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      HasSubstr("larger than the padded input")));
+  EXPECT_THAT(exec->Run(in),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("larger than the padded input")));
   in["x"] = RandomTensor({1, 2, 4, 4}, 1);
   EXPECT_THAT(exec->Run(in), testing::IsOk());
 }
 
-// --- Gemm ----------------------------------------------------------------------
+// --- Gemm
+// ----------------------------------------------------------------------
 
 struct GemmCase {
   int64_t m, k, n;
@@ -335,9 +411,11 @@ class GemmTest : public ::testing::TestWithParam<GemmCase> {};
 TEST_P(GemmTest, MatchesNaiveLoops) {
   const GemmCase& c = GetParam();
   Tensor a = RandomTensor(c.trans_a ? std::vector<int64_t>{c.k, c.m}
-                                    : std::vector<int64_t>{c.m, c.k}, 7);
+                                    : std::vector<int64_t>{c.m, c.k},
+                          7);
   Tensor b = RandomTensor(c.trans_b ? std::vector<int64_t>{c.n, c.k}
-                                    : std::vector<int64_t>{c.k, c.n}, 8);
+                                    : std::vector<int64_t>{c.k, c.n},
+                          8);
   const bool has_c = !(c.c_dims.size() == 1 && c.c_dims[0] == -1);
   Tensor cc = has_c ? RandomTensor(c.c_dims, 9) : Tensor();
   Tensor expected(DataType::kFloat32, {c.m, c.n});
@@ -345,8 +423,10 @@ TEST_P(GemmTest, MatchesNaiveLoops) {
     for (int64_t j = 0; j < c.n; ++j) {
       double acc = 0;
       for (int64_t p = 0; p < c.k; ++p) {
-        const double av = c.trans_a ? a.data<float>()[p * c.m + i] : a.data<float>()[i * c.k + p];
-        const double bv = c.trans_b ? b.data<float>()[j * c.k + p] : b.data<float>()[p * c.n + j];
+        const double av = c.trans_a ? a.data<float>()[p * c.m + i]
+                                    : a.data<float>()[i * c.k + p];
+        const double bv = c.trans_b ? b.data<float>()[j * c.k + p]
+                                    : b.data<float>()[p * c.n + j];
         acc += av * bv;
       }
       double cv = 0;
@@ -358,13 +438,16 @@ TEST_P(GemmTest, MatchesNaiveLoops) {
         const int64_t cols = r >= 1 ? cc.dim(r - 1) : 1;
         cv = cc.data<float>()[ci * cols + cj];
       }
-      expected.data<float>()[i * c.n + j] = static_cast<float>(c.alpha * acc + c.beta * cv);
+      expected.data<float>()[i * c.n + j] =
+          static_cast<float>(c.alpha * acc + c.beta * cv);
     }
   }
   OneNodeSpec spec;
   spec.op = "Gemm";
-  spec.attributes = {{"transA", int64_t{c.trans_a}}, {"transB", int64_t{c.trans_b}},
-                     {"alpha", c.alpha}, {"beta", c.beta}};
+  spec.attributes = {{"transA", int64_t{c.trans_a}},
+                     {"transB", int64_t{c.trans_b}},
+                     {"alpha", c.alpha},
+                     {"beta", c.beta}};
   spec.inputs = {NodeInput::Fed(a), NodeInput::Const(b)};
   if (has_c) spec.inputs.push_back(NodeInput::Fed(cc));
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
@@ -388,9 +471,10 @@ TEST(GemmErrorTest, MismatchedInnerDimensionAndBadBias) {
   spec.op = "Gemm";
   spec.inputs = {NodeInput::Fed(RandomTensor({2, 3}, 1)),
                  NodeInput::Fed(RandomTensor({4, 5}, 2))};
-  EXPECT_THAT(RunOneNode(spec), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         AllOf(HasSubstr("(Gemm)"), HasSubstr("K=3"),
-                                               HasSubstr("K=4"))));
+  EXPECT_THAT(
+      RunOneNode(spec),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("(Gemm)"), HasSubstr("K=3"), HasSubstr("K=4"))));
   spec.inputs = {NodeInput::Fed(RandomTensor({2, 3}, 1)),
                  NodeInput::Fed(RandomTensor({3, 5}, 2)),
                  NodeInput::Fed(RandomTensor({3}, 3))};
@@ -398,7 +482,8 @@ TEST(GemmErrorTest, MismatchedInnerDimensionAndBadBias) {
                                          HasSubstr("does not broadcast")));
 }
 
-// --- MatMul --------------------------------------------------------------------
+// --- MatMul
+// --------------------------------------------------------------------
 
 Tensor RefMatMul(const Tensor& a, const Tensor& b) {
   // Numpy semantics through explicit index arithmetic.
@@ -444,11 +529,18 @@ Tensor RefMatMul(const Tensor& a, const Tensor& b) {
 }
 
 TEST(MatMulTest, NumpySemantics) {
-  const std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> cases = {
-      {{3, 4}, {4, 5}},          {{4}, {4, 5}},          {{3, 4}, {4}},
-      {{4}, {4}},                {{2, 3, 4}, {2, 4, 5}}, {{2, 3, 4}, {4, 5}},
-      {{3, 4}, {2, 4, 5}},       {{2, 1, 3, 4}, {3, 4, 5}}, {{1, 2, 3, 4}, {1, 2, 4, 3}},
-      {{5}, {2, 5, 3}},          {{2, 3, 5}, {5}}};
+  const std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>
+      cases = {{{3, 4}, {4, 5}},
+               {{4}, {4, 5}},
+               {{3, 4}, {4}},
+               {{4}, {4}},
+               {{2, 3, 4}, {2, 4, 5}},
+               {{2, 3, 4}, {4, 5}},
+               {{3, 4}, {2, 4, 5}},
+               {{2, 1, 3, 4}, {3, 4, 5}},
+               {{1, 2, 3, 4}, {1, 2, 4, 3}},
+               {{5}, {2, 5, 3}},
+               {{2, 3, 5}, {5}}};
   uint32_t seed = 10;
   for (const auto& [ad, bd] : cases) {
     SCOPED_TRACE(absl::StrCat(DimsToString(ad), " x ", DimsToString(bd)));
@@ -466,11 +558,24 @@ TEST(MatMulTest, NumpySemantics) {
 TEST(MatMulTest, HandComputed) {
   OneNodeSpec spec;
   spec.op = "MatMul";
-  spec.inputs = {NodeInput::Fed(Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})),
-                 NodeInput::Fed(Tensor::FromVector<float>({2}, {5, 6}))};
+  spec.inputs = {
+      NodeInput::Fed(Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})),
+      NodeInput::Fed(Tensor::FromVector<float>({2}, {5, 6}))};
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
   EXPECT_EQ(r.outputs[0].dims(), (std::vector<int64_t>{2}));
-  EXPECT_THAT(r.outputs[0].ToVector<float>(), ::testing::ElementsAre(17.0f, 39.0f));
+  EXPECT_THAT(r.outputs[0].ToVector<float>(),
+              ::testing::ElementsAre(17.0f, 39.0f));
+}
+
+TEST(MatMulTest, IntegersAreExact) {
+  OneNodeSpec spec;
+  spec.op = "MatMul";
+  spec.inputs = {
+      NodeInput::Fed(Tensor::FromVector<int32_t>({2, 2}, {1, 2, 3, 4})),
+      NodeInput::Fed(Tensor::FromVector<int32_t>({2, 2}, {5, 6, 7, 8}))};
+  QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
+  EXPECT_THAT(r.outputs[0].ToVector<int32_t>(),
+              ::testing::ElementsAre(19, 22, 43, 50));
 }
 
 TEST(MatMulTest, Errors) {
@@ -487,7 +592,8 @@ TEST(MatMulTest, Errors) {
                                          HasSubstr("inner dimensions differ")));
 }
 
-// --- BatchNormalization ----------------------------------------------------------
+// --- BatchNormalization
+// ----------------------------------------------------------
 
 TEST(BatchNormTest, MatchesFormulaInBothLayouts) {
   Tensor x = RandomTensor({2, 3, 4, 5}, 1, -3, 3);
@@ -499,10 +605,11 @@ TEST(BatchNormTest, MatchesFormulaInBothLayouts) {
   Tensor expected(DataType::kFloat32, x.dims());
   for (int64_t i = 0; i < x.num_elements(); ++i) {
     const int64_t c = (i / 20) % 3;
-    expected.data<float>()[i] = static_cast<float>(
-        (x.data<float>()[i] - mean.data<float>()[c]) /
-            std::sqrt(double(var.data<float>()[c]) + eps) * scale.data<float>()[c] +
-        bias.data<float>()[c]);
+    expected.data<float>()[i] =
+        static_cast<float>((x.data<float>()[i] - mean.data<float>()[c]) /
+                               std::sqrt(double(var.data<float>()[c]) + eps) *
+                               scale.data<float>()[c] +
+                           bias.data<float>()[c]);
   }
   for (Layout layout : {Layout::kNCHW, Layout::kNHWC}) {
     OneNodeSpec spec;
@@ -547,14 +654,17 @@ TEST(BatchNormTest, WrongStatisticShape) {
   OneNodeSpec spec;
   spec.op = "BatchNormalization";
   spec.inputs = {NodeInput::Fed(RandomTensor({1, 2, 3}, 1)),
-                 NodeInput::Const(RandomTensor({3}, 2)), NodeInput::Const(RandomTensor({2}, 3)),
+                 NodeInput::Const(RandomTensor({3}, 2)),
+                 NodeInput::Const(RandomTensor({2}, 3)),
                  NodeInput::Const(RandomTensor({2}, 4)),
                  NodeInput::Const(RandomTensor({2}, 5, 0.5f, 1.0f))};
-  EXPECT_THAT(RunOneNode(spec), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         AllOf(HasSubstr("scale"), HasSubstr("[2]"))));
+  EXPECT_THAT(RunOneNode(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("scale"), HasSubstr("[2]"))));
 }
 
-// --- LayerNormalization ----------------------------------------------------------
+// --- LayerNormalization
+// ----------------------------------------------------------
 
 TEST(LayerNormTest, MatchesTwoPassFormula) {
   Tensor x = RandomTensor({2, 3, 4, 5}, 1, -2, 2);
@@ -570,10 +680,12 @@ TEST(LayerNormTest, MatchesTwoPassFormula) {
     Tensor expected(DataType::kFloat32, x.dims());
     std::vector<int64_t> stat_dims(x.dims().begin(), x.dims().begin() + a);
     stat_dims.resize(4, 1);
-    Tensor mean_t(DataType::kFloat32, stat_dims), inv_t(DataType::kFloat32, stat_dims);
+    Tensor mean_t(DataType::kFloat32, stat_dims),
+        inv_t(DataType::kFloat32, stat_dims);
     for (int64_t r = 0; r < outer; ++r) {
       double mean = 0, var = 0;
-      for (int64_t i = 0; i < inner; ++i) mean += x.data<float>()[r * inner + i];
+      for (int64_t i = 0; i < inner; ++i)
+        mean += x.data<float>()[r * inner + i];
       mean /= inner;
       for (int64_t i = 0; i < inner; ++i) {
         var += std::pow(x.data<float>()[r * inner + i] - mean, 2);
@@ -581,9 +693,10 @@ TEST(LayerNormTest, MatchesTwoPassFormula) {
       var /= inner;
       const double inv = 1 / std::sqrt(var + eps);
       for (int64_t i = 0; i < inner; ++i) {
-        expected.data<float>()[r * inner + i] = static_cast<float>(
-            (x.data<float>()[r * inner + i] - mean) * inv * scale.data<float>()[i] +
-            bias.data<float>()[i]);
+        expected.data<float>()[r * inner + i] =
+            static_cast<float>((x.data<float>()[r * inner + i] - mean) * inv *
+                                   scale.data<float>()[i] +
+                               bias.data<float>()[i]);
       }
       mean_t.data<float>()[r] = static_cast<float>(mean);
       inv_t.data<float>()[r] = static_cast<float>(inv);
@@ -592,7 +705,8 @@ TEST(LayerNormTest, MatchesTwoPassFormula) {
     spec.op = "LayerNormalization";
     spec.num_outputs = 3;
     spec.attributes = {{"axis", axis}, {"epsilon", static_cast<float>(eps)}};
-    spec.inputs = {NodeInput::Fed(x), NodeInput::Const(scale), NodeInput::Const(bias)};
+    spec.inputs = {NodeInput::Fed(x), NodeInput::Const(scale),
+                   NodeInput::Const(bias)};
     QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
     EXPECT_TRUE(AllClose(r.outputs[0], expected, 1e-5, 1e-5));
     EXPECT_TRUE(AllClose(r.outputs[1], mean_t, 1e-5, 1e-6));
@@ -607,7 +721,8 @@ TEST(LayerNormTest, BroadcastScaleNoBias) {
   OneNodeSpec spec;
   spec.op = "LayerNormalization";
   spec.attributes = {{"epsilon", 0.0f}};
-  spec.inputs = {NodeInput::Fed(x), NodeInput::Const(Tensor::FromVector<float>({1}, {2}))};
+  spec.inputs = {NodeInput::Fed(x),
+                 NodeInput::Const(Tensor::FromVector<float>({1}, {2}))};
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
   // Row 0: mean 2, std 1 -> [-1, 1] * 2. Row 1: zero variance, eps 0 -> NaN.
   EXPECT_FLOAT_EQ(r.outputs[0].data<float>()[0], -2.0f);
@@ -619,12 +734,14 @@ TEST(LayerNormTest, BadScaleShape) {
   spec.op = "LayerNormalization";
   spec.inputs = {NodeInput::Fed(RandomTensor({2, 3}, 1)),
                  NodeInput::Const(RandomTensor({2}, 2))};
-  EXPECT_THAT(RunOneNode(spec), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         AllOf(HasSubstr("(LayerNormalization)"),
-                                               HasSubstr("does not broadcast"))));
+  EXPECT_THAT(RunOneNode(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("(LayerNormalization)"),
+                             HasSubstr("does not broadcast"))));
 }
 
-// --- ReduceMean -------------------------------------------------------------------
+// --- ReduceMean
+// -------------------------------------------------------------------
 
 TEST(ReduceMeanTest, AxesAndKeepdims) {
   Tensor x = RandomTensor({3, 4, 5}, 1);
@@ -633,12 +750,13 @@ TEST(ReduceMeanTest, AxesAndKeepdims) {
     int64_t keepdims;
     std::vector<int64_t> out_dims;
   };
-  const std::vector<Case> cases = {{{1}, 1, {3, 1, 5}},     {{1}, 0, {3, 5}},
-                                   {{-1, 0}, 1, {1, 4, 1}}, {{}, 1, {1, 1, 1}},
-                                   {{}, 0, {}},             {{0, 1, 2}, 0, {}},
-                                   {{2}, 0, {3, 4}}};
+  const std::vector<Case> cases = {
+      {{1}, 1, {3, 1, 5}}, {{1}, 0, {3, 5}}, {{-1, 0}, 1, {1, 4, 1}},
+      {{}, 1, {1, 1, 1}},  {{}, 0, {}},      {{0, 1, 2}, 0, {}},
+      {{2}, 0, {3, 4}}};
   for (const Case& c : cases) {
-    SCOPED_TRACE(absl::StrCat("axes ", DimsToString(c.axes), " keepdims ", c.keepdims));
+    SCOPED_TRACE(
+        absl::StrCat("axes ", DimsToString(c.axes), " keepdims ", c.keepdims));
     std::vector<bool> red(3, c.axes.empty());
     for (int64_t a : c.axes) red[a < 0 ? a + 3 : a] = true;
     Tensor expected(DataType::kFloat32, c.out_dims);
@@ -676,10 +794,12 @@ TEST(ReduceMeanTest, AxesAsInputAndErrors) {
   spec.op = "ReduceMean";
   spec.opset = 18;
   spec.attributes = {{"keepdims", int64_t{0}}};
-  spec.inputs = {NodeInput::Fed(Tensor::FromVector<float>({2, 2}, {1, 2, 3, 5})),
-                 NodeInput::Const(Tensor::FromVector<int64_t>({1}, {1}))};
+  spec.inputs = {
+      NodeInput::Fed(Tensor::FromVector<float>({2, 2}, {1, 2, 3, 5})),
+      NodeInput::Const(Tensor::FromVector<int64_t>({1}, {1}))};
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
-  EXPECT_THAT(r.outputs[0].ToVector<float>(), ::testing::ElementsAre(1.5f, 4.0f));
+  EXPECT_THAT(r.outputs[0].ToVector<float>(),
+              ::testing::ElementsAre(1.5f, 4.0f));
 
   OneNodeSpec bad;
   bad.op = "ReduceMean";

@@ -34,7 +34,8 @@ Tensor Iota(std::vector<int64_t> dims, float start = 1.0f) {
   return Tensor::FromVector<float>(dims, v);
 }
 
-// --- Pools ---------------------------------------------------------------------
+// --- Pools
+// ---------------------------------------------------------------------
 
 struct PoolCase {
   std::string name;
@@ -148,66 +149,154 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, PoolTest,
     ::testing::Values(
         // floor((7 + 2 - 3) / 2) + 1 = 4.
-        PoolCase{"Max3x3S2P1", true, {2, 3, 7, 7},
-                 {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}},
+        PoolCase{"Max3x3S2P1",
+                 true,
+                 {2, 3, 7, 7},
+                 {{"kernel_shape", Ints{3, 3}},
+                  {"strides", Ints{2, 2}},
                   {"pads", Ints{1, 1, 1, 1}}},
-                 {3, 3}, {2, 2}, {}, {1, 1, 1, 1}, {4, 4}},
+                 {3, 3},
+                 {2, 2},
+                 {},
+                 {1, 1, 1, 1},
+                 {4, 4}},
         // (6 - (2-1)*2 - 1) / 1 + 1 = 4 along both axes.
-        PoolCase{"MaxDilations", true, {1, 2, 6, 6},
+        PoolCase{"MaxDilations",
+                 true,
+                 {1, 2, 6, 6},
                  {{"kernel_shape", Ints{2, 2}}, {"dilations", Ints{2, 2}}},
-                 {2, 2}, {}, {2, 2}, {}, {4, 4}},
+                 {2, 2},
+                 {},
+                 {2, 2},
+                 {},
+                 {4, 4}},
         // ceil((5 + 1 + 1 - 2) / 2) + 1 = 4, but window 4 would start at
         // 3*2 - 1 = 5 = in, inside the end padding: dropped -> 3.
-        PoolCase{"MaxCeilDropsWindowInPadding", true, {1, 1, 5, 5},
-                 {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}},
-                  {"pads", Ints{1, 1, 1, 1}}, {"ceil_mode", int64_t{1}}},
-                 {2, 2}, {2, 2}, {}, {1, 1, 1, 1}, {3, 3}},
-        // ceil((4 - 3) / 2) + 1 = 2.
-        PoolCase{"MaxCeil", true, {1, 2, 4, 4},
-                 {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}},
+        PoolCase{"MaxCeilDropsWindowInPadding",
+                 true,
+                 {1, 1, 5, 5},
+                 {{"kernel_shape", Ints{2, 2}},
+                  {"strides", Ints{2, 2}},
+                  {"pads", Ints{1, 1, 1, 1}},
                   {"ceil_mode", int64_t{1}}},
-                 {3, 3}, {2, 2}, {}, {}, {2, 2}},
+                 {2, 2},
+                 {2, 2},
+                 {},
+                 {1, 1, 1, 1},
+                 {3, 3}},
+        // ceil((4 - 3) / 2) + 1 = 2.
+        PoolCase{"MaxCeil",
+                 true,
+                 {1, 2, 4, 4},
+                 {{"kernel_shape", Ints{3, 3}},
+                  {"strides", Ints{2, 2}},
+                  {"ceil_mode", int64_t{1}}},
+                 {3, 3},
+                 {2, 2},
+                 {},
+                 {},
+                 {2, 2}},
         // SAME_UPPER, in 5, k 2, s 1: out 5, pads (0, 1).
-        PoolCase{"MaxSameUpper", true, {1, 2, 5, 5},
-                 {{"kernel_shape", Ints{2, 2}}, {"auto_pad", std::string("SAME_UPPER")}},
-                 {2, 2}, {}, {}, {0, 0, 1, 1}, {5, 5}},
-        PoolCase{"Max1d", true, {2, 3, 11},
+        PoolCase{"MaxSameUpper",
+                 true,
+                 {1, 2, 5, 5},
+                 {{"kernel_shape", Ints{2, 2}},
+                  {"auto_pad", std::string("SAME_UPPER")}},
+                 {2, 2},
+                 {},
+                 {},
+                 {0, 0, 1, 1},
+                 {5, 5}},
+        PoolCase{"Max1d",
+                 true,
+                 {2, 3, 11},
                  {{"kernel_shape", Ints{3}}, {"strides", Ints{2}}},
-                 {3}, {2}, {}, {}, {5}},
-        PoolCase{"Max3d", true, {1, 2, 4, 5, 6},
-                 {{"kernel_shape", Ints{2, 2, 3}}, {"pads", Ints{0, 1, 1, 1, 0, 1}}},
-                 {2, 2, 3}, {}, {}, {0, 1, 1, 1, 0, 1}, {4, 5, 6}},
-        PoolCase{"AvgPadsExcluded", false, {2, 3, 6, 7},
+                 {3},
+                 {2},
+                 {},
+                 {},
+                 {5}},
+        PoolCase{
+            "Max3d",
+            true,
+            {1, 2, 4, 5, 6},
+            {{"kernel_shape", Ints{2, 2, 3}}, {"pads", Ints{0, 1, 1, 1, 0, 1}}},
+            {2, 2, 3},
+            {},
+            {},
+            {0, 1, 1, 1, 0, 1},
+            {4, 5, 6}},
+        PoolCase{"AvgPadsExcluded",
+                 false,
+                 {2, 3, 6, 7},
                  {{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 2, 1, 0}}},
-                 {3, 3}, {}, {}, {1, 2, 1, 0}, {6, 7}},
-        PoolCase{"AvgPadsIncluded", false, {2, 3, 6, 7},
-                 {{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 2, 1, 0}},
+                 {3, 3},
+                 {},
+                 {},
+                 {1, 2, 1, 0},
+                 {6, 7}},
+        PoolCase{"AvgPadsIncluded",
+                 false,
+                 {2, 3, 6, 7},
+                 {{"kernel_shape", Ints{3, 3}},
+                  {"pads", Ints{1, 2, 1, 0}},
                   {"count_include_pad", int64_t{1}}},
-                 {3, 3}, {}, {}, {1, 2, 1, 0}, {6, 7}, true},
+                 {3, 3},
+                 {},
+                 {},
+                 {1, 2, 1, 0},
+                 {6, 7},
+                 true},
         // ceil((5 + 1 + 0 - 3) / 2) + 1 = 3; the last window covers
         // positions 3..5, of which 5 is past the padded input.
-        PoolCase{"AvgCeilIncludePad", false, {1, 1, 5, 5},
-                 {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}},
-                  {"pads", Ints{1, 1, 0, 0}}, {"ceil_mode", int64_t{1}},
+        PoolCase{"AvgCeilIncludePad",
+                 false,
+                 {1, 1, 5, 5},
+                 {{"kernel_shape", Ints{3, 3}},
+                  {"strides", Ints{2, 2}},
+                  {"pads", Ints{1, 1, 0, 0}},
+                  {"ceil_mode", int64_t{1}},
                   {"count_include_pad", int64_t{1}}},
-                 {3, 3}, {2, 2}, {}, {1, 1, 0, 0}, {3, 3}, true},
+                 {3, 3},
+                 {2, 2},
+                 {},
+                 {1, 1, 0, 0},
+                 {3, 3},
+                 true},
         // SAME_LOWER, in 6, k 3, s 2: out 3, total pad 1 at the start.
-        PoolCase{"AvgSameLower", false, {1, 2, 6, 6},
-                 {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}},
+        PoolCase{"AvgSameLower",
+                 false,
+                 {1, 2, 6, 6},
+                 {{"kernel_shape", Ints{3, 3}},
+                  {"strides", Ints{2, 2}},
                   {"auto_pad", std::string("SAME_LOWER")}},
-                 {3, 3}, {2, 2}, {}, {1, 1, 0, 0}, {3, 3}},
-        PoolCase{"Avg3dValid", false, {1, 2, 5, 4, 6},
-                 {{"kernel_shape", Ints{2, 3, 2}}, {"strides", Ints{2, 1, 2}},
+                 {3, 3},
+                 {2, 2},
+                 {},
+                 {1, 1, 0, 0},
+                 {3, 3}},
+        PoolCase{"Avg3dValid",
+                 false,
+                 {1, 2, 5, 4, 6},
+                 {{"kernel_shape", Ints{2, 3, 2}},
+                  {"strides", Ints{2, 1, 2}},
                   {"auto_pad", std::string("VALID")}},
-                 {2, 3, 2}, {2, 1, 2}, {}, {}, {2, 2, 3}}),
-    [](const ::testing::TestParamInfo<PoolCase>& info) { return info.param.name; });
+                 {2, 3, 2},
+                 {2, 1, 2},
+                 {},
+                 {},
+                 {2, 2, 3}}),
+    [](const ::testing::TestParamInfo<PoolCase>& info) {
+      return info.param.name;
+    });
 
 // ONNX spec examples (maxpool_with_argmax_2d_precomputed_*).
 TEST(MaxPoolSpecTest, ArgmaxRowAndColumnMajor) {
   OneNodeSpec spec;
   spec.op = "MaxPool";
   spec.num_outputs = 2;
-  spec.attributes = {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}},
+  spec.attributes = {{"kernel_shape", Ints{2, 2}},
+                     {"strides", Ints{2, 2}},
                      {"storage_order", int64_t{1}}};
   spec.inputs = {NodeInput::Fed(Iota({1, 1, 5, 5}))};
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
@@ -216,12 +305,14 @@ TEST(MaxPoolSpecTest, ArgmaxRowAndColumnMajor) {
 
   spec.attributes = {{"kernel_shape", Ints{5, 5}}, {"pads", Ints{2, 2, 2, 2}}};
   QFORGE_ASSERT_OK_AND_ASSIGN(r, RunOneNode(spec));
-  EXPECT_THAT(r.outputs[0].ToVector<float>(),
-              ElementsAreArray({13, 14, 15, 15, 15, 18, 19, 20, 20, 20, 23, 24, 25, 25,
-                                25, 23, 24, 25, 25, 25, 23, 24, 25, 25, 25}));
-  EXPECT_THAT(r.outputs[1].ToVector<int64_t>(),
-              ElementsAreArray({12, 13, 14, 14, 14, 17, 18, 19, 19, 19, 22, 23, 24, 24,
-                                24, 22, 23, 24, 24, 24, 22, 23, 24, 24, 24}));
+  EXPECT_THAT(
+      r.outputs[0].ToVector<float>(),
+      ElementsAreArray({13, 14, 15, 15, 15, 18, 19, 20, 20, 20, 23, 24, 25,
+                        25, 25, 23, 24, 25, 25, 25, 23, 24, 25, 25, 25}));
+  EXPECT_THAT(
+      r.outputs[1].ToVector<int64_t>(),
+      ElementsAreArray({12, 13, 14, 14, 14, 17, 18, 19, 19, 19, 22, 23, 24,
+                        24, 24, 22, 23, 24, 24, 24, 22, 23, 24, 24, 24}));
 }
 
 TEST(MaxPoolSpecTest, Uint8) {
@@ -233,9 +324,10 @@ TEST(MaxPoolSpecTest, Uint8) {
   spec.inputs = {NodeInput::Fed(Tensor::FromVector<uint8_t>({1, 1, 5, 5}, v))};
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
   EXPECT_EQ(r.outputs[0].dtype(), DataType::kUint8);
-  EXPECT_THAT(r.outputs[0].ToVector<uint8_t>(),
-              ElementsAreArray({13, 14, 15, 15, 15, 18, 19, 20, 20, 20, 23, 24, 25, 25,
-                                25, 23, 24, 25, 25, 25, 23, 24, 25, 25, 25}));
+  EXPECT_THAT(
+      r.outputs[0].ToVector<uint8_t>(),
+      ElementsAreArray({13, 14, 15, 15, 15, 18, 19, 20, 20, 20, 23, 24, 25,
+                        25, 25, 23, 24, 25, 25, 25, 23, 24, 25, 25, 25}));
 }
 
 TEST(AveragePoolSpecTest, PrecomputedPads) {
@@ -244,24 +336,26 @@ TEST(AveragePoolSpecTest, PrecomputedPads) {
   spec.attributes = {{"kernel_shape", Ints{5, 5}}, {"pads", Ints{2, 2, 2, 2}}};
   spec.inputs = {NodeInput::Fed(Iota({1, 1, 5, 5}))};
   QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
-  EXPECT_TRUE(AllClose(r.outputs[0],
-                       Tensor::FromVector<float>(
-                           {1, 1, 5, 5}, {7, 7.5, 8, 8.5, 9, 9.5, 10, 10.5, 11, 11.5, 12,
-                                          12.5, 13, 13.5, 14, 14.5, 15, 15.5, 16, 16.5, 17,
-                                          17.5, 18, 18.5, 19})));
+  EXPECT_TRUE(AllClose(
+      r.outputs[0],
+      Tensor::FromVector<float>(
+          {1, 1, 5, 5},
+          {7,  7.5,  8,  8.5,  9,  9.5,  10, 10.5, 11, 11.5, 12, 12.5, 13, 13.5,
+           14, 14.5, 15, 15.5, 16, 16.5, 17, 17.5, 18, 18.5, 19})));
   spec.attributes["count_include_pad"] = int64_t{1};
   QFORGE_ASSERT_OK_AND_ASSIGN(r, RunOneNode(spec));
   EXPECT_TRUE(AllClose(
       r.outputs[0],
       Tensor::FromVector<float>(
-          {1, 1, 5, 5}, {2.52, 3.6, 4.8, 4.08, 3.24, 4.56, 6.4, 8.4, 7.04, 5.52, 7.2, 10,
-                         13, 10.8, 8.4, 6.96, 9.6, 12.4, 10.24, 7.92, 6.12, 8.4, 10.8, 8.88,
-                         6.84})));
+          {1, 1, 5, 5}, {2.52,  3.6,  4.8,  4.08, 3.24, 4.56, 6.4,  8.4, 7.04,
+                         5.52,  7.2,  10,   13,   10.8, 8.4,  6.96, 9.6, 12.4,
+                         10.24, 7.92, 6.12, 8.4,  10.8, 8.88, 6.84})));
 }
 
 TEST(GlobalPoolTest, BothLayouts) {
   Tensor x = RandomTensor({2, 3, 4, 5}, 3);
-  Tensor mean(DataType::kFloat32, {2, 3, 1, 1}), max(DataType::kFloat32, {2, 3, 1, 1});
+  Tensor mean(DataType::kFloat32, {2, 3, 1, 1}),
+      max(DataType::kFloat32, {2, 3, 1, 1});
   for (int64_t nc = 0; nc < 6; ++nc) {
     double s = 0, m = -1e30;
     for (int64_t i = 0; i < 20; ++i) {
@@ -294,9 +388,11 @@ TEST(PoolErrorTest, BadAttributes) {
                                          AllOf(HasSubstr("(MaxPool)"),
                                                HasSubstr("kernel_shape"))));
   spec.attributes = {{"kernel_shape", Ints{5, 5}}};
-  EXPECT_THAT(RunOneNode(spec), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         HasSubstr("larger than the padded input")));
-  spec.attributes = {{"kernel_shape", Ints{2, 2}}, {"storage_order", int64_t{2}}};
+  EXPECT_THAT(RunOneNode(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("larger than the padded input")));
+  spec.attributes = {{"kernel_shape", Ints{2, 2}},
+                     {"storage_order", int64_t{2}}};
   EXPECT_THAT(RunOneNode(spec), StatusIs(absl::StatusCode::kInvalidArgument,
                                          HasSubstr("storage_order")));
   spec.attributes = {{"kernel_shape", Ints{2, 2}}, {"ceil_mode", int64_t{3}}};
@@ -304,39 +400,48 @@ TEST(PoolErrorTest, BadAttributes) {
                                          HasSubstr("ceil_mode")));
   spec.op = "AveragePool";
   spec.attributes = {{"kernel_shape", Ints{2, 2, 2}}};
-  EXPECT_THAT(RunOneNode(spec), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         HasSubstr("'kernel_shape' has 3 values")));
+  EXPECT_THAT(RunOneNode(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("'kernel_shape' has 3 values")));
 }
 
-// --- Resize --------------------------------------------------------------------
+// --- Resize
+// --------------------------------------------------------------------
 
 OneNodeSpec ResizeSpec(Tensor x, std::map<std::string, Attribute> attrs,
-                       std::vector<float> scales, std::vector<int64_t> sizes = {},
+                       std::vector<float> scales,
+                       std::vector<int64_t> sizes = {},
                        std::vector<float> roi = {}) {
   OneNodeSpec spec;
   spec.op = "Resize";
   spec.opset = 13;
   spec.attributes = std::move(attrs);
-  auto n = [](const auto& v) { return std::vector<int64_t>{int64_t(v.size())}; };
+  auto n = [](const auto& v) {
+    return std::vector<int64_t>{int64_t(v.size())};
+  };
   spec.inputs = {NodeInput::Fed(std::move(x))};
-  spec.inputs.push_back(roi.empty() ? NodeInput::Omitted()
-                                    : NodeInput::Const(Tensor::FromVector<float>(n(roi), roi)));
-  spec.inputs.push_back(scales.empty()
-                            ? NodeInput::Omitted()
-                            : NodeInput::Const(Tensor::FromVector<float>(n(scales), scales)));
+  spec.inputs.push_back(
+      roi.empty() ? NodeInput::Omitted()
+                  : NodeInput::Const(Tensor::FromVector<float>(n(roi), roi)));
+  spec.inputs.push_back(
+      scales.empty()
+          ? NodeInput::Omitted()
+          : NodeInput::Const(Tensor::FromVector<float>(n(scales), scales)));
   if (!sizes.empty()) {
-    spec.inputs.push_back(NodeInput::Const(Tensor::FromVector<int64_t>(n(sizes), sizes)));
+    spec.inputs.push_back(
+        NodeInput::Const(Tensor::FromVector<int64_t>(n(sizes), sizes)));
   }
   return spec;
 }
 
 std::vector<float> ResizeRow(const std::string& coord, const std::string& mode,
                              const std::string& nearest, int64_t out) {
-  std::map<std::string, Attribute> attrs = {{"mode", mode},
-                                            {"coordinate_transformation_mode", coord}};
+  std::map<std::string, Attribute> attrs = {
+      {"mode", mode}, {"coordinate_transformation_mode", coord}};
   if (!nearest.empty()) attrs["nearest_mode"] = nearest;
-  auto result = RunOneNode(ResizeSpec(Tensor::FromVector<float>({1, 1, 1, 4}, {1, 2, 3, 4}),
-                                      attrs, {}, {1, 1, 1, out}));
+  auto result = RunOneNode(
+      ResizeSpec(Tensor::FromVector<float>({1, 1, 1, 4}, {1, 2, 3, 4}), attrs,
+                 {}, {1, 1, 1, out}));
   EXPECT_THAT(result, testing::IsOk());
   if (!result.ok()) return {};
   return result->outputs[0].ToVector<float>();
@@ -386,12 +491,14 @@ TEST(ResizeTest, LinearByHand) {
 TEST(ResizeTest, BilinearSpecExample) {
   QFORGE_ASSERT_OK_AND_ASSIGN(
       OneNodeResult r,
-      RunOneNode(ResizeSpec(Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4}),
-                            {{"mode", std::string("linear")}}, {1, 1, 2, 2})));
-  EXPECT_TRUE(AllClose(r.outputs[0],
-                       Tensor::FromVector<float>({1, 1, 4, 4},
-                                                 {1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5,
-                                                  2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4})));
+      RunOneNode(
+          ResizeSpec(Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4}),
+                     {{"mode", std::string("linear")}}, {1, 1, 2, 2})));
+  EXPECT_TRUE(
+      AllClose(r.outputs[0],
+               Tensor::FromVector<float>(
+                   {1, 1, 4, 4}, {1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5,
+                                  2.75, 3.25, 3.5, 3, 3.25, 3.75, 4})));
   EXPECT_EQ(r.inferred[0], Shape({1, 1, 4, 4}));
 }
 
@@ -403,8 +510,9 @@ TEST(ResizeTest, CubicByHand) {
         {"mode", std::string("cubic")},
         {"coordinate_transformation_mode", std::string("asymmetric")},
         {"exclude_outside", int64_t{exclude}}};
-    auto r = RunOneNode(ResizeSpec(Tensor::FromVector<float>({1, 1, 1, 4}, {1, 2, 3, 4}),
-                                   attrs, {1, 1, 1, 2}));
+    auto r = RunOneNode(
+        ResizeSpec(Tensor::FromVector<float>({1, 1, 1, 4}, {1, 2, 3, 4}), attrs,
+                   {1, 1, 1, 2}));
     EXPECT_THAT(r, testing::IsOk());
     return r.ok() ? r->outputs[0].ToVector<float>() : std::vector<float>(8);
   };
@@ -432,11 +540,13 @@ TEST(ResizeTest, TfCropAndResizeExtrapolates) {
                              {"coordinate_transformation_mode",
                               std::string("tf_crop_and_resize")},
                              {"extrapolation_value", 10.0f}},
-                            {}, {1, 1, 3, 3}, {0, 0, 0.4f, 0.6f, 1, 1, 1.2f, 1.7f})));
-  EXPECT_TRUE(AllClose(r.outputs[0], Tensor::FromVector<float>(
-                                         {1, 1, 3, 3},
-                                         {7.6f, 10, 10, 12.4f, 10, 10, 10, 10, 10}),
-                       1e-5, 1e-5));
+                            {}, {1, 1, 3, 3},
+                            {0, 0, 0.4f, 0.6f, 1, 1, 1.2f, 1.7f})));
+  EXPECT_TRUE(
+      AllClose(r.outputs[0],
+               Tensor::FromVector<float>(
+                   {1, 1, 3, 3}, {7.6f, 10, 10, 12.4f, 10, 10, 10, 10, 10}),
+               1e-5, 1e-5));
 }
 
 // ONNX spec example: nearest with scales [1, 1, 2, 3], and its Upsample-9 twin.
@@ -445,18 +555,27 @@ TEST(ResizeTest, NearestScalesAndUpsample) {
                                        3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4};
   QFORGE_ASSERT_OK_AND_ASSIGN(
       OneNodeResult r,
-      RunOneNode(ResizeSpec(Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4}),
-                            {{"mode", std::string("nearest")}}, {1, 1, 2, 3})));
+      RunOneNode(
+          ResizeSpec(Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4}),
+                     {{"mode", std::string("nearest")}}, {1, 1, 2, 3})));
   EXPECT_THAT(r.outputs[0].ToVector<float>(), ElementsAreArray(expected));
   EXPECT_EQ(r.inferred[0], Shape({1, 1, 4, 6}));
   OneNodeSpec up;
   up.op = "Upsample";
   up.opset = 9;
   up.attributes = {{"mode", std::string("nearest")}};
-  up.inputs = {NodeInput::Fed(Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4})),
-               NodeInput::Const(Tensor::FromVector<float>({4}, {1, 1, 2, 3}))};
+  up.inputs = {
+      NodeInput::Fed(Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4})),
+      NodeInput::Const(Tensor::FromVector<float>({4}, {1, 1, 2, 3}))};
   QFORGE_ASSERT_OK_AND_ASSIGN(r, RunOneNode(up));
   EXPECT_THAT(r.outputs[0].ToVector<float>(), ElementsAreArray(expected));
+  // Upsample-7 carries the scales as an attribute.
+  up.opset = 7;
+  up.attributes["scales"] = std::vector<float>{1, 1, 2, 3};
+  up.inputs.pop_back();
+  QFORGE_ASSERT_OK_AND_ASSIGN(r, RunOneNode(up));
+  EXPECT_THAT(r.outputs[0].ToVector<float>(), ElementsAreArray(expected));
+  EXPECT_EQ(r.inferred[0], Shape({1, 1, 4, 6}));
 }
 
 // In NHWC, scales/sizes keep ONNX axis order; results equal NCHW's.
@@ -467,16 +586,18 @@ TEST(ResizeTest, NhwcMatchesNchw) {
     std::vector<float> scales;
     std::vector<int64_t> sizes;
   };
-  const std::vector<Case> cases = {{"nearest", "half_pixel", {1, 1, 2, 0.5}, {}},
-                                   {"linear", "align_corners", {}, {2, 3, 7, 9}},
-                                   {"cubic", "pytorch_half_pixel", {1, 1, 1.5, 1.75}, {}},
-                                   {"linear", "half_pixel", {}, {2, 3, 3, 2}}};
+  const std::vector<Case> cases = {
+      {"nearest", "half_pixel", {1, 1, 2, 0.5}, {}},
+      {"linear", "align_corners", {}, {2, 3, 7, 9}},
+      {"cubic", "pytorch_half_pixel", {1, 1, 1.5, 1.75}, {}},
+      {"linear", "half_pixel", {}, {2, 3, 3, 2}}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.mode + " " + c.coord);
-    std::map<std::string, Attribute> attrs = {{"mode", c.mode},
-                                              {"coordinate_transformation_mode", c.coord}};
-    QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult nchw,
-                                RunOneNode(ResizeSpec(x, attrs, c.scales, c.sizes)));
+    std::map<std::string, Attribute> attrs = {
+        {"mode", c.mode}, {"coordinate_transformation_mode", c.coord}};
+    QFORGE_ASSERT_OK_AND_ASSIGN(
+        OneNodeResult nchw,
+        RunOneNode(ResizeSpec(x, attrs, c.scales, c.sizes)));
     OneNodeSpec spec = ResizeSpec(ToNhwc(x), attrs, c.scales, c.sizes);
     spec.layout = Layout::kNHWC;
     QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult nhwc, RunOneNode(spec));
@@ -487,22 +608,28 @@ TEST(ResizeTest, NhwcMatchesNchw) {
 
 TEST(ResizeTest, Errors) {
   Tensor x = RandomTensor({1, 1, 2, 2}, 1);
-  EXPECT_THAT(RunOneNode(ResizeSpec(x, {{"mode", std::string("bicubic")}}, {1, 1, 2, 2})),
+  EXPECT_THAT(RunOneNode(ResizeSpec(x, {{"mode", std::string("bicubic")}},
+                                    {1, 1, 2, 2})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("(Resize)"), HasSubstr("'mode'"))));
-  EXPECT_THAT(RunOneNode(ResizeSpec(x, {}, {1, 1, 2, 2}, {1, 1, 4, 4})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("only one of")));
-  EXPECT_THAT(RunOneNode(ResizeSpec(x, {}, {1, 2, 2})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rank 4")));
-  EXPECT_THAT(RunOneNode(ResizeSpec(x, {}, {1, 1, -2, 2})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("positive")));
-  EXPECT_THAT(RunOneNode(ResizeSpec(x, {{"antialias", int64_t{1}}}, {1, 1, 2, 2})),
-              // The verifier reports every schema problem as InvalidArgument.
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("antialias"), HasSubstr("not supported"))));
-  EXPECT_THAT(RunOneNode(ResizeSpec(x, {{"nearest_mode", std::string("up")}},
-                                    {1, 1, 2, 2})),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nearest_mode")));
+  EXPECT_THAT(
+      RunOneNode(ResizeSpec(x, {}, {1, 1, 2, 2}, {1, 1, 4, 4})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("only one of")));
+  EXPECT_THAT(
+      RunOneNode(ResizeSpec(x, {}, {1, 2, 2})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rank 4")));
+  EXPECT_THAT(
+      RunOneNode(ResizeSpec(x, {}, {1, 1, -2, 2})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("positive")));
+  EXPECT_THAT(
+      RunOneNode(ResizeSpec(x, {{"antialias", int64_t{1}}}, {1, 1, 2, 2})),
+      // The verifier reports every schema problem as InvalidArgument.
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("antialias"), HasSubstr("not supported"))));
+  EXPECT_THAT(
+      RunOneNode(
+          ResizeSpec(x, {{"nearest_mode", std::string("up")}}, {1, 1, 2, 2})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nearest_mode")));
 }
 
 }  // namespace
@@ -557,18 +684,26 @@ TEST(NnRobustnessTest, BadAttributesNeverCrash) {
   auto x4 = [] { return NodeInput::Fed(RandomTensor({1, 2, 5, 5}, 1)); };
   const std::vector<OpCase> ops = {
       {"Conv", {x4(), NodeInput::Const(RandomTensor({2, 2, 3, 3}, 2))}, {}},
-      {"Conv", {x4(), NodeInput::Const(RandomTensor({2, 1, 3, 3}, 2))},
+      {"Conv",
+       {x4(), NodeInput::Const(RandomTensor({2, 1, 3, 3}, 2))},
        {{"group", int64_t{2}}}},
       {"MaxPool", {x4()}, {{"kernel_shape", std::vector<int64_t>{2, 2}}}},
       {"AveragePool", {x4()}, {{"kernel_shape", std::vector<int64_t>{2, 2}}}},
       {"GlobalAveragePool", {x4()}, {}},
       {"BatchNormalization",
-       {x4(), NodeInput::Const(RandomTensor({2}, 3)), NodeInput::Const(RandomTensor({2}, 4)),
-        NodeInput::Const(RandomTensor({2}, 5)), NodeInput::Const(RandomTensor({2}, 6, 0.5f, 1))},
+       {x4(), NodeInput::Const(RandomTensor({2}, 3)),
+        NodeInput::Const(RandomTensor({2}, 4)),
+        NodeInput::Const(RandomTensor({2}, 5)),
+        NodeInput::Const(RandomTensor({2}, 6, 0.5f, 1))},
        {}},
-      {"LayerNormalization", {x4(), NodeInput::Const(RandomTensor({5}, 3))}, {}},
+      {"LayerNormalization",
+       {x4(), NodeInput::Const(RandomTensor({5}, 3))},
+       {}},
       {"ReduceMean", {x4()}, {}},
-      {"Gemm", {NodeInput::Fed(RandomTensor({2, 3}, 1)), NodeInput::Fed(RandomTensor({3, 4}, 2))}, {}},
+      {"Gemm",
+       {NodeInput::Fed(RandomTensor({2, 3}, 1)),
+        NodeInput::Fed(RandomTensor({3, 4}, 2))},
+       {}},
       {"Resize",
        {x4(), NodeInput::Omitted(),
         NodeInput::Const(Tensor::FromVector<float>({4}, {1, 1, 2, 2}))},
@@ -589,8 +724,10 @@ TEST(NnRobustnessTest, BadAttributesNeverCrash) {
         if (r.ok()) {
           ++ran;
         } else {
-          EXPECT_NE(r.status().code(), absl::StatusCode::kInternal) << r.status();
-          EXPECT_THAT(std::string(r.status().message()), HasSubstr("node 'node'"))
+          EXPECT_NE(r.status().code(), absl::StatusCode::kInternal)
+              << r.status();
+          EXPECT_THAT(std::string(r.status().message()),
+                      HasSubstr("node 'node'"))
               << oc.op << " " << name;
         }
       }

@@ -83,8 +83,10 @@ inline absl::StatusOr<OneNodeResult> RunOneNode(const OneNodeSpec& spec) {
     outs.push_back(g.AddValue(absl::StrCat("out", i)));
   }
   QFORGE_ASSIGN_OR_RETURN(Node * node,
-                          g.AddNode({.name = "node", .op_type = spec.op,
-                                     .inputs = ins, .outputs = outs,
+                          g.AddNode({.name = "node",
+                                     .op_type = spec.op,
+                                     .inputs = ins,
+                                     .outputs = outs,
                                      .attributes = spec.attributes}));
   node->set_layout(spec.layout);
   for (Value* o : outs) g.AddOutput(o);
@@ -115,7 +117,8 @@ inline Tensor TransposeF(const Tensor& t, const std::vector<int>& perm) {
   for (int i = 0; i < r; ++i) out_dims[i] = t.dim(perm[i]);
   Tensor out(DataType::kFloat32, out_dims);
   std::vector<int64_t> in_strides(r, 1);
-  for (int i = r - 2; i >= 0; --i) in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
+  for (int i = r - 2; i >= 0; --i)
+    in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
   std::vector<int64_t> idx(r, 0);
   const float* src = t.data<float>();
   float* dst = out.data<float>();
@@ -143,8 +146,12 @@ inline std::vector<int> ToNchwPerm(int rank) {
   for (int i = 1; i < rank - 1; ++i) p.push_back(i);
   return p;
 }
-inline Tensor ToNhwc(const Tensor& t) { return TransposeF(t, ToNhwcPerm(t.rank())); }
-inline Tensor ToNchw(const Tensor& t) { return TransposeF(t, ToNchwPerm(t.rank())); }
+inline Tensor ToNhwc(const Tensor& t) {
+  return TransposeF(t, ToNhwcPerm(t.rank()));
+}
+inline Tensor ToNchw(const Tensor& t) {
+  return TransposeF(t, ToNchwPerm(t.rank()));
+}
 
 // Element-wise closeness: |a - b| <= atol + rtol * |b|.
 inline ::testing::AssertionResult AllClose(const Tensor& actual,

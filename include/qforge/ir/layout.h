@@ -41,10 +41,10 @@ namespace qforge {
 
 // What ConvertLayout did.
 struct LayoutStats {
-  int nodes_converted = 0;       // Spatial nodes switched to the target.
-  int transposes_inserted = 0;   // Transposes in the result that it added.
-  int transposes_removed = 0;    // Transposes cancelled or bypassed.
-  int constants_permuted = 0;    // Constants rewritten or added, permuted.
+  int nodes_converted = 0;      // Spatial nodes switched to the target.
+  int transposes_inserted = 0;  // Transposes in the result that it added.
+  int transposes_removed = 0;   // Transposes cancelled or bypassed.
+  int constants_permuted = 0;   // Constants rewritten or added, permuted.
 };
 
 // Converts `graph`'s spatial ops to `target` (see above). `schemas` tells

@@ -28,8 +28,8 @@ constexpr std::initializer_list<DataType> kMatMulTypes = {
     DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
     DataType::kInt32, DataType::kInt64};
 constexpr std::initializer_list<DataType> kMaxPoolTypes = {
-    DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
-    DataType::kInt8, DataType::kUint8};
+    DataType::kFloat32, DataType::kFloat64, DataType::kFloat16, DataType::kInt8,
+    DataType::kUint8};
 
 std::optional<int64_t> StaticDim(const Shape& s, int i) {
   if (!s.rank_known() || i < 0 || i >= s.rank() || !s.dim(i).is_static()) {
@@ -44,7 +44,8 @@ Dim DimOrUnknown(const Shape& s, int i) {
 }
 
 // Assembles [N, C, spatial...] in `layout`'s axis order.
-Shape MakeActivationShape(Layout layout, Dim n, Dim c, std::vector<Dim> spatial) {
+Shape MakeActivationShape(Layout layout, Dim n, Dim c,
+                          std::vector<Dim> spatial) {
   std::vector<Dim> dims;
   dims.push_back(std::move(n));
   if (layout == Layout::kNCHW) dims.push_back(c);
@@ -69,7 +70,8 @@ absl::StatusOr<std::vector<Dim>> SpatialOutputDims(const InferenceContext& ctx,
                                                    const Shape& x) {
   std::vector<Dim> out;
   for (int i = 0; i < params.num_spatial; ++i) {
-    std::optional<int64_t> in = StaticDim(x, SpatialAxis(ctx.node().layout(), i));
+    std::optional<int64_t> in =
+        StaticDim(x, SpatialAxis(ctx.node().layout(), i));
     if (!in.has_value()) {
       out.push_back(Dim::Unknown());
       continue;
@@ -93,7 +95,8 @@ absl::Status InferConv(InferenceContext& ctx) {
   const Shape& w = ctx.input_shape(1);
   QFORGE_ASSIGN_OR_RETURN(int64_t group, node.GetInt("group", 1));
   if (group < 1) {
-    return ctx.Error(absl::StrCat("attribute 'group' is ", group, ", expected >= 1"));
+    return ctx.Error(
+        absl::StrCat("attribute 'group' is ", group, ", expected >= 1"));
   }
   int rank = x.rank_known() ? x.rank() : (w.rank_known() ? w.rank() : -1);
   if (rank < 0) {
@@ -102,11 +105,10 @@ absl::Status InferConv(InferenceContext& ctx) {
   }
   if (x.rank_known()) QFORGE_RETURN_IF_ERROR(RequireSpatialRank(ctx, 0, rank));
   if (x.rank_known() && w.rank_known() && w.rank() != x.rank()) {
-    return ctx.Error(absl::StrCat("weights '", ctx.input_name(1), "' have shape ",
-                                  w.ToString(), " (rank ", w.rank(),
-                                  ") but input '", ctx.input_name(0),
-                                  "' has shape ", x.ToString(), " (rank ",
-                                  x.rank(), "); both need the same rank"));
+    return ctx.Error(absl::StrCat(
+        "weights '", ctx.input_name(1), "' have shape ", w.ToString(),
+        " (rank ", w.rank(), ") but input '", ctx.input_name(0), "' has shape ",
+        x.ToString(), " (rank ", x.rank(), "); both need the same rank"));
   }
   if (rank < 3) return RequireSpatialRank(ctx, 1, rank);
   const int ns = rank - 2;
@@ -114,17 +116,16 @@ absl::Status InferConv(InferenceContext& ctx) {
   const std::optional<int64_t> m = StaticDim(w, 0);
   const std::optional<int64_t> cg = StaticDim(w, 1);
   if (m.has_value() && *m % group != 0) {
-    return ctx.Error(absl::StrCat("weights '", ctx.input_name(1), "' ",
-                                  w.ToString(), " have ", *m,
-                                  " output channels, not divisible by group ",
-                                  group));
+    return ctx.Error(absl::StrCat(
+        "weights '", ctx.input_name(1), "' ", w.ToString(), " have ", *m,
+        " output channels, not divisible by group ", group));
   }
   if (c.has_value() && cg.has_value() && *c != *cg * group) {
-    return ctx.Error(absl::StrCat(
-        "input '", ctx.input_name(0), "' ", x.ToString(), " has ", *c,
-        " channels (layout ", LayoutName(layout), ") but weights '",
-        ctx.input_name(1), "' ", w.ToString(), " expect ", *cg, " x group ",
-        group, " = ", *cg * group));
+    return ctx.Error(
+        absl::StrCat("input '", ctx.input_name(0), "' ", x.ToString(), " has ",
+                     *c, " channels (layout ", LayoutName(layout),
+                     ") but weights '", ctx.input_name(1), "' ", w.ToString(),
+                     " expect ", *cg, " x group ", group, " = ", *cg * group));
   }
   if (ctx.has_input(2)) {
     const Shape& b = ctx.input_shape(2);
@@ -152,19 +153,19 @@ absl::Status InferConv(InferenceContext& ctx) {
     QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ks,
                             node.GetInts("kernel_shape", {}));
     if (ks != *wk) {
-      return ctx.Error(absl::StrCat("attribute kernel_shape [",
-                                    absl::StrJoin(ks, ","),
-                                    "] does not match the weights' spatial dims [",
-                                    absl::StrJoin(*wk, ","), "]"));
+      return ctx.Error(
+          absl::StrCat("attribute kernel_shape [", absl::StrJoin(ks, ","),
+                       "] does not match the weights' spatial dims [",
+                       absl::StrJoin(*wk, ","), "]"));
     }
   }
   const Dim n_dim = DimOrUnknown(x, 0);
   const Dim m_dim = DimOrUnknown(w, 0);
   std::vector<Dim> spatial(ns, Dim::Unknown());
   if (wk.has_value() || node.HasAttribute("kernel_shape")) {
-    QFORGE_ASSIGN_OR_RETURN(
-        SpatialParams params,
-        ReadSpatialParams(node, ns, wk ? &*wk : nullptr, /*read_ceil_mode=*/false));
+    QFORGE_ASSIGN_OR_RETURN(SpatialParams params,
+                            ReadSpatialParams(node, ns, wk ? &*wk : nullptr,
+                                              /*read_ceil_mode=*/false));
     if (x.rank_known()) {
       QFORGE_ASSIGN_OR_RETURN(spatial, SpatialOutputDims(ctx, params, x));
     }
@@ -220,8 +221,9 @@ absl::Status InferGlobalPool(InferenceContext& ctx, bool is_max) {
   Shape out;
   if (x.rank_known()) {
     if (x.rank() < 2) {
-      return ctx.Error(absl::StrCat("input '", ctx.input_name(0), "' has shape ",
-                                    x.ToString(), ", expected [N, C, ...]"));
+      return ctx.Error(absl::StrCat("input '", ctx.input_name(0),
+                                    "' has shape ", x.ToString(),
+                                    ", expected [N, C, ...]"));
     }
     const Layout layout = x.rank() >= 3 ? ctx.node().layout() : Layout::kNCHW;
     out = MakeActivationShape(layout, x.dim(0),
@@ -248,7 +250,8 @@ absl::Status InferResize(InferenceContext& ctx) {
     QFORGE_RETURN_IF_ERROR(RequireDtypeIn(ctx, attrs.roi_input, kFloatTypes));
   }
   if (attrs.scales_input >= 0) {
-    QFORGE_RETURN_IF_ERROR(RequireDtypeIn(ctx, attrs.scales_input, kFloatTypes));
+    QFORGE_RETURN_IF_ERROR(
+        RequireDtypeIn(ctx, attrs.scales_input, kFloatTypes));
   }
   if (attrs.sizes_input >= 0) {
     QFORGE_RETURN_IF_ERROR(
@@ -323,7 +326,8 @@ absl::Status InferResize(InferenceContext& ctx) {
   if (has_sizes) {
     for (int i = 0; i < rank; ++i) {
       if ((*sizes)[i] < 0) {
-        return ctx.Error(absl::StrCat("'sizes' has a negative value ", (*sizes)[i]));
+        return ctx.Error(
+            absl::StrCat("'sizes' has a negative value ", (*sizes)[i]));
       }
       out[i] = Dim::Static((*sizes)[i]);
     }
@@ -358,7 +362,8 @@ absl::Status InferResize(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- BatchNormalization --------------------------------------------------------
+// --- BatchNormalization
+// --------------------------------------------------------
 
 absl::Status InferBatchNorm(InferenceContext& ctx) {
   QFORGE_RETURN_IF_ERROR(RequireDtypeIn(ctx, 0, kFloatTypes));
@@ -378,8 +383,9 @@ absl::Status InferBatchNorm(InferenceContext& ctx) {
   Dim c_dim = Dim::Unknown();
   if (x.rank_known()) {
     if (x.rank() < 2) {
-      return ctx.Error(absl::StrCat("input '", ctx.input_name(0), "' has shape ",
-                                    x.ToString(), ", expected [N, C, ...]"));
+      return ctx.Error(absl::StrCat("input '", ctx.input_name(0),
+                                    "' has shape ", x.ToString(),
+                                    ", expected [N, C, ...]"));
     }
     const Layout layout = x.rank() >= 3 ? node.layout() : Layout::kNCHW;
     const int caxis = ChannelAxis(layout, x.rank());
@@ -407,7 +413,8 @@ absl::Status InferBatchNorm(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- LayerNormalization --------------------------------------------------------
+// --- LayerNormalization
+// --------------------------------------------------------
 
 absl::Status InferLayerNorm(InferenceContext& ctx) {
   QFORGE_RETURN_IF_ERROR(RequireDtypeIn(ctx, 0, kFloatTypes));
@@ -438,7 +445,8 @@ absl::Status InferLayerNorm(InferenceContext& ctx) {
       for (int j = 0; ok && j < s.rank(); ++j) {
         std::optional<int64_t> sd = StaticDim(s, j);
         std::optional<int64_t> xd = StaticDim(x, x.rank() - s.rank() + j);
-        if (sd.has_value() && xd.has_value() && *sd != 1 && *sd != *xd) ok = false;
+        if (sd.has_value() && xd.has_value() && *sd != 1 && *sd != *xd)
+          ok = false;
       }
       if (!ok) {
         std::vector<Dim> norm(x.dims().begin() + axis, x.dims().end());
@@ -459,7 +467,8 @@ absl::Status InferLayerNorm(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- ReduceMean ----------------------------------------------------------------
+// --- ReduceMean
+// ----------------------------------------------------------------
 
 absl::Status InferReduceMean(InferenceContext& ctx) {
   QFORGE_RETURN_IF_ERROR(RequireDtypeIn(ctx, 0, kNumericTypes));
@@ -484,9 +493,9 @@ absl::Status InferReduceMean(InferenceContext& ctx) {
   }
   const int rank = x.rank();
   if (!axes.has_value()) {
-    ctx.set_output(0, ctx.input_dtype(0),
-                   keepdims ? Shape(std::vector<Dim>(rank, Dim::Unknown()))
-                            : Shape());
+    ctx.set_output(
+        0, ctx.input_dtype(0),
+        keepdims ? Shape(std::vector<Dim>(rank, Dim::Unknown())) : Shape());
     return absl::OkStatus();
   }
   std::vector<bool> reduced(rank, false);
@@ -514,7 +523,8 @@ absl::Status InferReduceMean(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- Gemm / MatMul -------------------------------------------------------------
+// --- Gemm / MatMul
+// -------------------------------------------------------------
 
 absl::Status InferGemm(InferenceContext& ctx) {
   QFORGE_RETURN_IF_ERROR(RequireDtypeIn(ctx, 0, kMatMulTypes));
@@ -523,8 +533,8 @@ absl::Status InferGemm(InferenceContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(int64_t trans_a, node.GetInt("transA", 0));
   QFORGE_ASSIGN_OR_RETURN(int64_t trans_b, node.GetInt("transB", 0));
   if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1)) {
-    return ctx.Error(absl::StrCat("attributes transA=", trans_a, ", transB=",
-                                  trans_b, " must be 0 or 1"));
+    return ctx.Error(absl::StrCat("attributes transA=", trans_a,
+                                  ", transB=", trans_b, " must be 0 or 1"));
   }
   const Shape& a = ctx.input_shape(0);
   const Shape& b = ctx.input_shape(1);
@@ -561,10 +571,10 @@ absl::Status InferGemm(InferenceContext& ctx) {
         }
       }
       if (!ok) {
-        return ctx.Error(absl::StrCat(
-            "C '", ctx.input_name(2), "' has shape ", c.ToString(),
-            ", which does not broadcast to the output ",
-            Shape(std::vector<Dim>{m, n}).ToString()));
+        return ctx.Error(
+            absl::StrCat("C '", ctx.input_name(2), "' has shape ", c.ToString(),
+                         ", which does not broadcast to the output ",
+                         Shape(std::vector<Dim>{m, n}).ToString()));
       }
     }
   }
@@ -592,18 +602,17 @@ absl::Status InferMatMul(InferenceContext& ctx) {
   const Dim& ka = ad.back();
   const Dim& kb = bd[bd.size() - 2];
   if (ka.is_static() && kb.is_static() && ka.value != kb.value) {
-    return ctx.Error(absl::StrCat("inner dimensions differ: '",
-                                  ctx.input_name(0), "' ", a.ToString(),
-                                  " vs '", ctx.input_name(1), "' ",
-                                  b.ToString()));
+    return ctx.Error(absl::StrCat(
+        "inner dimensions differ: '", ctx.input_name(0), "' ", a.ToString(),
+        " vs '", ctx.input_name(1), "' ", b.ToString()));
   }
   Shape batch_a(std::vector<Dim>(ad.begin(), ad.end() - 2));
   Shape batch_b(std::vector<Dim>(bd.begin(), bd.end() - 2));
   absl::StatusOr<Shape> batch = BroadcastShapes(batch_a, batch_b);
   if (!batch.ok()) {
-    return ctx.Error(absl::StrCat("batch dimensions of ", a.ToString(), " and ",
-                                  b.ToString(), " do not broadcast: ",
-                                  batch.status().message()));
+    return ctx.Error(absl::StrCat(
+        "batch dimensions of ", a.ToString(), " and ", b.ToString(),
+        " do not broadcast: ", batch.status().message()));
   }
   std::vector<Dim> out = batch->dims();
   if (a.rank() > 1) out.push_back(ad[ad.size() - 2]);
@@ -615,53 +624,88 @@ absl::Status InferMatMul(InferenceContext& ctx) {
 }  // namespace
 
 absl::Status RegisterNnSchemas(OpSchemaTable& table) {
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      OpSchema{.key = {"", "Conv"}, .min_inputs = 2, .max_inputs = 3,
-               .infer = InferConv,
-               .doc = "N-D convolution with groups, strides, dilations, pads"}));
   QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "MaxPool"}, .min_inputs = 1, .max_inputs = 1,
-      .min_outputs = 1, .max_outputs = 2,
+      .key = {"", "Conv"},
+      .min_inputs = 2,
+      .max_inputs = 3,
+      .infer = InferConv,
+      .doc = "N-D convolution with groups, strides, dilations, pads"}));
+  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
+      .key = {"", "MaxPool"},
+      .min_inputs = 1,
+      .max_inputs = 1,
+      .min_outputs = 1,
+      .max_outputs = 2,
       .infer = [](InferenceContext& ctx) { return InferPool(ctx, true); },
       .doc = "max over sliding windows, optional argmax Indices"}));
   QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "AveragePool"}, .min_inputs = 1, .max_inputs = 1,
+      .key = {"", "AveragePool"},
+      .min_inputs = 1,
+      .max_inputs = 1,
       .infer = [](InferenceContext& ctx) { return InferPool(ctx, false); },
       .doc = "mean over sliding windows"}));
   QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "GlobalAveragePool"}, .min_inputs = 1, .max_inputs = 1,
-      .infer = [](InferenceContext& ctx) { return InferGlobalPool(ctx, false); },
+      .key = {"", "GlobalAveragePool"},
+      .min_inputs = 1,
+      .max_inputs = 1,
+      .infer =
+          [](InferenceContext& ctx) { return InferGlobalPool(ctx, false); },
       .doc = "mean over all spatial positions"}));
   QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "GlobalMaxPool"}, .min_inputs = 1, .max_inputs = 1,
+      .key = {"", "GlobalMaxPool"},
+      .min_inputs = 1,
+      .max_inputs = 1,
       .infer = [](InferenceContext& ctx) { return InferGlobalPool(ctx, true); },
       .doc = "max over all spatial positions"}));
   QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "Resize"}, .since_version = 10, .min_inputs = 2,
-      .max_inputs = 4, .infer = InferResize,
+      .key = {"", "Resize"},
+      .since_version = 10,
+      .min_inputs = 2,
+      .max_inputs = 4,
+      .infer = InferResize,
       .doc = "nearest / linear / cubic resampling (roi, scales or sizes)"}));
+  QFORGE_RETURN_IF_ERROR(table.Register(
+      OpSchema{.key = {"", "Upsample"},
+               .since_version = 7,
+               .until_version = 9,
+               .min_inputs = 1,
+               .max_inputs = 2,
+               .infer = InferResize,
+               .doc = "legacy nearest / linear upsampling by scales"}));
   QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "Upsample"}, .since_version = 7, .until_version = 9,
-      .min_inputs = 1, .max_inputs = 2, .infer = InferResize,
-      .doc = "legacy nearest / linear upsampling by scales"}));
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "BatchNormalization"}, .min_inputs = 5, .max_inputs = 5,
-      .min_outputs = 1, .max_outputs = 5, .infer = InferBatchNorm,
+      .key = {"", "BatchNormalization"},
+      .min_inputs = 5,
+      .max_inputs = 5,
+      .min_outputs = 1,
+      .max_outputs = 5,
+      .infer = InferBatchNorm,
       .doc = "(x - mean) / sqrt(var + epsilon) * scale + B per channel"}));
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "LayerNormalization"}, .since_version = 17, .min_inputs = 2,
-      .max_inputs = 3, .min_outputs = 1, .max_outputs = 3,
-      .infer = InferLayerNorm,
-      .doc = "normalization over the trailing axes from 'axis'"}));
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "ReduceMean"}, .min_inputs = 1, .max_inputs = 2,
-      .infer = InferReduceMean, .doc = "mean over axes"}));
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "Gemm"}, .min_inputs = 2, .max_inputs = 3, .infer = InferGemm,
-      .doc = "alpha * A' B' + beta * C"}));
-  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{
-      .key = {"", "MatMul"}, .min_inputs = 2, .max_inputs = 2,
-      .infer = InferMatMul, .doc = "numpy matmul with batch broadcasting"}));
+  QFORGE_RETURN_IF_ERROR(table.Register(
+      OpSchema{.key = {"", "LayerNormalization"},
+               .since_version = 17,
+               .min_inputs = 2,
+               .max_inputs = 3,
+               .min_outputs = 1,
+               .max_outputs = 3,
+               .infer = InferLayerNorm,
+               .doc = "normalization over the trailing axes from 'axis'"}));
+  QFORGE_RETURN_IF_ERROR(table.Register(OpSchema{.key = {"", "ReduceMean"},
+                                                 .min_inputs = 1,
+                                                 .max_inputs = 2,
+                                                 .infer = InferReduceMean,
+                                                 .doc = "mean over axes"}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register(OpSchema{.key = {"", "Gemm"},
+                              .min_inputs = 2,
+                              .max_inputs = 3,
+                              .infer = InferGemm,
+                              .doc = "alpha * A' B' + beta * C"}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register(OpSchema{.key = {"", "MatMul"},
+                              .min_inputs = 2,
+                              .max_inputs = 2,
+                              .infer = InferMatMul,
+                              .doc = "numpy matmul with batch broadcasting"}));
   return absl::OkStatus();
 }
 

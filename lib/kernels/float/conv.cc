@@ -28,9 +28,11 @@ using internal::SpatialAxis;
 using internal::SpatialParams;
 
 template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowMatrix =
+    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <typename T>
-using ConstMap = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+using ConstMap =
+    Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 template <typename T>
 using MutMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
@@ -40,8 +42,8 @@ struct ConvGeometry {
   int64_t n = 0, c = 0, m = 0, group = 1, cg = 0, mg = 0;
   std::vector<int64_t> in, out, kernel, strides, dilations, pad_begin;
   int64_t in_size = 1, out_size = 1, k_size = 1;
-  bool pointwise = false;  // 1x1 kernel, stride 1, no padding.
-  bool depthwise = false;  // One input channel per group.
+  bool pointwise = false;         // 1x1 kernel, stride 1, no padding.
+  bool depthwise = false;         // One input channel per group.
   std::vector<int64_t> out_dims;  // In the layout's order.
 };
 
@@ -76,15 +78,16 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
                                   x.DebugString()));
   }
   if (w.dtype() != x.dtype() || (b != nullptr && b->dtype() != x.dtype())) {
-    return ctx.Error(absl::StrCat("X ", x.DebugString(), ", W ", w.DebugString(),
-                                  b ? absl::StrCat(" and B ", b->DebugString())
-                                    : std::string(),
-                                  " must share one dtype"));
+    return ctx.Error(absl::StrCat(
+        "X ", x.DebugString(), ", W ", w.DebugString(),
+        b ? absl::StrCat(" and B ", b->DebugString()) : std::string(),
+        " must share one dtype"));
   }
   g.ns = rank - 2;
   QFORGE_ASSIGN_OR_RETURN(g.group, node.GetInt("group", 1));
   if (g.group < 1) {
-    return ctx.Error(absl::StrCat("attribute 'group' is ", g.group, ", expected >= 1"));
+    return ctx.Error(
+        absl::StrCat("attribute 'group' is ", g.group, ", expected >= 1"));
   }
   g.n = x.dim(0);
   g.c = x.dim(ChannelAxis(g.layout, rank));
@@ -96,10 +99,11 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
                                   g.group));
   }
   if (g.c != g.cg * g.group) {
-    return ctx.Error(absl::StrCat(
-        "input X ", x.DebugString(), " has ", g.c, " channels (layout ",
-        LayoutName(g.layout), ") but weights W ", w.DebugString(), " with group ",
-        g.group, " expect ", g.cg, " x ", g.group, " = ", g.cg * g.group));
+    return ctx.Error(absl::StrCat("input X ", x.DebugString(), " has ", g.c,
+                                  " channels (layout ", LayoutName(g.layout),
+                                  ") but weights W ", w.DebugString(),
+                                  " with group ", g.group, " expect ", g.cg,
+                                  " x ", g.group, " = ", g.cg * g.group));
   }
   g.mg = g.m / g.group;
   if (b != nullptr && (b->rank() != 1 || b->dim(0) != g.m)) {
@@ -108,11 +112,12 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
   }
   std::vector<int64_t> wk(w.dims().begin() + 2, w.dims().end());
   if (node.HasAttribute("kernel_shape")) {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ks, node.GetInts("kernel_shape", {}));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ks,
+                            node.GetInts("kernel_shape", {}));
     if (ks != wk) {
-      return ctx.Error(absl::StrCat("attribute kernel_shape [", absl::StrJoin(ks, ","),
-                                    "] does not match the weights W ",
-                                    w.DebugString()));
+      return ctx.Error(
+          absl::StrCat("attribute kernel_shape [", absl::StrJoin(ks, ","),
+                       "] does not match the weights W ", w.DebugString()));
     }
   }
   QFORGE_ASSIGN_OR_RETURN(SpatialParams p,
@@ -151,7 +156,8 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx,
 }
 
 // Advances a multi-index over `extent`; returns false after the last one.
-bool Next(std::vector<int64_t>& idx, const std::vector<int64_t>& extent, int count) {
+bool Next(std::vector<int64_t>& idx, const std::vector<int64_t>& extent,
+          int count) {
   for (int d = count - 1; d >= 0; --d) {
     if (++idx[d] < extent[d]) return true;
     idx[d] = 0;
@@ -185,8 +191,8 @@ void Im2ColNchw(const T* x, const ConvGeometry& g, T* col) {
         bool valid = true;
         int64_t offset = 0;
         for (int d = 0; d < last; ++d) {
-          const int64_t id =
-              oidx[d] * g.strides[d] - g.pad_begin[d] + kidx[d] * g.dilations[d];
+          const int64_t id = oidx[d] * g.strides[d] - g.pad_begin[d] +
+                             kidx[d] * g.dilations[d];
           if (id < 0 || id >= g.in[d]) {
             valid = false;
             break;
@@ -294,7 +300,8 @@ inline void AxpyRow(T* __restrict y, const T* __restrict x, T w, int64_t n,
 // buffer covering every window, so the tap loops need no bounds checks.
 template <typename T>
 void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
-  const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0], ow_n = g.out[1];
+  const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0],
+                ow_n = g.out[1];
   const int64_t kh_n = g.kernel[0], kw_n = g.kernel[1];
   const int64_t sh = g.strides[0], sw = g.strides[1];
   const int64_t dh = g.dilations[0], dw = g.dilations[1];
@@ -336,7 +343,8 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
 // wp is [K][M] (PackDepthwiseNhwc).
 template <typename T>
 void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g) {
-  const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0], ow_n = g.out[1];
+  const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0],
+                ow_n = g.out[1];
   const int64_t kh_n = g.kernel[0], kw_n = g.kernel[1];
   const int64_t m_n = g.m, c_n = g.c, mult = g.mg;
   for (int64_t n = 0; n < g.n; ++n) {
@@ -345,7 +353,8 @@ void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g) {
       for (int64_t ow = 0; ow < ow_n; ++ow) {
         T* yp = y + ((n * oh_n + oh) * ow_n + ow) * m_n;
         for (int64_t kh = 0; kh < kh_n; ++kh) {
-          const int64_t ih = oh * g.strides[0] - g.pad_begin[0] + kh * g.dilations[0];
+          const int64_t ih =
+              oh * g.strides[0] - g.pad_begin[0] + kh * g.dilations[0];
           if (ih < 0 || ih >= ih_n) continue;
           for (int64_t kw = 0; kw < kw_n; ++kw) {
             const int64_t iw =
@@ -414,7 +423,8 @@ class ConvKernel final : public OpKernel {
               Im2ColNchw(xg, g, col.data());
               cd = col.data();
             }
-            ConstMap<T> wm(wd + gi * g.mg * ck, g.mg, ck, Eigen::OuterStride<>(ck));
+            ConstMap<T> wm(wd + gi * g.mg * ck, g.mg, ck,
+                           Eigen::OuterStride<>(ck));
             ConstMap<T> cm(cd, ck, p_n, Eigen::OuterStride<>(p_n));
             MutMap<T> ym(yd + (n * g.m + gi * g.mg) * p_n, g.mg, p_n,
                          Eigen::OuterStride<>(p_n));
@@ -474,7 +484,8 @@ class ConvKernel final : public OpKernel {
             stride = ck;
           }
           ConstMap<T> cm(cd, p_n, ck, Eigen::OuterStride<>(stride));
-          ConstMap<T> wm(wp + gi * ck * g.mg, ck, g.mg, Eigen::OuterStride<>(g.mg));
+          ConstMap<T> wm(wp + gi * ck * g.mg, ck, g.mg,
+                         Eigen::OuterStride<>(g.mg));
           MutMap<T> ym(yd + n * p_n * g.m + gi * g.mg, p_n, g.mg,
                        Eigen::OuterStride<>(g.m));
           ym.noalias() = cm * wm;
@@ -513,8 +524,8 @@ KernelFactory ConvFactory() {
 absl::Status RegisterConvFloatKernels(KernelTable& table) {
   QFORGE_RETURN_IF_ERROR(
       table.Register({{"", "Conv"}, DataType::kFloat32, ConvFactory<float>()}));
-  QFORGE_RETURN_IF_ERROR(
-      table.Register({{"", "Conv"}, DataType::kFloat64, ConvFactory<double>()}));
+  QFORGE_RETURN_IF_ERROR(table.Register(
+      {{"", "Conv"}, DataType::kFloat64, ConvFactory<double>()}));
   return absl::OkStatus();
 }
 

@@ -20,9 +20,11 @@ namespace qforge::kernels {
 namespace {
 
 template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowMatrix =
+    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <typename T>
-using ConstMap = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+using ConstMap =
+    Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 template <typename T>
 using MutMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
@@ -93,25 +95,26 @@ absl::Status GemmKernel(KernelContext& ctx) {
   QFORGE_ASSIGN_OR_RETURN(float alpha, node.GetFloat("alpha", 1.0f));
   QFORGE_ASSIGN_OR_RETURN(float beta, node.GetFloat("beta", 1.0f));
   if (a.rank() != 2 || b.rank() != 2) {
-    return ctx.Error(absl::StrCat("A ", a.DebugString(), " and B ", b.DebugString(),
-                                  " must both be 2-D"));
+    return ctx.Error(absl::StrCat("A ", a.DebugString(), " and B ",
+                                  b.DebugString(), " must both be 2-D"));
   }
   const int64_t m = trans_a ? a.dim(1) : a.dim(0);
   const int64_t k = trans_a ? a.dim(0) : a.dim(1);
   const int64_t kb = trans_b ? b.dim(1) : b.dim(0);
   const int64_t n = trans_b ? b.dim(0) : b.dim(1);
   if (k != kb) {
-    return ctx.Error(absl::StrCat("inner dimensions differ: A ", a.DebugString(),
-                                  trans_a ? " (transA)" : "", " has K=", k, ", B ",
-                                  b.DebugString(), trans_b ? " (transB)" : "",
-                                  " has K=", kb));
+    return ctx.Error(absl::StrCat("inner dimensions differ: A ",
+                                  a.DebugString(), trans_a ? " (transA)" : "",
+                                  " has K=", k, ", B ", b.DebugString(),
+                                  trans_b ? " (transB)" : "", " has K=", kb));
   }
   Tensor& y = *ctx.output(0);
   y.Reset(DataTypeOf<T>(), {m, n});
   if (y.empty()) return absl::OkStatus();
   T* yd = y.data<T>();
   if (c != nullptr && beta != 0) {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<double> cv, ExpandTo(ctx, *c, {m, n}, "C"));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<double> cv,
+                            ExpandTo(ctx, *c, {m, n}, "C"));
     for (int64_t i = 0; i < m * n; ++i) {
       yd[i] = static_cast<T>(static_cast<T>(beta) * static_cast<T>(cv[i]));
     }
@@ -120,8 +123,10 @@ absl::Status GemmKernel(KernelContext& ctx) {
     QFORGE_RETURN_IF_ERROR(ExpandTo(ctx, *c, {m, n}, "C").status());
   }
   if (k == 0) return absl::OkStatus();
-  ConstMap<T> am(a.data<T>(), a.dim(0), a.dim(1), Eigen::OuterStride<>(a.dim(1)));
-  ConstMap<T> bm(b.data<T>(), b.dim(0), b.dim(1), Eigen::OuterStride<>(b.dim(1)));
+  ConstMap<T> am(a.data<T>(), a.dim(0), a.dim(1),
+                 Eigen::OuterStride<>(a.dim(1)));
+  ConstMap<T> bm(b.data<T>(), b.dim(0), b.dim(1),
+                 Eigen::OuterStride<>(b.dim(1)));
   MutMap<T> ym(yd, m, n, Eigen::OuterStride<>(n));
   const T al = static_cast<T>(alpha);
   if (!trans_a && !trans_b) {
@@ -153,9 +158,9 @@ absl::Status MatMulKernel(KernelContext& ctx) {
   const int64_t m = ad[ad.size() - 2], k = ad.back();
   const int64_t kb = bd[bd.size() - 2], n = bd.back();
   if (k != kb) {
-    return ctx.Error(absl::StrCat("inner dimensions differ: A ", a.DebugString(),
-                                  " has K=", k, ", B ", b.DebugString(),
-                                  " has K=", kb));
+    return ctx.Error(absl::StrCat("inner dimensions differ: A ",
+                                  a.DebugString(), " has K=", k, ", B ",
+                                  b.DebugString(), " has K=", kb));
   }
   const std::vector<int64_t> ab(ad.begin(), ad.end() - 2);
   const std::vector<int64_t> bb(bd.begin(), bd.end() - 2);
@@ -194,7 +199,8 @@ absl::Status MatMulKernel(KernelContext& ctx) {
   bool b_shared = true;
   for (int64_t s : b_stride) b_shared = b_shared && s == 0;
   bool a_full = true;
-  for (int i = 0; i < br; ++i) a_full = a_full && (a_stride[i] != 0 || batch[i] == 1);
+  for (int i = 0; i < br; ++i)
+    a_full = a_full && (a_stride[i] != 0 || batch[i] == 1);
   if (b_shared && a_full) {
     ConstMap<T> am(adata, batches * m, k, Eigen::OuterStride<>(k));
     ConstMap<T> bm(bdata, k, n, Eigen::OuterStride<>(n));
@@ -223,7 +229,8 @@ absl::Status MatMulKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- BatchNormalization --------------------------------------------------------
+// --- BatchNormalization
+// --------------------------------------------------------
 
 template <typename T>
 absl::Status BatchNormKernel(KernelContext& ctx) {
@@ -249,7 +256,8 @@ absl::Status BatchNormKernel(KernelContext& ctx) {
                                            "input_var"};
   for (int i = 1; i < 5; ++i) {
     const Tensor* t = ctx.input(i);
-    if (t == nullptr) return ctx.Error(absl::StrCat("input ", kNames[i], " is missing"));
+    if (t == nullptr)
+      return ctx.Error(absl::StrCat("input ", kNames[i], " is missing"));
     if (t->dtype() != x.dtype()) {
       return absl::UnimplementedError(absl::StrCat(
           node.Describe(), ": ", kNames[i], " ", t->DebugString(),
@@ -257,9 +265,9 @@ absl::Status BatchNormKernel(KernelContext& ctx) {
           "; mixed-precision BatchNormalization is not supported"));
     }
     if (t->rank() != 1 || t->dim(0) != c) {
-      return ctx.Error(absl::StrCat(kNames[i], " ", t->DebugString(),
-                                    " must be [", c, "] for X ", x.DebugString(),
-                                    " (layout ", LayoutName(layout), ")"));
+      return ctx.Error(absl::StrCat(
+          kNames[i], " ", t->DebugString(), " must be [", c, "] for X ",
+          x.DebugString(), " (layout ", LayoutName(layout), ")"));
     }
   }
   QFORGE_ASSIGN_OR_RETURN(float epsilon, node.GetFloat("epsilon", 1e-5f));
@@ -340,7 +348,8 @@ absl::Status BatchNormKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- LayerNormalization --------------------------------------------------------
+// --- LayerNormalization
+// --------------------------------------------------------
 
 template <typename T>
 absl::Status LayerNormKernel(KernelContext& ctx) {
@@ -358,13 +367,15 @@ absl::Status LayerNormKernel(KernelContext& ctx) {
     return ctx.Error(absl::StrCat("attribute 'stash_type' is ", stash,
                                   ", expected 1 (float) or 11 (double)"));
   }
-  const DataType stat_type = stash == 1 ? DataType::kFloat32 : DataType::kFloat64;
+  const DataType stat_type =
+      stash == 1 ? DataType::kFloat32 : DataType::kFloat64;
   const int rank = x.rank();
   if (rank < 1 || axis_attr < -rank || axis_attr >= rank) {
-    return ctx.Error(absl::StrCat("axis ", axis_attr, " is out of range for input ",
-                                  x.DebugString()));
+    return ctx.Error(absl::StrCat(
+        "axis ", axis_attr, " is out of range for input ", x.DebugString()));
   }
-  const int axis = static_cast<int>(axis_attr < 0 ? axis_attr + rank : axis_attr);
+  const int axis =
+      static_cast<int>(axis_attr < 0 ? axis_attr + rank : axis_attr);
   const std::vector<int64_t> norm_dims(x.dims().begin() + axis, x.dims().end());
   const int64_t inner = NumElements(norm_dims);
   const int64_t outer = inner == 0 ? 0 : x.num_elements() / inner;
@@ -403,7 +414,8 @@ absl::Status LayerNormKernel(KernelContext& ctx) {
       const double d = static_cast<double>(xr[i]) - mean;
       sq += d * d;
     }
-    const double inv = 1.0 / std::sqrt(sq / inner + static_cast<double>(epsilon));
+    const double inv =
+        1.0 / std::sqrt(sq / inner + static_cast<double>(epsilon));
     for (int64_t i = 0; i < inner; ++i) {
       double v = (static_cast<double>(xr[i]) - mean) * inv * sv[i];
       if (!bv.empty()) v += bv[i];
@@ -415,7 +427,8 @@ absl::Status LayerNormKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
-// --- ReduceMean ----------------------------------------------------------------
+// --- ReduceMean
+// ----------------------------------------------------------------
 
 template <typename T>
 absl::Status ReduceMeanKernel(KernelContext& ctx) {
@@ -426,7 +439,8 @@ absl::Status ReduceMeanKernel(KernelContext& ctx) {
   std::vector<int64_t> axes;
   if (const Tensor* t = ctx.input(1)) {
     if (t->dtype() != DataType::kInt64) {
-      return ctx.Error(absl::StrCat("axes ", t->DebugString(), " must be int64"));
+      return ctx.Error(
+          absl::StrCat("axes ", t->DebugString(), " must be int64"));
     }
     axes = t->ToVector<int64_t>();
   } else {
@@ -443,7 +457,8 @@ absl::Status ReduceMeanKernel(KernelContext& ctx) {
     reduced[a < 0 ? a + rank : a] = true;
   }
   std::vector<int64_t> out_dims;
-  std::vector<int64_t> kept(rank);  // Output size per input axis (1 if reduced).
+  std::vector<int64_t> kept(
+      rank);  // Output size per input axis (1 if reduced).
   int64_t count = 1;
   for (int i = 0; i < rank; ++i) {
     kept[i] = reduced[i] ? 1 : x.dim(i);
@@ -501,8 +516,10 @@ absl::Status RegisterForTypes(KernelTable& table) {
   QFORGE_RETURN_IF_ERROR(table.Register({{"", "LayerNormalization"},
                                          DataTypeOf<T>(),
                                          StatelessKernel(LayerNormKernel<T>)}));
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "ReduceMean"}, DataTypeOf<T>(), StatelessKernel(ReduceMeanKernel<T>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "ReduceMean"},
+                      DataTypeOf<T>(),
+                      StatelessKernel(ReduceMeanKernel<T>)}));
   return absl::OkStatus();
 }
 
@@ -511,10 +528,22 @@ absl::Status RegisterForTypes(KernelTable& table) {
 absl::Status RegisterNnFloatKernels(KernelTable& table) {
   QFORGE_RETURN_IF_ERROR(RegisterForTypes<float>(table));
   QFORGE_RETURN_IF_ERROR(RegisterForTypes<double>(table));
-  QFORGE_RETURN_IF_ERROR(table.Register({{"", "ReduceMean"}, DataType::kInt32,
-                                         StatelessKernel(ReduceMeanKernel<int32_t>)}));
-  QFORGE_RETURN_IF_ERROR(table.Register({{"", "ReduceMean"}, DataType::kInt64,
-                                         StatelessKernel(ReduceMeanKernel<int64_t>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "MatMul"},
+                      DataType::kInt32,
+                      StatelessKernel(MatMulKernel<int32_t>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "MatMul"},
+                      DataType::kInt64,
+                      StatelessKernel(MatMulKernel<int64_t>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "ReduceMean"},
+                      DataType::kInt32,
+                      StatelessKernel(ReduceMeanKernel<int32_t>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "ReduceMean"},
+                      DataType::kInt64,
+                      StatelessKernel(ReduceMeanKernel<int64_t>)}));
   QFORGE_RETURN_IF_ERROR(RegisterConvFloatKernels(table));
   QFORGE_RETURN_IF_ERROR(RegisterPoolFloatKernels(table));
   QFORGE_RETURN_IF_ERROR(RegisterResizeFloatKernels(table));

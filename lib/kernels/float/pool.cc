@@ -43,9 +43,12 @@ struct PoolPlan {
   std::vector<internal::SpatialDim> dims;
 };
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
 
-absl::StatusOr<PoolPlan> MakePoolPlan(const KernelContext& ctx, const Tensor& x) {
+absl::StatusOr<PoolPlan> MakePoolPlan(const KernelContext& ctx,
+                                      const Tensor& x) {
   const Node& node = ctx.node();
   PoolPlan plan;
   plan.layout = node.layout();
@@ -132,7 +135,8 @@ int64_t WindowTaps(const PoolPlan& plan, const std::vector<int64_t>& oidx,
   while (true) {
     int64_t base = 0;
     for (int i = 0; i < last; ++i) {
-      base += (plan.first[i][oidx[i]] + tidx[i] * plan.step[i]) * plan.spatial_stride[i];
+      base += (plan.first[i][oidx[i]] + tidx[i] * plan.step[i]) *
+              plan.spatial_stride[i];
     }
     for (int64_t t = 0; t < count_last; ++t) {
       taps.push_back(base + first_last + t * step_last);
@@ -250,7 +254,8 @@ template <typename T>
 absl::Status AveragePoolKernel(KernelContext& ctx) {
   const Tensor& x = *ctx.input(0);
   QFORGE_ASSIGN_OR_RETURN(PoolPlan plan, MakePoolPlan(ctx, x));
-  QFORGE_ASSIGN_OR_RETURN(int64_t cip, ctx.node().GetInt("count_include_pad", 0));
+  QFORGE_ASSIGN_OR_RETURN(int64_t cip,
+                          ctx.node().GetInt("count_include_pad", 0));
   if (cip != 0 && cip != 1) {
     return ctx.Error(absl::StrCat("attribute 'count_include_pad' is ", cip,
                                   ", expected 0 or 1"));
@@ -282,7 +287,8 @@ absl::Status AveragePoolKernel(KernelContext& ctx) {
         std::fill(acc.begin(), acc.end(), 0.0);
         for (int64_t tap : taps) {
           const T* xp = xn + tap * c_n;
-          for (int64_t c = 0; c < c_n; ++c) acc[c] += static_cast<double>(xp[c]);
+          for (int64_t c = 0; c < c_n; ++c)
+            acc[c] += static_cast<double>(xp[c]);
         }
         T* yp = yd + (n * s_out + p) * c_n;
         for (int64_t c = 0; c < c_n; ++c) {
@@ -361,29 +367,45 @@ absl::Status GlobalPoolKernel(KernelContext& ctx) {
 }  // namespace
 
 absl::Status RegisterPoolFloatKernels(KernelTable& table) {
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "MaxPool"}, DataType::kFloat32, StatelessKernel(MaxPoolKernel<float>)}));
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "MaxPool"}, DataType::kFloat64, StatelessKernel(MaxPoolKernel<double>)}));
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "MaxPool"}, DataType::kInt8, StatelessKernel(MaxPoolKernel<int8_t>)}));
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "MaxPool"}, DataType::kUint8, StatelessKernel(MaxPoolKernel<uint8_t>)}));
-  QFORGE_RETURN_IF_ERROR(table.Register({{"", "AveragePool"}, DataType::kFloat32,
-                                         StatelessKernel(AveragePoolKernel<float>)}));
-  QFORGE_RETURN_IF_ERROR(table.Register({{"", "AveragePool"}, DataType::kFloat64,
-                                         StatelessKernel(AveragePoolKernel<double>)}));
   QFORGE_RETURN_IF_ERROR(
-      table.Register({{"", "GlobalAveragePool"}, DataType::kFloat32,
+      table.Register({{"", "MaxPool"},
+                      DataType::kFloat32,
+                      StatelessKernel(MaxPoolKernel<float>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "MaxPool"},
+                      DataType::kFloat64,
+                      StatelessKernel(MaxPoolKernel<double>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "MaxPool"},
+                      DataType::kInt8,
+                      StatelessKernel(MaxPoolKernel<int8_t>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "MaxPool"},
+                      DataType::kUint8,
+                      StatelessKernel(MaxPoolKernel<uint8_t>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "AveragePool"},
+                      DataType::kFloat32,
+                      StatelessKernel(AveragePoolKernel<float>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "AveragePool"},
+                      DataType::kFloat64,
+                      StatelessKernel(AveragePoolKernel<double>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "GlobalAveragePool"},
+                      DataType::kFloat32,
                       StatelessKernel(GlobalPoolKernel<float, false>)}));
   QFORGE_RETURN_IF_ERROR(
-      table.Register({{"", "GlobalAveragePool"}, DataType::kFloat64,
+      table.Register({{"", "GlobalAveragePool"},
+                      DataType::kFloat64,
                       StatelessKernel(GlobalPoolKernel<double, false>)}));
   QFORGE_RETURN_IF_ERROR(
-      table.Register({{"", "GlobalMaxPool"}, DataType::kFloat32,
+      table.Register({{"", "GlobalMaxPool"},
+                      DataType::kFloat32,
                       StatelessKernel(GlobalPoolKernel<float, true>)}));
   QFORGE_RETURN_IF_ERROR(
-      table.Register({{"", "GlobalMaxPool"}, DataType::kFloat64,
+      table.Register({{"", "GlobalMaxPool"},
+                      DataType::kFloat64,
                       StatelessKernel(GlobalPoolKernel<double, true>)}));
   return absl::OkStatus();
 }

@@ -23,11 +23,11 @@
 namespace qforge::kernels {
 namespace {
 
+using internal::NearestMode;
 using internal::ResizeAttrs;
 using internal::ResizeCoordMode;
 using internal::ResizeGeometry;
 using internal::ResizeMode;
-using internal::NearestMode;
 
 struct Tap {
   int64_t index;
@@ -59,7 +59,8 @@ double SourceCoordinate(const ResizeAttrs& a, const ResizeGeometry& g, int axis,
       return (x + 0.5) / scale;
     case ResizeCoordMode::kTfCropAndResize: {
       const double s = g.roi_start[axis], e = g.roi_end[axis];
-      if (length > 1) return s * (in - 1) + x * (e - s) * (in - 1) / (length - 1);
+      if (length > 1)
+        return s * (in - 1) + x * (e - s) * (in - 1) / (length - 1);
       return 0.5 * (s + e) * (in - 1);
     }
   }
@@ -102,7 +103,8 @@ AxisPlan PlanAxis(const ResizeAttrs& a, const ResizeGeometry& g, int axis,
       continue;
     }
     // Keep the arithmetic below far from int64 overflow.
-    const double xc = std::fmax(-4.0, std::fmin(x, static_cast<double>(in) + 4));
+    const double xc =
+        std::fmax(-4.0, std::fmin(x, static_cast<double>(in) + 4));
     if (a.mode == ResizeMode::kNearest) {
       plan.taps.push_back({clamp(NearestIndex(a, xc, g.scales[axis])), 1.0});
     } else if (a.mode == ResizeMode::kLinear) {
@@ -138,8 +140,10 @@ AxisPlan PlanAxis(const ResizeAttrs& a, const ResizeGeometry& g, int axis,
         if (c[k] != 0) plan.taps.push_back({clamp(i0 - 1 + k), c[k]});
       }
     }
-    const int64_t n = static_cast<int64_t>(plan.taps.size()) - plan.begin.back();
-    if (n != 1 || plan.taps.back().index != o || plan.taps.back().weight != 1.0) {
+    const int64_t n =
+        static_cast<int64_t>(plan.taps.size()) - plan.begin.back();
+    if (n != 1 || plan.taps.back().index != o ||
+        plan.taps.back().weight != 1.0) {
       plan.identity = false;
     }
   }
@@ -167,14 +171,16 @@ absl::Status ResizeKernel(KernelContext& ctx) {
     scales.assign(s.begin(), s.end());
   } else if (const Tensor* t = ctx.input(attrs.scales_input)) {
     if (!IsFloatingPoint(t->dtype())) {
-      return ctx.Error(absl::StrCat("scales ", t->DebugString(), " must be float"));
+      return ctx.Error(
+          absl::StrCat("scales ", t->DebugString(), " must be float"));
     }
     scales = ToDoubles(*t);
   }
   if (attrs.sizes_input >= 0) {
     if (const Tensor* t = ctx.input(attrs.sizes_input)) {
       if (t->dtype() != DataType::kInt64) {
-        return ctx.Error(absl::StrCat("sizes ", t->DebugString(), " must be int64"));
+        return ctx.Error(
+            absl::StrCat("sizes ", t->DebugString(), " must be int64"));
       }
       sizes = t->ToVector<int64_t>();
     }
@@ -182,7 +188,8 @@ absl::Status ResizeKernel(KernelContext& ctx) {
   if (attrs.roi_input >= 0) {
     if (const Tensor* t = ctx.input(attrs.roi_input)) {
       if (!IsFloatingPoint(t->dtype())) {
-        return ctx.Error(absl::StrCat("roi ", t->DebugString(), " must be float"));
+        return ctx.Error(
+            absl::StrCat("roi ", t->DebugString(), " must be float"));
       }
       roi = ToDoubles(*t);
     }
@@ -197,8 +204,8 @@ absl::Status ResizeKernel(KernelContext& ctx) {
     roi = internal::NchwRoiToLayout(roi, layout);
   }
   QFORGE_ASSIGN_OR_RETURN(
-      ResizeGeometry g,
-      internal::ComputeResizeGeometry(node, attrs, x.dims(), &scales, &sizes, &roi));
+      ResizeGeometry g, internal::ComputeResizeGeometry(node, attrs, x.dims(),
+                                                        &scales, &sizes, &roi));
   Tensor& y = *ctx.output(0);
   y.Reset(DataTypeOf<T>(), g.out_dims);
   if (y.empty()) return absl::OkStatus();
@@ -210,7 +217,8 @@ absl::Status ResizeKernel(KernelContext& ctx) {
   std::vector<int64_t> dims = x.dims();
   std::vector<double> cur(x.num_elements());
   const T* xd = x.data<T>();
-  for (int64_t i = 0; i < x.num_elements(); ++i) cur[i] = static_cast<double>(xd[i]);
+  for (int64_t i = 0; i < x.num_elements(); ++i)
+    cur[i] = static_cast<double>(xd[i]);
   std::vector<double> next;
   // Shrinking axes first keeps the intermediate tensors small.
   std::vector<int> axes(rank);
