@@ -62,8 +62,17 @@ absl::Status RequireSameDtype(const InferenceContext& ctx,
     const DataType a = ctx.input_dtype(first);
     const DataType b = ctx.input_dtype(i);
     if (a == b) continue;
-    // Quantized values (e.g. int8 data and an int32 bias) may differ.
-    if (IsQuantizedInput(ctx, first) && IsQuantizedInput(ctx, i)) continue;
+    // Quantized values (e.g. int8 data and an int32 bias) may differ, and a
+    // quantized input may meet a float constant parameter (Clip's bounds).
+    const bool qa = IsQuantizedInput(ctx, first);
+    const bool qb = IsQuantizedInput(ctx, i);
+    if (qa && qb) continue;
+    const Value* va = ctx.node().input(first);
+    const Value* vb = ctx.node().input(i);
+    if ((qa && vb != nullptr && vb->is_constant() && !vb->quant().has_value()) ||
+        (qb && va != nullptr && va->is_constant() && !va->quant().has_value())) {
+      continue;
+    }
     std::string hint;
     if ((IsInteger(a) && IsFloatingPoint(b)) || (IsFloatingPoint(a) && IsInteger(b))) {
       hint = "; a quantized tensor must pass through DequantizeLinear before "
