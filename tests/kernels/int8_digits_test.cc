@@ -44,8 +44,8 @@ class DigitsInt8Test : public ::testing::TestWithParam<ArithmeticProfile> {};
 TEST_P(DigitsInt8Test, AccuracyWithinOnePointOfFloat) {
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph model,
-                              LoadModel(DigitsPath("digits_cnn.onnx"), registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Graph model, LoadModel(DigitsPath("digits_cnn.onnx"), registry));
   QFORGE_ASSERT_OK_AND_ASSIGN(NpzContents calib,
                               ReadNpz(DigitsPath("digits_calib.npz")));
   QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
@@ -59,7 +59,8 @@ TEST_P(DigitsInt8Test, AccuracyWithinOnePointOfFloat) {
   // Every compute node is quantized (BatchNormalization is folded).
   for (const QuantizeReport::NodeEntry& e : q.report.nodes) {
     if (e.op == "Constant") continue;
-    EXPECT_TRUE(e.quantized) << e.node << " (" << e.op << ") kept float: " << e.reason;
+    EXPECT_TRUE(e.quantized)
+        << e.node << " (" << e.op << ") kept float: " << e.reason;
   }
 
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor images,
@@ -68,8 +69,10 @@ TEST_P(DigitsInt8Test, AccuracyWithinOnePointOfFloat) {
                               ReadNpy(DigitsPath("digits_test_labels.npy")));
   ASSERT_EQ(labels.num_elements(), images.dim(0));
 
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto float_exec, Executor::Prepare(model, registry));
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto int8_exec, Executor::Prepare(q.model, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto float_exec,
+                              Executor::Prepare(model, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto int8_exec,
+                              Executor::Prepare(q.model, registry));
   const std::string in = model.inputs()[0]->name();
   const std::string out = model.outputs()[0]->name();
   QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap f, float_exec->Run({{in, images}}));
@@ -90,9 +93,11 @@ TEST_P(DigitsInt8Test, AccuracyWithinOnePointOfFloat) {
   const double float_acc = 100.0 * float_correct / n;
   const double int8_acc = 100.0 * int8_correct / n;
   const double agreement = 100.0 * agree / n;
-  std::printf("[%s] float top-1 %.2f%%, int8 top-1 %.2f%%, agreement %.2f%% (%ld samples)\n",
-              ArithmeticProfileName(GetParam()), float_acc, int8_acc, agreement,
-              static_cast<long>(n));
+  std::printf(
+      "[%s] float top-1 %.2f%%, int8 top-1 %.2f%%, agreement %.2f%% (%ld "
+      "samples)\n",
+      ArithmeticProfileName(GetParam()), float_acc, int8_acc, agreement,
+      static_cast<long>(n));
   EXPECT_GT(float_acc, 80.0);  // Sanity: the float model works.
   EXPECT_LE(std::abs(float_acc - int8_acc), 1.0);
   EXPECT_GE(agreement, 98.0);
@@ -102,7 +107,8 @@ INSTANTIATE_TEST_SUITE_P(Profiles, DigitsInt8Test,
                          ::testing::Values(ArithmeticProfile::kOnnxRuntime,
                                            ArithmeticProfile::kTfliteReference),
                          [](const auto& info) {
-                           return std::string(ArithmeticProfileName(info.param));
+                           return std::string(
+                               ArithmeticProfileName(info.param));
                          });
 
 }  // namespace

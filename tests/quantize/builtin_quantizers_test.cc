@@ -43,9 +43,12 @@ Tensor Floats(std::vector<float> values) {
   return Tensor::FromVector<float>({n}, values);
 }
 
-class BuiltinQuantizersTest : public ::testing::TestWithParam<ArithmeticProfile> {
+class BuiltinQuantizersTest
+    : public ::testing::TestWithParam<ArithmeticProfile> {
  protected:
-  void SetUp() override { ASSERT_THAT(RegisterBuiltins(registry_), testing::IsOk()); }
+  void SetUp() override {
+    ASSERT_THAT(RegisterBuiltins(registry_), testing::IsOk());
+  }
 
   OpHarness Op(const char* op) { return OpHarness({"", op}, registry_); }
 
@@ -56,11 +59,13 @@ class BuiltinQuantizersTest : public ::testing::TestWithParam<ArithmeticProfile>
   }
 
   // Quantizes and runs `op`; checks the invariants and the error bound.
-  HarnessResult Check(const OpHarness& op, double max_lsb = 1.0, double mean_lsb = 0.5) {
+  HarnessResult Check(const OpHarness& op, double max_lsb = 1.0,
+                      double mean_lsb = 0.5) {
     absl::StatusOr<HarnessResult> r = op.QuantizeAndRun(Config());
     EXPECT_THAT(r, testing::IsOk());
     if (!r.ok()) return HarnessResult();
-    EXPECT_THAT(r->CheckSpecInvariants(registry_), testing::IsOk()) << r->ToString();
+    EXPECT_THAT(r->CheckSpecInvariants(registry_), testing::IsOk())
+        << r->ToString();
     EXPECT_THAT(*r, WithinLsb(max_lsb, mean_lsb));
     if (std::getenv("QFORGE_HARNESS_VERBOSE") != nullptr) {
       std::printf("%s\n", r->ToString().c_str());
@@ -71,7 +76,8 @@ class BuiltinQuantizersTest : public ::testing::TestWithParam<ArithmeticProfile>
   Registry registry_;
 };
 
-// --- Linear ops ---------------------------------------------------------------
+// --- Linear ops
+// ---------------------------------------------------------------
 
 TEST_P(BuiltinQuantizersTest, ConvWithBiasAndPadding) {
   OpHarness op = Op("Conv");
@@ -154,39 +160,57 @@ TEST_P(BuiltinQuantizersTest, GemmNoTrans) {
 
 TEST_P(BuiltinQuantizersTest, MatMulConstantWeights) {
   OpHarness op = Op("MatMul");
-  op.InputShape(0, {2, 3, 6}).ConstantInput(1, RandomTensor({6, 4}, 24)).Seed(15);
+  op.InputShape(0, {2, 3, 6})
+      .ConstantInput(1, RandomTensor({6, 4}, 24))
+      .Seed(15);
   Check(op);
 }
 
 TEST_P(BuiltinQuantizersTest, MatMulTwoActivations) {
   OpHarness op = Op("MatMul");
-  op.InputShape(0, {2, 3, 4}).InputShape(1, {2, 4, 5}).InputRange(1, -2.0f, 1.0f).Seed(16);
+  op.InputShape(0, {2, 3, 4})
+      .InputShape(1, {2, 4, 5})
+      .InputRange(1, -2.0f, 1.0f)
+      .Seed(16);
   Check(op);
 }
 
-// --- Element-wise binary ---------------------------------------------------------
+// --- Element-wise binary
+// ---------------------------------------------------------
 
 TEST_P(BuiltinQuantizersTest, AddSameShape) {
   OpHarness op = Op("Add");
-  op.InputShape(0, {1, 3, 4, 4}).InputShape(1, {1, 3, 4, 4}).InputRange(1, -3.0f, 0.5f).Seed(17);
+  op.InputShape(0, {1, 3, 4, 4})
+      .InputShape(1, {1, 3, 4, 4})
+      .InputRange(1, -3.0f, 0.5f)
+      .Seed(17);
   Check(op);
 }
 
 TEST_P(BuiltinQuantizersTest, AddBroadcast) {
   OpHarness op = Op("Add");
-  op.InputShape(0, {2, 3, 4, 4}).InputShape(1, {1, 3, 1, 1}).InputRange(1, 0.0f, 5.0f).Seed(18);
+  op.InputShape(0, {2, 3, 4, 4})
+      .InputShape(1, {1, 3, 1, 1})
+      .InputRange(1, 0.0f, 5.0f)
+      .Seed(18);
   Check(op);
 }
 
 TEST_P(BuiltinQuantizersTest, SubBroadcast) {
   OpHarness op = Op("Sub");
-  op.InputShape(0, {2, 5}).InputShape(1, {5}).InputRange(0, -2.0f, 2.0f).Seed(19);
+  op.InputShape(0, {2, 5})
+      .InputShape(1, {5})
+      .InputRange(0, -2.0f, 2.0f)
+      .Seed(19);
   Check(op);
 }
 
 TEST_P(BuiltinQuantizersTest, MulBroadcastAndConstant) {
   OpHarness op = Op("Mul");
-  op.InputShape(0, {1, 2, 3, 3}).InputShape(1, {1, 2, 1, 3}).InputRange(1, -4.0f, 4.0f).Seed(20);
+  op.InputShape(0, {1, 2, 3, 3})
+      .InputShape(1, {1, 2, 1, 3})
+      .InputRange(1, -4.0f, 4.0f)
+      .Seed(20);
   Check(op);
   OpHarness by_constant = Op("Mul");
   by_constant.InputShape(0, {1, 4, 2, 2})
@@ -195,7 +219,8 @@ TEST_P(BuiltinQuantizersTest, MulBroadcastAndConstant) {
   Check(by_constant);
 }
 
-// --- Element-wise unary ----------------------------------------------------------
+// --- Element-wise unary
+// ----------------------------------------------------------
 
 TEST_P(BuiltinQuantizersTest, Relu) {
   OpHarness op = Op("Relu");
@@ -215,7 +240,10 @@ TEST_P(BuiltinQuantizersTest, Clip) {
 
 TEST_P(BuiltinQuantizersTest, LeakyRelu) {
   OpHarness op = Op("LeakyRelu");
-  op.InputShape(0, {2, 64}).Attr("alpha", 0.1f).InputRange(0, -4.0f, 4.0f).Seed(24);
+  op.InputShape(0, {2, 64})
+      .Attr("alpha", 0.1f)
+      .InputRange(0, -4.0f, 4.0f)
+      .Seed(24);
   Check(op);
 }
 
@@ -243,7 +271,8 @@ TEST_P(BuiltinQuantizersTest, Softmax) {
   Check(op);
 }
 
-// --- Pooling, reductions ----------------------------------------------------------
+// --- Pooling, reductions
+// ----------------------------------------------------------
 
 TEST_P(BuiltinQuantizersTest, MaxPool) {
   OpHarness op = Op("MaxPool");
@@ -279,7 +308,8 @@ TEST_P(BuiltinQuantizersTest, ReduceMeanSpatial) {
   Check(op);
 }
 
-// --- Data movement -----------------------------------------------------------------
+// --- Data movement
+// -----------------------------------------------------------------
 
 TEST_P(BuiltinQuantizersTest, ConcatOfDifferentRanges) {
   OpHarness op = Op("Concat");
@@ -340,7 +370,9 @@ TEST_P(BuiltinQuantizersTest, TensorOps) {
   }
   {
     OpHarness op = Op("Transpose");
-    op.InputShape(0, {2, 3, 4}).Attr("perm", std::vector<int64_t>{2, 0, 1}).Seed(40);
+    op.InputShape(0, {2, 3, 4})
+        .Attr("perm", std::vector<int64_t>{2, 0, 1})
+        .Seed(40);
     Check(op, 0.0, 0.0);
   }
   {
@@ -370,12 +402,13 @@ TEST_P(BuiltinQuantizersTest, TensorOps) {
   }
 }
 
-// --- Degenerate cases ------------------------------------------------------------------
+// --- Degenerate cases
+// ------------------------------------------------------------------
 
 TEST_P(BuiltinQuantizersTest, ConvWeightChannelAllEqualOrZero) {
   Tensor w = RandomTensor({3, 2, 3, 3}, 45);
-  for (int64_t i = 0; i < 18; ++i) w.data<float>()[i] = 0.3f;       // Channel 0.
-  for (int64_t i = 18; i < 36; ++i) w.data<float>()[i] = 0.0f;      // Channel 1.
+  for (int64_t i = 0; i < 18; ++i) w.data<float>()[i] = 0.3f;   // Channel 0.
+  for (int64_t i = 18; i < 36; ++i) w.data<float>()[i] = 0.0f;  // Channel 1.
   OpHarness op = Op("Conv");
   op.InputShape(0, {1, 2, 5, 5})
       .ConstantInput(1, std::move(w))
@@ -405,7 +438,9 @@ TEST_P(BuiltinQuantizersTest, AllZeroActivations) {
       .Seed(50);
   Check(conv);
   OpHarness add = Op("Add");
-  add.InputValues(0, Tensor(DataType::kFloat32, {2, 3})).InputShape(1, {2, 3}).Seed(51);
+  add.InputValues(0, Tensor(DataType::kFloat32, {2, 3}))
+      .InputShape(1, {2, 3})
+      .Seed(51);
   Check(add);
 }
 
@@ -423,7 +458,8 @@ INSTANTIATE_TEST_SUITE_P(Profiles, BuiltinQuantizersTest,
                          ::testing::Values(ArithmeticProfile::kOnnxRuntime,
                                            ArithmeticProfile::kTfliteReference),
                          [](const auto& info) {
-                           return std::string(ArithmeticProfileName(info.param));
+                           return std::string(
+                               ArithmeticProfileName(info.param));
                          });
 
 }  // namespace

@@ -23,7 +23,8 @@ TEST(OpHarnessTest, CorrectKernelIsWithinOneLsb) {
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
   OpHarness op({"", "Sigmoid"}, registry);
   op.InputShape(0, {2, 16}).InputRange(0, -6.0f, 6.0f).Seed(3);
-  QFORGE_ASSERT_OK_AND_ASSIGN(HarnessResult r, op.QuantizeAndRun(QuantConfig()));
+  QFORGE_ASSERT_OK_AND_ASSIGN(HarnessResult r,
+                              op.QuantizeAndRun(QuantConfig()));
   EXPECT_THAT(r.CheckSpecInvariants(registry), IsOk());
   EXPECT_THAT(r, WithinLsb(1.0));
   ASSERT_EQ(r.outputs.size(), 1u);
@@ -36,7 +37,9 @@ TEST(OpHarnessTest, BrokenKernelFailsWithSeedAndWorstElement) {
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
   // An int8 Sigmoid that always outputs -128 (probability 0).
   registry.kernels().Replace(
-      {{"", "Sigmoid"}, DataType::kInt8, StatelessKernel([](KernelContext& ctx) {
+      {{"", "Sigmoid"},
+       DataType::kInt8,
+       StatelessKernel([](KernelContext& ctx) {
          const Tensor* x = ctx.input(0);
          ctx.output(0)->Reset(DataType::kInt8, x->dims());
          for (int8_t& v : ctx.output(0)->values<int8_t>()) v = -128;
@@ -44,7 +47,8 @@ TEST(OpHarnessTest, BrokenKernelFailsWithSeedAndWorstElement) {
        })});
   OpHarness op({"", "Sigmoid"}, registry);
   op.InputShape(0, {2, 16}).InputRange(0, -6.0f, 6.0f).Seed(5);
-  QFORGE_ASSERT_OK_AND_ASSIGN(HarnessResult r, op.QuantizeAndRun(QuantConfig()));
+  QFORGE_ASSERT_OK_AND_ASSIGN(HarnessResult r,
+                              op.QuantizeAndRun(QuantConfig()));
   EXPECT_THAT(r, Not(WithinLsb(1.0)));
   ASSERT_EQ(r.outputs.size(), 1u);
   // The largest sigmoid of the inputs is close to 1, i.e. ~255 LSB away.
@@ -62,7 +66,8 @@ TEST(OpHarnessTest, UnsetInputIsAnError) {
   OpHarness op({"", "Add"}, registry);
   op.InputShape(1, {2});
   EXPECT_THAT(op.QuantizeAndRun(QuantConfig()),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("input 0 is not set")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("input 0 is not set")));
 }
 
 }  // namespace

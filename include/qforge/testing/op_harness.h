@@ -123,14 +123,20 @@ class QFORGE_EXPORT OpHarness {
 
  private:
   struct InputSpec {
-    enum class Kind { kUnset, kGraphInput, kConstant, kOmitted } kind = Kind::kUnset;
+    enum class Kind {
+      kUnset,
+      kGraphInput,
+      kConstant,
+      kOmitted
+    } kind = Kind::kUnset;
     std::vector<int64_t> dims;
     float lo = -1.0f, hi = 1.0f;
     std::optional<Tensor> values;  // Constant value or fixed input values.
   };
   InputSpec& In(int i);
   // The one-node float graph; constants replaced by `constants` where given.
-  absl::StatusOr<Graph> BuildGraph(const std::map<int, Tensor>& constants) const;
+  absl::StatusOr<Graph> BuildGraph(
+      const std::map<int, Tensor>& constants) const;
 
   OpKey op_;
   const Registry& registry_;

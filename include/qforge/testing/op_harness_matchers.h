@@ -18,8 +18,9 @@
 namespace qforge::testing {
 
 MATCHER_P2(WithinLsb, max_lsb, mean_lsb,
-           absl::StrCat(negation ? "not " : "", "within ", max_lsb, " LSB (mean ",
-                        mean_lsb, " LSB) of the float op on dequantized inputs")) {
+           absl::StrCat(negation ? "not " : "", "within ", max_lsb,
+                        " LSB (mean ", mean_lsb,
+                        " LSB) of the float op on dequantized inputs")) {
   const HarnessResult& r = arg;
   if (r.outputs.empty()) {
     *result_listener << "no int8 output was measured (node not quantized?) "
@@ -28,7 +29,8 @@ MATCHER_P2(WithinLsb, max_lsb, mean_lsb,
   }
   bool ok = true;
   for (const OutputMetrics& m : r.outputs) {
-    if (m.num_elements == 0 || m.max_error_lsb > max_lsb || m.mean_error_lsb > mean_lsb) {
+    if (m.num_elements == 0 || m.max_error_lsb > max_lsb ||
+        m.mean_error_lsb > mean_lsb) {
       ok = false;
     }
   }

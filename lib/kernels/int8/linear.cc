@@ -25,7 +25,8 @@ using int8::WeightQuantOf;
 absl::StatusOr<std::vector<int32_t>> BiasOf(const KernelInitContext& init,
                                             int i, int64_t channels) {
   const Node& node = init.node;
-  if (i >= node.num_inputs() || node.input(i) == nullptr) return std::vector<int32_t>{};
+  if (i >= node.num_inputs() || node.input(i) == nullptr)
+    return std::vector<int32_t>{};
   const Tensor* b = i < static_cast<int>(init.constant_inputs.size())
                         ? init.constant_inputs[i]
                         : nullptr;
@@ -69,8 +70,8 @@ absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
   }
   const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
   if (c != s.in_channels) {
-    return ctx.Error(absl::StrCat("input has ", c, " channels, the weights expect ",
-                                  s.in_channels));
+    return ctx.Error(absl::StrCat(
+        "input has ", c, " channels, the weights expect ", s.in_channels));
   }
   int8::Window2D win = s.window;
   int64_t oh = 0, ow = 0;
@@ -105,8 +106,8 @@ absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
     p.input = s.input;
     p.weights = s.weights;
     p.output = s.output;
-    status = reference::DepthwiseConv2D(s.profile, p, nhwc.data(), s.packed.data(),
-                                        bias, out_nhwc.data());
+    status = reference::DepthwiseConv2D(s.profile, p, nhwc.data(),
+                                        s.packed.data(), bias, out_nhwc.data());
   } else {
     reference::Conv2DParams p;
     p.geometry = g;
@@ -120,16 +121,18 @@ absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
                                out_nhwc.data());
   }
   if (!status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat(ctx.node().Describe(), ": ", status.message()));
+    return absl::Status(status.code(), absl::StrCat(ctx.node().Describe(), ": ",
+                                                    status.message()));
   }
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, {n, s.out_channels, oh, ow});
-  int8::NhwcToNchw(out_nhwc.data(), n, s.out_channels, oh, ow, y->data<int8_t>());
+  int8::NhwcToNchw(out_nhwc.data(), n, s.out_channels, oh, ow,
+                   y->data<int8_t>());
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<OpKernel>> CreateConv(const KernelInitContext& init) {
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateConv(
+    const KernelInitContext& init) {
   const Node& node = init.node;
   if (node.layout() != Layout::kNCHW) {
     return absl::UnimplementedError(
@@ -141,25 +144,27 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConv(const KernelInitContext& in
   QFORGE_ASSIGN_OR_RETURN(s->output, ActivationQuant(node, 0, true));
   const Tensor* wt = ConstantWeights(init, 1);
   if (wt == nullptr || wt->dtype() != DataType::kInt8 || wt->rank() != 4) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": the int8 Conv kernel needs constant int8 OIHW "
-                         "weights of rank 4 (2-D convolution)"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(),
+                     ": the int8 Conv kernel needs constant int8 OIHW "
+                     "weights of rank 4 (2-D convolution)"));
   }
   QFORGE_ASSIGN_OR_RETURN(s->groups, node.GetInt("group", 1));
   const int64_t o = wt->dim(0), cg = wt->dim(1);
   s->kh = wt->dim(2);
   s->kw = wt->dim(3);
   if (s->groups < 1 || o % s->groups != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        node.Describe(), ": group=", s->groups, " does not divide ", o,
-        " output channels"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(), ": group=", s->groups,
+                     " does not divide ", o, " output channels"));
   }
   s->out_channels = o;
   s->in_channels = cg * s->groups;
   std::vector<int64_t> kernel = {s->kh, s->kw};
   QFORGE_ASSIGN_OR_RETURN(s->window, int8::Window2D::FromNode(node, &kernel));
   QFORGE_ASSIGN_OR_RETURN(s->weights, WeightQuantOf(node, 1, o));
-  if (wt->quant().has_value() && wt->quant()->per_axis() && wt->quant()->axis != 0) {
+  if (wt->quant().has_value() && wt->quant()->per_axis() &&
+      wt->quant()->axis != 0) {
     return absl::UnimplementedError(absl::StrCat(
         node.Describe(), ": weights quantized along axis ", wt->quant()->axis,
         "; expected the output-channel axis 0"));
@@ -177,7 +182,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConv(const KernelInitContext& in
   if (s->depthwise) {
     // [C*M, 1, kH, kW] -> [1, kH, kW, C*M]
     for (int64_t oc = 0; oc < o; ++oc) {
-      for (int64_t k = 0; k < khw; ++k) s->packed[k * o + oc] = src[oc * khw + k];
+      for (int64_t k = 0; k < khw; ++k)
+        s->packed[k * o + oc] = src[oc * khw + k];
     }
   } else {
     // OIHW -> OHWI
@@ -205,7 +211,8 @@ struct FcState {
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
   if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat(ctx.node().Describe(), ": ", s.message()));
+  return absl::Status(s.code(),
+                      absl::StrCat(ctx.node().Describe(), ": ", s.message()));
 }
 
 absl::Status RunFc(const FcState& s, KernelContext& ctx) {
@@ -216,22 +223,23 @@ absl::Status RunFc(const FcState& s, KernelContext& ctx) {
   reference::FullyConnectedParams p = s.params;
   const int64_t k = p.input_depth;
   if (a->dim(a->rank() - 1) != k || (s.gemm && a->rank() != 2)) {
-    return ctx.Error(absl::StrCat("input 0 has shape [", absl::StrJoin(a->dims(), ","),
-                                  "], expected inner dimension ", k,
-                                  s.gemm ? " and rank 2" : ""));
+    return ctx.Error(absl::StrCat(
+        "input 0 has shape [", absl::StrJoin(a->dims(), ","),
+        "], expected inner dimension ", k, s.gemm ? " and rank 2" : ""));
   }
   p.rows = a->num_elements() / k;
   std::vector<int64_t> out_dims = a->dims();
   out_dims.back() = p.output_depth;
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, out_dims);
-  return WrapStatus(ctx, reference::FullyConnected(
-                             s.profile, p, a->data<int8_t>(), s.weights.data(),
-                             s.bias.empty() ? nullptr : s.bias.data(),
-                             y->data<int8_t>()));
+  return WrapStatus(
+      ctx, reference::FullyConnected(
+               s.profile, p, a->data<int8_t>(), s.weights.data(),
+               s.bias.empty() ? nullptr : s.bias.data(), y->data<int8_t>()));
 }
 
-absl::StatusOr<std::unique_ptr<OpKernel>> CreateGemm(const KernelInitContext& init) {
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateGemm(
+    const KernelInitContext& init) {
   const Node& node = init.node;
   auto s = std::make_shared<FcState>();
   s->gemm = true;
@@ -241,13 +249,15 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateGemm(const KernelInitContext& in
   QFORGE_ASSIGN_OR_RETURN(int64_t trans_a, node.GetInt("transA", 0));
   QFORGE_ASSIGN_OR_RETURN(int64_t trans_b, node.GetInt("transB", 0));
   if (alpha != 1.0f || beta != 1.0f || trans_a != 0) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": the int8 Gemm kernel needs alpha=1, beta=1, transA=0"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(),
+                     ": the int8 Gemm kernel needs alpha=1, beta=1, transA=0"));
   }
   const Tensor* wt = ConstantWeights(init, 1);
   if (wt == nullptr || wt->dtype() != DataType::kInt8 || wt->rank() != 2) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": the int8 Gemm kernel needs constant 2-D int8 weights"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(),
+                     ": the int8 Gemm kernel needs constant 2-D int8 weights"));
   }
   auto& p = s->params;
   p.weight_layout = trans_b ? reference::WeightLayout::kOutputMajor
@@ -259,9 +269,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateGemm(const KernelInitContext& in
   QFORGE_ASSIGN_OR_RETURN(p.weights, WeightQuantOf(node, 1, p.output_depth));
   const QuantParams& wq = *node.input(1)->quant();
   if (wq.per_axis() && wq.axis != (trans_b ? 0 : 1)) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": weights quantized along axis ", wq.axis,
-        ", which is not the output axis"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(), ": weights quantized along axis ",
+                     wq.axis, ", which is not the output axis"));
   }
   auto wv = wt->values<int8_t>();
   s->weights.assign(wv.begin(), wv.end());
@@ -289,10 +299,12 @@ absl::Status RunMatMulDynamic(const FcState& s, KernelContext& ctx) {
   const bool b_shared = b->rank() == 2;
   if (!b_shared) {
     if (b->rank() != a->rank() ||
-        !std::equal(a->dims().begin(), a->dims().end() - 2, b->dims().begin())) {
-      return absl::UnimplementedError(absl::StrCat(
-          ctx.node().Describe(), ": int8 MatMul of two activations needs B of "
-                                 "rank 2 or with A's batch dimensions"));
+        !std::equal(a->dims().begin(), a->dims().end() - 2,
+                    b->dims().begin())) {
+      return absl::UnimplementedError(
+          absl::StrCat(ctx.node().Describe(),
+                       ": int8 MatMul of two activations needs B of "
+                       "rank 2 or with A's batch dimensions"));
     }
   }
   std::vector<int64_t> out_dims = a->dims();
@@ -305,16 +317,17 @@ absl::Status RunMatMulDynamic(const FcState& s, KernelContext& ctx) {
   p.output_depth = n;
   p.weight_layout = reference::WeightLayout::kInputMajor;
   for (int64_t i = 0; i < batches; ++i) {
-    QFORGE_RETURN_IF_ERROR(WrapStatus(
-        ctx, reference::FullyConnected(
-                 s.profile, p, a->data<int8_t>() + i * m * k,
-                 b->data<int8_t>() + (b_shared ? 0 : i * k * n), nullptr,
-                 y->data<int8_t>() + i * m * n)));
+    QFORGE_RETURN_IF_ERROR(
+        WrapStatus(ctx, reference::FullyConnected(
+                            s.profile, p, a->data<int8_t>() + i * m * k,
+                            b->data<int8_t>() + (b_shared ? 0 : i * k * n),
+                            nullptr, y->data<int8_t>() + i * m * n)));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<OpKernel>> CreateMatMul(const KernelInitContext& init) {
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateMatMul(
+    const KernelInitContext& init) {
   const Node& node = init.node;
   auto s = std::make_shared<FcState>();
   s->profile = init.profile;
@@ -331,7 +344,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateMatMul(const KernelInitContext& 
   }
   if (wt->dtype() != DataType::kInt8 || wt->rank() != 2) {
     return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": the int8 MatMul kernel needs 2-D int8 constant weights"));
+        node.Describe(),
+        ": the int8 MatMul kernel needs 2-D int8 constant weights"));
   }
   p.weight_layout = reference::WeightLayout::kInputMajor;
   p.input_depth = wt->dim(0);
@@ -339,9 +353,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateMatMul(const KernelInitContext& 
   QFORGE_ASSIGN_OR_RETURN(p.weights, WeightQuantOf(node, 1, p.output_depth));
   const QuantParams& wq = *node.input(1)->quant();
   if (wq.per_axis() && wq.axis != 1) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": weights quantized along axis ", wq.axis,
-        ", which is not the output axis 1"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(), ": weights quantized along axis ",
+                     wq.axis, ", which is not the output axis 1"));
   }
   auto wv = wt->values<int8_t>();
   s->weights.assign(wv.begin(), wv.end());
@@ -354,7 +368,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateMatMul(const KernelInitContext& 
 absl::Status RegisterInt8LinearKernels(KernelTable& table) {
   QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "Conv", CreateConv));
   QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "Gemm", CreateGemm));
-  QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "MatMul", CreateMatMul));
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "MatMul", CreateMatMul));
   return absl::OkStatus();
 }
 

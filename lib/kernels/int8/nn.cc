@@ -30,7 +30,8 @@ using int8::ActivationQuant;
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
   if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat(ctx.node().Describe(), ": ", s.message()));
+  return absl::Status(s.code(),
+                      absl::StrCat(ctx.node().Describe(), ": ", s.message()));
 }
 
 absl::StatusOr<const Tensor*> Nchw(const KernelContext& ctx) {
@@ -49,7 +50,8 @@ absl::Status RequireNchw(const Node& node) {
   return absl::OkStatus();
 }
 
-// --- MaxPool / AveragePool -----------------------------------------------------
+// --- MaxPool / AveragePool
+// -----------------------------------------------------
 
 struct PoolState {
   bool max = true;
@@ -87,8 +89,9 @@ absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
   int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
   std::vector<int8_t> out(n * oh * ow * c);
   QFORGE_RETURN_IF_ERROR(WrapStatus(
-      ctx, s.max ? reference::MaxPool2D(s.profile, p, nhwc.data(), out.data())
-                 : reference::AveragePool2D(s.profile, p, nhwc.data(), out.data())));
+      ctx,
+      s.max ? reference::MaxPool2D(s.profile, p, nhwc.data(), out.data())
+            : reference::AveragePool2D(s.profile, p, nhwc.data(), out.data())));
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, {n, c, oh, ow});
   int8::NhwcToNchw(out.data(), n, c, oh, ow, y->data<int8_t>());
@@ -96,7 +99,8 @@ absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
 }
 
 template <bool kMax>
-absl::StatusOr<std::unique_ptr<OpKernel>> CreatePool(const KernelInitContext& init) {
+absl::StatusOr<std::unique_ptr<OpKernel>> CreatePool(
+    const KernelInitContext& init) {
   const Node& node = init.node;
   QFORGE_RETURN_IF_ERROR(RequireNchw(node));
   auto s = std::make_shared<PoolState>();
@@ -104,15 +108,17 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreatePool(const KernelInitContext& in
   s->profile = init.profile;
   QFORGE_ASSIGN_OR_RETURN(s->window, int8::Window2D::FromNode(node, nullptr));
   if (s->window.dilation_h != 1 || s->window.dilation_w != 1) {
-    return absl::UnimplementedError(
-        absl::StrCat(node.Describe(), ": int8 pooling supports dilation 1 only"));
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(), ": int8 pooling supports dilation 1 only"));
   }
-  QFORGE_ASSIGN_OR_RETURN(int64_t storage_order, node.GetInt("storage_order", 0));
+  QFORGE_ASSIGN_OR_RETURN(int64_t storage_order,
+                          node.GetInt("storage_order", 0));
   if (storage_order != 0) {
-    return absl::UnimplementedError(
-        absl::StrCat(node.Describe(), ": storage_order=1 is not supported in int8"));
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(), ": storage_order=1 is not supported in int8"));
   }
-  QFORGE_ASSIGN_OR_RETURN(int64_t include_pad, node.GetInt("count_include_pad", 0));
+  QFORGE_ASSIGN_OR_RETURN(int64_t include_pad,
+                          node.GetInt("count_include_pad", 0));
   s->base.count_include_pad = include_pad != 0;
   QFORGE_ASSIGN_OR_RETURN(s->base.input, ActivationQuant(node, 0));
   QFORGE_ASSIGN_OR_RETURN(s->base.output, ActivationQuant(node, 0, true));
@@ -120,7 +126,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreatePool(const KernelInitContext& in
       [s](KernelContext& ctx) { return RunPool(*s, ctx); });
 }
 
-// --- GlobalAveragePool / ReduceMean over H, W -----------------------------------
+// --- GlobalAveragePool / ReduceMean over H, W
+// -----------------------------------
 
 struct MeanState {
   reference::GlobalPoolParams base;
@@ -161,16 +168,19 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
       [s](KernelContext& ctx) { return RunMean(*s, ctx); });
 }
 
-absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(const KernelInitContext& init) {
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
+    const KernelInitContext& init) {
   const Node& node = init.node;
   std::vector<int64_t> axes;
   if (node.num_inputs() > 1 && node.input(1) != nullptr) {
-    const Tensor* t = init.constant_inputs.size() > 1 ? init.constant_inputs[1] : nullptr;
+    const Tensor* t =
+        init.constant_inputs.size() > 1 ? init.constant_inputs[1] : nullptr;
     if (t == nullptr) {
-      return absl::UnimplementedError(
-          absl::StrCat(node.Describe(), ": int8 ReduceMean needs constant axes"));
+      return absl::UnimplementedError(absl::StrCat(
+          node.Describe(), ": int8 ReduceMean needs constant axes"));
     }
-    for (int64_t i = 0; i < t->num_elements(); ++i) axes.push_back(t->GetAsInt64(i));
+    for (int64_t i = 0; i < t->num_elements(); ++i)
+      axes.push_back(t->GetAsInt64(i));
   } else {
     QFORGE_ASSIGN_OR_RETURN(axes, node.GetInts("axes", {}));
   }
@@ -181,10 +191,11 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(const KernelInitConte
   }
   std::sort(axes.begin(), axes.end());
   if (rank != 4 || axes != std::vector<int64_t>{2, 3}) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": int8 ReduceMean supports the spatial mean of a rank-4 "
-                         "NCHW tensor (axes [2, 3]) only; got axes [",
-        absl::StrJoin(axes, ", "), "] on rank ", rank));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(),
+                     ": int8 ReduceMean supports the spatial mean of a rank-4 "
+                     "NCHW tensor (axes [2, 3]) only; got axes [",
+                     absl::StrJoin(axes, ", "), "] on rank ", rank));
   }
   auto s = std::make_shared<MeanState>();
   s->profile = init.profile;
@@ -198,7 +209,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(const KernelInitConte
 
 // --- Concat ------------------------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(const KernelInitContext& init) {
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(
+    const KernelInitContext& init) {
   const Node& node = init.node;
   QFORGE_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", 0));
   std::vector<reference::QuantParam> in_q;
@@ -206,7 +218,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(const KernelInitContext& 
     QFORGE_ASSIGN_OR_RETURN(reference::QuantParam q, ActivationQuant(node, i));
     in_q.push_back(q);
   }
-  QFORGE_ASSIGN_OR_RETURN(reference::QuantParam out_q, ActivationQuant(node, 0, true));
+  QFORGE_ASSIGN_OR_RETURN(reference::QuantParam out_q,
+                          ActivationQuant(node, 0, true));
   const ArithmeticProfile profile = init.profile;
   return std::make_unique<FunctionKernel>(
       [in_q, out_q, axis, profile](KernelContext& ctx) -> absl::Status {
@@ -217,7 +230,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(const KernelInitContext& 
         const int rank = static_cast<int>(d0.size());
         const int64_t a = axis < 0 ? axis + rank : axis;
         if (a < 0 || a >= rank) {
-          return ctx.Error(absl::StrCat("axis ", axis, " is out of range for rank ", rank));
+          return ctx.Error(
+              absl::StrCat("axis ", axis, " is out of range for rank ", rank));
         }
         int64_t outer = 1, inner = 1, total = 0;
         for (int d = 0; d < a; ++d) outer *= d0[d];
@@ -225,39 +239,48 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(const KernelInitContext& 
         std::vector<reference::ConcatInput> inputs;
         for (int i = 0; i < ctx.num_inputs(); ++i) {
           const Tensor* t = ctx.input(i);
-          if (t == nullptr || t->dtype() != DataType::kInt8 || t->rank() != rank) {
-            return ctx.Error(absl::StrCat("input ", i, " must be int8 of rank ", rank));
+          if (t == nullptr || t->dtype() != DataType::kInt8 ||
+              t->rank() != rank) {
+            return ctx.Error(
+                absl::StrCat("input ", i, " must be int8 of rank ", rank));
           }
           for (int d = 0; d < rank; ++d) {
             if (d != a && t->dim(d) != d0[d]) {
-              return ctx.Error(absl::StrCat("input ", i, " has dimension ", d, " = ",
-                                            t->dim(d), ", expected ", d0[d]));
+              return ctx.Error(absl::StrCat("input ", i, " has dimension ", d,
+                                            " = ", t->dim(d), ", expected ",
+                                            d0[d]));
             }
           }
-          inputs.push_back({t->data<int8_t>(), t->dim(static_cast<int>(a)), in_q[i]});
+          inputs.push_back(
+              {t->data<int8_t>(), t->dim(static_cast<int>(a)), in_q[i]});
           total += t->dim(static_cast<int>(a));
         }
         std::vector<int64_t> dims = d0;
         dims[a] = total;
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, dims);
-        return WrapStatus(ctx, reference::Concat(profile, inputs, outer, inner, out_q,
-                                                 y->data<int8_t>()));
+        return WrapStatus(ctx, reference::Concat(profile, inputs, outer, inner,
+                                                 out_q, y->data<int8_t>()));
       });
 }
 
 }  // namespace
 
 absl::Status RegisterInt8NnKernels(KernelTable& table) {
-  QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "MaxPool", CreatePool<true>));
-  QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "AveragePool", CreatePool<false>));
   QFORGE_RETURN_IF_ERROR(
-      int8::RegisterQuantized(table, "GlobalAveragePool", CreateGlobalAveragePool));
-  QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "ReduceMean", CreateReduceMean));
-  QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "Concat", CreateConcat));
+      int8::RegisterQuantized(table, "MaxPool", CreatePool<true>));
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "AveragePool", CreatePool<false>));
+  QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "GlobalAveragePool",
+                                                 CreateGlobalAveragePool));
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "ReduceMean", CreateReduceMean));
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "Concat", CreateConcat));
   for (const char* op : {"Resize", "Pad"}) {
     const KernelDef* float_def = table.Find({"", op}, DataType::kFloat32);
-    KernelFactory float_factory = float_def != nullptr ? float_def->create : KernelFactory();
+    KernelFactory float_factory =
+        float_def != nullptr ? float_def->create : KernelFactory();
     QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(
         table, op,
         [float_factory](const KernelInitContext& init)

@@ -24,17 +24,16 @@ absl::StatusOr<reference::QuantParam> ActivationQuant(const Node& node, int i,
         absl::StrCat(node.Describe(), ": ", what, " is missing"));
   }
   if (!v->quant().has_value()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(node.Describe(), ": ", what, " '", v->name(), "' (",
-                     DataTypeName(v->dtype()),
-                     ") has no quantization parameters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        node.Describe(), ": ", what, " '", v->name(), "' (",
+        DataTypeName(v->dtype()), ") has no quantization parameters"));
   }
   const QuantParams& p = *v->quant();
   if (p.storage != DataType::kInt8 || v->dtype() != DataType::kInt8) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(), ": ", what, " '", v->name(), "' is ",
-        DataTypeName(v->dtype()),
-        "; the int8 kernels support int8 activations only"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(), ": ", what, " '", v->name(), "' is ",
+                     DataTypeName(v->dtype()),
+                     "; the int8 kernels support int8 activations only"));
   }
   if (p.per_axis() || p.scale.size() != 1 || p.zero_point.size() != 1) {
     return absl::UnimplementedError(
@@ -59,8 +58,10 @@ absl::StatusOr<reference::WeightQuant> WeightQuantOf(const Node& node, int i,
   const QuantParams& p = *v->quant();
   reference::WeightQuant w;
   w.scales = p.scale;
-  for (int64_t z : p.zero_point) w.zero_points.push_back(static_cast<int32_t>(z));
-  if (w.scales.size() != 1 && static_cast<int64_t>(w.scales.size()) != channels) {
+  for (int64_t z : p.zero_point)
+    w.zero_points.push_back(static_cast<int32_t>(z));
+  if (w.scales.size() != 1 &&
+      static_cast<int64_t>(w.scales.size()) != channels) {
     return absl::InvalidArgumentError(absl::StrCat(
         node.Describe(), ": weight '", v->name(), "' has ", w.scales.size(),
         " scales for ", channels, " output channels"));
@@ -97,8 +98,8 @@ void NhwcToNchw(const int8_t* in, int64_t n, int64_t c, int64_t h, int64_t w,
   }
 }
 
-absl::StatusOr<Window2D> Window2D::FromNode(const Node& node,
-                                            const std::vector<int64_t>* kernel) {
+absl::StatusOr<Window2D> Window2D::FromNode(
+    const Node& node, const std::vector<int64_t>* kernel) {
   Window2D w;
   QFORGE_ASSIGN_OR_RETURN(w.auto_pad, node.GetString("auto_pad", "NOTSET"));
   std::vector<int64_t> k;
@@ -177,7 +178,8 @@ int64_t AxisOutput(absl::string_view auto_pad, int64_t in, int64_t k,
   }
   const int64_t span = in + pad_begin + pad_end - ek;
   if (span < 0) return 0;
-  int64_t out = ceil_mode ? (span + stride - 1) / stride + 1 : span / stride + 1;
+  int64_t out =
+      ceil_mode ? (span + stride - 1) / stride + 1 : span / stride + 1;
   // ceil mode: the last window must start inside the image or left padding.
   if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
   return out;
@@ -212,13 +214,13 @@ absl::Status RegisterQuantized(KernelTable& table, const char* op,
     return table.Register({key, DataType::kInt8, std::move(factory)});
   }
   KernelFactory fallback = previous->create;
-  table.Replace(
-      {key, DataType::kInt8,
-       [factory = std::move(factory), fallback = std::move(fallback)](
-           const KernelInitContext& init)
-           -> absl::StatusOr<std::unique_ptr<OpKernel>> {
-         return IsQuantizedNode(init.node) ? factory(init) : fallback(init);
-       }});
+  table.Replace({key, DataType::kInt8,
+                 [factory = std::move(factory),
+                  fallback = std::move(fallback)](const KernelInitContext& init)
+                     -> absl::StatusOr<std::unique_ptr<OpKernel>> {
+                   return IsQuantizedNode(init.node) ? factory(init)
+                                                     : fallback(init);
+                 }});
   return absl::OkStatus();
 }
 
@@ -226,8 +228,9 @@ namespace {
 
 class FloatFallbackKernel final : public OpKernel {
  public:
-  FloatFallbackKernel(std::unique_ptr<OpKernel> inner, ArithmeticProfile profile,
-                      reference::QuantParam in, reference::QuantParam out)
+  FloatFallbackKernel(std::unique_ptr<OpKernel> inner,
+                      ArithmeticProfile profile, reference::QuantParam in,
+                      reference::QuantParam out)
       : inner_(std::move(inner)), profile_(profile), in_(in), out_(out) {}
 
   absl::Status Run(KernelContext& ctx) const override {
@@ -250,9 +253,8 @@ class FloatFallbackKernel final : public OpKernel {
       return ctx.Error("the float kernel did not produce float32");
     }
     y->Reset(DataType::kInt8, yf.dims());
-    return reference::QuantizeLinear(profile_, yf.data<float>(),
-                                     yf.num_elements(), out_,
-                                     y->data<int8_t>());
+    return reference::QuantizeLinear(
+        profile_, yf.data<float>(), yf.num_elements(), out_, y->data<int8_t>());
   }
 
  private:
