@@ -170,6 +170,7 @@ class Expander {
     QFORGE_ASSIGN_OR_RETURN(auto sz, ScaleAndZeroPoint(v->name(), p));
     Value* f = g_.AddValue(absl::StrCat(v->name(), "_dequantized"), DataType::kFloat32, v->shape());
     QFORGE_RETURN_IF_ERROR(g_.AddNode({.name = absl::StrCat(v->name(), "_DequantizeLinear"),
+                                       .domain = "",
                                        .op_type = "DequantizeLinear",
                                        .inputs = {v, sz.first, sz.second},
                                        .outputs = {f},
@@ -200,6 +201,7 @@ class Expander {
       const QuantParams p = *q->quant();
       QFORGE_ASSIGN_OR_RETURN(auto sz, ScaleAndZeroPoint(q->name(), p));
       QFORGE_RETURN_IF_ERROR(g_.AddNode({.name = absl::StrCat(q->name(), "_QuantizeLinear"),
+                                         .domain = "",
                                          .op_type = "QuantizeLinear",
                                          .inputs = {f, sz.first, sz.second},
                                          .outputs = {q},

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "qforge/core/status.h"
 #include "qforge/io/model.h"
 #include "qforge/io/npy.h"
 #include "qforge/io/onnx.h"
