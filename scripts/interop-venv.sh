@@ -10,7 +10,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${QFORGE_VENV:-$repo/build/venv-interop}"
 start=$SECONDS
 
-pins=(onnxruntime==1.31.1 numpy==2.2.6 onnx==1.17.0)
+pins=(onnxruntime==1.31.1 numpy==2.2.6 onnx==1.17.0 ml_dtypes==0.5.1)
 stamp="$venv/.qforge-pins"
 want="${pins[*]}"
 
@@ -28,5 +28,5 @@ else
   }
   echo "$want" > "$stamp"
 fi
-"$venv/bin/python" -c 'import onnxruntime, numpy, onnx; print("interop venv: onnxruntime", onnxruntime.__version__, "numpy", numpy.__version__, "onnx", onnx.__version__)'
+"$venv/bin/python" -c 'import onnxruntime, numpy, onnx, onnxruntime.quantization; print("interop venv: onnxruntime", onnxruntime.__version__, "numpy", numpy.__version__, "onnx", onnx.__version__)'
 echo "interop venv: done in $((SECONDS - start)) s"

@@ -14,6 +14,8 @@
 #include "qforge/core/status.h"
 #include "qforge/io/onnx.h"
 #include "qforge/ir/verifier.h"
+#include "qforge/quantize/quantizer.h"
+#include "qforge/registry.h"
 
 namespace qforge {
 namespace {
@@ -196,7 +198,15 @@ class Importer {
     }
     if (!has_qdq) return std::move(graph_);
     Graph unfolded = graph_.Clone();
-    internal::FoldQdq(graph_);
+    // Only ops qforge can quantize become quantized ops.
+    internal::FoldQdq(graph_, [&](const Node& node) {
+      const OpKey key = OpKey::Of(node);
+      int64_t opset = 0;
+      auto it = graph_.opsets().find(key.domain);
+      if (it != graph_.opsets().end()) opset = it->second;
+      return registry.quantizers().Find(key, opset) != nullptr ||
+             registry.quantizers().Find(key) != nullptr;
+    });
     absl::Status verified = VerifyGraph(graph_, registry.schemas());
     if (verified.ok()) return std::move(graph_);
     unfolded.set_metadata("qforge.qdq_fold_error", std::string(verified.message()));

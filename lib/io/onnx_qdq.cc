@@ -282,7 +282,7 @@ bool HasQuantizedValues(const Graph& graph) {
 
 absl::Status ExpandToQdq(Graph& graph) { return Expander(graph).Run(); }
 
-int FoldQdq(Graph& g) {
+int FoldQdq(Graph& g, const std::function<bool(const Node&)>& can_quantize) {
   // 1. Parameters from the Q / DQ nodes. `ok_dq` holds DequantizeLinear nodes
   //    whose input now carries exactly their parameters.
   absl::flat_hash_set<const Node*> ok_dq;
@@ -306,7 +306,7 @@ int FoldQdq(Graph& g) {
   };
   std::vector<Fold> folds;
   for (Node* node : g.nodes()) {
-    if (IsQ(*node) || IsDQ(*node)) continue;
+    if (IsQ(*node) || IsDQ(*node) || !can_quantize(*node)) continue;
     bool any_dq = false;
     bool ok = true;
     for (const Value* in : node->inputs()) {

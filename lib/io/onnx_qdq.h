@@ -8,6 +8,8 @@
 #ifndef QFORGE_IO_ONNX_QDQ_H_
 #define QFORGE_IO_ONNX_QDQ_H_
 
+#include <functional>
+
 #include "absl/status/status.h"
 #include "qforge/ir/graph.h"
 
@@ -31,8 +33,10 @@ absl::Status ExpandToQdq(Graph& graph);
 // inputs come from DequantizeLinear and whose float outputs are read only by
 // QuantizeLinear nodes (with equal parameters) becomes a quantized op reading
 // and writing the integer tensors. QuantizeLinear / DequantizeLinear nodes
-// that do not stand around a folded op stay. Returns the number of ops folded.
-int FoldQdq(Graph& graph);
+// that do not stand around a folded op stay. Only nodes for which
+// `can_quantize` is true are folded (the others stay float between their Q/DQ
+// nodes). Returns the number of ops folded.
+int FoldQdq(Graph& graph, const std::function<bool(const Node&)>& can_quantize);
 
 }  // namespace qforge::internal
 

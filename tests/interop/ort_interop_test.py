@@ -201,6 +201,35 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
     print(line)
 
 
+def check_ort_quantized_import(args, chk):
+    """ORT's quantize_static (QDQ, int8, per-channel) output imports into qforge
+    with its ops folded into quantized ops."""
+    from onnxruntime import quantization as oq
+
+    d = os.path.join(args.source_dir, "examples", "digits")
+    calib = np.load(os.path.join(d, "digits_calib.npz"))["image"]
+
+    class Reader(oq.CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{"image": calib[i:i + 1]} for i in range(len(calib))])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    out = os.path.join(args.work_dir, "digits_ort_qdq.onnx")
+    oq.quantize_static(os.path.join(d, "digits_cnn.onnx"), out, Reader(),
+                       quant_format=oq.QuantFormat.QDQ, per_channel=True,
+                       activation_type=oq.QuantType.QInt8, weight_type=oq.QuantType.QInt8)
+    r = run_driver(args, "import", out)
+    if r.returncode != 0:
+        chk.fail("ort_quantized", f"qforge cannot import ORT's QDQ model: {r.stderr.strip()}")
+        return
+    print(f"ort_quantized: qforge imports ORT quantize_static digits: {r.stdout.strip()}")
+    fields = dict(f.split("=", 1) for f in r.stdout.split() if "=" in f)
+    if "fold_error" in r.stdout or int(fields.get("quantized_ops", 0)) < 5:
+        chk.fail("ort_quantized", f"ORT's QDQ patterns were not folded: {r.stdout.strip()}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--driver", required=True)
@@ -226,6 +255,8 @@ def main():
         labels = np.load(os.path.join(d, "digits_test_labels.npy"))
         check_model(args, chk, "digits", os.path.join(d, "digits_cnn.onnx"), calib,
                     {"image": images[:, None]}, digits_labels=labels)
+    if not only or "ort_quantized" in only:
+        check_ort_quantized_import(args, chk)
     print(f"ORT interop: {len(chk.failures)} failed, {len(chk.pending)} with (b) pending")
     if chk.pending:
         print("PENDING (b): qforge int8 execution not available for: " + ", ".join(chk.pending))

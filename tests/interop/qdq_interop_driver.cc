@@ -6,6 +6,9 @@
 //       runs MODEL (int8 kernels, onnxruntime arithmetic profile) on each
 //       sample of INPUTS (leading axis = samples, then the model's full shape) and writes OUT_DIR/<output i>.npy
 //       with the samples stacked.
+//   qdq_interop_driver import MODEL.onnx
+//       imports a QDQ model and prints "quantized_ops=N float_ops=M" (Q/DQ
+//       nodes not counted) and "fold_error=..." when folding was abandoned;
 // Exits 0 on success; on failure prints "error: <status>" and exits 1
 // (3 when the model has no kernels for its quantized ops).
 #include <cstring>
@@ -90,13 +93,39 @@ absl::Status RunCommand(const std::string& model_path, const std::string& inputs
   return absl::OkStatus();
 }
 
+absl::Status ImportCommand(const std::string& path) {
+  Registry registry;
+  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(path, registry));
+  int quantized = 0;
+  int float_ops = 0;
+  for (const Node* n : model.nodes()) {
+    if (n->op_type() == "QuantizeLinear" || n->op_type() == "DequantizeLinear") continue;
+    bool q = false;
+    for (const Value* v : n->outputs()) {
+      if (v != nullptr && v->quant().has_value()) q = true;
+    }
+    (q ? quantized : float_ops) += 1;
+  }
+  std::cout << "quantized_ops=" << quantized << " float_ops=" << float_ops << "\n";
+  auto it = model.metadata().find("qforge.qdq_fold_error");
+  if (it != model.metadata().end()) std::cout << "fold_error=" << it->second << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 }  // namespace qforge
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "import") {
+    absl::Status status = qforge::ImportCommand(argv[2]);
+    if (!status.ok()) std::cerr << "error: " << status << "\n";
+    return status.ok() ? 0 : 1;
+  }
   if (argc != 5) {
     std::cerr << "usage: qdq_interop_driver quantize FLOAT.onnx CALIB.npz OUT.onnx\n"
-                 "       qdq_interop_driver run MODEL.onnx INPUTS.npz OUT_DIR\n";
+                 "       qdq_interop_driver run MODEL.onnx INPUTS.npz OUT_DIR\n"
+                 "       qdq_interop_driver import MODEL.onnx\n";
     return 2;
   }
   const std::string command = argv[1];
