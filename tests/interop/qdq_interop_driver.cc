@@ -56,6 +56,12 @@ absl::Status RunCommand(const std::string& model_path, const std::string& inputs
   Registry registry;
   QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(model_path, registry));
+  // Until the int8 kernels are in the executor, integer tensors would run on
+  // kernels that ignore QuantParams: report "not available" instead.
+  if (registry.kernels().Find(OpKey{"", "Conv"}, DataType::kInt8) == nullptr) {
+    *no_kernel = true;
+    return absl::UnimplementedError("the executor has no int8 Conv kernel (int8 kernels not registered)");
+  }
   ExecutorOptions options;
   options.profile = ArithmeticProfile::kOnnxRuntime;
   absl::StatusOr<std::unique_ptr<Executor>> executor =
