@@ -29,7 +29,8 @@ bool IsDQ(const Node& node) {
 }
 
 const std::optional<QuantParams>& ParamsOf(const Value& v) {
-  if (!v.quant().has_value() && v.constant() != nullptr) return v.constant()->quant();
+  if (!v.quant().has_value() && v.constant() != nullptr)
+    return v.constant()->quant();
   return v.quant();
 }
 
@@ -55,7 +56,8 @@ class Expander {
     }
     for (Value* v : g_.values()) {
       v->set_quant(std::nullopt);
-      if (v->mutable_constant() != nullptr) v->mutable_constant()->set_quant(std::nullopt);
+      if (v->mutable_constant() != nullptr)
+        v->mutable_constant()->set_quant(std::nullopt);
     }
     return g_.TopologicalSort();
   }
@@ -68,14 +70,16 @@ class Expander {
     for (Node* node : g_.nodes()) {
       if (!IsDefaultDomain(*node)) continue;
       const std::string& op = node->op_type();
-      if (op == "Squeeze" || op == "Unsqueeze" || op == "ReduceSum" || op == "Split") {
+      if (op == "Squeeze" || op == "Unsqueeze" || op == "ReduceSum" ||
+          op == "Split") {
         const char* attr = op == "Split" ? "split" : "axes";
         const Attribute* a = node->FindAttribute(attr);
         if (a == nullptr) continue;
         const auto* ints = std::get_if<std::vector<int64_t>>(a);
         if (ints == nullptr) {
           return absl::InvalidArgumentError(
-              absl::StrCat(node->Describe(), ": attribute '", attr, "' is not a list of ints"));
+              absl::StrCat(node->Describe(), ": attribute '", attr,
+                           "' is not a list of ints"));
         }
         const int64_t n = static_cast<int64_t>(ints->size());
         Value* c = g_.AddConstant(absl::StrCat(node->name(), "_", attr),
@@ -83,22 +87,25 @@ class Expander {
         node->RemoveAttribute(attr);
         const int slot = 1;
         if (node->num_inputs() > slot) {
-          return absl::InvalidArgumentError(absl::StrCat(node->Describe(), " has ",
-                                                         node->num_inputs(), " inputs"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              node->Describe(), " has ", node->num_inputs(), " inputs"));
         }
         // Rebuild the input list with the new slot (SetInput cannot grow it).
         QFORGE_RETURN_IF_ERROR(Rebuild(node, {node->input(0), c}).status());
       } else if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") {
         QFORGE_ASSIGN_OR_RETURN(int64_t axis, node->GetInt("axis", 1));
         const Value* x = node->input(0);
-        const int rank = x != nullptr && x->shape().rank_known() ? x->shape().rank() : -1;
+        const int rank =
+            x != nullptr && x->shape().rank_known() ? x->shape().rank() : -1;
         if (axis < 0 && rank >= 0) axis += rank;
         if (rank < 0 || axis != rank - 1) {
           return absl::FailedPreconditionError(absl::StrCat(
-              node->Describe(), ": exporting a quantized graph needs opset ", kQdqOpset,
-              " (per-axis DequantizeLinear), where ", op,
-              " normalizes one axis instead of the flattened trailing dims; the model's opset ",
-              old, " has axis ", axis, " on a rank-", rank, " input, whose meaning would change"));
+              node->Describe(), ": exporting a quantized graph needs opset ",
+              kQdqOpset, " (per-axis DequantizeLinear), where ", op,
+              " normalizes one axis instead of the flattened trailing dims; "
+              "the model's opset ",
+              old, " has axis ", axis, " on a rank-", rank,
+              " input, whose meaning would change"));
         }
         node->SetAttribute("axis", int64_t{axis});
       }
@@ -108,8 +115,9 @@ class Expander {
   }
 
   // Replaces `node` by an identical node with other inputs / outputs.
-  absl::StatusOr<Node*> Rebuild(Node* node, std::vector<Value*> inputs,
-                                std::optional<std::vector<Value*>> outputs = std::nullopt) {
+  absl::StatusOr<Node*> Rebuild(
+      Node* node, std::vector<Value*> inputs,
+      std::optional<std::vector<Value*>> outputs = std::nullopt) {
     NodeSpec spec{.name = node->name(),
                   .domain = node->domain(),
                   .op_type = node->op_type(),
@@ -127,17 +135,19 @@ class Expander {
     return n;
   }
 
-  absl::StatusOr<std::pair<Value*, Value*>> ScaleAndZeroPoint(const std::string& base,
-                                                              const QuantParams& p) {
+  absl::StatusOr<std::pair<Value*, Value*>> ScaleAndZeroPoint(
+      const std::string& base, const QuantParams& p) {
     if (p.scale.empty() || p.scale.size() != p.zero_point.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("value '", base, "' has malformed quantization parameters ", p.ToString()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "value '", base, "' has malformed quantization parameters ",
+          p.ToString()));
     }
     if (p.storage != DataType::kInt8 && p.storage != DataType::kUint8 &&
         p.storage != DataType::kInt32) {
       return absl::UnimplementedError(absl::StrCat(
           "value '", base, "' is stored as ", DataTypeName(p.storage),
-          "; ONNX QDQ (opset 13) carries int8, uint8 and int32 (DequantizeLinear only)"));
+          "; ONNX QDQ (opset 13) carries int8, uint8 and int32 "
+          "(DequantizeLinear only)"));
     }
     const int64_t n = static_cast<int64_t>(p.scale.size());
     std::vector<int64_t> dims;
@@ -146,9 +156,15 @@ class Expander {
     Tensor zp(p.storage, dims);
     for (int64_t i = 0; i < n; ++i) {
       switch (p.storage) {
-        case DataType::kInt8: zp.data<int8_t>()[i] = static_cast<int8_t>(p.zero_point[i]); break;
-        case DataType::kUint8: zp.data<uint8_t>()[i] = static_cast<uint8_t>(p.zero_point[i]); break;
-        default: zp.data<int32_t>()[i] = static_cast<int32_t>(p.zero_point[i]); break;
+        case DataType::kInt8:
+          zp.data<int8_t>()[i] = static_cast<int8_t>(p.zero_point[i]);
+          break;
+        case DataType::kUint8:
+          zp.data<uint8_t>()[i] = static_cast<uint8_t>(p.zero_point[i]);
+          break;
+        default:
+          zp.data<int32_t>()[i] = static_cast<int32_t>(p.zero_point[i]);
+          break;
       }
     }
     Value* s = g_.AddConstant(absl::StrCat(base, "_scale"), std::move(scale));
@@ -168,20 +184,23 @@ class Expander {
     if (it != dequantized_.end()) return it->second;
     const QuantParams& p = *ParamsOf(*v);
     QFORGE_ASSIGN_OR_RETURN(auto sz, ScaleAndZeroPoint(v->name(), p));
-    Value* f = g_.AddValue(absl::StrCat(v->name(), "_dequantized"), DataType::kFloat32, v->shape());
-    QFORGE_RETURN_IF_ERROR(g_.AddNode({.name = absl::StrCat(v->name(), "_DequantizeLinear"),
-                                       .domain = "",
-                                       .op_type = "DequantizeLinear",
-                                       .inputs = {v, sz.first, sz.second},
-                                       .outputs = {f},
-                                       .attributes = AxisAttr(p)})
-                               .status());
+    Value* f = g_.AddValue(absl::StrCat(v->name(), "_dequantized"),
+                           DataType::kFloat32, v->shape());
+    QFORGE_RETURN_IF_ERROR(
+        g_.AddNode({.name = absl::StrCat(v->name(), "_DequantizeLinear"),
+                    .domain = "",
+                    .op_type = "DequantizeLinear",
+                    .inputs = {v, sz.first, sz.second},
+                    .outputs = {f},
+                    .attributes = AxisAttr(p)})
+            .status());
     dequantized_[v] = f;
     return f;
   }
 
   absl::Status Expand(Node* node) {
-    if (node->layout() != Layout::kNCHW) return absl::OkStatus();  // Refused by the writer.
+    if (node->layout() != Layout::kNCHW)
+      return absl::OkStatus();  // Refused by the writer.
     std::vector<Value*> inputs = node->inputs();
     for (Value*& in : inputs) {
       if (in != nullptr && ParamsOf(*in).has_value()) {
@@ -192,21 +211,24 @@ class Expander {
     std::vector<std::pair<Value*, Value*>> requantize;  // (float, integer)
     for (Value*& out : outputs) {
       if (out == nullptr || !out->quant().has_value()) continue;
-      Value* f = g_.AddValue(absl::StrCat(out->name(), "_float"), DataType::kFloat32, out->shape());
+      Value* f = g_.AddValue(absl::StrCat(out->name(), "_float"),
+                             DataType::kFloat32, out->shape());
       requantize.emplace_back(f, out);
       out = f;
     }
-    QFORGE_RETURN_IF_ERROR(Rebuild(node, std::move(inputs), std::move(outputs)).status());
+    QFORGE_RETURN_IF_ERROR(
+        Rebuild(node, std::move(inputs), std::move(outputs)).status());
     for (auto [f, q] : requantize) {
       const QuantParams p = *q->quant();
       QFORGE_ASSIGN_OR_RETURN(auto sz, ScaleAndZeroPoint(q->name(), p));
-      QFORGE_RETURN_IF_ERROR(g_.AddNode({.name = absl::StrCat(q->name(), "_QuantizeLinear"),
-                                         .domain = "",
-                                         .op_type = "QuantizeLinear",
-                                         .inputs = {f, sz.first, sz.second},
-                                         .outputs = {q},
-                                         .attributes = AxisAttr(p)})
-                                 .status());
+      QFORGE_RETURN_IF_ERROR(
+          g_.AddNode({.name = absl::StrCat(q->name(), "_QuantizeLinear"),
+                      .domain = "",
+                      .op_type = "QuantizeLinear",
+                      .inputs = {f, sz.first, sz.second},
+                      .outputs = {q},
+                      .attributes = AxisAttr(p)})
+              .status());
     }
     return absl::OkStatus();
   }
@@ -223,10 +245,12 @@ std::optional<QuantParams> NodeParams(const Node& node) {
   const Value* x = node.input(0);
   const Value* s = node.input(1);
   const Value* z = node.input(2);
-  if (x == nullptr || s == nullptr || s->constant() == nullptr) return std::nullopt;
+  if (x == nullptr || s == nullptr || s->constant() == nullptr)
+    return std::nullopt;
   if (z != nullptr && z->constant() == nullptr) return std::nullopt;
   const Tensor& scale = *s->constant();
-  if (scale.dtype() != DataType::kFloat32 || scale.num_elements() < 1 || scale.rank() > 1) {
+  if (scale.dtype() != DataType::kFloat32 || scale.num_elements() < 1 ||
+      scale.rank() > 1) {
     return std::nullopt;
   }
   QuantParams p;
@@ -348,7 +372,8 @@ int FoldQdq(Graph& g, const std::function<bool(const Node&)>& can_quantize) {
     Node* node = fold.node;
     for (int i = 0; i < node->num_inputs(); ++i) {
       Value* in = node->input(i);
-      if (in != nullptr && in->producer() != nullptr && ok_dq.contains(in->producer())) {
+      if (in != nullptr && in->producer() != nullptr &&
+          ok_dq.contains(in->producer())) {
         node->SetInput(i, in->producer()->input(0));
       }
     }

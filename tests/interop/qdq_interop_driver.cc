@@ -4,8 +4,8 @@
 //       quantizes with the default config and writes QDQ ONNX;
 //   qdq_interop_driver run MODEL.onnx INPUTS.npz OUT_DIR
 //       runs MODEL (int8 kernels, onnxruntime arithmetic profile) on each
-//       sample of INPUTS (leading axis = samples, then the model's full shape) and writes OUT_DIR/<output i>.npy
-//       with the samples stacked.
+//       sample of INPUTS (leading axis = samples, then the model's full shape)
+//       and writes OUT_DIR/<output i>.npy with the samples stacked.
 //   qdq_interop_driver import MODEL.onnx
 //       imports a QDQ model and prints "quantized_ops=N float_ops=M" (Q/DQ
 //       nodes not counted) and "fold_error=..." when folding was abandoned;
@@ -34,7 +34,8 @@ absl::Status QuantizeCommand(const std::string& in, const std::string& calib,
   QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(in, registry));
   QFORGE_ASSIGN_OR_RETURN(auto data, OpenCalibrationData(calib));
-  QFORGE_ASSIGN_OR_RETURN(QuantizeResult result, Quantize(model, *data, {}, registry));
+  QFORGE_ASSIGN_OR_RETURN(QuantizeResult result,
+                          Quantize(model, *data, {}, registry));
   if (result.report.num_float() > 0) {
     std::cerr << result.report.ToString();
   }
@@ -47,11 +48,13 @@ Tensor SampleOf(const Tensor& t, int64_t i) {
   const size_t bytes = t.num_bytes() / dims[0];
   dims.erase(dims.begin());
   Tensor s(t.dtype(), dims);
-  std::memcpy(s.raw_data(), static_cast<const char*>(t.raw_data()) + i * bytes, bytes);
+  std::memcpy(s.raw_data(), static_cast<const char*>(t.raw_data()) + i * bytes,
+              bytes);
   return s;
 }
 
-absl::Status RunCommand(const std::string& model_path, const std::string& inputs_path,
+absl::Status RunCommand(const std::string& model_path,
+                        const std::string& inputs_path,
                         const std::string& out_dir, bool* no_kernel) {
   Registry registry;
   QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
@@ -60,20 +63,24 @@ absl::Status RunCommand(const std::string& model_path, const std::string& inputs
   // kernels that ignore QuantParams: report "not available" instead.
   if (registry.kernels().Find(OpKey{"", "Conv"}, DataType::kInt8) == nullptr) {
     *no_kernel = true;
-    return absl::UnimplementedError("the executor has no int8 Conv kernel (int8 kernels not registered)");
+    return absl::UnimplementedError(
+        "the executor has no int8 Conv kernel (int8 kernels not registered)");
   }
   ExecutorOptions options;
   options.profile = ArithmeticProfile::kOnnxRuntime;
   absl::StatusOr<std::unique_ptr<Executor>> executor =
       Executor::Prepare(model, registry, options);
   if (!executor.ok()) {
-    *no_kernel = absl::IsNotFound(executor.status()) || absl::IsUnimplemented(executor.status());
+    *no_kernel = absl::IsNotFound(executor.status()) ||
+                 absl::IsUnimplemented(executor.status());
     return executor.status();
   }
   QFORGE_ASSIGN_OR_RETURN(NpzContents inputs, ReadNpz(inputs_path));
   int64_t n = -1;
   for (const auto& [name, t] : inputs) {
-    if (t.rank() < 1) return absl::InvalidArgumentError(absl::StrCat("input ", name, " is a scalar"));
+    if (t.rank() < 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat("input ", name, " is a scalar"));
     n = t.dims()[0];
   }
   std::vector<std::vector<Tensor>> per_output(model.outputs().size());
@@ -91,10 +98,12 @@ absl::Status RunCommand(const std::string& model_path, const std::string& inputs
     dims.insert(dims.begin(), n);
     Tensor stacked(first.dtype(), dims);
     for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(static_cast<char*>(stacked.raw_data()) + i * first.num_bytes(),
-                  per_output[k][i].raw_data(), first.num_bytes());
+      std::memcpy(
+          static_cast<char*>(stacked.raw_data()) + i * first.num_bytes(),
+          per_output[k][i].raw_data(), first.num_bytes());
     }
-    QFORGE_RETURN_IF_ERROR(WriteNpy(absl::StrCat(out_dir, "/output_", k, ".npy"), stacked));
+    QFORGE_RETURN_IF_ERROR(
+        WriteNpy(absl::StrCat(out_dir, "/output_", k, ".npy"), stacked));
   }
   return absl::OkStatus();
 }
@@ -106,16 +115,19 @@ absl::Status ImportCommand(const std::string& path) {
   int quantized = 0;
   int float_ops = 0;
   for (const Node* n : model.nodes()) {
-    if (n->op_type() == "QuantizeLinear" || n->op_type() == "DequantizeLinear") continue;
+    if (n->op_type() == "QuantizeLinear" || n->op_type() == "DequantizeLinear")
+      continue;
     bool q = false;
     for (const Value* v : n->outputs()) {
       if (v != nullptr && v->quant().has_value()) q = true;
     }
     (q ? quantized : float_ops) += 1;
   }
-  std::cout << "quantized_ops=" << quantized << " float_ops=" << float_ops << "\n";
+  std::cout << "quantized_ops=" << quantized << " float_ops=" << float_ops
+            << "\n";
   auto it = model.metadata().find("qforge.qdq_fold_error");
-  if (it != model.metadata().end()) std::cout << "fold_error=" << it->second << "\n";
+  if (it != model.metadata().end())
+    std::cout << "fold_error=" << it->second << "\n";
   return absl::OkStatus();
 }
 
@@ -129,9 +141,10 @@ int main(int argc, char** argv) {
     return status.ok() ? 0 : 1;
   }
   if (argc != 5) {
-    std::cerr << "usage: qdq_interop_driver quantize FLOAT.onnx CALIB.npz OUT.onnx\n"
-                 "       qdq_interop_driver run MODEL.onnx INPUTS.npz OUT_DIR\n"
-                 "       qdq_interop_driver import MODEL.onnx\n";
+    std::cerr
+        << "usage: qdq_interop_driver quantize FLOAT.onnx CALIB.npz OUT.onnx\n"
+           "       qdq_interop_driver run MODEL.onnx INPUTS.npz OUT_DIR\n"
+           "       qdq_interop_driver import MODEL.onnx\n";
     return 2;
   }
   const std::string command = argv[1];

@@ -29,7 +29,8 @@ std::string SourceDir() {
   return dir != nullptr ? dir : ".";
 }
 
-const onnx::NodeProto* ProducerOf(const onnx::GraphProto& g, const std::string& name) {
+const onnx::NodeProto* ProducerOf(const onnx::GraphProto& g,
+                                  const std::string& name) {
   for (const auto& n : g.node()) {
     for (const auto& o : n.output()) {
       if (o == name) return &n;
@@ -38,7 +39,8 @@ const onnx::NodeProto* ProducerOf(const onnx::GraphProto& g, const std::string& 
   return nullptr;
 }
 
-const onnx::TensorProto* InitializerOf(const onnx::GraphProto& g, const std::string& name) {
+const onnx::TensorProto* InitializerOf(const onnx::GraphProto& g,
+                                       const std::string& name) {
   for (const auto& t : g.initializer()) {
     if (t.name() == name) return &t;
   }
@@ -50,10 +52,13 @@ class QdqTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_THAT(RegisterBuiltins(registry_), IsOk());
     QFORGE_ASSERT_OK_AND_ASSIGN(
-        Graph model, LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
+        Graph model,
+        LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
     QFORGE_ASSERT_OK_AND_ASSIGN(
-        auto data, OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
-    QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult result, Quantize(model, *data, {}, registry_));
+        auto data,
+        OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
+    QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult result,
+                                Quantize(model, *data, {}, registry_));
     quantized_ = std::move(result.model);
   }
   Registry registry_;
@@ -84,9 +89,11 @@ TEST_F(QdqTest, ExportWritesStandardQdq) {
     for (const std::string& in : n.input()) {
       const onnx::NodeProto* p = ProducerOf(g, in);
       const onnx::TensorProto* init = InitializerOf(g, in);
-      if (init != nullptr && init->data_type() == onnx::TensorProto::INT64) continue;
+      if (init != nullptr && init->data_type() == onnx::TensorProto::INT64)
+        continue;
       ASSERT_NE(p, nullptr) << n.name() << " input " << in;
-      EXPECT_EQ(p->op_type(), "DequantizeLinear") << n.name() << " input " << in;
+      EXPECT_EQ(p->op_type(), "DequantizeLinear")
+          << n.name() << " input " << in;
     }
     for (const std::string& out : n.output()) {
       int readers = 0;
@@ -94,7 +101,8 @@ TEST_F(QdqTest, ExportWritesStandardQdq) {
         for (const auto& in : c.input()) {
           if (in != out) continue;
           ++readers;
-          EXPECT_EQ(c.op_type(), "QuantizeLinear") << n.name() << " output " << out;
+          EXPECT_EQ(c.op_type(), "QuantizeLinear")
+              << n.name() << " output " << out;
         }
       }
       EXPECT_EQ(readers, 1) << out;
@@ -126,7 +134,8 @@ TEST_F(QdqTest, ExportWritesStandardQdq) {
 
 TEST_F(QdqTest, RoundTripGivesTheSameQuantizedGraph) {
   QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(quantized_));
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadOnnxFromBytes(bytes, registry_, "qdq"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadOnnxFromBytes(bytes, registry_, "qdq"));
   EXPECT_EQ(back.metadata(), quantized_.metadata());
   EXPECT_EQ(back.metadata().count("qforge.qdq_fold_error"), 0u);
   // Same nodes (by name): op, inputs, outputs, attributes.
@@ -138,16 +147,19 @@ TEST_F(QdqTest, RoundTripGivesTheSameQuantizedGraph) {
     ASSERT_EQ(m->num_inputs(), n->num_inputs()) << n->Describe();
     ASSERT_EQ(m->num_outputs(), n->num_outputs()) << n->Describe();
     for (int i = 0; i < n->num_inputs(); ++i) {
-      EXPECT_EQ(m->input(i)->name(), n->input(i)->name()) << n->Describe() << " input " << i;
+      EXPECT_EQ(m->input(i)->name(), n->input(i)->name())
+          << n->Describe() << " input " << i;
     }
     for (int i = 0; i < n->num_outputs(); ++i) {
-      EXPECT_EQ(m->output(i)->name(), n->output(i)->name()) << n->Describe() << " output " << i;
+      EXPECT_EQ(m->output(i)->name(), n->output(i)->name())
+          << n->Describe() << " output " << i;
     }
     EXPECT_EQ(m->attributes().size(), n->attributes().size()) << n->Describe();
     for (const auto& [name, attr] : n->attributes()) {
       const Attribute* other = m->FindAttribute(name);
       ASSERT_NE(other, nullptr) << n->Describe() << " " << name;
-      EXPECT_TRUE(AttributesEqual(attr, *other)) << n->Describe() << " " << name;
+      EXPECT_TRUE(AttributesEqual(attr, *other))
+          << n->Describe() << " " << name;
     }
   }
   // Same values: dtype, QuantParams, constant data bitwise.
@@ -156,12 +168,14 @@ TEST_F(QdqTest, RoundTripGivesTheSameQuantizedGraph) {
     const Value* w = back.FindValue(v->name());
     ASSERT_NE(w, nullptr) << v->name();
     EXPECT_EQ(w->dtype(), v->dtype()) << v->name();
-    EXPECT_EQ(w->quant(), v->quant()) << v->name() << ": " << (w->quant() ? w->quant()->ToString() : "none")
-                                      << " vs " << (v->quant() ? v->quant()->ToString() : "none");
+    EXPECT_EQ(w->quant(), v->quant())
+        << v->name() << ": " << (w->quant() ? w->quant()->ToString() : "none")
+        << " vs " << (v->quant() ? v->quant()->ToString() : "none");
     ASSERT_EQ(w->is_constant(), v->is_constant()) << v->name();
     if (v->quant().has_value()) ++quantized_values;
     if (v->is_constant()) {
-      EXPECT_TRUE(TensorsBitwiseEqual(*w->constant(), *v->constant())) << v->name();
+      EXPECT_TRUE(TensorsBitwiseEqual(*w->constant(), *v->constant()))
+          << v->name();
       EXPECT_EQ(w->constant()->quant(), v->constant()->quant()) << v->name();
     }
   }
@@ -184,27 +198,33 @@ TEST(QdqSmallTest, RequantizeIdentityRoundTrips) {
   Value* xq = g.AddValue("x_q", DataType::kInt8, Shape({1, 4}));
   QuantParams pin = QuantParams::PerTensor(0.5f, 3);
   xq->set_quant(pin);
-  ASSERT_THAT(g.AddNode({.name = "q",
-                         .op_type = "QuantizeLinear",
-                         .inputs = {x, g.AddConstant("s0", Tensor::Scalar<float>(0.5f)),
-                                    g.AddConstant("z0", Tensor::Scalar<int8_t>(3))},
-                         .outputs = {xq}})
-                  .status(),
-              IsOk());
+  ASSERT_THAT(
+      g.AddNode({.name = "q",
+                 .op_type = "QuantizeLinear",
+                 .inputs = {x, g.AddConstant("s0", Tensor::Scalar<float>(0.5f)),
+                            g.AddConstant("z0", Tensor::Scalar<int8_t>(3))},
+                 .outputs = {xq}})
+          .status(),
+      IsOk());
   Value* yq = g.AddValue("y_q", DataType::kInt8, Shape({1, 4}));
   QuantParams pout = QuantParams::PerTensor(0.25f, -7);
   yq->set_quant(pout);
-  ASSERT_THAT(g.AddNode({.name = "requant", .op_type = "Identity", .inputs = {xq}, .outputs = {yq}})
+  ASSERT_THAT(g.AddNode({.name = "requant",
+                         .op_type = "Identity",
+                         .inputs = {xq},
+                         .outputs = {yq}})
                   .status(),
               IsOk());
   Value* y = g.AddValue("y", DataType::kFloat32, Shape({1, 4}));
-  ASSERT_THAT(g.AddNode({.name = "dq",
-                         .op_type = "DequantizeLinear",
-                         .inputs = {yq, g.AddConstant("s1", Tensor::Scalar<float>(0.25f)),
-                                    g.AddConstant("z1", Tensor::Scalar<int8_t>(-7))},
-                         .outputs = {y}})
-                  .status(),
-              IsOk());
+  ASSERT_THAT(
+      g.AddNode(
+           {.name = "dq",
+            .op_type = "DequantizeLinear",
+            .inputs = {yq, g.AddConstant("s1", Tensor::Scalar<float>(0.25f)),
+                       g.AddConstant("z1", Tensor::Scalar<int8_t>(-7))},
+            .outputs = {y}})
+          .status(),
+      IsOk());
   g.AddOutput(y);
 
   QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
@@ -212,10 +232,12 @@ TEST(QdqSmallTest, RequantizeIdentityRoundTrips) {
   ASSERT_TRUE(model.ParseFromString(bytes));
   std::vector<std::string> ops;
   for (const auto& n : model.graph().node()) ops.push_back(n.op_type());
-  EXPECT_THAT(ops, ::testing::ElementsAre("QuantizeLinear", "DequantizeLinear", "Identity",
-                                          "QuantizeLinear", "DequantizeLinear"));
+  EXPECT_THAT(ops, ::testing::ElementsAre("QuantizeLinear", "DequantizeLinear",
+                                          "Identity", "QuantizeLinear",
+                                          "DequantizeLinear"));
 
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadOnnxFromBytes(bytes, registry, "requant"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadOnnxFromBytes(bytes, registry, "requant"));
   ASSERT_EQ(back.num_nodes(), 3);
   const Node* id = back.FindNode("requant");
   ASSERT_NE(id, nullptr);
@@ -236,12 +258,15 @@ TEST(QdqSmallTest, OldOpsetSoftmaxOverInnerAxisIsRefused) {
   g.AddInput(x);
   Value* y = g.AddValue("y", DataType::kInt8, Shape({1, 3, 4}));
   y->set_quant(QuantParams::PerTensor(1.0f / 256, -128));
-  ASSERT_THAT(g.AddNode({.name = "sm", .op_type = "Softmax", .inputs = {x}, .outputs = {y}})
-                  .status(),
-              IsOk());
+  ASSERT_THAT(
+      g.AddNode(
+           {.name = "sm", .op_type = "Softmax", .inputs = {x}, .outputs = {y}})
+          .status(),
+      IsOk());
   g.AddOutput(y);
   EXPECT_THAT(SaveOnnxToBytes(g).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("node 'sm' (Softmax)")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("node 'sm' (Softmax)")));
 }
 
 }  // namespace
