@@ -194,7 +194,9 @@ class Importer {
   absl::StatusOr<Graph> FoldQdqPatterns(const Registry& registry) {
     bool has_qdq = false;
     for (const Node* n : graph_.nodes()) {
-      if (n->op_type() == "QuantizeLinear" || n->op_type() == "DequantizeLinear") has_qdq = true;
+      if (n->op_type() == "QuantizeLinear" ||
+          n->op_type() == "DequantizeLinear")
+        has_qdq = true;
     }
     if (!has_qdq) return std::move(graph_);
     Graph unfolded = graph_.Clone();
@@ -209,7 +211,8 @@ class Importer {
     });
     absl::Status verified = VerifyGraph(graph_, registry.schemas());
     if (verified.ok()) return std::move(graph_);
-    unfolded.set_metadata("qforge.qdq_fold_error", std::string(verified.message()));
+    unfolded.set_metadata("qforge.qdq_fold_error",
+                          std::string(verified.message()));
     return unfolded;
   }
 
