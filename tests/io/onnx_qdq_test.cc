@@ -248,6 +248,102 @@ TEST(QdqSmallTest, RequantizeIdentityRoundTrips) {
   EXPECT_EQ(id->output(0)->dtype(), DataType::kInt8);
 }
 
+// An ONNX Runtime style QDQ model (Q -> DQ pairs on activations, DQ of int8
+// weights and int32 bias) folds into a quantized Conv; the QuantizeLinear at
+// the input and the DequantizeLinear at the output stay.
+TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  Graph g;
+  g.set_opset("", 13);
+  auto add = [&](NodeSpec spec) {
+    ASSERT_THAT(g.AddNode(std::move(spec)).status(), IsOk());
+  };
+  Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 2, 3, 3}));
+  g.AddInput(x);
+  Value* xs = g.AddConstant("xs", Tensor::Scalar<float>(0.02f));
+  Value* xz = g.AddConstant("xz", Tensor::Scalar<int8_t>(-5));
+  Value* xq = g.AddValue("x_q", DataType::kInt8);
+  Value* xd = g.AddValue("x_dq", DataType::kFloat32);
+  add({.name = "qx",
+       .op_type = "QuantizeLinear",
+       .inputs = {x, xs, xz},
+       .outputs = {xq}});
+  add({.name = "dqx",
+       .op_type = "DequantizeLinear",
+       .inputs = {xq, xs, xz},
+       .outputs = {xd}});
+  Tensor w(DataType::kInt8, {3, 2, 1, 1});
+  for (int i = 0; i < 6; ++i)
+    w.data<int8_t>()[i] = static_cast<int8_t>(i * 20 - 50);
+  Value* wq = g.AddConstant("w_q", w);
+  Value* wd = g.AddValue("w_dq", DataType::kFloat32);
+  add({.name = "dqw",
+       .op_type = "DequantizeLinear",
+       .inputs = {wq,
+                  g.AddConstant(
+                      "ws", Tensor::FromVector<float>({3}, {0.1f, 0.2f, 0.3f})),
+                  g.AddConstant("wz",
+                                Tensor::FromVector<int8_t>({3}, {0, 0, 0}))},
+       .outputs = {wd},
+       .attributes = {{"axis", int64_t{0}}}});
+  Value* bq =
+      g.AddConstant("b_q", Tensor::FromVector<int32_t>({3}, {100, -200, 300}));
+  Value* bd = g.AddValue("b_dq", DataType::kFloat32);
+  add({.name = "dqb",
+       .op_type = "DequantizeLinear",
+       .inputs = {bq,
+                  g.AddConstant("bs", Tensor::FromVector<float>(
+                                          {3}, {0.002f, 0.004f, 0.006f})),
+                  g.AddConstant("bz",
+                                Tensor::FromVector<int32_t>({3}, {0, 0, 0}))},
+       .outputs = {bd},
+       .attributes = {{"axis", int64_t{0}}}});
+  Value* c = g.AddValue("c", DataType::kFloat32);
+  add({.name = "conv",
+       .op_type = "Conv",
+       .inputs = {xd, wd, bd},
+       .outputs = {c}});
+  Value* ys = g.AddConstant("ys", Tensor::Scalar<float>(0.05f));
+  Value* yz = g.AddConstant("yz", Tensor::Scalar<int8_t>(3));
+  Value* cq = g.AddValue("c_q", DataType::kInt8);
+  Value* y = g.AddValue("y", DataType::kFloat32);
+  add({.name = "qc",
+       .op_type = "QuantizeLinear",
+       .inputs = {c, ys, yz},
+       .outputs = {cq}});
+  add({.name = "dqc",
+       .op_type = "DequantizeLinear",
+       .inputs = {cq, ys, yz},
+       .outputs = {y}});
+  g.AddOutput(y);
+
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadOnnxFromBytes(bytes, registry, "ort"));
+  std::vector<std::string> ops;
+  for (const Node* n : back.nodes()) ops.push_back(n->op_type());
+  EXPECT_THAT(ops, ::testing::ElementsAre("QuantizeLinear", "Conv",
+                                          "DequantizeLinear"));
+  const Node* conv = back.FindNode("conv");
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->input(0)->name(), "x_q");
+  EXPECT_EQ(conv->input(0)->quant(), QuantParams::PerTensor(0.02f, -5));
+  EXPECT_EQ(conv->input(1)->name(), "w_q");
+  ASSERT_TRUE(conv->input(1)->is_constant());
+  EXPECT_EQ(conv->input(1)->constant()->quant(),
+            QuantParams::PerAxis({0.1f, 0.2f, 0.3f}, {0, 0, 0}, 0));
+  EXPECT_TRUE(TensorsBitwiseEqual(*conv->input(1)->constant(), w));
+  QuantParams bias = QuantParams::PerAxis({0.002f, 0.004f, 0.006f}, {0, 0, 0},
+                                          0, DataType::kInt32);
+  bias.bits = 32;
+  EXPECT_EQ(conv->input(2)->quant(), bias);
+  EXPECT_EQ(conv->output(0)->name(), "c_q");
+  EXPECT_EQ(conv->output(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(conv->output(0)->quant(), QuantParams::PerTensor(0.05f, 3));
+  EXPECT_EQ(back.outputs()[0]->name(), "y");
+}
+
 // Below opset 13, Softmax flattens its trailing dims; exporting would change
 // the meaning of a Softmax over a non-last axis, so it is refused.
 TEST(QdqSmallTest, OldOpsetSoftmaxOverInnerAxisIsRefused) {
