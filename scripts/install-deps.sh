@@ -10,6 +10,7 @@ packages=(
   libabsl-dev libeigen3-dev
   libflatbuffers-dev flatbuffers-compiler
   libprotobuf-dev protobuf-compiler
+  zlib1g-dev  # Test oracle only: an independent CRC-32 and deflate for .npz tests.
   libonnx-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Test tooling: ONNX conformance generator and fixture scripts.

@@ -13,6 +13,8 @@
 #ifndef QFORGE_TESTS_OP_TEST_UTIL_H_
 #define QFORGE_TESTS_OP_TEST_UTIL_H_
 
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>

@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/crc32.h"
 #include "io/atomic_file.h"
 #include "qforge/core/status.h"
 
@@ -297,27 +298,6 @@ absl::StatusOr<std::string> NpyHeader(const Tensor& tensor) {
   return out;
 }
 
-// --- CRC-32 (zip, polynomial 0xEDB88320) ------------------------------------
-
-const std::array<uint32_t, 256>& CrcTable() {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  return table;
-}
-
-uint32_t Crc32(uint32_t crc, absl::string_view bytes) {
-  const auto& table = CrcTable();
-  crc = ~crc;
-  for (unsigned char b : bytes) crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 // --- zip structures
 // ------------------------------------------------------------
@@ -617,7 +597,7 @@ absl::StatusOr<NpzContents> ParseNpz(absl::string_view bytes,
                                "' runs past the end of the file (truncated?)"));
     }
     const absl::string_view data = bytes.substr(data_start, e.size);
-    if (Crc32(0, data) != e.crc) {
+    if (internal::Crc32(data) != e.crc) {
       return absl::DataLossError(
           absl::StrCat(what, " fails its CRC-32 check (the file is corrupt)"));
     }
@@ -657,7 +637,7 @@ absl::StatusOr<std::string> SerializeNpz(const NpzContents& tensors) {
           absl::StrCat(".npz key is too long: ", key.size(), " bytes"));
     }
     QFORGE_ASSIGN_OR_RETURN(e.data, SerializeNpy(tensor));
-    e.crc = Crc32(0, e.data);
+    e.crc = internal::Crc32(e.data);
     e.size = e.data.size();
     entries.push_back(std::move(e));
   }

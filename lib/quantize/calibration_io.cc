@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "qforge/core/status.h"
 #include "qforge/quantize/calibration.h"
-#include "quantize/crc32.h"
+#include "core/crc32.h"
 #include "quantize/proto/calibration_stats.pb.h"
 
 namespace qforge {

@@ -518,17 +518,29 @@ TEST(BatchNormTest, MatchesFormulaInBothLayouts) {
   }
 }
 
-TEST(BatchNormTest, TrainingModeIsUnimplemented) {
+TEST(BatchNormTest, TrainingModeUsesBatchStatistics) {
+  // x is [N=2, C=2, L=2]: channel 0 holds {1, 2, 3, 6}, channel 1 {0, 0, 4, 4}.
+  const Tensor x = Tensor::FromVector<float>({2, 2, 2}, {1, 2, 0, 0, 3, 6, 4, 4});
   OneNodeSpec spec;
   spec.op = "BatchNormalization";
-  spec.attributes = {{"training_mode", int64_t{1}}};
-  spec.inputs = {NodeInput::Fed(RandomTensor({1, 2, 3}, 1)),
-                 NodeInput::Const(RandomTensor({2}, 2)), NodeInput::Const(RandomTensor({2}, 3)),
-                 NodeInput::Const(RandomTensor({2}, 4)),
-                 NodeInput::Const(RandomTensor({2}, 5, 0.5f, 1.0f))};
-  EXPECT_THAT(RunOneNode(spec),
-              StatusIs(absl::StatusCode::kUnimplemented,
-                       AllOf(HasSubstr("(BatchNormalization)"), HasSubstr("training_mode"))));
+  spec.attributes = {{"training_mode", int64_t{1}}, {"momentum", 0.5f}, {"epsilon", 0.0f}};
+  spec.inputs = {NodeInput::Fed(x),
+                 NodeInput::Const(Tensor::FromVector<float>({2}, {1, 2})),
+                 NodeInput::Const(Tensor::FromVector<float>({2}, {0, 1})),
+                 NodeInput::Const(Tensor::FromVector<float>({2}, {10, 20})),
+                 NodeInput::Const(Tensor::FromVector<float>({2}, {1, 1}))};
+  spec.num_outputs = 3;
+  QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
+  // Channel 0: mean 3, population variance (4 + 1 + 0 + 9) / 4 = 3.5.
+  // Channel 1: mean 2, variance 4.
+  const double s0 = 1.0 / std::sqrt(3.5);
+  const Tensor expected = Tensor::FromVector<float>(
+      {2, 2, 2}, {float((1 - 3) * s0), float((2 - 3) * s0), 1 + 2 * (0 - 2) / 2.0f,
+                  1 + 2 * (0 - 2) / 2.0f, float((3 - 3) * s0), float((6 - 3) * s0),
+                  1 + 2 * (4 - 2) / 2.0f, 1 + 2 * (4 - 2) / 2.0f});
+  EXPECT_TRUE(AllClose(r.outputs[0], expected, 1e-5, 1e-6));
+  EXPECT_TRUE(AllClose(r.outputs[1], Tensor::FromVector<float>({2}, {6.5f, 11.0f}), 1e-6, 0));
+  EXPECT_TRUE(AllClose(r.outputs[2], Tensor::FromVector<float>({2}, {2.25f, 2.5f}), 1e-6, 0));
 }
 
 TEST(BatchNormTest, WrongStatisticShape) {

@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "qforge/quantize/calibration.h"
 #include "qforge/testing/status_matchers.h"
-#include "quantize/crc32.h"
+#include "core/crc32.h"
 #include "quantize/proto/calibration_stats.pb.h"
 
 namespace qforge {

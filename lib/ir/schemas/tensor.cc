@@ -600,7 +600,7 @@ absl::Status InferPadFrom(InferenceContext& ctx, const IntList& pads,
   }
   std::vector<int64_t> pad_axes;
   if (axes) {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<bool> mask, AxisMask(ctx, *axes, rank));
+    QFORGE_RETURN_IF_ERROR(AxisMask(ctx, *axes, rank).status());
     for (int64_t a : *axes) pad_axes.push_back(a < 0 ? a + rank : a);
   } else {
     for (int d = 0; d < rank; ++d) pad_axes.push_back(d);

@@ -229,18 +229,12 @@ template <typename T>
 absl::Status BatchNormKernel(KernelContext& ctx) {
   const Node& node = ctx.node();
   QFORGE_ASSIGN_OR_RETURN(int64_t training, node.GetInt("training_mode", 0));
-  if (training != 0) {
-    return absl::UnimplementedError(absl::StrCat(
-        node.Describe(),
-        ": training_mode=1 (batch statistics and running-stat updates) is not "
-        "supported; qforge runs BatchNormalization in inference mode only"));
-  }
-  for (int i = 1; i < ctx.num_outputs(); ++i) {
-    if (ctx.output(i) != nullptr) {
-      return absl::UnimplementedError(absl::StrCat(
-          node.Describe(), ": output ", i,
-          " (running or saved mean/variance) exists only in training mode, "
-          "which is not supported"));
+  if (training == 0) {
+    for (int i = 1; i < ctx.num_outputs(); ++i) {
+      if (ctx.output(i) != nullptr) {
+        return ctx.Error(absl::StrCat(
+            "output ", i, " (running mean/variance) exists only with training_mode=1"));
+      }
     }
   }
   const Tensor& x = *ctx.input(0);
@@ -273,6 +267,43 @@ absl::Status BatchNormKernel(KernelContext& ctx) {
   const T* bias = ctx.input(2)->data<T>();
   const T* mean = ctx.input(3)->data<T>();
   const T* var = ctx.input(4)->data<T>();
+  std::vector<T> batch_mean, batch_var;
+  if (training != 0) {
+    // Training mode (opset 14+): normalize with the batch statistics
+    // (population variance over every axis but the channel's) and output
+    // running = input * momentum + batch * (1 - momentum).
+    QFORGE_ASSIGN_OR_RETURN(float momentum, node.GetFloat("momentum", 0.9f));
+    std::vector<double> sum(c, 0.0), sum_sq(c, 0.0);
+    const int64_t per_channel = c > 0 ? x.num_elements() / c : 0;
+    const T* xd = x.data<T>();
+    int64_t inner_size = 1;
+    for (int i = caxis + 1; i < x.rank(); ++i) inner_size *= x.dim(i);
+    for (int64_t k = 0; k < x.num_elements(); ++k) {
+      const int64_t ch = (k / inner_size) % c;
+      const double v = static_cast<double>(xd[k]);
+      sum[ch] += v;
+      sum_sq[ch] += v * v;
+    }
+    batch_mean.resize(c);
+    batch_var.resize(c);
+    for (int i = 1; i <= 2; ++i) {
+      if (Tensor* out = ctx.output(i)) out->Reset(ctx.input(3)->dtype(), {c});
+    }
+    for (int64_t i = 0; i < c; ++i) {
+      const double m = per_channel > 0 ? sum[i] / per_channel : 0.0;
+      const double v = per_channel > 0 ? std::max(sum_sq[i] / per_channel - m * m, 0.0) : 0.0;
+      batch_mean[i] = static_cast<T>(m);
+      batch_var[i] = static_cast<T>(v);
+      if (Tensor* out = ctx.output(1)) {
+        out->data<T>()[i] = static_cast<T>(mean[i] * momentum + m * (1.0 - momentum));
+      }
+      if (Tensor* out = ctx.output(2)) {
+        out->data<T>()[i] = static_cast<T>(var[i] * momentum + v * (1.0 - momentum));
+      }
+    }
+    mean = batch_mean.data();
+    var = batch_var.data();
+  }
   std::vector<T> mul(c), add(c);
   for (int64_t i = 0; i < c; ++i) {
     const double inv = 1.0 / std::sqrt(static_cast<double>(var[i]) +
