@@ -337,7 +337,9 @@ int FoldQdq(Graph& g, const std::function<bool(const Node&)>& can_quantize) {
       if (in == nullptr || in->dtype() != DataType::kFloat32) continue;
       if (in->producer() != nullptr && ok_dq.contains(in->producer())) {
         any_dq = true;
-      } else if (!in->is_constant()) {
+      } else {
+        // A float input (even a constant such as Resize `scales`) next to
+        // integer ones does not verify as a quantized op: keep it float.
         ok = false;
       }
     }

@@ -29,8 +29,8 @@ absl::Status ExpandToQdq(Graph& graph);
 
 // Folds QDQ patterns of an imported graph into quantized values: the input
 // of a DequantizeLinear (an integer constant or activation) and the output of
-// a QuantizeLinear get QuantParams; an op all of whose float activation
-// inputs come from DequantizeLinear and whose float outputs are read only by
+// a QuantizeLinear get QuantParams; an op all of whose float inputs come
+// from DequantizeLinear and whose float outputs are read only by
 // QuantizeLinear nodes (with equal parameters) becomes a quantized op reading
 // and writing the integer tensors. QuantizeLinear / DequantizeLinear nodes
 // that do not stand around a folded op stay. Only nodes for which
