@@ -255,6 +255,14 @@ def check_ort_quantized_import(args, chk):
     oq.quantize_static(os.path.join(d, "digits_cnn.onnx"), out, Reader(),
                        quant_format=oq.QuantFormat.QDQ, per_channel=True,
                        activation_type=oq.QuantType.QInt8, weight_type=oq.QuantType.QInt8)
+    # ORT's own QDQ model shows the same fused-vs-unfused gap on this CPU.
+    images = np.load(os.path.join(d, "digits_test_images.npy")).astype(np.float32)[:, None]
+    fused = run_ort(out, {"image": images})
+    plain = run_ort(out, {"image": images}, optimize=False)
+    print(f"ort_quantized: ORT's own QDQ digits, fused vs unfused: max |diff| "
+          f"{float(np.abs(fused - plain).max()):.4g}, same top-1 on "
+          f"{int(np.sum(fused.reshape(len(images), -1).argmax(1) == plain.reshape(len(images), -1).argmax(1)))}"
+          f"/{len(images)}")
     r = run_driver(args, "import", out)
     if r.returncode != 0:
         chk.fail("ort_quantized", f"qforge cannot import ORT's QDQ model: {r.stderr.strip()}")
