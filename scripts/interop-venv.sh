@@ -2,6 +2,7 @@
 # Creates (idempotently) the Python virtual environment used by the ONNX
 # Runtime interop tests (tests/interop/) and prints its wall time.
 #   QFORGE_VENV=DIR   where the venv lives (default: <repo>/build/venv-interop)
+#   QFORGE_PYTHON=PY  interpreter that creates it (default: python3)
 # Needs python3-venv (scripts/install-deps.sh) and access to PyPI. Versions are
 # pinned; a venv whose pins already match is left alone. Exits non-zero (and
 # says why) when the venv cannot be created, e.g. without network access.
@@ -18,7 +19,7 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; t
   echo "interop venv: $venv up to date ($want)"
 else
   echo "interop venv: creating $venv ($want)"
-  python3 -m venv "$venv" || {
+  "${QFORGE_PYTHON:-python3}" -m venv "$venv" || {
     echo "interop venv: python3 -m venv failed (is python3-venv installed?)" >&2
     exit 1
   }
