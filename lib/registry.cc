@@ -1,6 +1,7 @@
 #include "qforge/registry.h"
 
 #include "kernels/float/register.h"
+#include "kernels/int8/register.h"
 #include "ir/onnx_schemas.h"
 #include "qforge/core/status.h"
 #include "quantize/builtin_quantizers.h"
@@ -10,6 +11,7 @@ namespace qforge {
 absl::Status RegisterBuiltins(Registry& registry) {
   QFORGE_RETURN_IF_ERROR(internal::RegisterOnnxSchemas(registry.schemas()));
   QFORGE_RETURN_IF_ERROR(kernels::RegisterFloatKernels(registry.kernels()));
+  QFORGE_RETURN_IF_ERROR(kernels::RegisterInt8Kernels(registry.kernels()));
   QFORGE_RETURN_IF_ERROR(internal::RegisterBuiltinQuantizers(registry.quantizers()));
   return absl::OkStatus();
 }

@@ -3,8 +3,11 @@
 #   1. dependencies  (Debian packages, scripts/install-deps.sh)
 #   2. build         (build/, RelWithDebInfo)
 #   3. sanitizer     (build-asan/, AddressSanitizer + UndefinedBehaviorSanitizer)
-#   4. tests         (ctest in both builds; includes the ONNX conformance suite
-#                     and the find_package consumer project)
+#   4. interop venv  (scripts/interop-venv.sh: Python venv with pinned
+#                     onnxruntime from PyPI; needs network access)
+#   5. tests         (ctest in both builds; includes the ONNX conformance suite,
+#                     the find_package consumer project and the ONNX Runtime
+#                     interop test, label `interop`)
 # Each stage prints its wall time. Exits non-zero on the first failure.
 #   QFORGE_JOBS=N      parallel build/test jobs (default: nproc)
 #   QFORGE_SKIP_ASAN=1 skip the sanitizer build (quicker local runs)
@@ -21,10 +24,13 @@ stage() {  # stage NAME COMMAND...
   echo "=== stage: $name done in $((SECONDS - start)) s"
 }
 
+venv="${QFORGE_VENV:-$PWD/build/venv-interop}"
+
 configure_and_build() {  # DIR EXTRA_CMAKE_ARGS...
   local dir="$1"
   shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DQFORGE_INTEROP_VENV="$venv" "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
 }
 
@@ -41,6 +47,7 @@ if [[ "${QFORGE_SKIP_ASAN:-0}" != 1 ]]; then
   stage sanitizer-build configure_and_build build-asan -DQFORGE_SANITIZE=ON \
     -DQFORGE_BUILD_TOOLS=ON
 fi
+stage "interop venv" env QFORGE_VENV="$venv" scripts/interop-venv.sh
 stage tests run_ctest build
 if [[ "${QFORGE_SKIP_ASAN:-0}" != 1 ]]; then
   stage sanitizer-tests run_ctest build-asan

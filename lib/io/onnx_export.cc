@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "io/atomic_file.h"
+#include "io/onnx_qdq.h"
 #include "io/onnx_tensor.h"
 #include "onnx/onnx_pb.h"
 #include "qforge/core/status.h"
@@ -71,7 +72,17 @@ absl::Status SetAttribute(const std::string& name, const Attribute& attr,
       attr);
 }
 
+absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model);
+
+// Quantized graphs are written in QDQ form (io/onnx_qdq.h).
+absl::Status BuildQdqModel(const Graph& graph, onnx::ModelProto& model) {
+  Graph qdq = graph.Clone();
+  QFORGE_RETURN_IF_ERROR(internal::ExpandToQdq(qdq));
+  return BuildModel(qdq, model);
+}
+
 absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
+  if (internal::HasQuantizedValues(graph)) return BuildQdqModel(graph, model);
   model.set_ir_version(kIrVersion);
   model.set_producer_name("qforge");
   model.set_producer_version("0.1.0");
@@ -90,6 +101,12 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
     opset->set_version(version);
   }
 
+  for (const auto& [key, value] : graph.metadata()) {
+    auto* prop = model.add_metadata_props();
+    prop->set_key(key);
+    prop->set_value(value);
+  }
+
   onnx::GraphProto* g = model.mutable_graph();
   g->set_name(graph.name().empty() ? "qforge" : graph.name());
 
@@ -103,12 +120,6 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
     io.insert(v);
   }
   for (const Value* v : graph.values()) {
-    if (v->quant().has_value() ||
-        (v->constant() != nullptr && v->constant()->quant().has_value())) {
-      return absl::UnimplementedError(
-          absl::StrCat("value '", v->name(),
-                       "' is quantized; ONNX QDQ export is not built yet"));
-    }
     if (v->is_constant()) {
       absl::Status s = internal::TensorToOnnx(*v->constant(), v->name(),
                                               g->add_initializer());

@@ -8,11 +8,14 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "io/atomic_file.h"
+#include "io/onnx_qdq.h"
 #include "io/onnx_tensor.h"
 #include "onnx/onnx_pb.h"
 #include "qforge/core/status.h"
 #include "qforge/io/onnx.h"
 #include "qforge/ir/verifier.h"
+#include "qforge/quantize/quantizer.h"
+#include "qforge/registry.h"
 
 namespace qforge {
 namespace {
@@ -177,11 +180,42 @@ class Importer {
     QFORGE_RETURN_IF_ERROR(ImportValueInfo(g));
     QFORGE_RETURN_IF_ERROR(ImportOutputs(g));
     QFORGE_RETURN_IF_ERROR(ImportNodes(g));
+    for (const auto& prop : model_.metadata_props()) {
+      graph_.set_metadata(prop.key(), prop.value());
+    }
     QFORGE_RETURN_IF_ERROR(VerifyGraph(graph_, registry.schemas()));
-    return std::move(graph_);
+    return FoldQdqPatterns(registry);
   }
 
  private:
+  // QDQ patterns -> quantized values and ops (io/onnx_qdq.h). When the folded
+  // graph does not verify (an op whose schema takes no integer tensors), the
+  // unfolded graph is kept and the reason recorded in the metadata.
+  absl::StatusOr<Graph> FoldQdqPatterns(const Registry& registry) {
+    bool has_qdq = false;
+    for (const Node* n : graph_.nodes()) {
+      if (n->op_type() == "QuantizeLinear" ||
+          n->op_type() == "DequantizeLinear")
+        has_qdq = true;
+    }
+    if (!has_qdq) return std::move(graph_);
+    Graph unfolded = graph_.Clone();
+    // Only ops qforge can quantize become quantized ops.
+    internal::FoldQdq(graph_, [&](const Node& node) {
+      const OpKey key = OpKey::Of(node);
+      int64_t opset = 0;
+      auto it = graph_.opsets().find(key.domain);
+      if (it != graph_.opsets().end()) opset = it->second;
+      return registry.quantizers().Find(key, opset) != nullptr ||
+             registry.quantizers().Find(key) != nullptr;
+    });
+    absl::Status verified = VerifyGraph(graph_, registry.schemas());
+    if (verified.ok()) return std::move(graph_);
+    unfolded.set_metadata("qforge.qdq_fold_error",
+                          std::string(verified.message()));
+    return unfolded;
+  }
+
   absl::Status ImportOpsets() {
     for (const auto& opset : model_.opset_import()) {
       std::string domain = opset.domain();

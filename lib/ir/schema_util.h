@@ -29,6 +29,12 @@ absl::Status RequireDtypeIn(const InferenceContext& ctx, int i,
 inline constexpr std::initializer_list<DataType> kFloatTypes = {
     DataType::kFloat32, DataType::kFloat64, DataType::kFloat16};
 
+// Every numeric type the IR carries (not bool).
+inline constexpr std::initializer_list<DataType> kNumericTypes = {
+    DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
+    DataType::kInt8,    DataType::kUint8,   DataType::kInt16,
+    DataType::kUint16,  DataType::kInt32,   DataType::kInt64};
+
 // Output 0 gets input `i`'s dtype and shape.
 absl::Status InferSameAsInput(InferenceContext& ctx, int i = 0);
 

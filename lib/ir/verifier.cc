@@ -108,7 +108,10 @@ absl::Status VerifyGraph(Graph& graph, const OpSchemaTable& schemas,
       for (const Value* in : node->inputs()) {
         if (in == nullptr) continue;
         if (in->quant().has_value()) quantized = in;
-        if (!in->quant().has_value() && IsFloatingPoint(in->dtype())) real = in;
+        // Float constants are parameters (Clip bounds, Resize scales).
+        if (!in->quant().has_value() && IsFloatingPoint(in->dtype()) && !in->is_constant()) {
+          real = in;
+        }
       }
       if (quantized != nullptr && real != nullptr) {
         r.errors.push_back(absl::StrCat(

@@ -19,11 +19,6 @@
 namespace qforge::internal {
 namespace {
 
-constexpr std::initializer_list<DataType> kNumericTypes = {
-    DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
-    DataType::kInt8,    DataType::kUint8,   DataType::kInt16,
-    DataType::kUint16,  DataType::kInt32,   DataType::kInt64};
-
 constexpr std::initializer_list<DataType> kNumericOrBoolTypes = {
     DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
     DataType::kInt8,    DataType::kUint8,   DataType::kInt16,
@@ -65,7 +60,10 @@ InferenceFunction SameAsInputOf(std::initializer_list<DataType> types) {
   std::vector<DataType> allowed(types);
   return [allowed](InferenceContext& ctx) -> absl::Status {
     const DataType t = ctx.input_dtype(0);
-    if (t != DataType::kUndefined &&
+    // A quantized integer input stands for a float one (int8 kernels).
+    const Value* in = ctx.node().input(0);
+    const bool quantized = in != nullptr && in->quant().has_value();
+    if (t != DataType::kUndefined && !quantized &&
         std::find(allowed.begin(), allowed.end(), t) == allowed.end()) {
       std::vector<absl::string_view> names;
       for (DataType a : allowed) names.push_back(DataTypeName(a));

@@ -20,10 +20,6 @@
 namespace qforge::internal {
 namespace {
 
-constexpr std::initializer_list<DataType> kNumericTypes = {
-    DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
-    DataType::kInt8,    DataType::kUint8,   DataType::kInt16,
-    DataType::kUint16,  DataType::kInt32,   DataType::kInt64};
 constexpr std::initializer_list<DataType> kMatMulTypes = {
     DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
     DataType::kInt32, DataType::kInt64};

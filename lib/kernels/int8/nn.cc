@@ -1,0 +1,294 @@
+// INT8 pooling, spatial mean, Concat, Resize and Pad.
+//
+// MaxPool, AveragePool, GlobalAveragePool and ReduceMean over H and W call
+// the NHWC reference kernels on a transposed copy of the NCHW input.
+// Resize and Pad run as DequantizeLinear -> float kernel -> QuantizeLinear
+// (int8::MakeFloatFallbackKernel):
+//   - Resize nearest and Pad shares input and output params (spec), and
+//     quantize(dequantize(q)) == q, so the result is a gather of the input
+//     bytes; Pad's constant value 0 quantizes to the zero point.
+//   - Resize linear computes in float on the dequantized values and
+//     requantizes: what ONNX Runtime does with a QDQ Resize (no fused int8
+//     linear resize) and, up to the float rounding of the interpolation,
+//     TFLite's RESIZE_BILINEAR on int8.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "kernels/int8/reference/concat.h"
+#include "kernels/int8/reference/pooling.h"
+#include "kernels/int8/register.h"
+#include "kernels/int8/util.h"
+#include "qforge/core/status.h"
+
+namespace qforge::kernels {
+namespace {
+
+using int8::ActivationQuant;
+
+absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(),
+                      absl::StrCat(ctx.node().Describe(), ": ", s.message()));
+}
+
+absl::StatusOr<const Tensor*> Nchw(const KernelContext& ctx) {
+  const Tensor* x = ctx.input(0);
+  if (x == nullptr || x->dtype() != DataType::kInt8 || x->rank() != 4) {
+    return ctx.Error("expects an int8 NCHW input of rank 4");
+  }
+  return x;
+}
+
+absl::Status RequireNchw(const Node& node) {
+  if (node.layout() != Layout::kNCHW) {
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(), ": the int8 kernel expects NCHW"));
+  }
+  return absl::OkStatus();
+}
+
+// --- MaxPool / AveragePool
+// -----------------------------------------------------
+
+struct PoolState {
+  bool max = true;
+  int8::Window2D window;
+  reference::Pool2DParams base;
+  ArithmeticProfile profile;
+};
+
+absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
+  QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Nchw(ctx));
+  if (ctx.num_outputs() > 1 && ctx.output(1) != nullptr) {
+    return absl::UnimplementedError(absl::StrCat(
+        ctx.node().Describe(), ": int8 MaxPool does not produce Indices"));
+  }
+  const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  int8::Window2D win = s.window;
+  int64_t oh = 0, ow = 0;
+  QFORGE_RETURN_IF_ERROR(win.Resolve(ctx.node(), h, w, &oh, &ow));
+  reference::Pool2DParams p = s.base;
+  p.batch = n;
+  p.input_height = h;
+  p.input_width = w;
+  p.channels = c;
+  p.kernel_height = win.kernel_h;
+  p.kernel_width = win.kernel_w;
+  p.stride_height = win.stride_h;
+  p.stride_width = win.stride_w;
+  p.pad_top = win.pad_top;
+  p.pad_left = win.pad_left;
+  p.pad_bottom = win.pad_bottom;
+  p.pad_right = win.pad_right;
+  p.output_height = oh;
+  p.output_width = ow;
+  std::vector<int8_t> nhwc(x->num_elements());
+  int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
+  std::vector<int8_t> out(n * oh * ow * c);
+  QFORGE_RETURN_IF_ERROR(WrapStatus(
+      ctx,
+      s.max ? reference::MaxPool2D(s.profile, p, nhwc.data(), out.data())
+            : reference::AveragePool2D(s.profile, p, nhwc.data(), out.data())));
+  Tensor* y = ctx.output(0);
+  y->Reset(DataType::kInt8, {n, c, oh, ow});
+  int8::NhwcToNchw(out.data(), n, c, oh, ow, y->data<int8_t>());
+  return absl::OkStatus();
+}
+
+template <bool kMax>
+absl::StatusOr<std::unique_ptr<OpKernel>> CreatePool(
+    const KernelInitContext& init) {
+  const Node& node = init.node;
+  QFORGE_RETURN_IF_ERROR(RequireNchw(node));
+  auto s = std::make_shared<PoolState>();
+  s->max = kMax;
+  s->profile = init.profile;
+  QFORGE_ASSIGN_OR_RETURN(s->window, int8::Window2D::FromNode(node, nullptr));
+  if (s->window.dilation_h != 1 || s->window.dilation_w != 1) {
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(), ": int8 pooling supports dilation 1 only"));
+  }
+  QFORGE_ASSIGN_OR_RETURN(int64_t storage_order,
+                          node.GetInt("storage_order", 0));
+  if (storage_order != 0) {
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(), ": storage_order=1 is not supported in int8"));
+  }
+  QFORGE_ASSIGN_OR_RETURN(int64_t include_pad,
+                          node.GetInt("count_include_pad", 0));
+  s->base.count_include_pad = include_pad != 0;
+  QFORGE_ASSIGN_OR_RETURN(s->base.input, ActivationQuant(node, 0));
+  QFORGE_ASSIGN_OR_RETURN(s->base.output, ActivationQuant(node, 0, true));
+  return std::make_unique<FunctionKernel>(
+      [s](KernelContext& ctx) { return RunPool(*s, ctx); });
+}
+
+// --- GlobalAveragePool / ReduceMean over H, W
+// -----------------------------------
+
+struct MeanState {
+  reference::GlobalPoolParams base;
+  ArithmeticProfile profile;
+  bool keep_dims = true;
+};
+
+absl::Status RunMean(const MeanState& s, KernelContext& ctx) {
+  QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Nchw(ctx));
+  const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  if (h * w == 0) return ctx.Error("mean over an empty spatial extent");
+  reference::GlobalPoolParams p = s.base;
+  p.batch = n;
+  p.height = h;
+  p.width = w;
+  p.channels = c;
+  std::vector<int8_t> nhwc(x->num_elements());
+  int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
+  Tensor* y = ctx.output(0);
+  if (s.keep_dims) {
+    y->Reset(DataType::kInt8, {n, c, 1, 1});
+  } else {
+    y->Reset(DataType::kInt8, {n, c});
+  }
+  // [N, C] is the same bytes as [N, C, 1, 1].
+  return WrapStatus(ctx, reference::GlobalAveragePool(s.profile, p, nhwc.data(),
+                                                      y->data<int8_t>()));
+}
+
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
+    const KernelInitContext& init) {
+  QFORGE_RETURN_IF_ERROR(RequireNchw(init.node));
+  auto s = std::make_shared<MeanState>();
+  s->profile = init.profile;
+  QFORGE_ASSIGN_OR_RETURN(s->base.input, ActivationQuant(init.node, 0));
+  QFORGE_ASSIGN_OR_RETURN(s->base.output, ActivationQuant(init.node, 0, true));
+  return std::make_unique<FunctionKernel>(
+      [s](KernelContext& ctx) { return RunMean(*s, ctx); });
+}
+
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
+    const KernelInitContext& init) {
+  const Node& node = init.node;
+  std::vector<int64_t> axes;
+  if (node.num_inputs() > 1 && node.input(1) != nullptr) {
+    const Tensor* t =
+        init.constant_inputs.size() > 1 ? init.constant_inputs[1] : nullptr;
+    if (t == nullptr) {
+      return absl::UnimplementedError(absl::StrCat(
+          node.Describe(), ": int8 ReduceMean needs constant axes"));
+    }
+    for (int64_t i = 0; i < t->num_elements(); ++i)
+      axes.push_back(t->GetAsInt64(i));
+  } else {
+    QFORGE_ASSIGN_OR_RETURN(axes, node.GetInts("axes", {}));
+  }
+  const Value* in = node.input(0);
+  const int rank = in != nullptr ? static_cast<int>(in->shape().rank()) : -1;
+  for (int64_t& a : axes) {
+    if (a < 0) a += 4;
+  }
+  std::sort(axes.begin(), axes.end());
+  if (rank != 4 || axes != std::vector<int64_t>{2, 3}) {
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(),
+                     ": int8 ReduceMean supports the spatial mean of a rank-4 "
+                     "NCHW tensor (axes [2, 3]) only; got axes [",
+                     absl::StrJoin(axes, ", "), "] on rank ", rank));
+  }
+  auto s = std::make_shared<MeanState>();
+  s->profile = init.profile;
+  QFORGE_ASSIGN_OR_RETURN(int64_t keep_dims, node.GetInt("keepdims", 1));
+  s->keep_dims = keep_dims != 0;
+  QFORGE_ASSIGN_OR_RETURN(s->base.input, ActivationQuant(node, 0));
+  QFORGE_ASSIGN_OR_RETURN(s->base.output, ActivationQuant(node, 0, true));
+  return std::make_unique<FunctionKernel>(
+      [s](KernelContext& ctx) { return RunMean(*s, ctx); });
+}
+
+// --- Concat ------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(
+    const KernelInitContext& init) {
+  const Node& node = init.node;
+  QFORGE_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", 0));
+  std::vector<reference::QuantParam> in_q;
+  for (int i = 0; i < node.num_inputs(); ++i) {
+    QFORGE_ASSIGN_OR_RETURN(reference::QuantParam q, ActivationQuant(node, i));
+    in_q.push_back(q);
+  }
+  QFORGE_ASSIGN_OR_RETURN(reference::QuantParam out_q,
+                          ActivationQuant(node, 0, true));
+  const ArithmeticProfile profile = init.profile;
+  return std::make_unique<FunctionKernel>(
+      [in_q, out_q, axis, profile](KernelContext& ctx) -> absl::Status {
+        if (ctx.num_inputs() == 0 || ctx.input(0) == nullptr) {
+          return ctx.Error("Concat needs at least one input");
+        }
+        const std::vector<int64_t>& d0 = ctx.input(0)->dims();
+        const int rank = static_cast<int>(d0.size());
+        const int64_t a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) {
+          return ctx.Error(
+              absl::StrCat("axis ", axis, " is out of range for rank ", rank));
+        }
+        int64_t outer = 1, inner = 1, total = 0;
+        for (int d = 0; d < a; ++d) outer *= d0[d];
+        for (int d = static_cast<int>(a) + 1; d < rank; ++d) inner *= d0[d];
+        std::vector<reference::ConcatInput> inputs;
+        for (int i = 0; i < ctx.num_inputs(); ++i) {
+          const Tensor* t = ctx.input(i);
+          if (t == nullptr || t->dtype() != DataType::kInt8 ||
+              t->rank() != rank) {
+            return ctx.Error(
+                absl::StrCat("input ", i, " must be int8 of rank ", rank));
+          }
+          for (int d = 0; d < rank; ++d) {
+            if (d != a && t->dim(d) != d0[d]) {
+              return ctx.Error(absl::StrCat("input ", i, " has dimension ", d,
+                                            " = ", t->dim(d), ", expected ",
+                                            d0[d]));
+            }
+          }
+          inputs.push_back(
+              {t->data<int8_t>(), t->dim(static_cast<int>(a)), in_q[i]});
+          total += t->dim(static_cast<int>(a));
+        }
+        std::vector<int64_t> dims = d0;
+        dims[a] = total;
+        Tensor* y = ctx.output(0);
+        y->Reset(DataType::kInt8, dims);
+        return WrapStatus(ctx, reference::Concat(profile, inputs, outer, inner,
+                                                 out_q, y->data<int8_t>()));
+      });
+}
+
+}  // namespace
+
+absl::Status RegisterInt8NnKernels(KernelTable& table) {
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "MaxPool", CreatePool<true>));
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "AveragePool", CreatePool<false>));
+  QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "GlobalAveragePool",
+                                                 CreateGlobalAveragePool));
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "ReduceMean", CreateReduceMean));
+  QFORGE_RETURN_IF_ERROR(
+      int8::RegisterQuantized(table, "Concat", CreateConcat));
+  for (const char* op : {"Resize", "Pad"}) {
+    const KernelDef* float_def = table.Find({"", op}, DataType::kFloat32);
+    KernelFactory float_factory =
+        float_def != nullptr ? float_def->create : KernelFactory();
+    QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(
+        table, op,
+        [float_factory](const KernelInitContext& init)
+            -> absl::StatusOr<std::unique_ptr<OpKernel>> {
+          return int8::MakeFloatFallbackKernel(init, float_factory);
+        }));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace qforge::kernels
