@@ -75,6 +75,15 @@ absl::StatusOr<Tensor> RealValues(const Tensor& tensor,
   return tensor;
 }
 
+// max(0, x), as float32.
+Tensor ApplyRelu(const Tensor& t) {
+  Tensor out(DataType::kFloat32, t.dims());
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    out.data<float>()[i] = static_cast<float>(std::max(0.0, t.GetAsDouble(i)));
+  }
+  return out;
+}
+
 // Index of the largest element (first on ties), of a tensor whose elements
 // are one sample's class scores.
 int64_t ArgMax(const Tensor& t) {
@@ -134,6 +143,7 @@ std::string ComparisonJson(const TensorComparison& c) {
       "{\"name\": ", JsonString(c.name), ", \"node\": ", JsonString(c.node),
       ", \"op\": ", JsonString(c.op),
       ", \"quantized\": ", c.quantized ? "true" : "false",
+      ", \"fused_relu\": ", c.fused_relu ? "true" : "false",
       ", \"cumulative\": ", MetricsJson(c.cumulative), ", \"isolated\": ",
       c.isolated ? MetricsJson(*c.isolated) : std::string("null"), "}");
 }
@@ -394,6 +404,17 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       if (ref.empty()) continue;
       TensorComparison c;
       c.name = ref;
+      // A Relu fused into this node's output range (the Relu that follows
+      // keeps the same params): its values are by design max(0, x), so the
+      // float reference gets the Relu too.
+      if (v->consumers().size() == 1) {
+        const Node* next = v->consumers()[0];
+        if (next->domain().empty() && next->op_type() == "Relu" &&
+            next->output(0) != nullptr && v->quant().has_value() &&
+            next->output(0)->quant() == v->quant()) {
+          c.fused_relu = true;
+        }
+      }
       c.node = node->name();
       c.op = node->QualifiedOpType();
       c.quantized = IsQuantizedTensorValue(*v);
@@ -460,7 +481,9 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       auto ref = float_values.find(refs[it->second]);
       if (ref == float_values.end()) return absl::OkStatus();
       QFORGE_ASSIGN_OR_RETURN(Tensor real, RealValues(tensor, value.quant()));
-      absl::Status st = accumulators[it->second].Add(ref->second, real);
+      const Tensor reference_values =
+          matched[it->second].fused_relu ? ApplyRelu(ref->second) : ref->second;
+      absl::Status st = accumulators[it->second].Add(reference_values, real);
       if (!st.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("tensor '", value.name(), "': ", st.message()));
@@ -536,7 +559,11 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
         if (qi == outputs->end() || fi == float_values.end()) continue;
         QFORGE_ASSIGN_OR_RETURN(Tensor real,
                                 RealValues(qi->second, out->quant()));
-        QFORGE_RETURN_IF_ERROR(layer->errors[o].Add(fi->second, real));
+        auto mi = matched_index.find(out->name());
+        const bool relu =
+            mi != matched_index.end() && matched[mi->second].fused_relu;
+        QFORGE_RETURN_IF_ERROR(layer->errors[o].Add(
+            relu ? ApplyRelu(fi->second) : fi->second, real));
       }
     }
     if (options.progress) options.progress(s - begin + 1, end - begin);
@@ -619,13 +646,14 @@ std::string ComparisonReport::ToString() const {
   for (const auto* list : {&outputs, &layers}) {
     for (const auto& c : *list) {
       name_width = std::max(name_width, static_cast<int>(c.name.size()));
-      op_width = std::max(op_width, static_cast<int>(c.op.size()));
+      op_width = std::max(op_width, static_cast<int>(c.op.size()) + 5);
     }
   }
   auto row = [&](const TensorComparison& c) {
     std::string iso = c.isolated ? Sqnr(c.isolated->sqnr_db) : "-";
+    const std::string op = c.fused_relu ? absl::StrCat(c.op, "+Relu") : c.op;
     return absl::StrFormat("  %-*s  %-*s %10s %10s %10.6f %10.4g %10.4g\n",
-                           name_width, c.name, op_width, c.op, iso,
+                           name_width, c.name, op_width, op, iso,
                            Sqnr(c.cumulative.sqnr_db), c.cumulative.cosine,
                            c.cumulative.max_abs, c.cumulative.mean_abs);
   };

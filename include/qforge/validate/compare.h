@@ -75,6 +75,9 @@ struct TensorComparison {
   std::string node;        // The producing node in the quantized graph.
   std::string op;          // Its op type.
   bool quantized = false;  // The quantized graph holds it as integers.
+  // A Relu is fused into its quantized range (the Relu node after it keeps
+  // the same params): it is compared with max(0, float), shown "Conv+Relu".
+  bool fused_relu = false;
   ErrorMetrics cumulative;
   std::optional<ErrorMetrics> isolated;
 };
