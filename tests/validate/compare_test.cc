@@ -439,6 +439,17 @@ TEST_F(CompareTest, DigitsQuantizedModel) {
     }
   }
   EXPECT_GT(with_isolated, 3) << report.ToString();
+  // Convs with a fused Relu are compared after the Relu: a good layer, not
+  // the ~1 dB a comparison with the pre-Relu float values would give.
+  int fused = 0;
+  for (const TensorComparison& c : report.layers) {
+    if (!c.fused_relu) continue;
+    ++fused;
+    EXPECT_EQ(c.op, "Conv") << c.name;
+    ASSERT_TRUE(c.isolated.has_value()) << c.name;
+    EXPECT_GT(c.isolated->sqnr_db, 20.0) << c.name;
+  }
+  EXPECT_GE(fused, 3) << report.ToString();
 }
 
 }  // namespace
