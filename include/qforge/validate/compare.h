@@ -28,6 +28,9 @@
 //     of the same name, quantized with that input's QuantParams (round half
 //     to even, saturating, as ONNX QuantizeLinear), and the node's
 //     dequantized outputs are compared with the float model's.
+// A Relu fused into a node's output range (the quantizer keeps the Relu node
+// with the same params) makes that node's integer output max(0, x) by
+// design; it is compared with max(0, float) and marked fused_relu.
 // Layers are listed worst first: lowest isolated SQNR (then cumulative).
 //
 // With labels (one class index per sample), the top-1 accuracy of both
