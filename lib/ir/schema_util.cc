@@ -39,17 +39,6 @@ absl::StatusOr<Shape> BroadcastShapes(const Shape& a, const Shape& b) {
   return Shape(std::move(dims));
 }
 
-namespace {
-
-// A quantized integer value (QuantParams attached) stands for a float one:
-// int8 kernels run the op on it (lib/kernels/int8).
-bool IsQuantizedInput(const InferenceContext& ctx, int i) {
-  const Value* v = ctx.node().input(i);
-  return v != nullptr && v->quant().has_value() && IsInteger(ctx.input_dtype(i));
-}
-
-}  // namespace
-
 absl::Status RequireSameDtype(const InferenceContext& ctx,
                               std::initializer_list<int> inputs) {
   int first = -1;
@@ -62,17 +51,6 @@ absl::Status RequireSameDtype(const InferenceContext& ctx,
     const DataType a = ctx.input_dtype(first);
     const DataType b = ctx.input_dtype(i);
     if (a == b) continue;
-    // Quantized values (e.g. int8 data and an int32 bias) may differ, and a
-    // quantized input may meet a float constant parameter (Clip's bounds).
-    const bool qa = IsQuantizedInput(ctx, first);
-    const bool qb = IsQuantizedInput(ctx, i);
-    if (qa && qb) continue;
-    const Value* va = ctx.node().input(first);
-    const Value* vb = ctx.node().input(i);
-    if ((qa && vb != nullptr && vb->is_constant() && !vb->quant().has_value()) ||
-        (qb && va != nullptr && va->is_constant() && !va->quant().has_value())) {
-      continue;
-    }
     std::string hint;
     if ((IsInteger(a) && IsFloatingPoint(b)) || (IsFloatingPoint(a) && IsInteger(b))) {
       hint = "; a quantized tensor must pass through DequantizeLinear before "
@@ -93,11 +71,6 @@ absl::Status RequireDtypeIn(const InferenceContext& ctx, int i,
   if (!ctx.has_input(i)) return absl::OkStatus();
   const DataType t = ctx.input_dtype(i);
   if (t == DataType::kUndefined) return absl::OkStatus();
-  if (IsQuantizedInput(ctx, i)) {
-    for (DataType a : allowed) {
-      if (IsFloatingPoint(a)) return absl::OkStatus();
-    }
-  }
   for (DataType a : allowed) {
     if (a == t) return absl::OkStatus();
   }

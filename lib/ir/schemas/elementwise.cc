@@ -60,10 +60,7 @@ InferenceFunction SameAsInputOf(std::initializer_list<DataType> types) {
   std::vector<DataType> allowed(types);
   return [allowed](InferenceContext& ctx) -> absl::Status {
     const DataType t = ctx.input_dtype(0);
-    // A quantized integer input stands for a float one (int8 kernels).
-    const Value* in = ctx.node().input(0);
-    const bool quantized = in != nullptr && in->quant().has_value();
-    if (t != DataType::kUndefined && !quantized &&
+    if (t != DataType::kUndefined &&
         std::find(allowed.begin(), allowed.end(), t) == allowed.end()) {
       std::vector<absl::string_view> names;
       for (DataType a : allowed) names.push_back(DataTypeName(a));
