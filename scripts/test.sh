@@ -36,6 +36,8 @@ configure_and_build() {  # DIR EXTRA_CMAKE_ARGS...
 
 run_ctest() {  # DIR
   ctest --test-dir "$1" -j "$jobs" --output-on-failure --timeout 900
+  # The conformance summary ("ONNX conformance: N passed, ...") for the log.
+  grep -h "ONNX conformance:" "$1/Testing/Temporary/LastTest.log" | tail -n 1 || true
 }
 
 total_start=$SECONDS
