@@ -1,5 +1,6 @@
 #include <string>
 
+#include "core/json_string.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "qforge/quantize/quantize.h"
@@ -7,24 +8,7 @@
 namespace qforge {
 namespace {
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+using ::qforge::internal::JsonString;
 
 }  // namespace
 

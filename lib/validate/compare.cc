@@ -1,3 +1,4 @@
+#include "core/json_string.h"
 #include "qforge/validate/compare.h"
 
 #include <algorithm>
@@ -99,29 +100,7 @@ int64_t ArgMax(const Tensor& t) {
   return best;
 }
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+using ::qforge::internal::JsonString;
 
 // JSON has no infinities: they are written as strings.
 std::string JsonNumber(double v) {
