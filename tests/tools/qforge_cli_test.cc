@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/tools/cli_test_util.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -27,82 +28,19 @@
 namespace qforge {
 namespace {
 
+using ::qforge::testing::CliFixture;
+using ::qforge::testing::CliResult;
 using ::qforge::testing::IsOk;
+using ::qforge::testing::Quote;
+using ::qforge::testing::ReadAll;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-struct CliResult {
-  bool exited = false;  // False when killed by a signal (a crash).
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 void WriteAll(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string name =
-        ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : name) {
-      if (c == '/') c = '_';
-    }
-    dir_ = absl::StrCat(::testing::TempDir(), "/qforge_cli_test_", ::getpid(),
-                        "_", name);
-    ::mkdir(dir_.c_str(), 0755);
-  }
-  void TearDown() override {
-    std::system(absl::StrCat("rm -rf ", Quote(dir_)).c_str());
-  }
-
-  CliResult Cli(const std::vector<std::string>& args) {
-    std::string cmd = Quote(QFORGE_CLI_PATH);
-    for (const std::string& a : args) absl::StrAppend(&cmd, " ", Quote(a));
-    const std::string out = dir_ + "/stdout.txt";
-    const std::string err = dir_ + "/stderr.txt";
-    absl::StrAppend(&cmd, " >", Quote(out), " 2>", Quote(err));
-    const int status = std::system(cmd.c_str());
-    CliResult r;
-    r.exited = WIFEXITED(status);
-    r.code = r.exited ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(out);
-    r.err = ReadAll(err);
-    return r;
-  }
-
-  // Exit status 1 and exactly one stderr line "qforge: error: ...".
-  static void ExpectOneLineError(const CliResult& r,
-                                 const std::string& must_contain) {
-    EXPECT_TRUE(r.exited) << "the CLI crashed: " << r.err;
-    EXPECT_EQ(r.code, 1);
-    EXPECT_THAT(r.err, StartsWith("qforge: error: "));
-    ASSERT_FALSE(r.err.empty());
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-    EXPECT_THAT(r.err, HasSubstr(must_contain));
-  }
-
-  std::string dir_;
-};
+class CliTest : public CliFixture {};
 
 // y = Relu(x + bias) with a custom-domain op on the side:
 //   x: float[N, 3], bias: float[3] (12 parameter bytes),

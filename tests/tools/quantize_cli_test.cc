@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/tools/cli_test_util.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -28,7 +29,11 @@
 namespace qforge {
 namespace {
 
+using ::qforge::testing::CliFixture;
+using ::qforge::testing::CliResult;
 using ::qforge::testing::IsOk;
+using ::qforge::testing::Quote;
+using ::qforge::testing::ReadAll;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -40,80 +45,18 @@ std::string Digits(const std::string& file) {
   return SourceDir() + "/examples/digits/" + file;
 }
 
-struct CliResult {
-  bool exited = false;
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 bool Exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
 }
 
-class QuantizeCliTest : public ::testing::Test {
+class QuantizeCliTest : public CliFixture {
  protected:
   void SetUp() override {
-    std::string name =
-        ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : name) {
-      if (c == '/') c = '_';
-    }
-    dir_ = absl::StrCat(::testing::TempDir(), "/qforge_quantize_cli_",
-                        ::getpid(), "_", name);
-    ::mkdir(dir_.c_str(), 0755);
+    CliFixture::SetUp();
     ASSERT_THAT(RegisterBuiltins(registry_), IsOk());
   }
-  void TearDown() override {
-    std::system(absl::StrCat("rm -rf ", Quote(dir_)).c_str());
-  }
 
-  std::string Path(const std::string& file) const { return dir_ + "/" + file; }
-
-  CliResult Cli(const std::vector<std::string>& args) {
-    std::string cmd = Quote(QFORGE_CLI_PATH);
-    for (const std::string& a : args) absl::StrAppend(&cmd, " ", Quote(a));
-    const std::string out = Path("stdout.txt");
-    const std::string err = Path("stderr.txt");
-    absl::StrAppend(&cmd, " >", Quote(out), " 2>", Quote(err));
-    const int status = std::system(cmd.c_str());
-    CliResult r;
-    r.exited = WIFEXITED(status);
-    r.code = r.exited ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(out);
-    r.err = ReadAll(err);
-    return r;
-  }
-
-  static void ExpectOneLineError(const CliResult& r,
-                                 const std::string& must_contain) {
-    EXPECT_TRUE(r.exited) << "the CLI crashed: " << r.err;
-    EXPECT_EQ(r.code, 1);
-    EXPECT_THAT(r.err, StartsWith("qforge: error: "));
-    ASSERT_FALSE(r.err.empty());
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-    EXPECT_THAT(r.err, HasSubstr(must_contain));
-  }
-
-  std::string dir_;
   Registry registry_;
 };
 
