@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Test tooling: ONNX conformance generator and fixture scripts.
   python3 python3-numpy python3-onnx python3-venv
+  # Runs the INT8 kernel tests on an emulated CPU without AVX (Nehalem).
+  qemu-user
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libdnnl-dev libxnnpack-dev)

@@ -1,7 +1,9 @@
 // INT8 Conv (general, grouped, depthwise), Gemm and MatMul: prepare the
-// weights once (ONNX OIHW -> OHWI, or [1, kH, kW, C*M] for depthwise) and call
-// the NHWC reference kernels; NCHW activations are transposed to NHWC and
-// back inside the kernel (a layout pass will remove that later).
+// weights once (ONNX OIHW -> OHWI, or [1, kH, kW, C*M] for depthwise, then
+// packed for the ISA fast::ActiveIsa() picks) and run the fast kernels of
+// kernels/int8/fast/ (the NHWC reference kernels for Isa::kScalar); NCHW
+// activations are transposed to NHWC and back inside the kernel (a layout
+// pass will remove that later).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -9,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "kernels/int8/fast/isa.h"
+#include "kernels/int8/fast/kernels.h"
 #include "kernels/int8/reference/conv.h"
 #include "kernels/int8/reference/fully_connected.h"
 #include "kernels/int8/register.h"
@@ -20,6 +24,7 @@ namespace {
 
 using int8::ActivationQuant;
 using int8::WeightQuantOf;
+namespace fast = int8::fast;
 
 // int32 bias of `channels` elements from constant input i (or none).
 absl::StatusOr<std::vector<int32_t>> BiasOf(const KernelInitContext& init,
@@ -61,7 +66,19 @@ struct ConvState {
   std::vector<int8_t> packed;  // OHWI or [1, kH, kW, C*M]
   std::vector<int32_t> bias;
   ArithmeticProfile profile;
+  fast::Conv2DKernel conv;
+  fast::DepthwiseConv2DKernel depthwise_conv;
 };
+
+// The ISA the kernels of `node` use (an invalid QFORGE_ISA fails here).
+absl::StatusOr<fast::Isa> NodeIsa(const Node& node) {
+  absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
+  if (!isa.ok()) {
+    return absl::Status(isa.status().code(), absl::StrCat(node.Describe(), ": ",
+                                                          isa.status().message()));
+  }
+  return *isa;
+}
 
 absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
@@ -96,30 +113,9 @@ absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
   std::vector<int8_t> nhwc(x->num_elements());
   int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
   std::vector<int8_t> out_nhwc(n * oh * ow * s.out_channels);
-  const int32_t* bias = s.bias.empty() ? nullptr : s.bias.data();
-  absl::Status status;
-  if (s.depthwise) {
-    reference::DepthwiseConv2DParams p;
-    p.geometry = g;
-    p.input_channels = c;
-    p.depth_multiplier = s.out_channels / c;
-    p.input = s.input;
-    p.weights = s.weights;
-    p.output = s.output;
-    status = reference::DepthwiseConv2D(s.profile, p, nhwc.data(),
-                                        s.packed.data(), bias, out_nhwc.data());
-  } else {
-    reference::Conv2DParams p;
-    p.geometry = g;
-    p.input_channels = c;
-    p.output_channels = s.out_channels;
-    p.groups = s.groups;
-    p.input = s.input;
-    p.weights = s.weights;
-    p.output = s.output;
-    status = reference::Conv2D(s.profile, p, nhwc.data(), s.packed.data(), bias,
-                               out_nhwc.data());
-  }
+  const absl::Status status =
+      s.depthwise ? s.depthwise_conv.Run(g, nhwc.data(), out_nhwc.data())
+                  : s.conv.Run(g, nhwc.data(), out_nhwc.data());
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat(ctx.node().Describe(), ": ",
                                                     status.message()));
@@ -195,6 +191,39 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConv(
       }
     }
   }
+  QFORGE_ASSIGN_OR_RETURN(fast::Isa isa, NodeIsa(node));
+  reference::ConvGeometry window;
+  window.kernel_height = s->kh;
+  window.kernel_width = s->kw;
+  window.stride_height = s->window.stride_h;
+  window.stride_width = s->window.stride_w;
+  window.dilation_height = s->window.dilation_h;
+  window.dilation_width = s->window.dilation_w;
+  const int32_t* bias = s->bias.empty() ? nullptr : s->bias.data();
+  if (s->depthwise) {
+    reference::DepthwiseConv2DParams p;
+    p.geometry = window;
+    p.input_channels = s->in_channels;
+    p.depth_multiplier = o / s->in_channels;
+    p.input = s->input;
+    p.weights = s->weights;
+    p.output = s->output;
+    s->depthwise_conv = fast::DepthwiseConv2DKernel::Create(
+        isa, s->profile, p, s->packed.data(), bias);
+  } else {
+    reference::Conv2DParams p;
+    p.geometry = window;
+    p.input_channels = s->in_channels;
+    p.output_channels = o;
+    p.groups = s->groups;
+    p.input = s->input;
+    p.weights = s->weights;
+    p.output = s->output;
+    s->conv =
+        fast::Conv2DKernel::Create(isa, s->profile, p, s->packed.data(), bias);
+  }
+  s->packed.clear();  // The fast kernels keep their own copies.
+  s->packed.shrink_to_fit();
   return std::make_unique<FunctionKernel>(
       [s](KernelContext& ctx) { return RunConv(*s, ctx); });
 }
@@ -203,10 +232,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConv(
 
 struct FcState {
   reference::FullyConnectedParams params;  // rows filled per run
-  std::vector<int8_t> weights;             // empty: B is an activation
   std::vector<int32_t> bias;
   ArithmeticProfile profile;
   bool gemm = false;
+  fast::FullyConnectedKernel fc;  // constant weights
 };
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
@@ -227,15 +256,13 @@ absl::Status RunFc(const FcState& s, KernelContext& ctx) {
         "input 0 has shape [", absl::StrJoin(a->dims(), ","),
         "], expected inner dimension ", k, s.gemm ? " and rank 2" : ""));
   }
-  p.rows = a->num_elements() / k;
+  p.rows = k > 0 ? a->num_elements() / k : 0;
   std::vector<int64_t> out_dims = a->dims();
   out_dims.back() = p.output_depth;
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, out_dims);
-  return WrapStatus(
-      ctx, reference::FullyConnected(
-               s.profile, p, a->data<int8_t>(), s.weights.data(),
-               s.bias.empty() ? nullptr : s.bias.data(), y->data<int8_t>()));
+  return WrapStatus(ctx,
+                    s.fc.Run(p.rows, a->data<int8_t>(), y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateGemm(
@@ -273,9 +300,11 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateGemm(
         absl::StrCat(node.Describe(), ": weights quantized along axis ",
                      wq.axis, ", which is not the output axis"));
   }
-  auto wv = wt->values<int8_t>();
-  s->weights.assign(wv.begin(), wv.end());
   QFORGE_ASSIGN_OR_RETURN(s->bias, BiasOf(init, 2, p.output_depth));
+  QFORGE_ASSIGN_OR_RETURN(fast::Isa isa, NodeIsa(node));
+  s->fc = fast::FullyConnectedKernel::Create(
+      isa, s->profile, p, wt->data<int8_t>(),
+      s->bias.empty() ? nullptr : s->bias.data());
   return std::make_unique<FunctionKernel>(
       [s](KernelContext& ctx) { return RunFc(*s, ctx); });
 }
@@ -357,8 +386,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateMatMul(
         absl::StrCat(node.Describe(), ": weights quantized along axis ",
                      wq.axis, ", which is not the output axis 1"));
   }
-  auto wv = wt->values<int8_t>();
-  s->weights.assign(wv.begin(), wv.end());
+  QFORGE_ASSIGN_OR_RETURN(fast::Isa isa, NodeIsa(node));
+  s->fc = fast::FullyConnectedKernel::Create(isa, s->profile, p,
+                                             wt->data<int8_t>(), nullptr);
   return std::make_unique<FunctionKernel>(
       [s](KernelContext& ctx) { return RunFc(*s, ctx); });
 }

@@ -1,0 +1,235 @@
+// AVX2 INT8 micro-kernels (see avx2_kernels.h). Compiled with -mavx2
+// -ffp-contract=off; plain types only, every helper has internal linkage.
+#include "kernels/int8/fast/avx2/avx2_kernels.h"
+
+#include <immintrin.h>
+
+namespace qforge::kernels::int8::fast::avx2 {
+namespace {
+
+inline int32_t WrapAdd(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) +
+                              static_cast<uint32_t>(b));
+}
+
+inline int32_t LoadPair(const int16_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// Stores acc + bias for columns [n0, n0 + 8) clipped to n_cols.
+inline void StoreBlock(__m256i acc, const int32_t* bias, int64_t n0,
+                       int64_t n_cols, int32_t* c_row) {
+  if (n0 + 8 <= n_cols) {
+    if (bias != nullptr) {
+      acc = _mm256_add_epi32(
+          acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + n0)));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(c_row + n0), acc);
+    return;
+  }
+  alignas(32) int32_t tmp[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), acc);
+  for (int64_t j = 0; n0 + j < n_cols; ++j) {
+    c_row[n0 + j] = bias != nullptr ? WrapAdd(tmp[j], bias[n0 + j]) : tmp[j];
+  }
+}
+
+// R rows x NB blocks of 8 columns.
+template <int R, int NB>
+void MicroKernel(const int16_t* a, int64_t lda, int64_t kp,
+                 const int16_t* b_block, int64_t n0, int64_t n_cols,
+                 const int32_t* bias, int32_t* c, int64_t ldc) {
+  __m256i acc[R][NB];
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < NB; ++j) acc[r][j] = _mm256_setzero_si256();
+  }
+  const int64_t pairs = kp / 2;
+  const int16_t* b[NB];
+  for (int j = 0; j < NB; ++j) b[j] = b_block + j * kp * 8;
+  for (int64_t p = 0; p < pairs; ++p) {
+    __m256i bv[NB];
+    for (int j = 0; j < NB; ++j) {
+      bv[j] = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(b[j] + p * 16));
+    }
+    for (int r = 0; r < R; ++r) {
+      const __m256i av = _mm256_set1_epi32(LoadPair(a + r * lda + 2 * p));
+      for (int j = 0; j < NB; ++j) {
+        acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, bv[j]));
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < NB; ++j) {
+      StoreBlock(acc[r][j], bias, n0 + 8 * j, n_cols, c + r * ldc);
+    }
+  }
+}
+
+template <int R>
+void RowPanel(const int16_t* a, int64_t lda, int64_t kp,
+              const int16_t* packed_b, int64_t n_cols, const int32_t* bias,
+              int32_t* c, int64_t ldc) {
+  const int64_t blocks = (n_cols + 7) / 8;
+  int64_t blk = 0;
+  for (; blk + 2 <= blocks; blk += 2) {
+    MicroKernel<R, 2>(a, lda, kp, packed_b + blk * kp * 8, blk * 8, n_cols,
+                      bias, c, ldc);
+  }
+  if (blk < blocks) {
+    MicroKernel<R, 1>(a, lda, kp, packed_b + blk * kp * 8, blk * 8, n_cols,
+                      bias, c, ldc);
+  }
+}
+
+}  // namespace
+
+void GemmS16(const int16_t* a, int64_t rows, int64_t lda, int64_t kp,
+             const int16_t* packed_b, int64_t n_cols, const int32_t* bias,
+             int32_t* c, int64_t ldc) {
+  int64_t m = 0;
+  for (; m + 4 <= rows; m += 4) {
+    RowPanel<4>(a + m * lda, lda, kp, packed_b, n_cols, bias, c + m * ldc,
+                ldc);
+  }
+  switch (rows - m) {
+    case 3:
+      RowPanel<3>(a + m * lda, lda, kp, packed_b, n_cols, bias, c + m * ldc,
+                  ldc);
+      break;
+    case 2:
+      RowPanel<2>(a + m * lda, lda, kp, packed_b, n_cols, bias, c + m * ldc,
+                  ldc);
+      break;
+    case 1:
+      RowPanel<1>(a + m * lda, lda, kp, packed_b, n_cols, bias, c + m * ldc,
+                  ldc);
+      break;
+    default:
+      break;
+  }
+}
+
+void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
+                    int16_t* out) {
+  const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(zero_point));
+  int64_t i = 0;
+  for (; i + 16 <= count; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    const __m256i w = _mm256_sub_epi16(_mm256_cvtepi8_epi16(x), zp);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), w);
+  }
+  for (; i < count; ++i) {
+    out[i] = static_cast<int16_t>(static_cast<int32_t>(in[i]) - zero_point);
+  }
+}
+
+void RequantizeOrtRow(const int32_t* acc, int64_t count, const float* scales,
+                      int32_t zero_point, int32_t lo, int32_t hi,
+                      int8_t* out) {
+  const __m256 fmin = _mm256_set1_ps(static_cast<float>(-128 - zero_point));
+  const __m256 fmax = _mm256_set1_ps(static_cast<float>(127 - zero_point));
+  const __m256i zp = _mm256_set1_epi32(zero_point);
+  const __m256i qlo = _mm256_set1_epi32(lo < -128 ? -128 : lo);
+  const __m256i qhi = _mm256_set1_epi32(hi > 127 ? 127 : hi);
+  alignas(32) int32_t in_tmp[8];
+  alignas(32) float s_tmp[8];
+  for (int64_t i = 0; i < count; i += 8) {
+    const int64_t n = count - i < 8 ? count - i : 8;
+    __m256i a;
+    __m256 s;
+    if (n == 8) {
+      a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
+      s = _mm256_loadu_ps(scales + i);
+    } else {
+      for (int64_t j = 0; j < 8; ++j) {
+        in_tmp[j] = j < n ? acc[i + j] : 0;
+        s_tmp[j] = j < n ? scales[i + j] : 1.0f;
+      }
+      a = _mm256_load_si256(reinterpret_cast<const __m256i*>(in_tmp));
+      s = _mm256_load_ps(s_tmp);
+    }
+    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(a), s);
+    f = _mm256_min_ps(_mm256_max_ps(f, fmin), fmax);
+    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), zp);
+    q = _mm256_min_epi32(_mm256_max_epi32(q, qlo), qhi);
+    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q),
+                                        _mm256_extracti128_si256(q, 1));
+    const __m128i b8 = _mm_packs_epi16(w16, w16);
+    if (n == 8) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), b8);
+    } else {
+      alignas(16) int8_t bytes[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(bytes), b8);
+      for (int64_t j = 0; j < n; ++j) out[i + j] = bytes[j];
+    }
+  }
+}
+
+void DepthwiseAccumulate(const DepthwiseArgs& d) {
+  const int64_t C = d.channels;
+  const __m256i zx = _mm256_set1_epi32(d.input_zero_point);
+  // In-image taps of one output position: input offsets and weight rows.
+  const int64_t max_taps = d.kh * d.kw;
+  for (int64_t b = 0; b < d.batch; ++b) {
+    for (int64_t oy = 0; oy < d.out_h; ++oy) {
+      const int64_t y0 = oy * d.stride_h - d.pad_top;
+      for (int64_t ox = 0; ox < d.out_w; ++ox) {
+        const int64_t x0 = ox * d.stride_w - d.pad_left;
+        int32_t* out = d.acc + ((b * d.out_h + oy) * d.out_w + ox) * C;
+        // Up to 64 taps are gathered at once; larger kernels loop.
+        for (int64_t tap0 = 0; tap0 < max_taps; tap0 += 64) {
+          const int8_t* xs[64];
+          const int32_t* ws[64];
+          int taps = 0;
+          const int64_t tap_end = tap0 + 64 < max_taps ? tap0 + 64 : max_taps;
+          for (int64_t t = tap0; t < tap_end; ++t) {
+            const int64_t ky = t / d.kw, kx = t % d.kw;
+            const int64_t iy = y0 + ky * d.dilation_h;
+            const int64_t ix = x0 + kx * d.dilation_w;
+            if (iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w) continue;
+            xs[taps] = d.input + ((b * d.in_h + iy) * d.in_w + ix) * C;
+            ws[taps] = d.weights + t * C;
+            ++taps;
+          }
+          const bool first = tap0 == 0;
+          int64_t c = 0;
+          for (; c + 8 <= C; c += 8) {
+            __m256i acc;
+            if (!first) {
+              acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out + c));
+            } else if (d.bias != nullptr) {
+              acc = _mm256_loadu_si256(
+                  reinterpret_cast<const __m256i*>(d.bias + c));
+            } else {
+              acc = _mm256_setzero_si256();
+            }
+            for (int t = 0; t < taps; ++t) {
+              const __m256i x = _mm256_sub_epi32(
+                  _mm256_cvtepi8_epi32(_mm_loadl_epi64(
+                      reinterpret_cast<const __m128i*>(xs[t] + c))),
+                  zx);
+              const __m256i w =
+                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ws[t] + c));
+              acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w));
+            }
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), acc);
+          }
+          for (; c < C; ++c) {
+            int32_t acc = !first ? out[c] : (d.bias != nullptr ? d.bias[c] : 0);
+            for (int t = 0; t < taps; ++t) {
+              const int32_t x =
+                  static_cast<int32_t>(xs[t][c]) - d.input_zero_point;
+              acc = WrapAdd(acc, x * ws[t][c]);
+            }
+            out[c] = acc;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace qforge::kernels::int8::fast::avx2

@@ -1,0 +1,59 @@
+// AVX2 INT8 micro-kernels. Implemented in avx2_kernels.cc, the only file
+// compiled with -mavx2 (lib/CMakeLists.txt); callers must check
+// CpuHasIsa(Isa::kAvx2) first. This header and that file use plain types
+// only (no STL, Abseil or Eigen): an inline function or template instantiated
+// in an -mavx2 translation unit could be picked by the linker for the whole
+// library and run AVX2 code on a CPU without it.
+//
+// Exactness: every product is (x - zx) * (w - zw) with both factors in
+// [-255, 255] held as int16; vpmaddwd sums two such products into int32
+// exactly (|sum| <= 130050), and the int32 accumulation wraps modulo 2^32
+// like the reference kernels (vpaddd). No saturating instruction
+// (vpmaddubsw, vpdpbusds) is used.
+#ifndef QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_KERNELS_H_
+#define QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_KERNELS_H_
+
+#include <cstdint>
+
+namespace qforge::kernels::int8::fast::avx2 {
+
+// Packed GEMM operand B (weights): N padded to a multiple of 8 columns; each
+// block of 8 columns holds, for k-pair p in [0, kp/2), the 16 int16 values
+// w[2p][n0..n0+7] and w[2p+1][...] interleaved as (w[2p][n], w[2p+1][n]),
+// i.e. block b starts at b * kp * 8. kp is K rounded up to even; padding is 0.
+//
+// C[m][n] = bias[n] + sum_k A[m][k] * B[k][n] (int32, wrapping) for
+// m < rows, n < n_cols; A is int16 [rows][lda] with kp valid columns
+// (A's padding column, if any, must be 0 or B's must be 0: B's is).
+// bias may be null. C has row stride ldc.
+void GemmS16(const int16_t* a, int64_t rows, int64_t lda, int64_t kp,
+             const int16_t* packed_b, int64_t n_cols, const int32_t* bias,
+             int32_t* c, int64_t ldc);
+
+// out[i] = int16(in[i]) - zero_point for i < count.
+void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
+                    int16_t* out);
+
+// onnxruntime requantization of `count` accumulators of one row, channel i
+// using scales[i]: clamp(cvtps2dq(min(max(float(acc) * s, -128 - zp),
+// 127 - zp)) + zp, lo, hi). Exact replica of reference::RequantizeOrt +
+// ClampToActivation in the default MXCSR rounding mode.
+void RequantizeOrtRow(const int32_t* acc, int64_t count, const float* scales,
+                      int32_t zero_point, int32_t lo, int32_t hi, int8_t* out);
+
+// Depthwise convolution with depth multiplier 1, NHWC, accumulators only.
+struct DepthwiseArgs {
+  const int8_t* input;     // [batch, in_h, in_w, channels]
+  const int32_t* weights;  // [kh * kw][channels], w - zw
+  const int32_t* bias;     // [channels] or null
+  int32_t* acc;            // [batch, out_h, out_w, channels]
+  int64_t batch, in_h, in_w, channels;
+  int64_t kh, kw, stride_h, stride_w, dilation_h, dilation_w;
+  int64_t pad_top, pad_left, out_h, out_w;
+  int32_t input_zero_point;
+};
+void DepthwiseAccumulate(const DepthwiseArgs& args);
+
+}  // namespace qforge::kernels::int8::fast::avx2
+
+#endif  // QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_KERNELS_H_

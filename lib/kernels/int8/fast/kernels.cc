@@ -1,0 +1,422 @@
+#include "kernels/int8/fast/kernels.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "kernels/int8/reference/kernel_util.h"
+
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+#include "kernels/int8/fast/avx2/avx2_kernels.h"
+#endif
+
+namespace qforge::kernels::int8::fast {
+namespace {
+
+using reference::internal::CheckedElementCount;
+
+// Output positions per im2col / GEMM chunk: bounds the scratch buffers.
+constexpr int64_t kRowChunk = 96;
+
+bool QuantParamsOk(const reference::QuantParam& input,
+                   const reference::WeightQuant& weights, int64_t channels,
+                   const reference::QuantParam& output) {
+  return reference::ValidateQuantParam(input, "input").ok() &&
+         reference::ValidateWeightQuant(weights, channels).ok() &&
+         reference::ValidateQuantParam(output, "output").ok();
+}
+
+// Packs B[k][n] = w(k, n) - zw[n] for the int16 micro-kernels.
+template <typename WeightAt>
+PackedGemmB PackB(int64_t k, int64_t n, const reference::WeightQuant& wq,
+                  WeightAt&& weight_at) {
+  PackedGemmB b;
+  b.k = k;
+  b.kp = (k + 1) / 2 * 2;
+  b.n = n;
+  const int64_t blocks = (n + 7) / 8;
+  b.data.assign(static_cast<size_t>(blocks * b.kp * 8), 0);
+  for (int64_t col = 0; col < n; ++col) {
+    const int32_t zw = wq.zero_point(col);
+    int16_t* block = b.data.data() + (col / 8) * b.kp * 8;
+    const int64_t lane = col % 8;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      block[(kk / 2) * 16 + lane * 2 + (kk % 2)] =
+          static_cast<int16_t>(static_cast<int32_t>(weight_at(kk, col)) - zw);
+    }
+  }
+  return b;
+}
+
+bool SameWindow(const reference::ConvGeometry& a,
+                const reference::ConvGeometry& b) {
+  return a.kernel_height == b.kernel_height &&
+         a.kernel_width == b.kernel_width &&
+         a.stride_height == b.stride_height &&
+         a.stride_width == b.stride_width &&
+         a.dilation_height == b.dilation_height &&
+         a.dilation_width == b.dilation_width;
+}
+
+// The geometry checks of the reference kernels (which report the errors).
+bool GeometryOk(const reference::ConvGeometry& g, int64_t in_channels,
+                int64_t out_channels) {
+  if (g.batch < 0 || g.input_height <= 0 || g.input_width <= 0 ||
+      g.kernel_height <= 0 || g.kernel_width <= 0 || g.stride_height <= 0 ||
+      g.stride_width <= 0 || g.dilation_height <= 0 || g.dilation_width <= 0 ||
+      g.pad_top < 0 || g.pad_left < 0 || g.pad_bottom < 0 || g.pad_right < 0 ||
+      g.output_height() <= 0 || g.output_width() <= 0) {
+    return false;
+  }
+  return CheckedElementCount(
+             {g.batch, g.input_height, g.input_width, in_channels}, "")
+             .ok() &&
+         CheckedElementCount(
+             {g.batch, g.output_height(), g.output_width(), out_channels}, "")
+             .ok();
+}
+
+}  // namespace
+
+Isa ImplementedIsa(Isa requested) {
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  if (requested >= Isa::kAvx2) return Isa::kAvx2;
+#endif
+  return Isa::kScalar;
+}
+
+// --- OutputStage -------------------------------------------------------------
+
+OutputStage::OutputStage(reference::Requantizer requantizer, int64_t channels,
+                         Isa isa)
+    : requantizer_(std::move(requantizer)) {
+  if (isa >= Isa::kAvx2 &&
+      requantizer_.profile() == ArithmeticProfile::kOnnxRuntime) {
+    const auto& s = requantizer_.ort_scales();
+    scales_.resize(static_cast<size_t>(channels));
+    for (int64_t c = 0; c < channels; ++c) {
+      scales_[c] = s.size() == 1 ? s[0] : s[c];
+    }
+    vector_ort_ = true;
+  }
+}
+
+void OutputStage::Row(const int32_t* acc, int64_t channels,
+                      int8_t* out) const {
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  if (vector_ort_) {
+    const reference::ActivationRange& a = requantizer_.activation();
+    avx2::RequantizeOrtRow(acc, channels, scales_.data(),
+                           requantizer_.zero_point(), a.min, a.max, out);
+    return;
+  }
+#endif
+  for (int64_t c = 0; c < channels; ++c) out[c] = requantizer_.Apply(acc[c], c);
+}
+
+// --- FullyConnected ------------------------------------------------------------
+
+FullyConnectedKernel FullyConnectedKernel::Create(
+    Isa isa, ArithmeticProfile profile,
+    const reference::FullyConnectedParams& p, const int8_t* weights,
+    const int32_t* bias) {
+  FullyConnectedKernel kernel;
+  kernel.profile_ = profile;
+  kernel.params_ = p;
+  const int64_t k = p.input_depth, n = p.output_depth;
+  absl::StatusOr<int64_t> w_count = CheckedElementCount({k, n}, "weights");
+  if (w_count.ok() && weights != nullptr) {
+    kernel.weights_.assign(weights, weights + *w_count);
+  }
+  if (bias != nullptr && n > 0) kernel.bias_.assign(bias, bias + n);
+  Isa chosen = ImplementedIsa(isa);
+  if (chosen == Isa::kScalar || !w_count.ok() || k <= 0 || n <= 0 ||
+      weights == nullptr || !QuantParamsOk(p.input, p.weights, n, p.output)) {
+    return kernel;
+  }
+  absl::StatusOr<reference::Requantizer> requantizer =
+      reference::Requantizer::ForLinear(profile, p.input.scale,
+                                        p.weights.scales, p.output.scale,
+                                        p.output.zero_point, p.activation);
+  if (!requantizer.ok()) return kernel;
+  const bool output_major =
+      p.weight_layout == reference::WeightLayout::kOutputMajor;
+  kernel.packed_ = PackB(k, n, p.weights, [&](int64_t kk, int64_t col) {
+    return output_major ? weights[col * k + kk] : weights[kk * n + col];
+  });
+  kernel.output_ = OutputStage(*std::move(requantizer), n, chosen);
+  kernel.isa_ = chosen;
+  return kernel;
+}
+
+absl::Status FullyConnectedKernel::Run(int64_t rows, const int8_t* input,
+                                       int8_t* output) const {
+  reference::FullyConnectedParams p = params_;
+  p.rows = rows;
+  const int32_t* bias = bias_.empty() ? nullptr : bias_.data();
+  if (isa_ == Isa::kScalar || rows < 0 || input == nullptr ||
+      output == nullptr ||
+      !CheckedElementCount({rows, p.input_depth, 2}, "").ok() ||
+      !CheckedElementCount({rows, p.output_depth}, "").ok()) {
+    return reference::FullyConnected(profile_, p, input, weights_.data(), bias,
+                                     output);
+  }
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  const int64_t k = packed_.k, kp = packed_.kp, n = packed_.n;
+  const int64_t chunk = std::min<int64_t>(rows, kRowChunk);
+  std::vector<int16_t> a(static_cast<size_t>(chunk * kp), 0);
+  std::vector<int32_t> acc(static_cast<size_t>(chunk * n));
+  for (int64_t m0 = 0; m0 < rows; m0 += chunk) {
+    const int64_t mc = std::min(chunk, rows - m0);
+    if (kp == k) {
+      avx2::ConvertS8ToS16(input + m0 * k, mc * k, p.input.zero_point,
+                           a.data());
+    } else {
+      for (int64_t r = 0; r < mc; ++r) {
+        avx2::ConvertS8ToS16(input + (m0 + r) * k, k, p.input.zero_point,
+                             a.data() + r * kp);
+        a[r * kp + k] = 0;
+      }
+    }
+    avx2::GemmS16(a.data(), mc, kp, kp, packed_.data.data(), n, bias,
+                  acc.data(), n);
+    for (int64_t r = 0; r < mc; ++r) {
+      output_.Row(acc.data() + r * n, n, output + (m0 + r) * n);
+    }
+  }
+  return absl::OkStatus();
+#else
+  return reference::FullyConnected(profile_, p, input, weights_.data(), bias,
+                                   output);
+#endif
+}
+
+// --- Conv2D --------------------------------------------------------------------
+
+Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
+                                  const reference::Conv2DParams& p,
+                                  const int8_t* weights, const int32_t* bias) {
+  Conv2DKernel kernel;
+  kernel.profile_ = profile;
+  kernel.params_ = p;
+  const reference::ConvGeometry& g = p.geometry;
+  const bool channels_ok = p.input_channels > 0 && p.output_channels > 0 &&
+                           p.groups > 0 && p.input_channels % p.groups == 0 &&
+                           p.output_channels % p.groups == 0;
+  const int64_t cg = channels_ok ? p.input_channels / p.groups : 0;
+  absl::StatusOr<int64_t> w_count = CheckedElementCount(
+      {p.output_channels, g.kernel_height, g.kernel_width, cg}, "weights");
+  if (channels_ok && w_count.ok() && weights != nullptr) {
+    kernel.weights_.assign(weights, weights + *w_count);
+  }
+  if (bias != nullptr && p.output_channels > 0) {
+    kernel.bias_.assign(bias, bias + p.output_channels);
+  }
+  Isa chosen = ImplementedIsa(isa);
+  if (chosen == Isa::kScalar || !channels_ok || !w_count.ok() ||
+      weights == nullptr || g.kernel_height <= 0 || g.kernel_width <= 0 ||
+      !QuantParamsOk(p.input, p.weights, p.output_channels, p.output) ||
+      (profile == ArithmeticProfile::kTfliteReference &&
+       !p.weights.all_zero_points_zero())) {
+    return kernel;
+  }
+  absl::StatusOr<reference::Requantizer> requantizer =
+      reference::Requantizer::ForLinear(profile, p.input.scale,
+                                        p.weights.scales, p.output.scale,
+                                        p.output.zero_point, p.activation);
+  if (!requantizer.ok()) return kernel;
+  const int64_t og = p.output_channels / p.groups;
+  const int64_t kdim = g.kernel_height * g.kernel_width * cg;
+  for (int64_t grp = 0; grp < p.groups; ++grp) {
+    // B[k][n]: k = (ky * kW + kx) * cg + c, n = output channel in the group;
+    // OHWI weights hold exactly that order per output channel.
+    reference::WeightQuant wq;
+    wq.scales = {1.0f};
+    for (int64_t col = 0; col < og; ++col) {
+      wq.zero_points.push_back(p.weights.zero_point(grp * og + col));
+    }
+    kernel.packed_.push_back(
+        PackB(kdim, og, wq, [&](int64_t kk, int64_t col) {
+          return weights[(grp * og + col) * kdim + kk];
+        }));
+  }
+  kernel.output_ =
+      OutputStage(*std::move(requantizer), p.output_channels, chosen);
+  kernel.isa_ = chosen;
+  return kernel;
+}
+
+absl::Status Conv2DKernel::RunReference(const reference::ConvGeometry& g,
+                                        const int8_t* input,
+                                        int8_t* output) const {
+  reference::Conv2DParams p = params_;
+  p.geometry = g;
+  return reference::Conv2D(profile_, p, input, weights_.data(),
+                           bias_.empty() ? nullptr : bias_.data(), output);
+}
+
+absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
+                               const int8_t* input, int8_t* output) const {
+  if (isa_ == Isa::kScalar || input == nullptr || output == nullptr ||
+      !SameWindow(g, params_.geometry) ||
+      !GeometryOk(g, params_.input_channels, params_.output_channels)) {
+    return RunReference(g, input, output);
+  }
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  const int64_t C = params_.input_channels, O = params_.output_channels;
+  const int64_t groups = params_.groups, cg = C / groups, og = O / groups;
+  const int64_t OH = g.output_height(), OW = g.output_width();
+  const int64_t positions = g.batch * OH * OW;
+  const int32_t zx = params_.input.zero_point;
+  const int32_t* bias = bias_.empty() ? nullptr : bias_.data();
+  const int64_t kp = packed_[0].kp;
+  const int64_t kdim = packed_[0].k;
+  const bool pointwise = g.kernel_height == 1 && g.kernel_width == 1 &&
+                         g.stride_height == 1 && g.stride_width == 1 &&
+                         g.pad_top == 0 && g.pad_left == 0 &&
+                         g.pad_bottom == 0 && g.pad_right == 0 && groups == 1;
+  const int64_t chunk = std::min<int64_t>(positions, kRowChunk);
+  std::vector<int16_t> a(static_cast<size_t>(std::max<int64_t>(chunk, 1) * kp),
+                         0);
+  std::vector<int32_t> acc(static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
+  for (int64_t pos0 = 0; pos0 < positions; pos0 += chunk) {
+    const int64_t rows = std::min(chunk, positions - pos0);
+    for (int64_t grp = 0; grp < groups; ++grp) {
+      if (pointwise && kp == C) {
+        // 1x1, stride 1, no padding: the input pixels are the GEMM rows.
+        avx2::ConvertS8ToS16(input + pos0 * C, rows * C, zx, a.data());
+      } else {
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t pos = pos0 + r;
+          const int64_t b = pos / (OH * OW);
+          const int64_t oy = (pos / OW) % OH, ox = pos % OW;
+          const int64_t y0 = oy * g.stride_height - g.pad_top;
+          const int64_t x0 = ox * g.stride_width - g.pad_left;
+          int16_t* dst = a.data() + r * kp;
+          for (int64_t ky = 0; ky < g.kernel_height; ++ky) {
+            const int64_t iy = y0 + ky * g.dilation_height;
+            for (int64_t kx = 0; kx < g.kernel_width; ++kx, dst += cg) {
+              const int64_t ix = x0 + kx * g.dilation_width;
+              if (iy < 0 || iy >= g.input_height || ix < 0 ||
+                  ix >= g.input_width) {
+                // Padding: x - zx = 0.
+                std::fill(dst, dst + cg, int16_t{0});
+                continue;
+              }
+              avx2::ConvertS8ToS16(
+                  input + ((b * g.input_height + iy) * g.input_width + ix) * C +
+                      grp * cg,
+                  cg, zx, dst);
+            }
+          }
+          if (kp != kdim) a[r * kp + kdim] = 0;
+        }
+      }
+      avx2::GemmS16(a.data(), rows, kp, kp, packed_[grp].data.data(), og,
+                    bias != nullptr ? bias + grp * og : nullptr,
+                    acc.data() + grp * og, O);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      output_.Row(acc.data() + r * O, O, output + (pos0 + r) * O);
+    }
+  }
+  return absl::OkStatus();
+#else
+  return RunReference(g, input, output);
+#endif
+}
+
+// --- DepthwiseConv2D -------------------------------------------------------------
+
+DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
+    Isa isa, ArithmeticProfile profile,
+    const reference::DepthwiseConv2DParams& p, const int8_t* weights,
+    const int32_t* bias) {
+  DepthwiseConv2DKernel kernel;
+  kernel.profile_ = profile;
+  kernel.params_ = p;
+  const reference::ConvGeometry& g = p.geometry;
+  const bool channels_ok = p.input_channels > 0 && p.depth_multiplier > 0;
+  const int64_t oc = channels_ok ? p.input_channels * p.depth_multiplier : 0;
+  absl::StatusOr<int64_t> w_count =
+      CheckedElementCount({g.kernel_height, g.kernel_width, oc}, "weights");
+  if (channels_ok && w_count.ok() && weights != nullptr) {
+    kernel.weights_.assign(weights, weights + *w_count);
+  }
+  if (bias != nullptr && oc > 0) kernel.bias_.assign(bias, bias + oc);
+  Isa chosen = ImplementedIsa(isa);
+  if (chosen == Isa::kScalar || !channels_ok || p.depth_multiplier != 1 ||
+      !w_count.ok() || weights == nullptr || g.kernel_height <= 0 ||
+      g.kernel_width <= 0 ||
+      !QuantParamsOk(p.input, p.weights, oc, p.output) ||
+      (profile == ArithmeticProfile::kTfliteReference &&
+       !p.weights.all_zero_points_zero())) {
+    return kernel;
+  }
+  absl::StatusOr<reference::Requantizer> requantizer =
+      reference::Requantizer::ForLinear(profile, p.input.scale,
+                                        p.weights.scales, p.output.scale,
+                                        p.output.zero_point, p.activation);
+  if (!requantizer.ok()) return kernel;
+  kernel.weights32_.resize(static_cast<size_t>(*w_count));
+  for (int64_t i = 0; i < *w_count; ++i) {
+    kernel.weights32_[i] = static_cast<int32_t>(weights[i]) -
+                           p.weights.zero_point(i % oc);
+  }
+  kernel.output_ = OutputStage(*std::move(requantizer), oc, chosen);
+  kernel.isa_ = chosen;
+  return kernel;
+}
+
+absl::Status DepthwiseConv2DKernel::RunReference(
+    const reference::ConvGeometry& g, const int8_t* input,
+    int8_t* output) const {
+  reference::DepthwiseConv2DParams p = params_;
+  p.geometry = g;
+  return reference::DepthwiseConv2D(profile_, p, input, weights_.data(),
+                                    bias_.empty() ? nullptr : bias_.data(),
+                                    output);
+}
+
+absl::Status DepthwiseConv2DKernel::Run(const reference::ConvGeometry& g,
+                                        const int8_t* input,
+                                        int8_t* output) const {
+  const int64_t C = params_.input_channels;
+  if (isa_ == Isa::kScalar || input == nullptr || output == nullptr ||
+      !SameWindow(g, params_.geometry) || !GeometryOk(g, C, C)) {
+    return RunReference(g, input, output);
+  }
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  const int64_t OH = g.output_height(), OW = g.output_width();
+  const int64_t positions = g.batch * OH * OW;
+  std::vector<int32_t> acc(static_cast<size_t>(positions * C));
+  avx2::DepthwiseArgs d;
+  d.input = input;
+  d.weights = weights32_.data();
+  d.bias = bias_.empty() ? nullptr : bias_.data();
+  d.acc = acc.data();
+  d.batch = g.batch;
+  d.in_h = g.input_height;
+  d.in_w = g.input_width;
+  d.channels = C;
+  d.kh = g.kernel_height;
+  d.kw = g.kernel_width;
+  d.stride_h = g.stride_height;
+  d.stride_w = g.stride_width;
+  d.dilation_h = g.dilation_height;
+  d.dilation_w = g.dilation_width;
+  d.pad_top = g.pad_top;
+  d.pad_left = g.pad_left;
+  d.out_h = OH;
+  d.out_w = OW;
+  d.input_zero_point = params_.input.zero_point;
+  avx2::DepthwiseAccumulate(d);
+  for (int64_t i = 0; i < positions; ++i) {
+    output_.Row(acc.data() + i * C, C, output + i * C);
+  }
+  return absl::OkStatus();
+#else
+  return RunReference(g, input, output);
+#endif
+}
+
+}  // namespace qforge::kernels::int8::fast

@@ -1,0 +1,125 @@
+// Fast INT8 kernels with runtime ISA dispatch: fully connected (Gemm /
+// MatMul), Conv2D and depthwise Conv2D. Each kernel is prepared once from its
+// constant weights (packed for the chosen ISA) and run many times; the result
+// equals the normative reference kernels (lib/kernels/int8/reference/) byte
+// for byte in both arithmetic profiles.
+//
+// The SIMD paths compute the exact int32 accumulators with their own
+// micro-kernels and then apply the reference requantization (the
+// onnxruntime profile's float requantization is vectorized, exactly; the
+// tflite_reference profile uses reference::Requantizer::Apply). With
+// Isa::kScalar, and whenever a case has no SIMD kernel (invalid parameters,
+// depth multiplier > 1, the tflite_reference profile with nonzero weight
+// zero points, ...), a kernel calls the reference kernel itself, so errors
+// are reported exactly as the reference reports them.
+#ifndef QFORGE_LIB_KERNELS_INT8_FAST_KERNELS_H_
+#define QFORGE_LIB_KERNELS_INT8_FAST_KERNELS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "kernels/int8/fast/isa.h"
+#include "kernels/int8/reference/conv.h"
+#include "kernels/int8/reference/fully_connected.h"
+#include "kernels/int8/reference/requantize.h"
+
+namespace qforge::kernels::int8::fast {
+
+// The ISA a GEMM-family kernel actually runs for a requested ISA (the best
+// implemented one not above it; scalar when the build has no x86 kernels).
+Isa ImplementedIsa(Isa requested);
+
+// Weights packed for the int16 GEMM micro-kernels (see avx2_kernels.h):
+// B[k][n] = w[k][n] - zw[n], N padded to 8, K to even.
+struct PackedGemmB {
+  int64_t k = 0, kp = 0, n = 0;
+  std::vector<int16_t> data;  // [ceil(n / 8)][kp / 2][8][2]
+};
+
+// Requantization of accumulator rows into int8 (reference arithmetic).
+class OutputStage {
+ public:
+  OutputStage() = default;
+  OutputStage(reference::Requantizer requantizer, int64_t channels, Isa isa);
+  void Row(const int32_t* acc, int64_t channels, int8_t* out) const;
+
+ private:
+  reference::Requantizer requantizer_;
+  std::vector<float> scales_;  // per channel, onnxruntime + SIMD only
+  bool vector_ort_ = false;
+};
+
+class FullyConnectedKernel {
+ public:
+  // params.rows is ignored (given per run). `weights` in
+  // params.weight_layout, `bias` [N] or null; both are copied.
+  static FullyConnectedKernel Create(Isa isa, ArithmeticProfile profile,
+                                     const reference::FullyConnectedParams& p,
+                                     const int8_t* weights,
+                                     const int32_t* bias);
+  // The ISA this kernel runs.
+  Isa isa() const { return isa_; }
+  absl::Status Run(int64_t rows, const int8_t* input, int8_t* output) const;
+
+ private:
+  Isa isa_ = Isa::kScalar;
+  ArithmeticProfile profile_ = ArithmeticProfile::kOnnxRuntime;
+  reference::FullyConnectedParams params_;
+  std::vector<int8_t> weights_;
+  std::vector<int32_t> bias_;
+  PackedGemmB packed_;
+  OutputStage output_;
+};
+
+class Conv2DKernel {
+ public:
+  // `weights` OHWI [O, kH, kW, C/groups] (copied). The spatial geometry
+  // (batch, input size, padding) comes with each run; the kernel size,
+  // strides and dilations of the run must equal params.geometry's.
+  static Conv2DKernel Create(Isa isa, ArithmeticProfile profile,
+                             const reference::Conv2DParams& params,
+                             const int8_t* weights, const int32_t* bias);
+  Isa isa() const { return isa_; }
+  absl::Status Run(const reference::ConvGeometry& geometry,
+                   const int8_t* input, int8_t* output) const;
+
+ private:
+  absl::Status RunReference(const reference::ConvGeometry& geometry,
+                            const int8_t* input, int8_t* output) const;
+  Isa isa_ = Isa::kScalar;
+  ArithmeticProfile profile_ = ArithmeticProfile::kOnnxRuntime;
+  reference::Conv2DParams params_;
+  std::vector<int8_t> weights_;
+  std::vector<int32_t> bias_;
+  std::vector<PackedGemmB> packed_;  // one per group
+  OutputStage output_;
+};
+
+class DepthwiseConv2DKernel {
+ public:
+  // `weights` [kH, kW, C * M] (copied).
+  static DepthwiseConv2DKernel Create(
+      Isa isa, ArithmeticProfile profile,
+      const reference::DepthwiseConv2DParams& params, const int8_t* weights,
+      const int32_t* bias);
+  Isa isa() const { return isa_; }
+  absl::Status Run(const reference::ConvGeometry& geometry,
+                   const int8_t* input, int8_t* output) const;
+
+ private:
+  absl::Status RunReference(const reference::ConvGeometry& geometry,
+                            const int8_t* input, int8_t* output) const;
+  Isa isa_ = Isa::kScalar;
+  ArithmeticProfile profile_ = ArithmeticProfile::kOnnxRuntime;
+  reference::DepthwiseConv2DParams params_;
+  std::vector<int8_t> weights_;
+  std::vector<int32_t> bias_;
+  std::vector<int32_t> weights32_;  // [kH * kW][C], w - zw
+  OutputStage output_;
+};
+
+}  // namespace qforge::kernels::int8::fast
+
+#endif  // QFORGE_LIB_KERNELS_INT8_FAST_KERNELS_H_

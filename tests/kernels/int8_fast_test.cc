@@ -1,0 +1,476 @@
+// The fast INT8 kernels (kernels/int8/fast/) against the normative scalar
+// reference kernels, byte for byte, for every ISA this CPU has and both
+// arithmetic profiles, on randomized shapes that include the edges (K not a
+// multiple of the block, N and M tails, 1x1 and 3x3 windows, strides 1 and 2,
+// padding, dilations, channel counts 1, 3, 7, 17, 64, extreme zero points,
+// per-channel scales spanning 1e-6..1). A failure prints the seed
+// (QFORGE_TEST_SEED reproduces it) and the first differing element.
+// ISAs the CPU lacks are skipped with a message (not executed here).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstdint>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "int8_reference_test_util.h"
+#include "kernels/int8/fast/isa.h"
+#include "kernels/int8/fast/kernels.h"
+#include "kernels/int8/reference/conv.h"
+#include "kernels/int8/reference/fully_connected.h"
+#include "qforge/testing/status_matchers.h"
+
+namespace qforge::kernels::int8::fast {
+namespace {
+
+using ::qforge::kernels::reference::testing::kProfiles;
+using ::qforge::kernels::reference::testing::RandomInt8;
+using ::qforge::kernels::reference::testing::RandomZeroPoint;
+using ::qforge::kernels::reference::testing::TestSeed;
+using ::testing::HasSubstr;
+using ::qforge::testing::StatusIs;
+
+// --- ISA selection ------------------------------------------------------------
+
+TEST(IsaTest, ParsesEveryNameAndRejectsOthers) {
+  for (Isa isa : kAllIsas) {
+    absl::StatusOr<Isa> parsed = ParseIsa(IsaName(isa));
+    ASSERT_TRUE(parsed.ok()) << IsaName(isa);
+    EXPECT_EQ(*parsed, isa);
+  }
+  EXPECT_THAT(ParseIsa("AVX2"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("unknown ISA 'AVX2'")));
+  EXPECT_THAT(ResolveIsaSetting("sse9"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("QFORGE_ISA: unknown ISA 'sse9'")));
+}
+
+TEST(IsaTest, UnsetOrEmptyMeansBestAndScalarIsAlwaysThere) {
+  EXPECT_TRUE(CpuHasIsa(Isa::kScalar));
+  EXPECT_TRUE(CpuHasIsa(BestCpuIsa()));
+  absl::StatusOr<Isa> unset = ResolveIsaSetting(nullptr);
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ(*unset, BestCpuIsa());
+  absl::StatusOr<Isa> empty = ResolveIsaSetting("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, BestCpuIsa());
+  absl::StatusOr<Isa> scalar = ResolveIsaSetting("scalar");
+  ASSERT_TRUE(scalar.ok());
+  EXPECT_EQ(*scalar, Isa::kScalar);
+}
+
+// Set by the ctest that runs this binary under qemu-x86_64 -cpu Nehalem.
+TEST(IsaTest, DetectsTheExpectedBestIsa) {
+  const char* expected = std::getenv("QFORGE_EXPECT_BEST_ISA");
+  std::printf("CPU ISAs:");
+  for (Isa isa : kAllIsas) {
+    if (CpuHasIsa(isa)) std::printf(" %s", IsaName(isa));
+  }
+  std::printf("; best %s\n", IsaName(BestCpuIsa()));
+  if (expected == nullptr) GTEST_SKIP() << "QFORGE_EXPECT_BEST_ISA not set";
+  EXPECT_STREQ(IsaName(BestCpuIsa()), expected);
+}
+
+TEST(IsaTest, ForcingAnIsaTheCpuLacksIsAnError) {
+  for (Isa isa : kAllIsas) {
+    absl::StatusOr<Isa> r = ResolveIsaSetting(IsaName(isa));
+    if (CpuHasIsa(isa)) {
+      ASSERT_TRUE(r.ok()) << IsaName(isa);
+      EXPECT_EQ(*r, isa);
+      EXPECT_TRUE(SetIsaForTesting(isa).ok());
+      absl::StatusOr<Isa> active = ActiveIsa();
+      ASSERT_TRUE(active.ok());
+      EXPECT_EQ(*active, isa);
+    } else {
+      EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument,
+                              HasSubstr("this CPU cannot run")));
+      EXPECT_THAT(SetIsaForTesting(isa),
+                  StatusIs(absl::StatusCode::kInvalidArgument,
+                           HasSubstr(IsaName(isa))));
+    }
+  }
+  EXPECT_TRUE(SetIsaForTesting(std::nullopt).ok());
+}
+
+// --- Random parameters -----------------------------------------------------------
+
+struct Quant {
+  reference::QuantParam input, output;
+  reference::WeightQuant weights;
+  reference::ActivationRange activation;
+};
+
+// Per-channel scales spanning 1e-6..1 (or one per-tensor scale), extreme zero
+// points; the output scale keeps a typical channel's outputs inside the int8
+// range so that both rounding and saturation are exercised.
+Quant RandomQuant(std::mt19937& rng, ArithmeticProfile profile,
+                  int64_t channels, int64_t depth, bool symmetric_weights) {
+  Quant q;
+  std::uniform_real_distribution<double> u01(0.0, 1.0);
+  q.input.scale = static_cast<float>(std::pow(10.0, -3.0 + 2.0 * u01(rng)));
+  q.input.zero_point = RandomZeroPoint(rng);
+  const bool per_channel = u01(rng) < 0.7;
+  const int64_t n = per_channel ? channels : 1;
+  const bool spanning = u01(rng) < 0.5;
+  for (int64_t c = 0; c < n; ++c) {
+    const double e = spanning ? -6.0 * u01(rng) : -2.5 + 0.5 * u01(rng);
+    q.weights.scales.push_back(static_cast<float>(std::pow(10.0, e)));
+  }
+  if (!symmetric_weights) {
+    const int64_t zn = u01(rng) < 0.5 ? n : 1;
+    for (int64_t c = 0; c < zn; ++c) {
+      q.weights.zero_points.push_back(RandomZeroPoint(rng));
+    }
+  }
+  // Accumulator spread ~ 128 * 128 * sqrt(depth) * sw.
+  const double typical_sw = spanning ? 1e-3 : 1e-2;
+  q.output.scale = static_cast<float>(q.input.scale * typical_sw * 128.0 *
+                                      std::sqrt(static_cast<double>(depth)) *
+                                      (0.5 + u01(rng)));
+  q.output.zero_point = RandomZeroPoint(rng);
+  switch (std::uniform_int_distribution<int>(0, 3)(rng)) {
+    case 0:  // Relu-like
+      q.activation = {q.output.zero_point, 127};
+      break;
+    case 1: {  // Random narrower window
+      const int lo = std::uniform_int_distribution<int>(-128, 0)(rng);
+      q.activation = {lo, std::uniform_int_distribution<int>(lo, 127)(rng)};
+      break;
+    }
+    default:
+      break;
+  }
+  (void)profile;
+  return q;
+}
+
+std::vector<int32_t> RandomBias(std::mt19937& rng, int64_t n) {
+  std::uniform_int_distribution<int32_t> d(-(1 << 20), 1 << 20);
+  std::vector<int32_t> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Outputs strictly inside the activation clamp, over all checks of a test:
+// the random parameters must exercise rounding, not only saturation.
+struct Coverage {
+  int64_t inside = 0, total = 0;
+  void Add(const std::vector<int8_t>& out, const reference::ActivationRange& a) {
+    const int lo = std::max(a.min, -128), hi = std::min(a.max, 127);
+    for (int8_t v : out) inside += v > lo && v < hi;
+    total += static_cast<int64_t>(out.size());
+  }
+  void Check() const {
+    ASSERT_GT(total, 0);
+    EXPECT_GT(static_cast<double>(inside) / total, 0.1)
+        << inside << " of " << total << " outputs are not clamped";
+  }
+};
+Coverage g_coverage;
+
+// "" when equal, else the first differing element.
+std::string FirstDifference(const std::vector<int8_t>& want,
+                            const std::vector<int8_t>& got, int64_t channels) {
+  if (want.size() != got.size()) return "sizes differ";
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] != got[i]) {
+      std::ostringstream os;
+      os << "first difference at element " << i << " (row " << i / channels
+         << ", channel " << i % channels << "): reference "
+         << int{want[i]} << ", fast " << int{got[i]};
+      return os.str();
+    }
+  }
+  return "";
+}
+
+class FastKernelTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    if (!CpuHasIsa(GetParam())) {
+      GTEST_SKIP() << "this CPU lacks " << IsaName(GetParam())
+                   << "; its kernels were not executed here";
+    }
+    g_coverage = Coverage();
+  }
+  // The path the fast kernels take for this ISA.
+  Isa Expected() const { return ImplementedIsa(GetParam()); }
+};
+
+// --- Fully connected ---------------------------------------------------------------
+
+struct FcCase {
+  int64_t m, k, n;
+};
+
+void CheckFullyConnected(Isa isa, Isa expected, ArithmeticProfile profile,
+                         const FcCase& c, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const bool symmetric = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  Quant q = RandomQuant(rng, profile, c.n, c.k, symmetric);
+  reference::FullyConnectedParams p;
+  p.rows = c.m;
+  p.input_depth = c.k;
+  p.output_depth = c.n;
+  p.weight_layout = std::uniform_int_distribution<int>(0, 1)(rng)
+                        ? reference::WeightLayout::kOutputMajor
+                        : reference::WeightLayout::kInputMajor;
+  p.input = q.input;
+  p.weights = q.weights;
+  p.output = q.output;
+  p.activation = q.activation;
+  const std::vector<int8_t> x = RandomInt8(rng, c.m * c.k);
+  const std::vector<int8_t> w = RandomInt8(rng, c.k * c.n);
+  const bool with_bias = std::uniform_int_distribution<int>(0, 3)(rng) != 0;
+  const std::vector<int32_t> bias = RandomBias(rng, c.n);
+  const int32_t* b = with_bias ? bias.data() : nullptr;
+  std::vector<int8_t> want(static_cast<size_t>(c.m * c.n));
+  std::vector<int8_t> got(want.size(), 0);
+  const absl::Status want_status =
+      reference::FullyConnected(profile, p, x.data(), w.data(), b, want.data());
+  FullyConnectedKernel kernel =
+      FullyConnectedKernel::Create(isa, profile, p, w.data(), b);
+  const absl::Status got_status = kernel.Run(c.m, x.data(), got.data());
+  const std::string where = ::testing::PrintToString(
+      std::vector<int64_t>{c.m, c.k, c.n});
+  SCOPED_TRACE(::testing::Message()
+               << "FullyConnected isa " << IsaName(isa) << " profile "
+               << ArithmeticProfileName(profile) << " MxKxN " << where
+               << " seed " << seed);
+  ASSERT_EQ(want_status, got_status);
+  ASSERT_TRUE(want_status.ok()) << want_status;
+  EXPECT_EQ(kernel.isa(), expected);
+  EXPECT_EQ(FirstDifference(want, got, c.n), "");
+  g_coverage.Add(want, p.activation);
+}
+
+TEST_P(FastKernelTest, FullyConnectedEqualsReference) {
+  const uint32_t base = TestSeed(1234);
+  std::vector<FcCase> cases;
+  for (int64_t m : {1, 2, 3, 4, 5, 7, 13}) {
+    for (int64_t k : {1, 2, 3, 15, 16, 17, 64, 67}) {
+      for (int64_t n : {1, 7, 8, 9, 16, 17, 33}) cases.push_back({m, k, n});
+    }
+  }
+  cases.push_back({100, 300, 70});
+  cases.push_back({97, 576, 64});
+  cases.push_back({1, 1280, 100});
+  uint32_t seed = base;
+  for (ArithmeticProfile profile : kProfiles) {
+    for (const FcCase& c : cases) {
+      CheckFullyConnected(GetParam(), Expected(), profile, c, seed++);
+      if (HasFatalFailure()) return;
+    }
+  }
+  g_coverage.Check();
+}
+
+// --- Conv2D ---------------------------------------------------------------------------
+
+struct ConvCase {
+  int64_t batch, h, w, c, o, groups, kh, kw, stride, dilation, pad;
+};
+
+void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
+               const ConvCase& c, uint32_t seed, bool force_asymmetric) {
+  std::mt19937 rng(seed);
+  const int64_t depth = c.kh * c.kw * c.c / c.groups;
+  const bool symmetric =
+      !force_asymmetric && (profile == ArithmeticProfile::kTfliteReference ||
+                            std::uniform_int_distribution<int>(0, 2)(rng) == 0);
+  Quant q = RandomQuant(rng, profile, c.o, depth, symmetric);
+  reference::Conv2DParams p;
+  reference::ConvGeometry& g = p.geometry;
+  g.batch = c.batch;
+  g.input_height = c.h;
+  g.input_width = c.w;
+  g.kernel_height = c.kh;
+  g.kernel_width = c.kw;
+  g.stride_height = c.stride;
+  g.stride_width = c.stride;
+  g.dilation_height = c.dilation;
+  g.dilation_width = c.dilation;
+  std::uniform_int_distribution<int64_t> pad(0, c.pad);
+  g.pad_top = pad(rng);
+  g.pad_left = pad(rng);
+  g.pad_bottom = pad(rng);
+  g.pad_right = pad(rng);
+  p.input_channels = c.c;
+  p.output_channels = c.o;
+  p.groups = c.groups;
+  p.input = q.input;
+  p.weights = q.weights;
+  p.output = q.output;
+  p.activation = q.activation;
+  const std::vector<int8_t> x =
+      RandomInt8(rng, c.batch * c.h * c.w * c.c);
+  const std::vector<int8_t> w = RandomInt8(rng, c.o * depth);
+  const std::vector<int32_t> bias = RandomBias(rng, c.o);
+  const bool with_bias = std::uniform_int_distribution<int>(0, 3)(rng) != 0;
+  const int32_t* b = with_bias ? bias.data() : nullptr;
+  const int64_t oh = std::max<int64_t>(0, g.output_height());
+  const int64_t ow = std::max<int64_t>(0, g.output_width());
+  std::vector<int8_t> want(static_cast<size_t>(c.batch * oh * ow * c.o));
+  std::vector<int8_t> got(want.size(), 0);
+  const absl::Status want_status =
+      reference::Conv2D(profile, p, x.data(), w.data(), b, want.data());
+  Conv2DKernel kernel = Conv2DKernel::Create(isa, profile, p, w.data(), b);
+  const absl::Status got_status = kernel.Run(g, x.data(), got.data());
+  SCOPED_TRACE(::testing::Message()
+               << "Conv2D isa " << IsaName(isa) << " profile "
+               << ArithmeticProfileName(profile) << " N" << c.batch << " H"
+               << c.h << " W" << c.w << " C" << c.c << " O" << c.o << " g"
+               << c.groups << " k" << c.kh << "x" << c.kw << " s" << c.stride
+               << " d" << c.dilation << " pads " << g.pad_top << ","
+               << g.pad_left << "," << g.pad_bottom << "," << g.pad_right
+               << " seed " << seed);
+  ASSERT_EQ(want_status, got_status);
+  if (!want_status.ok()) return;  // Same error (e.g. too large a window).
+  const bool simd_case = !(profile == ArithmeticProfile::kTfliteReference &&
+                           !p.weights.all_zero_points_zero());
+  EXPECT_EQ(kernel.isa(), simd_case ? expected : Isa::kScalar);
+  EXPECT_EQ(FirstDifference(want, got, c.o), "");
+  g_coverage.Add(want, p.activation);
+}
+
+TEST_P(FastKernelTest, Conv2DEqualsReference) {
+  uint32_t seed = TestSeed(5678);
+  std::vector<ConvCase> cases;
+  for (int64_t ch : {1, 3, 7, 17, 64}) {
+    // 1x1 stride 1 (the pointwise fast path) and 3x3 with padding.
+    cases.push_back({1, 5, 6, ch, 17, 1, 1, 1, 1, 1, 0});
+    cases.push_back({2, 4, 3, ch, 7, 1, 1, 1, 1, 1, 0});
+    cases.push_back({1, 7, 6, ch, 64, 1, 3, 3, 1, 1, 1});
+    cases.push_back({1, 8, 7, ch, 3, 1, 3, 3, 2, 1, 2});
+    cases.push_back({1, 9, 9, ch, 1, 1, 3, 3, 1, 2, 2});
+    cases.push_back({1, 6, 5, ch, 9, 1, 1, 1, 2, 1, 1});
+  }
+  // Grouped, non-square windows, dilation with stride.
+  cases.push_back({1, 6, 6, 6, 9, 3, 3, 3, 1, 1, 1});
+  cases.push_back({2, 7, 5, 8, 16, 2, 2, 3, 2, 2, 1});
+  cases.push_back({1, 5, 5, 4, 4, 4, 3, 3, 1, 1, 1});  // groups == C
+  cases.push_back({1, 3, 3, 5, 6, 1, 5, 5, 1, 1, 0});  // window > input: error
+  for (ArithmeticProfile profile : kProfiles) {
+    for (const ConvCase& c : cases) {
+      CheckConv(GetParam(), Expected(), profile, c, seed++, false);
+      if (HasFatalFailure()) return;
+    }
+    std::mt19937 rng(seed);
+    for (int i = 0; i < 20; ++i) {
+      std::uniform_int_distribution<int64_t> dim(1, 9), ch(1, 20), k(1, 3),
+          s(1, 2), pad(0, 2), grp(1, 3);
+      ConvCase c{1, dim(rng), dim(rng), ch(rng), ch(rng), 1, k(rng), k(rng),
+                 s(rng), s(rng), pad(rng)};
+      const int64_t gr = grp(rng);
+      c.c *= gr;
+      c.o *= gr;
+      c.groups = gr;
+      CheckConv(GetParam(), Expected(), profile, c, seed++, false);
+      if (HasFatalFailure()) return;
+    }
+  }
+  g_coverage.Check();
+}
+
+TEST_P(FastKernelTest, Conv2DTfliteAsymmetricWeightsFailLikeReference) {
+  CheckConv(GetParam(), Expected(), ArithmeticProfile::kTfliteReference,
+            {1, 4, 4, 3, 5, 1, 3, 3, 1, 1, 1}, TestSeed(99), true);
+}
+
+// --- DepthwiseConv2D --------------------------------------------------------------
+
+struct DwCase {
+  int64_t batch, h, w, c, mult, kh, kw, stride, dilation, pad;
+};
+
+void CheckDepthwise(Isa isa, Isa expected, ArithmeticProfile profile,
+                    const DwCase& c, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int64_t oc = c.c * c.mult;
+  const bool symmetric = profile == ArithmeticProfile::kTfliteReference ||
+                         std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  Quant q = RandomQuant(rng, profile, oc, c.kh * c.kw, symmetric);
+  reference::DepthwiseConv2DParams p;
+  reference::ConvGeometry& g = p.geometry;
+  g.batch = c.batch;
+  g.input_height = c.h;
+  g.input_width = c.w;
+  g.kernel_height = c.kh;
+  g.kernel_width = c.kw;
+  g.stride_height = c.stride;
+  g.stride_width = c.stride;
+  g.dilation_height = c.dilation;
+  g.dilation_width = c.dilation;
+  std::uniform_int_distribution<int64_t> pad(0, c.pad);
+  g.pad_top = pad(rng);
+  g.pad_left = pad(rng);
+  g.pad_bottom = pad(rng);
+  g.pad_right = pad(rng);
+  p.input_channels = c.c;
+  p.depth_multiplier = c.mult;
+  p.input = q.input;
+  p.weights = q.weights;
+  p.output = q.output;
+  p.activation = q.activation;
+  const std::vector<int8_t> x = RandomInt8(rng, c.batch * c.h * c.w * c.c);
+  const std::vector<int8_t> w = RandomInt8(rng, c.kh * c.kw * oc);
+  const std::vector<int32_t> bias = RandomBias(rng, oc);
+  const bool with_bias = std::uniform_int_distribution<int>(0, 3)(rng) != 0;
+  const int32_t* b = with_bias ? bias.data() : nullptr;
+  const int64_t oh = std::max<int64_t>(0, g.output_height());
+  const int64_t ow = std::max<int64_t>(0, g.output_width());
+  std::vector<int8_t> want(static_cast<size_t>(c.batch * oh * ow * oc));
+  std::vector<int8_t> got(want.size(), 0);
+  const absl::Status want_status = reference::DepthwiseConv2D(
+      profile, p, x.data(), w.data(), b, want.data());
+  DepthwiseConv2DKernel kernel =
+      DepthwiseConv2DKernel::Create(isa, profile, p, w.data(), b);
+  const absl::Status got_status = kernel.Run(g, x.data(), got.data());
+  SCOPED_TRACE(::testing::Message()
+               << "DepthwiseConv2D isa " << IsaName(isa) << " profile "
+               << ArithmeticProfileName(profile) << " N" << c.batch << " H"
+               << c.h << " W" << c.w << " C" << c.c << " M" << c.mult << " k"
+               << c.kh << "x" << c.kw << " s" << c.stride << " d"
+               << c.dilation << " seed " << seed);
+  ASSERT_EQ(want_status, got_status);
+  if (!want_status.ok()) return;
+  EXPECT_EQ(kernel.isa(), c.mult == 1 ? expected : Isa::kScalar);
+  EXPECT_EQ(FirstDifference(want, got, oc), "");
+  g_coverage.Add(want, p.activation);
+}
+
+TEST_P(FastKernelTest, DepthwiseConv2DEqualsReference) {
+  uint32_t seed = TestSeed(9012);
+  std::vector<DwCase> cases;
+  for (int64_t ch : {1, 3, 7, 17, 64}) {
+    cases.push_back({1, 7, 8, ch, 1, 3, 3, 1, 1, 1});
+    cases.push_back({2, 9, 7, ch, 1, 3, 3, 2, 1, 1});
+    cases.push_back({1, 9, 9, ch, 1, 3, 3, 1, 2, 2});
+    cases.push_back({1, 5, 6, ch, 1, 1, 1, 1, 1, 0});
+    cases.push_back({1, 10, 9, ch, 1, 5, 5, 2, 1, 2});
+    cases.push_back({1, 6, 6, ch, 2, 3, 3, 1, 1, 1});  // multiplier 2: scalar
+  }
+  cases.push_back({1, 12, 12, 9, 1, 9, 9, 1, 1, 4});  // > 64 taps
+  for (ArithmeticProfile profile : kProfiles) {
+    for (const DwCase& c : cases) {
+      CheckDepthwise(GetParam(), Expected(), profile, c, seed++);
+      if (HasFatalFailure()) return;
+    }
+  }
+  g_coverage.Check();
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, FastKernelTest,
+                         ::testing::Values(Isa::kScalar, Isa::kAvx2,
+                                           Isa::kAvxVnni, Isa::kAvx512Vnni),
+                         [](const auto& info) {
+                           return std::string(IsaName(info.param));
+                         });
+
+}  // namespace
+}  // namespace qforge::kernels::int8::fast
