@@ -1,6 +1,7 @@
 #include "kernels/int8/fast/kernels.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "kernels/int8/reference/kernel_util.h"
@@ -98,6 +99,21 @@ OutputStage::OutputStage(reference::Requantizer requantizer, int64_t channels,
     }
     vector_ort_ = true;
   }
+  if (isa >= Isa::kAvx2 &&
+      requantizer_.profile() == ArithmeticProfile::kTfliteReference) {
+    const auto& m = requantizer_.tflite_multipliers();
+    multipliers_.resize(static_cast<size_t>(channels));
+    shifts_.resize(static_cast<size_t>(channels));
+    bool ok = true;
+    for (int64_t c = 0; c < channels; ++c) {
+      const reference::QuantizedMultiplier& q = m.size() == 1 ? m[0] : m[c];
+      multipliers_[c] = q.multiplier;
+      shifts_[c] = q.shift;
+      ok = ok && q.multiplier != std::numeric_limits<int32_t>::min() &&
+           q.shift >= -31 && q.shift <= 31;
+    }
+    vector_tflite_ = ok;
+  }
 }
 
 void OutputStage::Row(const int32_t* acc, int64_t channels,
@@ -107,6 +123,13 @@ void OutputStage::Row(const int32_t* acc, int64_t channels,
     const reference::ActivationRange& a = requantizer_.activation();
     avx2::RequantizeOrtRow(acc, channels, scales_.data(),
                            requantizer_.zero_point(), a.min, a.max, out);
+    return;
+  }
+  if (vector_tflite_) {
+    const reference::ActivationRange& a = requantizer_.activation();
+    avx2::RequantizeTfliteRow(acc, channels, multipliers_.data(),
+                              shifts_.data(), requantizer_.zero_point(), a.min,
+                              a.max, out);
     return;
   }
 #endif

@@ -5,9 +5,9 @@
 // for byte in both arithmetic profiles.
 //
 // The SIMD paths compute the exact int32 accumulators with their own
-// micro-kernels and then apply the reference requantization (the
-// onnxruntime profile's float requantization is vectorized, exactly; the
-// tflite_reference profile uses reference::Requantizer::Apply). With
+// micro-kernels and then apply the reference requantization, vectorized
+// exactly (the onnxruntime profile's binary32 formula and the
+// tflite_reference profile's gemmlowp fixed-point formula). With
 // Isa::kScalar, and whenever a case has no SIMD kernel (invalid parameters,
 // depth multiplier > 1, the tflite_reference profile with nonzero weight
 // zero points, ...), a kernel calls the reference kernel itself, so errors
@@ -47,8 +47,11 @@ class OutputStage {
 
  private:
   reference::Requantizer requantizer_;
-  std::vector<float> scales_;  // per channel, onnxruntime + SIMD only
+  // Per channel, for the SIMD requantization (empty otherwise).
+  std::vector<float> scales_;  // onnxruntime
+  std::vector<int32_t> multipliers_, shifts_;  // tflite_reference
   bool vector_ort_ = false;
+  bool vector_tflite_ = false;
 };
 
 class FullyConnectedKernel {

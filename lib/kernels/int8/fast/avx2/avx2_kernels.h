@@ -41,6 +41,17 @@ void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
 void RequantizeOrtRow(const int32_t* acc, int64_t count, const float* scales,
                       int32_t zero_point, int32_t lo, int32_t hi, int8_t* out);
 
+// tflite_reference requantization of `count` accumulators of one row:
+// clamp(MultiplyByQuantizedMultiplier(acc, multiplier[i], shift[i]) + zp,
+// lo, hi) with gemmlowp's SaturatingRoundingDoublingHighMul and
+// RoundingDivideByPOT (reference/fixed_point.h), exactly. Requires every
+// multiplier != INT32_MIN (QuantizeMultiplier gives [0, 2^31)) and every
+// shift in [-31, 31].
+void RequantizeTfliteRow(const int32_t* acc, int64_t count,
+                         const int32_t* multipliers, const int32_t* shifts,
+                         int32_t zero_point, int32_t lo, int32_t hi,
+                         int8_t* out);
+
 // Depthwise convolution with depth multiplier 1, NHWC, accumulators only.
 struct DepthwiseArgs {
   const int8_t* input;     // [batch, in_h, in_w, channels]
