@@ -86,6 +86,40 @@ TEST_P(DigitsIsaTest, EveryIsaGivesTheScalarBytes) {
               ArithmeticProfileName(GetParam()), compared);
 }
 
+// Run by the ctests int8_fast.qforge_isa_* with QFORGE_ISA set: preparing
+// a quantized model succeeds when the setting names an ISA this CPU has and
+// otherwise fails with the setting's error, naming the node.
+TEST(QforgeIsaEnvTest, PrepareFollowsTheSetting) {
+  const char* setting = std::getenv("QFORGE_ISA");
+  if (setting == nullptr) GTEST_SKIP() << "QFORGE_ISA not set";
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Graph model, LoadModel(DigitsPath("digits_cnn.onnx"), registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(NpzContents calib,
+                              ReadNpz(DigitsPath("digits_calib.npz")));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
+                              TensorCalibrationData::Create(TensorMap(calib)));
+  QuantConfig config;
+  config.unknown_op_policy = UnknownOpPolicy::kKeepFloat;
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q,
+                              Quantize(model, *data, config, registry));
+  const absl::StatusOr<Isa> expected =
+      kernels::int8::fast::ResolveIsaSetting(setting);
+  auto exec = Executor::Prepare(q.model, registry);
+  if (expected.ok()) {
+    EXPECT_THAT(exec.status(), IsOk());
+  } else {
+    ASSERT_FALSE(exec.ok());
+    EXPECT_THAT(std::string(exec.status().message()),
+                ::testing::AllOf(::testing::HasSubstr("(Conv)"),
+                                 ::testing::HasSubstr(std::string(
+                                     expected.status().message()))));
+    std::printf("QFORGE_ISA=%s: %s\n", setting,
+                std::string(exec.status().message()).c_str());
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Profiles, DigitsIsaTest,
                          ::testing::Values(ArithmeticProfile::kOnnxRuntime,
                                            ArithmeticProfile::kTfliteReference),

@@ -200,6 +200,10 @@ class FastKernelTest : public ::testing::TestWithParam<Isa> {
   }
   // The path the fast kernels take for this ISA.
   Isa Expected() const { return ImplementedIsa(GetParam()); }
+  // Convolutions have no VNNI kernels.
+  Isa ConvExpected() const {
+    return std::min(ImplementedIsa(GetParam()), Isa::kAvx2);
+  }
 };
 
 // --- Fully connected ---------------------------------------------------------------
@@ -208,8 +212,13 @@ struct FcCase {
   int64_t m, k, n;
 };
 
+using FcFactory = FullyConnectedKernel (*)(
+    Isa, ArithmeticProfile, const reference::FullyConnectedParams&,
+    const int8_t*, const int32_t*);
+
 void CheckFullyConnected(Isa isa, Isa expected, ArithmeticProfile profile,
-                         const FcCase& c, uint32_t seed) {
+                         const FcCase& c, uint32_t seed,
+                         FcFactory create = &FullyConnectedKernel::Create) {
   std::mt19937 rng(seed);
   const bool symmetric = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
   Quant q = RandomQuant(rng, profile, c.n, c.k, symmetric);
@@ -233,8 +242,7 @@ void CheckFullyConnected(Isa isa, Isa expected, ArithmeticProfile profile,
   std::vector<int8_t> got(want.size(), 0);
   const absl::Status want_status =
       reference::FullyConnected(profile, p, x.data(), w.data(), b, want.data());
-  FullyConnectedKernel kernel =
-      FullyConnectedKernel::Create(isa, profile, p, w.data(), b);
+  FullyConnectedKernel kernel = create(isa, profile, p, w.data(), b);
   const absl::Status got_status = kernel.Run(c.m, x.data(), got.data());
   const std::string where = ::testing::PrintToString(
       std::vector<int64_t>{c.m, c.k, c.n});
@@ -249,8 +257,7 @@ void CheckFullyConnected(Isa isa, Isa expected, ArithmeticProfile profile,
   g_coverage.Add(want, p.activation);
 }
 
-TEST_P(FastKernelTest, FullyConnectedEqualsReference) {
-  const uint32_t base = TestSeed(1234);
+std::vector<FcCase> FcCases() {
   std::vector<FcCase> cases;
   for (int64_t m : {1, 2, 3, 4, 5, 7, 13}) {
     for (int64_t k : {1, 2, 3, 15, 16, 17, 64, 67}) {
@@ -260,9 +267,13 @@ TEST_P(FastKernelTest, FullyConnectedEqualsReference) {
   cases.push_back({100, 300, 70});
   cases.push_back({97, 576, 64});
   cases.push_back({1, 1280, 100});
-  uint32_t seed = base;
+  return cases;
+}
+
+TEST_P(FastKernelTest, FullyConnectedEqualsReference) {
+  uint32_t seed = TestSeed(1234);
   for (ArithmeticProfile profile : kProfiles) {
-    for (const FcCase& c : cases) {
+    for (const FcCase& c : FcCases()) {
       CheckFullyConnected(GetParam(), Expected(), profile, c, seed++);
       if (HasFatalFailure()) return;
     }
@@ -357,7 +368,7 @@ TEST_P(FastKernelTest, Conv2DEqualsReference) {
   cases.push_back({1, 3, 3, 5, 6, 1, 5, 5, 1, 1, 0});  // window > input: error
   for (ArithmeticProfile profile : kProfiles) {
     for (const ConvCase& c : cases) {
-      CheckConv(GetParam(), Expected(), profile, c, seed++, false);
+      CheckConv(GetParam(), ConvExpected(), profile, c, seed++, false);
       if (HasFatalFailure()) return;
     }
     std::mt19937 rng(seed);
@@ -370,7 +381,7 @@ TEST_P(FastKernelTest, Conv2DEqualsReference) {
       c.c *= gr;
       c.o *= gr;
       c.groups = gr;
-      CheckConv(GetParam(), Expected(), profile, c, seed++, false);
+      CheckConv(GetParam(), ConvExpected(), profile, c, seed++, false);
       if (HasFatalFailure()) return;
     }
   }
@@ -378,7 +389,7 @@ TEST_P(FastKernelTest, Conv2DEqualsReference) {
 }
 
 TEST_P(FastKernelTest, Conv2DTfliteAsymmetricWeightsFailLikeReference) {
-  CheckConv(GetParam(), Expected(), ArithmeticProfile::kTfliteReference,
+  CheckConv(GetParam(), ConvExpected(), ArithmeticProfile::kTfliteReference,
             {1, 4, 4, 3, 5, 1, 3, 3, 1, 1, 1}, TestSeed(99), true);
 }
 
@@ -458,7 +469,36 @@ TEST_P(FastKernelTest, DepthwiseConv2DEqualsReference) {
   cases.push_back({1, 12, 12, 9, 1, 9, 9, 1, 1, 4});  // > 64 taps
   for (ArithmeticProfile profile : kProfiles) {
     for (const DwCase& c : cases) {
-      CheckDepthwise(GetParam(), Expected(), profile, c, seed++);
+      CheckDepthwise(GetParam(), ConvExpected(), profile, c, seed++);
+      if (HasFatalFailure()) return;
+    }
+  }
+  g_coverage.Check();
+}
+
+// The VNNI fully connected path (u8 x s8 packing, sign flip and weight-sum
+// correction folded into the bias, per-row weight zero-point correction)
+// with the scalar emulation of vpdpbusd as its micro-kernel: runs on any CPU
+// with AVX2 (the output stage); the real VNNI micro-kernels run in
+// FastKernelTest/avxvnni and /avx512vnni where the CPU has them.
+FullyConnectedKernel CreateEmulatedVnni(
+    Isa isa, ArithmeticProfile profile,
+    const reference::FullyConnectedParams& p, const int8_t* w,
+    const int32_t* b) {
+  return FullyConnectedKernel::CreateWithVnniGemmForTesting(
+      isa, &EmulatedGemmU8S8, profile, p, w, b);
+}
+
+TEST(VnniEmulationTest, FullyConnectedEqualsReference) {
+  if (!CpuHasIsa(Isa::kAvx2)) {
+    GTEST_SKIP() << "the VNNI path's output stage needs AVX2";
+  }
+  g_coverage = Coverage();
+  uint32_t seed = TestSeed(4321);
+  for (ArithmeticProfile profile : kProfiles) {
+    for (const FcCase& c : FcCases()) {
+      CheckFullyConnected(Isa::kAvx512Vnni, Isa::kAvx512Vnni, profile, c,
+                          seed++, &CreateEmulatedVnni);
       if (HasFatalFailure()) return;
     }
   }

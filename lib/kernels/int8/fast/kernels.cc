@@ -79,6 +79,9 @@ bool GeometryOk(const reference::ConvGeometry& g, int64_t in_channels,
 }  // namespace
 
 Isa ImplementedIsa(Isa requested) {
+#ifdef QFORGE_HAVE_VNNI_KERNELS
+  if (requested >= Isa::kAvxVnni) return requested;
+#endif
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   if (requested >= Isa::kAvx2) return Isa::kAvx2;
 #endif
@@ -138,8 +141,48 @@ void OutputStage::Row(const int32_t* acc, int64_t channels,
 
 // --- FullyConnected ------------------------------------------------------------
 
+void EmulatedGemmU8S8(const uint8_t* a, int64_t rows, int64_t lda, int64_t kq,
+                      const int8_t* packed_b, int64_t n_cols,
+                      const int32_t* bias, int32_t* c, int64_t ldc) {
+  for (int64_t m = 0; m < rows; ++m) {
+    for (int64_t n = 0; n < n_cols; ++n) {
+      const int8_t* b = packed_b + ((n / 16) * kq * 16 + n % 16) * 4;
+      uint32_t sum = static_cast<uint32_t>(bias[n]);
+      for (int64_t q = 0; q < kq; ++q) {
+        // One vpdpbusd lane: four u8 x s8 products added, wrapping.
+        for (int64_t j = 0; j < 4; ++j) {
+          sum += static_cast<uint32_t>(static_cast<int32_t>(a[m * lda + 4 * q + j]) *
+                                       static_cast<int32_t>(b[q * 64 + j]));
+        }
+      }
+      c[m * ldc + n] = static_cast<int32_t>(sum);
+    }
+  }
+}
+
 FullyConnectedKernel FullyConnectedKernel::Create(
     Isa isa, ArithmeticProfile profile,
+    const reference::FullyConnectedParams& p, const int8_t* weights,
+    const int32_t* bias) {
+  const Isa chosen = ImplementedIsa(isa);
+  GemmU8S8Fn gemm = nullptr;
+#ifdef QFORGE_HAVE_VNNI_KERNELS
+  if (chosen == Isa::kAvx512Vnni) gemm = &avx512vnni::GemmU8S8;
+  if (chosen == Isa::kAvxVnni) gemm = &avxvnni::GemmU8S8;
+#endif
+  return CreateImpl(gemm != nullptr ? chosen : std::min(chosen, Isa::kAvx2),
+                    gemm, profile, p, weights, bias);
+}
+
+FullyConnectedKernel FullyConnectedKernel::CreateWithVnniGemmForTesting(
+    Isa isa, GemmU8S8Fn gemm, ArithmeticProfile profile,
+    const reference::FullyConnectedParams& p, const int8_t* weights,
+    const int32_t* bias) {
+  return CreateImpl(isa, gemm, profile, p, weights, bias);
+}
+
+FullyConnectedKernel FullyConnectedKernel::CreateImpl(
+    Isa chosen, GemmU8S8Fn vnni_gemm, ArithmeticProfile profile,
     const reference::FullyConnectedParams& p, const int8_t* weights,
     const int32_t* bias) {
   FullyConnectedKernel kernel;
@@ -151,7 +194,6 @@ FullyConnectedKernel FullyConnectedKernel::Create(
     kernel.weights_.assign(weights, weights + *w_count);
   }
   if (bias != nullptr && n > 0) kernel.bias_.assign(bias, bias + n);
-  Isa chosen = ImplementedIsa(isa);
   if (chosen == Isa::kScalar || !w_count.ok() || k <= 0 || n <= 0 ||
       weights == nullptr || !QuantParamsOk(p.input, p.weights, n, p.output)) {
     return kernel;
@@ -163,9 +205,44 @@ FullyConnectedKernel FullyConnectedKernel::Create(
   if (!requantizer.ok()) return kernel;
   const bool output_major =
       p.weight_layout == reference::WeightLayout::kOutputMajor;
-  kernel.packed_ = PackB(k, n, p.weights, [&](int64_t kk, int64_t col) {
+  auto weight_at = [&](int64_t kk, int64_t col) {
     return output_major ? weights[col * k + kk] : weights[kk * n + col];
-  });
+  };
+  if (vnni_gemm != nullptr) {
+    // acc = bias + sum (x - zx)(w - zw)
+    //     = [bias - (128 + zx) sum_k w + K zx zw] + sum (x + 128) w
+    //       - zw sum_k x                       (all modulo 2^32)
+    kernel.vnni_gemm_ = vnni_gemm;
+    kernel.kq_ = (k + 3) / 4;
+    const int64_t blocks = (n + 15) / 16;
+    kernel.vnni_b_.assign(static_cast<size_t>(blocks * kernel.kq_ * 64), 0);
+    kernel.vnni_bias_.resize(static_cast<size_t>(n));
+    const uint32_t zx = static_cast<uint32_t>(p.input.zero_point);
+    bool any_zw = false;
+    for (int64_t col = 0; col < n; ++col) {
+      uint32_t wsum = 0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const int8_t w = weight_at(kk, col);
+        kernel.vnni_b_[(((col / 16) * kernel.kq_ + kk / 4) * 16 + col % 16) *
+                           4 +
+                       kk % 4] = w;
+        wsum += static_cast<uint32_t>(static_cast<int32_t>(w));
+      }
+      const uint32_t zw = static_cast<uint32_t>(p.weights.zero_point(col));
+      any_zw = any_zw || zw != 0;
+      const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[col]) : 0;
+      kernel.vnni_bias_[col] = static_cast<int32_t>(
+          b - (128u + zx) * wsum + static_cast<uint32_t>(k) * zx * zw);
+    }
+    if (any_zw) {
+      kernel.vnni_zw_.resize(static_cast<size_t>(n));
+      for (int64_t col = 0; col < n; ++col) {
+        kernel.vnni_zw_[col] = p.weights.zero_point(col);
+      }
+    }
+  } else {
+    kernel.packed_ = PackB(k, n, p.weights, weight_at);
+  }
   kernel.output_ = OutputStage(*std::move(requantizer), n, chosen);
   kernel.isa_ = chosen;
   return kernel;
@@ -183,6 +260,7 @@ absl::Status FullyConnectedKernel::Run(int64_t rows, const int8_t* input,
     return reference::FullyConnected(profile_, p, input, weights_.data(), bias,
                                      output);
   }
+  if (vnni_gemm_ != nullptr) return RunVnni(rows, input, output);
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   const int64_t k = packed_.k, kp = packed_.kp, n = packed_.n;
   const int64_t chunk = std::min<int64_t>(rows, kRowChunk);
@@ -213,6 +291,44 @@ absl::Status FullyConnectedKernel::Run(int64_t rows, const int8_t* input,
 #endif
 }
 
+absl::Status FullyConnectedKernel::RunVnni(int64_t rows, const int8_t* input,
+                                           int8_t* output) const {
+  const int64_t k = params_.input_depth, n = params_.output_depth;
+  const int64_t lda = kq_ * 4;
+  const int64_t chunk = std::min<int64_t>(rows, kRowChunk);
+  std::vector<uint8_t> a(static_cast<size_t>(chunk * lda), 0);
+  std::vector<int32_t> acc(static_cast<size_t>(chunk * n));
+  for (int64_t m0 = 0; m0 < rows; m0 += chunk) {
+    const int64_t mc = std::min(chunk, rows - m0);
+    for (int64_t r = 0; r < mc; ++r) {
+      const int8_t* x = input + (m0 + r) * k;
+      uint8_t* dst = a.data() + r * lda;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        dst[kk] = static_cast<uint8_t>(static_cast<int32_t>(x[kk]) + 128);
+      }
+    }
+    vnni_gemm_(a.data(), mc, lda, kq_, vnni_b_.data(), n, vnni_bias_.data(),
+               acc.data(), n);
+    for (int64_t r = 0; r < mc; ++r) {
+      int32_t* row = acc.data() + r * n;
+      if (!vnni_zw_.empty()) {
+        const int8_t* x = input + (m0 + r) * k;
+        uint32_t xsum = 0;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          xsum += static_cast<uint32_t>(static_cast<int32_t>(x[kk]));
+        }
+        for (int64_t col = 0; col < n; ++col) {
+          row[col] = static_cast<int32_t>(
+              static_cast<uint32_t>(row[col]) -
+              static_cast<uint32_t>(vnni_zw_[col]) * xsum);
+        }
+      }
+      output_.Row(row, n, output + (m0 + r) * n);
+    }
+  }
+  return absl::OkStatus();
+}
+
 // --- Conv2D --------------------------------------------------------------------
 
 Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
@@ -234,7 +350,7 @@ Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
   if (bias != nullptr && p.output_channels > 0) {
     kernel.bias_.assign(bias, bias + p.output_channels);
   }
-  Isa chosen = ImplementedIsa(isa);
+  Isa chosen = std::min(ImplementedIsa(isa), Isa::kAvx2);
   if (chosen == Isa::kScalar || !channels_ok || !w_count.ok() ||
       weights == nullptr || g.kernel_height <= 0 || g.kernel_width <= 0 ||
       !QuantParamsOk(p.input, p.weights, p.output_channels, p.output) ||
@@ -366,7 +482,7 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
     kernel.weights_.assign(weights, weights + *w_count);
   }
   if (bias != nullptr && oc > 0) kernel.bias_.assign(bias, bias + oc);
-  Isa chosen = ImplementedIsa(isa);
+  Isa chosen = std::min(ImplementedIsa(isa), Isa::kAvx2);
   if (chosen == Isa::kScalar || !channels_ok || p.depth_multiplier != 1 ||
       !w_count.ok() || weights == nullptr || g.kernel_height <= 0 ||
       g.kernel_width <= 0 ||

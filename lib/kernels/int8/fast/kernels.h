@@ -21,14 +21,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "kernels/int8/fast/isa.h"
+#include "kernels/int8/fast/vnni_gemm.h"
 #include "kernels/int8/reference/conv.h"
 #include "kernels/int8/reference/fully_connected.h"
 #include "kernels/int8/reference/requantize.h"
 
 namespace qforge::kernels::int8::fast {
 
-// The ISA a GEMM-family kernel actually runs for a requested ISA (the best
-// implemented one not above it; scalar when the build has no x86 kernels).
+// The ISA the fully connected kernel actually runs for a requested ISA (the
+// best implemented one not above it; scalar when the build has no x86
+// kernels). Conv2D and depthwise have no VNNI kernels: they run
+// std::min(ImplementedIsa(isa), Isa::kAvx2).
 Isa ImplementedIsa(Isa requested);
 
 // Weights packed for the int16 GEMM micro-kernels (see avx2_kernels.h):
@@ -62,11 +65,33 @@ class FullyConnectedKernel {
                                      const reference::FullyConnectedParams& p,
                                      const int8_t* weights,
                                      const int32_t* bias);
+  // The VNNI path with `gemm` as its micro-kernel (reported as `isa`), for
+  // testing the packing and zero-point corrections with EmulatedGemmU8S8 on
+  // CPUs without VNNI.
+  static FullyConnectedKernel CreateWithVnniGemmForTesting(
+      Isa isa, GemmU8S8Fn gemm, ArithmeticProfile profile,
+      const reference::FullyConnectedParams& p, const int8_t* weights,
+      const int32_t* bias);
   // The ISA this kernel runs.
   Isa isa() const { return isa_; }
   absl::Status Run(int64_t rows, const int8_t* input, int8_t* output) const;
 
  private:
+  static FullyConnectedKernel CreateImpl(Isa isa, GemmU8S8Fn vnni_gemm,
+                                         ArithmeticProfile profile,
+                                         const reference::FullyConnectedParams& p,
+                                         const int8_t* weights,
+                                         const int32_t* bias);
+  absl::Status RunVnni(int64_t rows, const int8_t* input,
+                       int8_t* output) const;
+  // VNNI (u8 x s8, vpdpbusd): raw weights packed per vnni_gemm.h, the bias
+  // with the sign-flip and zero-point terms folded in, and the weight zero
+  // points (empty when all are 0) for the per-row correction.
+  GemmU8S8Fn vnni_gemm_ = nullptr;
+  int64_t kq_ = 0;
+  std::vector<int8_t> vnni_b_;
+  std::vector<int32_t> vnni_bias_;
+  std::vector<int32_t> vnni_zw_;
   Isa isa_ = Isa::kScalar;
   ArithmeticProfile profile_ = ArithmeticProfile::kOnnxRuntime;
   reference::FullyConnectedParams params_;

@@ -42,26 +42,34 @@ void MicroKernel(const int16_t* a, int64_t lda, int64_t kp,
                  const int16_t* b_block, int64_t n0, int64_t n_cols,
                  const int32_t* bias, int32_t* c, int64_t ldc) {
   __m256i acc[R][NB];
+  #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
+    #pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) acc[r][j] = _mm256_setzero_si256();
   }
   const int64_t pairs = kp / 2;
   const int16_t* b[NB];
+  #pragma GCC unroll 8
   for (int j = 0; j < NB; ++j) b[j] = b_block + j * kp * 8;
   for (int64_t p = 0; p < pairs; ++p) {
     __m256i bv[NB];
+    #pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) {
       bv[j] = _mm256_loadu_si256(
           reinterpret_cast<const __m256i*>(b[j] + p * 16));
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256i av = _mm256_set1_epi32(LoadPair(a + r * lda + 2 * p));
+      #pragma GCC unroll 8
       for (int j = 0; j < NB; ++j) {
         acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, bv[j]));
       }
     }
   }
+  #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
+    #pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) {
       StoreBlock(acc[r][j], bias, n0 + 8 * j, n_cols, c + r * ldc);
     }
