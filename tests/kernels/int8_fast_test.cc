@@ -200,7 +200,7 @@ class FastKernelTest : public ::testing::TestWithParam<Isa> {
   }
   // The path the fast kernels take for this ISA.
   Isa Expected() const { return ImplementedIsa(GetParam()); }
-  // Convolutions have no VNNI kernels.
+  // Depthwise convolution has no VNNI kernel.
   Isa ConvExpected() const {
     return std::min(ImplementedIsa(GetParam()), Isa::kAvx2);
   }
@@ -287,8 +287,13 @@ struct ConvCase {
   int64_t batch, h, w, c, o, groups, kh, kw, stride, dilation, pad;
 };
 
+using ConvFactory = Conv2DKernel (*)(Isa, ArithmeticProfile,
+                                     const reference::Conv2DParams&,
+                                     const int8_t*, const int32_t*);
+
 void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
-               const ConvCase& c, uint32_t seed, bool force_asymmetric) {
+               const ConvCase& c, uint32_t seed, bool force_asymmetric,
+               ConvFactory create = &Conv2DKernel::Create) {
   std::mt19937 rng(seed);
   const int64_t depth = c.kh * c.kw * c.c / c.groups;
   const bool symmetric =
@@ -330,7 +335,7 @@ void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
   std::vector<int8_t> got(want.size(), 0);
   const absl::Status want_status =
       reference::Conv2D(profile, p, x.data(), w.data(), b, want.data());
-  Conv2DKernel kernel = Conv2DKernel::Create(isa, profile, p, w.data(), b);
+  Conv2DKernel kernel = create(isa, profile, p, w.data(), b);
   const absl::Status got_status = kernel.Run(g, x.data(), got.data());
   SCOPED_TRACE(::testing::Message()
                << "Conv2D isa " << IsaName(isa) << " profile "
@@ -349,8 +354,7 @@ void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
   g_coverage.Add(want, p.activation);
 }
 
-TEST_P(FastKernelTest, Conv2DEqualsReference) {
-  uint32_t seed = TestSeed(5678);
+std::vector<ConvCase> ConvCases() {
   std::vector<ConvCase> cases;
   for (int64_t ch : {1, 3, 7, 17, 64}) {
     // 1x1 stride 1 (the pointwise fast path) and 3x3 with padding.
@@ -366,22 +370,26 @@ TEST_P(FastKernelTest, Conv2DEqualsReference) {
   cases.push_back({2, 7, 5, 8, 16, 2, 2, 3, 2, 2, 1});
   cases.push_back({1, 5, 5, 4, 4, 4, 3, 3, 1, 1, 1});  // groups == C
   cases.push_back({1, 3, 3, 5, 6, 1, 5, 5, 1, 1, 0});  // window > input: error
+  std::mt19937 rng(TestSeed(777));
+  for (int i = 0; i < 20; ++i) {
+    std::uniform_int_distribution<int64_t> dim(1, 9), ch(1, 20), k(1, 3),
+        s(1, 2), pad(0, 2), grp(1, 3);
+    ConvCase c{1, dim(rng), dim(rng), ch(rng), ch(rng), 1, k(rng), k(rng),
+               s(rng), s(rng), pad(rng)};
+    const int64_t gr = grp(rng);
+    c.c *= gr;
+    c.o *= gr;
+    c.groups = gr;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TEST_P(FastKernelTest, Conv2DEqualsReference) {
+  uint32_t seed = TestSeed(5678);
   for (ArithmeticProfile profile : kProfiles) {
-    for (const ConvCase& c : cases) {
-      CheckConv(GetParam(), ConvExpected(), profile, c, seed++, false);
-      if (HasFatalFailure()) return;
-    }
-    std::mt19937 rng(seed);
-    for (int i = 0; i < 20; ++i) {
-      std::uniform_int_distribution<int64_t> dim(1, 9), ch(1, 20), k(1, 3),
-          s(1, 2), pad(0, 2), grp(1, 3);
-      ConvCase c{1, dim(rng), dim(rng), ch(rng), ch(rng), 1, k(rng), k(rng),
-                 s(rng), s(rng), pad(rng)};
-      const int64_t gr = grp(rng);
-      c.c *= gr;
-      c.o *= gr;
-      c.groups = gr;
-      CheckConv(GetParam(), ConvExpected(), profile, c, seed++, false);
+    for (const ConvCase& c : ConvCases()) {
+      CheckConv(GetParam(), Expected(), profile, c, seed++, false);
       if (HasFatalFailure()) return;
     }
   }
@@ -389,7 +397,7 @@ TEST_P(FastKernelTest, Conv2DEqualsReference) {
 }
 
 TEST_P(FastKernelTest, Conv2DTfliteAsymmetricWeightsFailLikeReference) {
-  CheckConv(GetParam(), ConvExpected(), ArithmeticProfile::kTfliteReference,
+  CheckConv(GetParam(), Expected(), ArithmeticProfile::kTfliteReference,
             {1, 4, 4, 3, 5, 1, 3, 3, 1, 1, 1}, TestSeed(99), true);
 }
 
@@ -499,6 +507,29 @@ TEST(VnniEmulationTest, FullyConnectedEqualsReference) {
     for (const FcCase& c : FcCases()) {
       CheckFullyConnected(Isa::kAvx512Vnni, Isa::kAvx512Vnni, profile, c,
                           seed++, &CreateEmulatedVnni);
+      if (HasFatalFailure()) return;
+    }
+  }
+  g_coverage.Check();
+}
+
+Conv2DKernel CreateEmulatedVnniConv(Isa isa, ArithmeticProfile profile,
+                                    const reference::Conv2DParams& p,
+                                    const int8_t* w, const int32_t* b) {
+  return Conv2DKernel::CreateWithVnniGemmForTesting(isa, &EmulatedGemmU8S8,
+                                                    profile, p, w, b);
+}
+
+TEST(VnniEmulationTest, Conv2DEqualsReference) {
+  if (!CpuHasIsa(Isa::kAvx2)) {
+    GTEST_SKIP() << "the VNNI path's output stage needs AVX2";
+  }
+  g_coverage = Coverage();
+  uint32_t seed = TestSeed(8765);
+  for (ArithmeticProfile profile : kProfiles) {
+    for (const ConvCase& c : ConvCases()) {
+      CheckConv(Isa::kAvxVnni, Isa::kAvxVnni, profile, c, seed++, false,
+                &CreateEmulatedVnniConv);
       if (HasFatalFailure()) return;
     }
   }

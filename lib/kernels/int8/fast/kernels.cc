@@ -48,6 +48,50 @@ PackedGemmB PackB(int64_t k, int64_t n, const reference::WeightQuant& wq,
   return b;
 }
 
+// Packs raw weights for the VNNI micro-kernels and folds the corrections
+// (kernels.h, PackedVnniB).
+template <typename WeightAt, typename ZeroPointAt>
+PackedVnniB PackVnni(int64_t k, int64_t n, int32_t input_zero_point,
+                     const int32_t* bias, ZeroPointAt&& zero_point_at,
+                     WeightAt&& weight_at) {
+  PackedVnniB v;
+  v.k = k;
+  v.kq = (k + 3) / 4;
+  v.n = n;
+  const int64_t blocks = (n + 15) / 16;
+  v.data.assign(static_cast<size_t>(blocks * v.kq * 64), 0);
+  v.bias.resize(static_cast<size_t>(n));
+  const uint32_t zx = static_cast<uint32_t>(input_zero_point);
+  bool any_zw = false;
+  for (int64_t col = 0; col < n; ++col) {
+    uint32_t wsum = 0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int8_t w = weight_at(kk, col);
+      v.data[(((col / 16) * v.kq + kk / 4) * 16 + col % 16) * 4 + kk % 4] = w;
+      wsum += static_cast<uint32_t>(static_cast<int32_t>(w));
+    }
+    const uint32_t zw = static_cast<uint32_t>(zero_point_at(col));
+    any_zw = any_zw || zw != 0;
+    const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[col]) : 0;
+    v.bias[col] = static_cast<int32_t>(b - (128u + zx) * wsum +
+                                       static_cast<uint32_t>(k) * zx * zw);
+  }
+  if (any_zw) {
+    v.zero_points.resize(static_cast<size_t>(n));
+    for (int64_t col = 0; col < n; ++col) v.zero_points[col] = zero_point_at(col);
+  }
+  return v;
+}
+
+// row[n] -= zw[n] * x_sum (wrapping), the VNNI per-row correction.
+void CorrectRow(const PackedVnniB& v, uint32_t x_sum, int32_t* row) {
+  for (int64_t col = 0; col < v.n; ++col) {
+    row[col] = static_cast<int32_t>(
+        static_cast<uint32_t>(row[col]) -
+        static_cast<uint32_t>(v.zero_points[col]) * x_sum);
+  }
+}
+
 bool SameWindow(const reference::ConvGeometry& a,
                 const reference::ConvGeometry& b) {
   return a.kernel_height == b.kernel_height &&
@@ -209,37 +253,10 @@ FullyConnectedKernel FullyConnectedKernel::CreateImpl(
     return output_major ? weights[col * k + kk] : weights[kk * n + col];
   };
   if (vnni_gemm != nullptr) {
-    // acc = bias + sum (x - zx)(w - zw)
-    //     = [bias - (128 + zx) sum_k w + K zx zw] + sum (x + 128) w
-    //       - zw sum_k x                       (all modulo 2^32)
     kernel.vnni_gemm_ = vnni_gemm;
-    kernel.kq_ = (k + 3) / 4;
-    const int64_t blocks = (n + 15) / 16;
-    kernel.vnni_b_.assign(static_cast<size_t>(blocks * kernel.kq_ * 64), 0);
-    kernel.vnni_bias_.resize(static_cast<size_t>(n));
-    const uint32_t zx = static_cast<uint32_t>(p.input.zero_point);
-    bool any_zw = false;
-    for (int64_t col = 0; col < n; ++col) {
-      uint32_t wsum = 0;
-      for (int64_t kk = 0; kk < k; ++kk) {
-        const int8_t w = weight_at(kk, col);
-        kernel.vnni_b_[(((col / 16) * kernel.kq_ + kk / 4) * 16 + col % 16) *
-                           4 +
-                       kk % 4] = w;
-        wsum += static_cast<uint32_t>(static_cast<int32_t>(w));
-      }
-      const uint32_t zw = static_cast<uint32_t>(p.weights.zero_point(col));
-      any_zw = any_zw || zw != 0;
-      const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[col]) : 0;
-      kernel.vnni_bias_[col] = static_cast<int32_t>(
-          b - (128u + zx) * wsum + static_cast<uint32_t>(k) * zx * zw);
-    }
-    if (any_zw) {
-      kernel.vnni_zw_.resize(static_cast<size_t>(n));
-      for (int64_t col = 0; col < n; ++col) {
-        kernel.vnni_zw_[col] = p.weights.zero_point(col);
-      }
-    }
+    kernel.vnni_ = PackVnni(
+        k, n, p.input.zero_point, bias,
+        [&](int64_t col) { return p.weights.zero_point(col); }, weight_at);
   } else {
     kernel.packed_ = PackB(k, n, p.weights, weight_at);
   }
@@ -294,7 +311,7 @@ absl::Status FullyConnectedKernel::Run(int64_t rows, const int8_t* input,
 absl::Status FullyConnectedKernel::RunVnni(int64_t rows, const int8_t* input,
                                            int8_t* output) const {
   const int64_t k = params_.input_depth, n = params_.output_depth;
-  const int64_t lda = kq_ * 4;
+  const int64_t lda = vnni_.kq * 4;
   const int64_t chunk = std::min<int64_t>(rows, kRowChunk);
   std::vector<uint8_t> a(static_cast<size_t>(chunk * lda), 0);
   std::vector<int32_t> acc(static_cast<size_t>(chunk * n));
@@ -307,21 +324,17 @@ absl::Status FullyConnectedKernel::RunVnni(int64_t rows, const int8_t* input,
         dst[kk] = static_cast<uint8_t>(static_cast<int32_t>(x[kk]) + 128);
       }
     }
-    vnni_gemm_(a.data(), mc, lda, kq_, vnni_b_.data(), n, vnni_bias_.data(),
-               acc.data(), n);
+    vnni_gemm_(a.data(), mc, lda, vnni_.kq, vnni_.data.data(), n,
+               vnni_.bias.data(), acc.data(), n);
     for (int64_t r = 0; r < mc; ++r) {
       int32_t* row = acc.data() + r * n;
-      if (!vnni_zw_.empty()) {
+      if (!vnni_.zero_points.empty()) {
         const int8_t* x = input + (m0 + r) * k;
         uint32_t xsum = 0;
         for (int64_t kk = 0; kk < k; ++kk) {
           xsum += static_cast<uint32_t>(static_cast<int32_t>(x[kk]));
         }
-        for (int64_t col = 0; col < n; ++col) {
-          row[col] = static_cast<int32_t>(
-              static_cast<uint32_t>(row[col]) -
-              static_cast<uint32_t>(vnni_zw_[col]) * xsum);
-        }
+        CorrectRow(vnni_, xsum, row);
       }
       output_.Row(row, n, output + (m0 + r) * n);
     }
@@ -334,6 +347,28 @@ absl::Status FullyConnectedKernel::RunVnni(int64_t rows, const int8_t* input,
 Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
                                   const reference::Conv2DParams& p,
                                   const int8_t* weights, const int32_t* bias) {
+  const Isa chosen = ImplementedIsa(isa);
+  GemmU8S8Fn gemm = nullptr;
+#ifdef QFORGE_HAVE_VNNI_KERNELS
+  if (chosen == Isa::kAvx512Vnni) gemm = &avx512vnni::GemmU8S8;
+  if (chosen == Isa::kAvxVnni) gemm = &avxvnni::GemmU8S8;
+#endif
+  return CreateImpl(gemm != nullptr ? chosen : std::min(chosen, Isa::kAvx2),
+                    gemm, profile, p, weights, bias);
+}
+
+Conv2DKernel Conv2DKernel::CreateWithVnniGemmForTesting(
+    Isa isa, GemmU8S8Fn gemm, ArithmeticProfile profile,
+    const reference::Conv2DParams& p, const int8_t* weights,
+    const int32_t* bias) {
+  return CreateImpl(isa, gemm, profile, p, weights, bias);
+}
+
+Conv2DKernel Conv2DKernel::CreateImpl(Isa chosen, GemmU8S8Fn vnni_gemm,
+                                      ArithmeticProfile profile,
+                                      const reference::Conv2DParams& p,
+                                      const int8_t* weights,
+                                      const int32_t* bias) {
   Conv2DKernel kernel;
   kernel.profile_ = profile;
   kernel.params_ = p;
@@ -350,7 +385,6 @@ Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
   if (bias != nullptr && p.output_channels > 0) {
     kernel.bias_.assign(bias, bias + p.output_channels);
   }
-  Isa chosen = std::min(ImplementedIsa(isa), Isa::kAvx2);
   if (chosen == Isa::kScalar || !channels_ok || !w_count.ok() ||
       weights == nullptr || g.kernel_height <= 0 || g.kernel_width <= 0 ||
       !QuantParamsOk(p.input, p.weights, p.output_channels, p.output) ||
@@ -368,16 +402,25 @@ Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
   for (int64_t grp = 0; grp < p.groups; ++grp) {
     // B[k][n]: k = (ky * kW + kx) * cg + c, n = output channel in the group;
     // OHWI weights hold exactly that order per output channel.
+    auto weight_at = [&](int64_t kk, int64_t col) {
+      return weights[(grp * og + col) * kdim + kk];
+    };
+    if (vnni_gemm != nullptr) {
+      kernel.vnni_.push_back(PackVnni(
+          kdim, og, p.input.zero_point,
+          bias != nullptr ? bias + grp * og : nullptr,
+          [&](int64_t col) { return p.weights.zero_point(grp * og + col); },
+          weight_at));
+      continue;
+    }
     reference::WeightQuant wq;
     wq.scales = {1.0f};
     for (int64_t col = 0; col < og; ++col) {
       wq.zero_points.push_back(p.weights.zero_point(grp * og + col));
     }
-    kernel.packed_.push_back(
-        PackB(kdim, og, wq, [&](int64_t kk, int64_t col) {
-          return weights[(grp * og + col) * kdim + kk];
-        }));
+    kernel.packed_.push_back(PackB(kdim, og, wq, weight_at));
   }
+  kernel.vnni_gemm_ = vnni_gemm;
   kernel.output_ =
       OutputStage(*std::move(requantizer), p.output_channels, chosen);
   kernel.isa_ = chosen;
@@ -400,6 +443,7 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
       !GeometryOk(g, params_.input_channels, params_.output_channels)) {
     return RunReference(g, input, output);
   }
+  if (vnni_gemm_ != nullptr) return RunVnni(g, input, output);
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   const int64_t C = params_.input_channels, O = params_.output_channels;
   const int64_t groups = params_.groups, cg = C / groups, og = O / groups;
@@ -462,6 +506,68 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
 #else
   return RunReference(g, input, output);
 #endif
+}
+
+absl::Status Conv2DKernel::RunVnni(const reference::ConvGeometry& g,
+                                   const int8_t* input, int8_t* output) const {
+  const int64_t C = params_.input_channels, O = params_.output_channels;
+  const int64_t groups = params_.groups, cg = C / groups, og = O / groups;
+  const int64_t OH = g.output_height(), OW = g.output_width();
+  const int64_t positions = g.batch * OH * OW;
+  const int32_t zx = params_.input.zero_point;
+  const uint8_t pad_byte = static_cast<uint8_t>(zx + 128);  // x - zx = 0
+  const int64_t lda = vnni_[0].kq * 4;
+  const int64_t chunk = std::min<int64_t>(positions, kRowChunk);
+  std::vector<uint8_t> a(static_cast<size_t>(std::max<int64_t>(chunk, 1) * lda),
+                         0);
+  std::vector<int32_t> acc(static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
+  std::vector<uint32_t> x_sum(static_cast<size_t>(std::max<int64_t>(chunk, 1)));
+  for (int64_t pos0 = 0; pos0 < positions; pos0 += chunk) {
+    const int64_t rows = std::min(chunk, positions - pos0);
+    for (int64_t grp = 0; grp < groups; ++grp) {
+      const PackedVnniB& v = vnni_[grp];
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t pos = pos0 + r;
+        const int64_t b = pos / (OH * OW);
+        const int64_t oy = (pos / OW) % OH, ox = pos % OW;
+        const int64_t y0 = oy * g.stride_height - g.pad_top;
+        const int64_t x0 = ox * g.stride_width - g.pad_left;
+        uint8_t* dst = a.data() + r * lda;
+        uint32_t sum = 0;
+        for (int64_t ky = 0; ky < g.kernel_height; ++ky) {
+          const int64_t iy = y0 + ky * g.dilation_height;
+          for (int64_t kx = 0; kx < g.kernel_width; ++kx, dst += cg) {
+            const int64_t ix = x0 + kx * g.dilation_width;
+            if (iy < 0 || iy >= g.input_height || ix < 0 ||
+                ix >= g.input_width) {
+              std::fill(dst, dst + cg, pad_byte);
+              sum += static_cast<uint32_t>(zx) * static_cast<uint32_t>(cg);
+              continue;
+            }
+            const int8_t* x =
+                input + ((b * g.input_height + iy) * g.input_width + ix) * C +
+                grp * cg;
+            for (int64_t c = 0; c < cg; ++c) {
+              dst[c] = static_cast<uint8_t>(static_cast<int32_t>(x[c]) + 128);
+              sum += static_cast<uint32_t>(static_cast<int32_t>(x[c]));
+            }
+          }
+        }
+        x_sum[r] = sum;
+      }
+      vnni_gemm_(a.data(), rows, lda, v.kq, v.data.data(), og, v.bias.data(),
+                 acc.data() + grp * og, O);
+      if (!v.zero_points.empty()) {
+        for (int64_t r = 0; r < rows; ++r) {
+          CorrectRow(v, x_sum[r], acc.data() + r * O + grp * og);
+        }
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      output_.Row(acc.data() + r * O, O, output + (pos0 + r) * O);
+    }
+  }
+  return absl::OkStatus();
 }
 
 // --- DepthwiseConv2D -------------------------------------------------------------

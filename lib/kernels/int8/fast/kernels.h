@@ -30,7 +30,7 @@ namespace qforge::kernels::int8::fast {
 
 // The ISA the fully connected kernel actually runs for a requested ISA (the
 // best implemented one not above it; scalar when the build has no x86
-// kernels). Conv2D and depthwise have no VNNI kernels: they run
+// kernels). Depthwise has no VNNI kernel: it runs
 // std::min(ImplementedIsa(isa), Isa::kAvx2).
 Isa ImplementedIsa(Isa requested);
 
@@ -39,6 +39,20 @@ Isa ImplementedIsa(Isa requested);
 struct PackedGemmB {
   int64_t k = 0, kp = 0, n = 0;
   std::vector<int16_t> data;  // [ceil(n / 8)][kp / 2][8][2]
+};
+
+// Weights packed for the VNNI (u8 x s8, vpdpbusd) micro-kernels: raw int8
+// weights laid out per vnni_gemm.h, the bias with the sign flip and the
+// zero-point terms folded in, and the weight zero points (empty when all are
+// 0) for the per-row correction:
+//   acc = bias + sum (x - zx)(w - zw)
+//       = [bias - (128 + zx) sum_k w + K zx zw] + sum (x + 128) w
+//         - zw sum_k x                       (all modulo 2^32)
+struct PackedVnniB {
+  int64_t k = 0, kq = 0, n = 0;
+  std::vector<int8_t> data;
+  std::vector<int32_t> bias;
+  std::vector<int32_t> zero_points;
 };
 
 // Requantization of accumulator rows into int8 (reference arithmetic).
@@ -84,14 +98,8 @@ class FullyConnectedKernel {
                                          const int32_t* bias);
   absl::Status RunVnni(int64_t rows, const int8_t* input,
                        int8_t* output) const;
-  // VNNI (u8 x s8, vpdpbusd): raw weights packed per vnni_gemm.h, the bias
-  // with the sign-flip and zero-point terms folded in, and the weight zero
-  // points (empty when all are 0) for the per-row correction.
   GemmU8S8Fn vnni_gemm_ = nullptr;
-  int64_t kq_ = 0;
-  std::vector<int8_t> vnni_b_;
-  std::vector<int32_t> vnni_bias_;
-  std::vector<int32_t> vnni_zw_;
+  PackedVnniB vnni_;
   Isa isa_ = Isa::kScalar;
   ArithmeticProfile profile_ = ArithmeticProfile::kOnnxRuntime;
   reference::FullyConnectedParams params_;
@@ -109,19 +117,32 @@ class Conv2DKernel {
   static Conv2DKernel Create(Isa isa, ArithmeticProfile profile,
                              const reference::Conv2DParams& params,
                              const int8_t* weights, const int32_t* bias);
+  // As FullyConnectedKernel::CreateWithVnniGemmForTesting.
+  static Conv2DKernel CreateWithVnniGemmForTesting(
+      Isa isa, GemmU8S8Fn gemm, ArithmeticProfile profile,
+      const reference::Conv2DParams& params, const int8_t* weights,
+      const int32_t* bias);
   Isa isa() const { return isa_; }
   absl::Status Run(const reference::ConvGeometry& geometry,
                    const int8_t* input, int8_t* output) const;
 
  private:
+  static Conv2DKernel CreateImpl(Isa isa, GemmU8S8Fn vnni_gemm,
+                                 ArithmeticProfile profile,
+                                 const reference::Conv2DParams& params,
+                                 const int8_t* weights, const int32_t* bias);
   absl::Status RunReference(const reference::ConvGeometry& geometry,
                             const int8_t* input, int8_t* output) const;
+  absl::Status RunVnni(const reference::ConvGeometry& geometry,
+                       const int8_t* input, int8_t* output) const;
   Isa isa_ = Isa::kScalar;
   ArithmeticProfile profile_ = ArithmeticProfile::kOnnxRuntime;
   reference::Conv2DParams params_;
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
-  std::vector<PackedGemmB> packed_;  // one per group
+  std::vector<PackedGemmB> packed_;  // AVX2: one per group
+  GemmU8S8Fn vnni_gemm_ = nullptr;
+  std::vector<PackedVnniB> vnni_;    // VNNI: one per group
   OutputStage output_;
 };
 
