@@ -3,6 +3,9 @@
 // with the scalar reference kernels and with every SIMD ISA this CPU has
 // (the in-process equivalent of QFORGE_ISA=scalar vs QFORGE_ISA=avx2).
 #include <cstdlib>
+#include <functional>
+#include <random>
+#include <vector>
 #include <cstring>
 #include <string>
 
@@ -15,6 +18,7 @@
 #include "qforge/quantize/quantize.h"
 #include "qforge/registry.h"
 #include "qforge/runtime/executor.h"
+#include "qforge/testing/op_harness.h"
 #include "qforge/testing/status_matchers.h"
 
 namespace qforge {
@@ -85,6 +89,133 @@ TEST_P(DigitsIsaTest, EveryIsaGivesTheScalarBytes) {
   std::printf("[%s] %d SIMD ISA(s) compared against scalar\n",
               ArithmeticProfileName(GetParam()), compared);
 }
+
+// One-node quantized graphs (OpHarness) of every op the fast kernels serve,
+// run through the executor with each ISA on the same random inputs: the
+// output bytes equal the scalar kernels'.
+Tensor RandomFloats(std::vector<int64_t> dims, uint64_t seed) {
+  Tensor t(DataType::kFloat32, std::move(dims));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& x : t.values<float>()) x = dist(rng);
+  return t;
+}
+
+struct OneNodeCase {
+  const char* name;
+  const char* op;
+  std::function<void(testing::OpHarness&)> build;
+  std::vector<std::vector<int64_t>> input_shapes;  // activation inputs
+};
+
+std::vector<OneNodeCase> OneNodeCases() {
+  using testing::OpHarness;
+  return {
+      {"Conv3x3Pad", "Conv",
+       [](OpHarness& op) {
+         op.InputShape(0, {2, 7, 9, 8})
+             .ConstantInput(1, RandomFloats({13, 7, 3, 3}, 1))
+             .ConstantInput(2, RandomFloats({13}, 2))
+             .Attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+       },
+       {{2, 7, 9, 8}}},
+      {"Conv1x1", "Conv",
+       [](OpHarness& op) {
+         op.InputShape(0, {1, 17, 5, 6})
+             .ConstantInput(1, RandomFloats({9, 17, 1, 1}, 3));
+       },
+       {{1, 17, 5, 6}}},
+      {"ConvGroupedStride2Dilated", "Conv",
+       [](OpHarness& op) {
+         op.InputShape(0, {1, 6, 11, 10})
+             .ConstantInput(1, RandomFloats({4, 3, 3, 3}, 4))
+             .Attr("group", int64_t{2})
+             .Attr("strides", std::vector<int64_t>{2, 2})
+             .Attr("dilations", std::vector<int64_t>{2, 1})
+             .Attr("pads", std::vector<int64_t>{2, 1, 0, 1});
+       },
+       {{1, 6, 11, 10}}},
+      {"ConvDepthwise", "Conv",
+       [](OpHarness& op) {
+         op.InputShape(0, {1, 19, 8, 7})
+             .ConstantInput(1, RandomFloats({19, 1, 3, 3}, 5))
+             .ConstantInput(2, RandomFloats({19}, 6))
+             .Attr("group", int64_t{19})
+             .Attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+       },
+       {{1, 19, 8, 7}}},
+      {"GemmTransB", "Gemm",
+       [](OpHarness& op) {
+         op.InputShape(0, {5, 33})
+             .ConstantInput(1, RandomFloats({21, 33}, 7))
+             .ConstantInput(2, RandomFloats({21}, 8))
+             .Attr("transB", int64_t{1});
+       },
+       {{5, 33}}},
+      {"MatMulConstant", "MatMul",
+       [](OpHarness& op) {
+         op.InputShape(0, {2, 3, 18})
+             .ConstantInput(1, RandomFloats({18, 11}, 9));
+       },
+       {{2, 3, 18}}},
+      {"MatMulTwoActivations", "MatMul",
+       [](OpHarness& op) {
+         op.InputShape(0, {2, 5, 9}).InputShape(1, {2, 9, 7});
+       },
+       {{2, 5, 9}, {2, 9, 7}}},
+  };
+}
+
+class OneNodeIsaTest : public ::testing::TestWithParam<ArithmeticProfile> {
+ protected:
+  void TearDown() override { EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk()); }
+};
+
+TEST_P(OneNodeIsaTest, EveryIsaGivesTheScalarBytes) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  for (const OneNodeCase& c : OneNodeCases()) {
+    SCOPED_TRACE(c.name);
+    testing::OpHarness op({"", c.op}, registry);
+    c.build(op);
+    op.Seed(11);
+    QuantConfig config;
+    config.profile = GetParam();
+    QFORGE_ASSERT_OK_AND_ASSIGN(testing::HarnessResult r,
+                                op.QuantizeAndRun(config));
+    ASSERT_NE(r.quantized_node, nullptr) << "not quantized: " << r.Note();
+    const Graph& g = r.quantized_model;
+    TensorMap inputs;
+    for (size_t i = 0; i < c.input_shapes.size(); ++i) {
+      inputs[g.inputs()[i]->name()] = RandomFloats(c.input_shapes[i], 100 + i);
+    }
+    const std::string out = g.outputs()[0]->name();
+    auto run = [&](Isa isa) -> absl::StatusOr<Tensor> {
+      QFORGE_RETURN_IF_ERROR(SetIsaForTesting(isa));
+      QFORGE_ASSIGN_OR_RETURN(auto exec, Executor::Prepare(g, registry));
+      QFORGE_ASSIGN_OR_RETURN(TensorMap result, exec->Run(inputs));
+      return result.at(out);
+    };
+    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor scalar, run(Isa::kScalar));
+    for (Isa isa : kAllIsas) {
+      if (isa == Isa::kScalar || !CpuHasIsa(isa)) continue;
+      QFORGE_ASSERT_OK_AND_ASSIGN(Tensor fast, run(isa));
+      ASSERT_EQ(fast.dims(), scalar.dims());
+      EXPECT_EQ(std::memcmp(fast.raw_data(), scalar.raw_data(),
+                            scalar.num_bytes()),
+                0)
+          << c.name << ": " << IsaName(isa) << " differs from scalar";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, OneNodeIsaTest,
+                         ::testing::Values(ArithmeticProfile::kOnnxRuntime,
+                                           ArithmeticProfile::kTfliteReference),
+                         [](const auto& info) {
+                           return std::string(
+                               ArithmeticProfileName(info.param));
+                         });
 
 // Run by the ctests int8_fast.qforge_isa_* with QFORGE_ISA set: preparing
 // a quantized model succeeds when the setting names an ISA this CPU has and

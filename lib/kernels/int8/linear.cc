@@ -236,6 +236,7 @@ struct FcState {
   ArithmeticProfile profile;
   bool gemm = false;
   fast::FullyConnectedKernel fc;  // constant weights
+  fast::Isa isa = fast::Isa::kScalar;
 };
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
@@ -345,12 +346,18 @@ absl::Status RunMatMulDynamic(const FcState& s, KernelContext& ctx) {
   p.input_depth = k;
   p.output_depth = n;
   p.weight_layout = reference::WeightLayout::kInputMajor;
+  // B is packed per run (once when it is shared by the batches); packing is
+  // O(K N) against the O(M K N) product.
+  fast::FullyConnectedKernel kernel;
   for (int64_t i = 0; i < batches; ++i) {
-    QFORGE_RETURN_IF_ERROR(
-        WrapStatus(ctx, reference::FullyConnected(
-                            s.profile, p, a->data<int8_t>() + i * m * k,
-                            b->data<int8_t>() + (b_shared ? 0 : i * k * n),
-                            nullptr, y->data<int8_t>() + i * m * n)));
+    if (i == 0 || !b_shared) {
+      kernel = fast::FullyConnectedKernel::Create(
+          s.isa, s.profile, p, b->data<int8_t>() + (b_shared ? 0 : i * k * n),
+          nullptr);
+    }
+    QFORGE_RETURN_IF_ERROR(WrapStatus(
+        ctx, kernel.Run(m, a->data<int8_t>() + i * m * k,
+                        y->data<int8_t>() + i * m * n)));
   }
   return absl::OkStatus();
 }
@@ -368,6 +375,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateMatMul(
     QFORGE_ASSIGN_OR_RETURN(reference::QuantParam bq, ActivationQuant(node, 1));
     p.weights.scales = {bq.scale};
     p.weights.zero_points = {bq.zero_point};
+    QFORGE_ASSIGN_OR_RETURN(s->isa, NodeIsa(node));
     return std::make_unique<FunctionKernel>(
         [s](KernelContext& ctx) { return RunMatMulDynamic(*s, ctx); });
   }
