@@ -3,11 +3,11 @@
 // with the scalar reference kernels and with every SIMD ISA this CPU has
 // (the in-process equivalent of QFORGE_ISA=scalar vs QFORGE_ISA=avx2).
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <random>
-#include <vector>
-#include <cstring>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -39,7 +39,9 @@ std::string DigitsPath(const std::string& file) {
 
 class DigitsIsaTest : public ::testing::TestWithParam<ArithmeticProfile> {
  protected:
-  void TearDown() override { EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk()); }
+  void TearDown() override {
+    EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk());
+  }
 };
 
 TEST_P(DigitsIsaTest, EveryIsaGivesTheScalarBytes) {
@@ -79,9 +81,8 @@ TEST_P(DigitsIsaTest, EveryIsaGivesTheScalarBytes) {
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor fast, run(isa));
     ASSERT_EQ(fast.dims(), scalar.dims());
     ASSERT_EQ(fast.dtype(), scalar.dtype());
-    EXPECT_EQ(std::memcmp(fast.raw_data(), scalar.raw_data(),
-                          scalar.num_bytes()),
-              0)
+    EXPECT_EQ(
+        std::memcmp(fast.raw_data(), scalar.raw_data(), scalar.num_bytes()), 0)
         << IsaName(isa) << " (kernels: " << IsaName(ImplementedIsa(isa))
         << ") differs from scalar";
     ++compared;
@@ -111,7 +112,8 @@ struct OneNodeCase {
 std::vector<OneNodeCase> OneNodeCases() {
   using testing::OpHarness;
   return {
-      {"Conv3x3Pad", "Conv",
+      {"Conv3x3Pad",
+       "Conv",
        [](OpHarness& op) {
          op.InputShape(0, {2, 7, 9, 8})
              .ConstantInput(1, RandomFloats({13, 7, 3, 3}, 1))
@@ -119,13 +121,15 @@ std::vector<OneNodeCase> OneNodeCases() {
              .Attr("pads", std::vector<int64_t>{1, 1, 1, 1});
        },
        {{2, 7, 9, 8}}},
-      {"Conv1x1", "Conv",
+      {"Conv1x1",
+       "Conv",
        [](OpHarness& op) {
          op.InputShape(0, {1, 17, 5, 6})
              .ConstantInput(1, RandomFloats({9, 17, 1, 1}, 3));
        },
        {{1, 17, 5, 6}}},
-      {"ConvGroupedStride2Dilated", "Conv",
+      {"ConvGroupedStride2Dilated",
+       "Conv",
        [](OpHarness& op) {
          op.InputShape(0, {1, 6, 11, 10})
              .ConstantInput(1, RandomFloats({4, 3, 3, 3}, 4))
@@ -135,7 +139,8 @@ std::vector<OneNodeCase> OneNodeCases() {
              .Attr("pads", std::vector<int64_t>{2, 1, 0, 1});
        },
        {{1, 6, 11, 10}}},
-      {"ConvDepthwise", "Conv",
+      {"ConvDepthwise",
+       "Conv",
        [](OpHarness& op) {
          op.InputShape(0, {1, 19, 8, 7})
              .ConstantInput(1, RandomFloats({19, 1, 3, 3}, 5))
@@ -144,7 +149,8 @@ std::vector<OneNodeCase> OneNodeCases() {
              .Attr("pads", std::vector<int64_t>{1, 1, 1, 1});
        },
        {{1, 19, 8, 7}}},
-      {"GemmTransB", "Gemm",
+      {"GemmTransB",
+       "Gemm",
        [](OpHarness& op) {
          op.InputShape(0, {5, 33})
              .ConstantInput(1, RandomFloats({21, 33}, 7))
@@ -152,13 +158,15 @@ std::vector<OneNodeCase> OneNodeCases() {
              .Attr("transB", int64_t{1});
        },
        {{5, 33}}},
-      {"MatMulConstant", "MatMul",
+      {"MatMulConstant",
+       "MatMul",
        [](OpHarness& op) {
          op.InputShape(0, {2, 3, 18})
              .ConstantInput(1, RandomFloats({18, 11}, 9));
        },
        {{2, 3, 18}}},
-      {"MatMulTwoActivations", "MatMul",
+      {"MatMulTwoActivations",
+       "MatMul",
        [](OpHarness& op) {
          op.InputShape(0, {2, 5, 9}).InputShape(1, {2, 9, 7});
        },
@@ -168,7 +176,9 @@ std::vector<OneNodeCase> OneNodeCases() {
 
 class OneNodeIsaTest : public ::testing::TestWithParam<ArithmeticProfile> {
  protected:
-  void TearDown() override { EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk()); }
+  void TearDown() override {
+    EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk());
+  }
 };
 
 TEST_P(OneNodeIsaTest, EveryIsaGivesTheScalarBytes) {
@@ -201,9 +211,9 @@ TEST_P(OneNodeIsaTest, EveryIsaGivesTheScalarBytes) {
       if (isa == Isa::kScalar || !CpuHasIsa(isa)) continue;
       QFORGE_ASSERT_OK_AND_ASSIGN(Tensor fast, run(isa));
       ASSERT_EQ(fast.dims(), scalar.dims());
-      EXPECT_EQ(std::memcmp(fast.raw_data(), scalar.raw_data(),
-                            scalar.num_bytes()),
-                0)
+      EXPECT_EQ(
+          std::memcmp(fast.raw_data(), scalar.raw_data(), scalar.num_bytes()),
+          0)
           << c.name << ": " << IsaName(isa) << " differs from scalar";
     }
   }
@@ -242,10 +252,11 @@ TEST(QforgeIsaEnvTest, PrepareFollowsTheSetting) {
     EXPECT_THAT(exec.status(), IsOk());
   } else {
     ASSERT_FALSE(exec.ok());
-    EXPECT_THAT(std::string(exec.status().message()),
-                ::testing::AllOf(::testing::HasSubstr("(Conv)"),
-                                 ::testing::HasSubstr(std::string(
-                                     expected.status().message()))));
+    EXPECT_THAT(
+        std::string(exec.status().message()),
+        ::testing::AllOf(
+            ::testing::HasSubstr("(Conv)"),
+            ::testing::HasSubstr(std::string(expected.status().message()))));
     std::printf("QFORGE_ISA=%s: %s\n", setting,
                 std::string(exec.status().message()).c_str());
   }

@@ -8,9 +8,9 @@
 // ISAs the CPU lacks are skipped with a message (not executed here).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstdint>
 #include <random>
 #include <sstream>
 #include <string>
@@ -32,10 +32,11 @@ using ::qforge::kernels::reference::testing::kProfiles;
 using ::qforge::kernels::reference::testing::RandomInt8;
 using ::qforge::kernels::reference::testing::RandomZeroPoint;
 using ::qforge::kernels::reference::testing::TestSeed;
-using ::testing::HasSubstr;
 using ::qforge::testing::StatusIs;
+using ::testing::HasSubstr;
 
-// --- ISA selection ------------------------------------------------------------
+// --- ISA selection
+// ------------------------------------------------------------
 
 TEST(IsaTest, ParsesEveryNameAndRejectsOthers) {
   for (Isa isa : kAllIsas) {
@@ -97,7 +98,8 @@ TEST(IsaTest, ForcingAnIsaTheCpuLacksIsAnError) {
   EXPECT_TRUE(SetIsaForTesting(std::nullopt).ok());
 }
 
-// --- Random parameters -----------------------------------------------------------
+// --- Random parameters
+// -----------------------------------------------------------
 
 struct Quant {
   reference::QuantParam input, output;
@@ -160,7 +162,8 @@ std::vector<int32_t> RandomBias(std::mt19937& rng, int64_t n) {
 // the random parameters must exercise rounding, not only saturation.
 struct Coverage {
   int64_t inside = 0, total = 0;
-  void Add(const std::vector<int8_t>& out, const reference::ActivationRange& a) {
+  void Add(const std::vector<int8_t>& out,
+           const reference::ActivationRange& a) {
     const int lo = std::max(a.min, -128), hi = std::min(a.max, 127);
     for (int8_t v : out) inside += v > lo && v < hi;
     total += static_cast<int64_t>(out.size());
@@ -181,8 +184,8 @@ std::string FirstDifference(const std::vector<int8_t>& want,
     if (want[i] != got[i]) {
       std::ostringstream os;
       os << "first difference at element " << i << " (row " << i / channels
-         << ", channel " << i % channels << "): reference "
-         << int{want[i]} << ", fast " << int{got[i]};
+         << ", channel " << i % channels << "): reference " << int{want[i]}
+         << ", fast " << int{got[i]};
       return os.str();
     }
   }
@@ -206,7 +209,8 @@ class FastKernelTest : public ::testing::TestWithParam<Isa> {
   }
 };
 
-// --- Fully connected ---------------------------------------------------------------
+// --- Fully connected
+// ---------------------------------------------------------------
 
 struct FcCase {
   int64_t m, k, n;
@@ -244,8 +248,8 @@ void CheckFullyConnected(Isa isa, Isa expected, ArithmeticProfile profile,
       reference::FullyConnected(profile, p, x.data(), w.data(), b, want.data());
   FullyConnectedKernel kernel = create(isa, profile, p, w.data(), b);
   const absl::Status got_status = kernel.Run(c.m, x.data(), got.data());
-  const std::string where = ::testing::PrintToString(
-      std::vector<int64_t>{c.m, c.k, c.n});
+  const std::string where =
+      ::testing::PrintToString(std::vector<int64_t>{c.m, c.k, c.n});
   SCOPED_TRACE(::testing::Message()
                << "FullyConnected isa " << IsaName(isa) << " profile "
                << ArithmeticProfileName(profile) << " MxKxN " << where
@@ -281,7 +285,8 @@ TEST_P(FastKernelTest, FullyConnectedEqualsReference) {
   g_coverage.Check();
 }
 
-// --- Conv2D ---------------------------------------------------------------------------
+// --- Conv2D
+// ---------------------------------------------------------------------------
 
 struct ConvCase {
   int64_t batch, h, w, c, o, groups, kh, kw, stride, dilation, pad;
@@ -323,8 +328,7 @@ void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
   p.weights = q.weights;
   p.output = q.output;
   p.activation = q.activation;
-  const std::vector<int8_t> x =
-      RandomInt8(rng, c.batch * c.h * c.w * c.c);
+  const std::vector<int8_t> x = RandomInt8(rng, c.batch * c.h * c.w * c.c);
   const std::vector<int8_t> w = RandomInt8(rng, c.o * depth);
   const std::vector<int32_t> bias = RandomBias(rng, c.o);
   const bool with_bias = std::uniform_int_distribution<int>(0, 3)(rng) != 0;
@@ -374,8 +378,8 @@ std::vector<ConvCase> ConvCases() {
   for (int i = 0; i < 20; ++i) {
     std::uniform_int_distribution<int64_t> dim(1, 9), ch(1, 20), k(1, 3),
         s(1, 2), pad(0, 2), grp(1, 3);
-    ConvCase c{1, dim(rng), dim(rng), ch(rng), ch(rng), 1, k(rng), k(rng),
-               s(rng), s(rng), pad(rng)};
+    ConvCase c{1,      dim(rng), dim(rng), ch(rng), ch(rng), 1,
+               k(rng), k(rng),   s(rng),   s(rng),  pad(rng)};
     const int64_t gr = grp(rng);
     c.c *= gr;
     c.o *= gr;
@@ -401,7 +405,8 @@ TEST_P(FastKernelTest, Conv2DTfliteAsymmetricWeightsFailLikeReference) {
             {1, 4, 4, 3, 5, 1, 3, 3, 1, 1, 1}, TestSeed(99), true);
 }
 
-// --- DepthwiseConv2D --------------------------------------------------------------
+// --- DepthwiseConv2D
+// --------------------------------------------------------------
 
 struct DwCase {
   int64_t batch, h, w, c, mult, kh, kw, stride, dilation, pad;
@@ -454,8 +459,8 @@ void CheckDepthwise(Isa isa, Isa expected, ArithmeticProfile profile,
                << "DepthwiseConv2D isa " << IsaName(isa) << " profile "
                << ArithmeticProfileName(profile) << " N" << c.batch << " H"
                << c.h << " W" << c.w << " C" << c.c << " M" << c.mult << " k"
-               << c.kh << "x" << c.kw << " s" << c.stride << " d"
-               << c.dilation << " seed " << seed);
+               << c.kh << "x" << c.kw << " s" << c.stride << " d" << c.dilation
+               << " seed " << seed);
   ASSERT_EQ(want_status, got_status);
   if (!want_status.ok()) return;
   EXPECT_EQ(kernel.isa(), c.mult == 1 ? expected : Isa::kScalar);

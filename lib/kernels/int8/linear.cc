@@ -74,8 +74,9 @@ struct ConvState {
 absl::StatusOr<fast::Isa> NodeIsa(const Node& node) {
   absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
   if (!isa.ok()) {
-    return absl::Status(isa.status().code(), absl::StrCat(node.Describe(), ": ",
-                                                          isa.status().message()));
+    return absl::Status(
+        isa.status().code(),
+        absl::StrCat(node.Describe(), ": ", isa.status().message()));
   }
   return *isa;
 }
@@ -355,9 +356,9 @@ absl::Status RunMatMulDynamic(const FcState& s, KernelContext& ctx) {
           s.isa, s.profile, p, b->data<int8_t>() + (b_shared ? 0 : i * k * n),
           nullptr);
     }
-    QFORGE_RETURN_IF_ERROR(WrapStatus(
-        ctx, kernel.Run(m, a->data<int8_t>() + i * m * k,
-                        y->data<int8_t>() + i * m * n)));
+    QFORGE_RETURN_IF_ERROR(
+        WrapStatus(ctx, kernel.Run(m, a->data<int8_t>() + i * m * k,
+                                   y->data<int8_t>() + i * m * n)));
   }
   return absl::OkStatus();
 }

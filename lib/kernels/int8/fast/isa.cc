@@ -38,8 +38,8 @@ CpuFeatures Detect() {
   const bool avx = (ecx >> 28) & 1;
   if (!osxsave || !avx) return f;
   const uint64_t xcr0 = ReadXcr0();
-  const bool ymm_state = (xcr0 & 0x6) == 0x6;      // SSE + AVX state
-  const bool zmm_state = (xcr0 & 0xe6) == 0xe6;    // + opmask, ZMM_Hi256, Hi16
+  const bool ymm_state = (xcr0 & 0x6) == 0x6;    // SSE + AVX state
+  const bool zmm_state = (xcr0 & 0xe6) == 0xe6;  // + opmask, ZMM_Hi256, Hi16
   if (!ymm_state) return f;
   if (__get_cpuid_max(0, nullptr) < 7) return f;
   unsigned b7 = 0, c7 = 0, d7 = 0, a7 = 0;
@@ -71,15 +71,16 @@ std::atomic<int> g_override{-1};
 std::string SupportedList() {
   std::string out;
   for (Isa isa : kAllIsas) {
-    if (CpuHasIsa(isa)) absl::StrAppend(&out, out.empty() ? "" : ", ", IsaName(isa));
+    if (CpuHasIsa(isa))
+      absl::StrAppend(&out, out.empty() ? "" : ", ", IsaName(isa));
   }
   return out;
 }
 
 absl::Status Unsupported(Isa isa, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      what, ": this CPU cannot run ", IsaName(isa), " kernels (it supports: ",
-      SupportedList(), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": this CPU cannot run ", IsaName(isa),
+                   " kernels (it supports: ", SupportedList(), ")"));
 }
 
 }  // namespace

@@ -78,7 +78,8 @@ PackedVnniB PackVnni(int64_t k, int64_t n, int32_t input_zero_point,
   }
   if (any_zw) {
     v.zero_points.resize(static_cast<size_t>(n));
-    for (int64_t col = 0; col < n; ++col) v.zero_points[col] = zero_point_at(col);
+    for (int64_t col = 0; col < n; ++col)
+      v.zero_points[col] = zero_point_at(col);
   }
   return v;
 }
@@ -86,9 +87,9 @@ PackedVnniB PackVnni(int64_t k, int64_t n, int32_t input_zero_point,
 // row[n] -= zw[n] * x_sum (wrapping), the VNNI per-row correction.
 void CorrectRow(const PackedVnniB& v, uint32_t x_sum, int32_t* row) {
   for (int64_t col = 0; col < v.n; ++col) {
-    row[col] = static_cast<int32_t>(
-        static_cast<uint32_t>(row[col]) -
-        static_cast<uint32_t>(v.zero_points[col]) * x_sum);
+    row[col] =
+        static_cast<int32_t>(static_cast<uint32_t>(row[col]) -
+                             static_cast<uint32_t>(v.zero_points[col]) * x_sum);
   }
 }
 
@@ -163,8 +164,7 @@ OutputStage::OutputStage(reference::Requantizer requantizer, int64_t channels,
   }
 }
 
-void OutputStage::Row(const int32_t* acc, int64_t channels,
-                      int8_t* out) const {
+void OutputStage::Row(const int32_t* acc, int64_t channels, int8_t* out) const {
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   if (vector_ort_) {
     const reference::ActivationRange& a = requantizer_.activation();
@@ -183,7 +183,8 @@ void OutputStage::Row(const int32_t* acc, int64_t channels,
   for (int64_t c = 0; c < channels; ++c) out[c] = requantizer_.Apply(acc[c], c);
 }
 
-// --- FullyConnected ------------------------------------------------------------
+// --- FullyConnected
+// ------------------------------------------------------------
 
 void EmulatedGemmU8S8(const uint8_t* a, int64_t rows, int64_t lda, int64_t kq,
                       const int8_t* packed_b, int64_t n_cols,
@@ -195,8 +196,9 @@ void EmulatedGemmU8S8(const uint8_t* a, int64_t rows, int64_t lda, int64_t kq,
       for (int64_t q = 0; q < kq; ++q) {
         // One vpdpbusd lane: four u8 x s8 products added, wrapping.
         for (int64_t j = 0; j < 4; ++j) {
-          sum += static_cast<uint32_t>(static_cast<int32_t>(a[m * lda + 4 * q + j]) *
-                                       static_cast<int32_t>(b[q * 64 + j]));
+          sum += static_cast<uint32_t>(
+              static_cast<int32_t>(a[m * lda + 4 * q + j]) *
+              static_cast<int32_t>(b[q * 64 + j]));
         }
       }
       c[m * ldc + n] = static_cast<int32_t>(sum);
@@ -342,7 +344,8 @@ absl::Status FullyConnectedKernel::RunVnni(int64_t rows, const int8_t* input,
   return absl::OkStatus();
 }
 
-// --- Conv2D --------------------------------------------------------------------
+// --- Conv2D
+// --------------------------------------------------------------------
 
 Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
                                   const reference::Conv2DParams& p,
@@ -460,7 +463,8 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
   const int64_t chunk = std::min<int64_t>(positions, kRowChunk);
   std::vector<int16_t> a(static_cast<size_t>(std::max<int64_t>(chunk, 1) * kp),
                          0);
-  std::vector<int32_t> acc(static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
+  std::vector<int32_t> acc(
+      static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
   for (int64_t pos0 = 0; pos0 < positions; pos0 += chunk) {
     const int64_t rows = std::min(chunk, positions - pos0);
     for (int64_t grp = 0; grp < groups; ++grp) {
@@ -520,7 +524,8 @@ absl::Status Conv2DKernel::RunVnni(const reference::ConvGeometry& g,
   const int64_t chunk = std::min<int64_t>(positions, kRowChunk);
   std::vector<uint8_t> a(static_cast<size_t>(std::max<int64_t>(chunk, 1) * lda),
                          0);
-  std::vector<int32_t> acc(static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
+  std::vector<int32_t> acc(
+      static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
   std::vector<uint32_t> x_sum(static_cast<size_t>(std::max<int64_t>(chunk, 1)));
   for (int64_t pos0 = 0; pos0 < positions; pos0 += chunk) {
     const int64_t rows = std::min(chunk, positions - pos0);
@@ -570,7 +575,8 @@ absl::Status Conv2DKernel::RunVnni(const reference::ConvGeometry& g,
   return absl::OkStatus();
 }
 
-// --- DepthwiseConv2D -------------------------------------------------------------
+// --- DepthwiseConv2D
+// -------------------------------------------------------------
 
 DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
     Isa isa, ArithmeticProfile profile,
@@ -591,8 +597,7 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
   Isa chosen = std::min(ImplementedIsa(isa), Isa::kAvx2);
   if (chosen == Isa::kScalar || !channels_ok || p.depth_multiplier != 1 ||
       !w_count.ok() || weights == nullptr || g.kernel_height <= 0 ||
-      g.kernel_width <= 0 ||
-      !QuantParamsOk(p.input, p.weights, oc, p.output) ||
+      g.kernel_width <= 0 || !QuantParamsOk(p.input, p.weights, oc, p.output) ||
       (profile == ArithmeticProfile::kTfliteReference &&
        !p.weights.all_zero_points_zero())) {
     return kernel;
@@ -604,8 +609,8 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
   if (!requantizer.ok()) return kernel;
   kernel.weights32_.resize(static_cast<size_t>(*w_count));
   for (int64_t i = 0; i < *w_count; ++i) {
-    kernel.weights32_[i] = static_cast<int32_t>(weights[i]) -
-                           p.weights.zero_point(i % oc);
+    kernel.weights32_[i] =
+        static_cast<int32_t>(weights[i]) - p.weights.zero_point(i % oc);
   }
   kernel.output_ = OutputStage(*std::move(requantizer), oc, chosen);
   kernel.isa_ = chosen;

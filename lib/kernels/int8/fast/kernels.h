@@ -65,7 +65,7 @@ class OutputStage {
  private:
   reference::Requantizer requantizer_;
   // Per channel, for the SIMD requantization (empty otherwise).
-  std::vector<float> scales_;  // onnxruntime
+  std::vector<float> scales_;                  // onnxruntime
   std::vector<int32_t> multipliers_, shifts_;  // tflite_reference
   bool vector_ort_ = false;
   bool vector_tflite_ = false;
@@ -91,13 +91,11 @@ class FullyConnectedKernel {
   absl::Status Run(int64_t rows, const int8_t* input, int8_t* output) const;
 
  private:
-  static FullyConnectedKernel CreateImpl(Isa isa, GemmU8S8Fn vnni_gemm,
-                                         ArithmeticProfile profile,
-                                         const reference::FullyConnectedParams& p,
-                                         const int8_t* weights,
-                                         const int32_t* bias);
-  absl::Status RunVnni(int64_t rows, const int8_t* input,
-                       int8_t* output) const;
+  static FullyConnectedKernel CreateImpl(
+      Isa isa, GemmU8S8Fn vnni_gemm, ArithmeticProfile profile,
+      const reference::FullyConnectedParams& p, const int8_t* weights,
+      const int32_t* bias);
+  absl::Status RunVnni(int64_t rows, const int8_t* input, int8_t* output) const;
   GemmU8S8Fn vnni_gemm_ = nullptr;
   PackedVnniB vnni_;
   Isa isa_ = Isa::kScalar;
@@ -123,8 +121,8 @@ class Conv2DKernel {
       const reference::Conv2DParams& params, const int8_t* weights,
       const int32_t* bias);
   Isa isa() const { return isa_; }
-  absl::Status Run(const reference::ConvGeometry& geometry,
-                   const int8_t* input, int8_t* output) const;
+  absl::Status Run(const reference::ConvGeometry& geometry, const int8_t* input,
+                   int8_t* output) const;
 
  private:
   static Conv2DKernel CreateImpl(Isa isa, GemmU8S8Fn vnni_gemm,
@@ -142,7 +140,7 @@ class Conv2DKernel {
   std::vector<int32_t> bias_;
   std::vector<PackedGemmB> packed_;  // AVX2: one per group
   GemmU8S8Fn vnni_gemm_ = nullptr;
-  std::vector<PackedVnniB> vnni_;    // VNNI: one per group
+  std::vector<PackedVnniB> vnni_;  // VNNI: one per group
   OutputStage output_;
 };
 
@@ -154,8 +152,8 @@ class DepthwiseConv2DKernel {
       const reference::DepthwiseConv2DParams& params, const int8_t* weights,
       const int32_t* bias);
   Isa isa() const { return isa_; }
-  absl::Status Run(const reference::ConvGeometry& geometry,
-                   const int8_t* input, int8_t* output) const;
+  absl::Status Run(const reference::ConvGeometry& geometry, const int8_t* input,
+                   int8_t* output) const;
 
  private:
   absl::Status RunReference(const reference::ConvGeometry& geometry,

@@ -18,9 +18,8 @@
 namespace qforge::kernels::int8::fast {
 
 using GemmU8S8Fn = void (*)(const uint8_t* a, int64_t rows, int64_t lda,
-                            int64_t kq, const int8_t* packed_b,
-                            int64_t n_cols, const int32_t* bias, int32_t* c,
-                            int64_t ldc);
+                            int64_t kq, const int8_t* packed_b, int64_t n_cols,
+                            const int32_t* bias, int32_t* c, int64_t ldc);
 
 // Scalar emulation (kernels.cc).
 void EmulatedGemmU8S8(const uint8_t* a, int64_t rows, int64_t lda, int64_t kq,

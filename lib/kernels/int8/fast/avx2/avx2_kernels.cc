@@ -42,34 +42,34 @@ void MicroKernel(const int16_t* a, int64_t lda, int64_t kp,
                  const int16_t* b_block, int64_t n0, int64_t n_cols,
                  const int32_t* bias, int32_t* c, int64_t ldc) {
   __m256i acc[R][NB];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) acc[r][j] = _mm256_setzero_si256();
   }
   const int64_t pairs = kp / 2;
   const int16_t* b[NB];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int j = 0; j < NB; ++j) b[j] = b_block + j * kp * 8;
   for (int64_t p = 0; p < pairs; ++p) {
     __m256i bv[NB];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) {
-      bv[j] = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(b[j] + p * 16));
+      bv[j] =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[j] + p * 16));
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256i av = _mm256_set1_epi32(LoadPair(a + r * lda + 2 * p));
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int j = 0; j < NB; ++j) {
         acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, bv[j]));
       }
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) {
       StoreBlock(acc[r][j], bias, n0 + 8 * j, n_cols, c + r * ldc);
     }
@@ -137,8 +137,7 @@ void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
 }
 
 void RequantizeOrtRow(const int32_t* acc, int64_t count, const float* scales,
-                      int32_t zero_point, int32_t lo, int32_t hi,
-                      int8_t* out) {
+                      int32_t zero_point, int32_t lo, int32_t hi, int8_t* out) {
   const __m256 fmin = _mm256_set1_ps(static_cast<float>(-128 - zero_point));
   const __m256 fmax = _mm256_set1_ps(static_cast<float>(127 - zero_point));
   const __m256i zp = _mm256_set1_epi32(zero_point);
@@ -298,7 +297,8 @@ void DepthwiseAccumulate(const DepthwiseArgs& d) {
           for (; c + 8 <= C; c += 8) {
             __m256i acc;
             if (!first) {
-              acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out + c));
+              acc =
+                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out + c));
             } else if (d.bias != nullptr) {
               acc = _mm256_loadu_si256(
                   reinterpret_cast<const __m256i*>(d.bias + c));
@@ -310,8 +310,8 @@ void DepthwiseAccumulate(const DepthwiseArgs& d) {
                   _mm256_cvtepi8_epi32(_mm_loadl_epi64(
                       reinterpret_cast<const __m128i*>(xs[t] + c))),
                   zx);
-              const __m256i w =
-                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ws[t] + c));
+              const __m256i w = _mm256_loadu_si256(
+                  reinterpret_cast<const __m256i*>(ws[t] + c));
               acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w));
             }
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), acc);

@@ -24,17 +24,17 @@ void MicroKernel(const uint8_t* a, int64_t lda, int64_t kq,
   const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1u);
   const __m512i bias_v = _mm512_maskz_loadu_epi32(mask, bias + n0);
   __m512i acc[R];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r] = bias_v;
   for (int64_t q = 0; q < kq; ++q) {
     const __m512i b = _mm512_loadu_si512(b_block + q * 64);
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512i av = _mm512_set1_epi32(LoadQuad(a + r * lda + 4 * q));
       acc[r] = _mm512_dpbusd_epi32(acc[r], av, b);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     _mm512_mask_storeu_epi32(c + r * ldc + n0, mask, acc[r]);
   }

@@ -21,7 +21,7 @@ void MicroKernel(const uint8_t* a, int64_t lda, int64_t kq,
                  const int8_t* b_block, int64_t n0, int64_t n_cols,
                  const int32_t* bias, int32_t* c, int64_t ldc) {
   __m256i acc[R][2];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     acc[r][0] = _mm256_setzero_si256();
     acc[r][1] = _mm256_setzero_si256();
@@ -31,7 +31,7 @@ void MicroKernel(const uint8_t* a, int64_t lda, int64_t kq,
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b_block + q * 64));
     const __m256i b1 = _mm256_loadu_si256(
         reinterpret_cast<const __m256i*>(b_block + q * 64 + 32));
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256i av = _mm256_set1_epi32(LoadQuad(a + r * lda + 4 * q));
       acc[r][0] = _mm256_dpbusd_avx_epi32(acc[r][0], av, b0);
@@ -39,7 +39,7 @@ void MicroKernel(const uint8_t* a, int64_t lda, int64_t kq,
     }
   }
   alignas(32) int32_t tmp[16];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), acc[r][0]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), acc[r][1]);
