@@ -2,7 +2,9 @@
 // (lib/quantize/quantize.cc): one kernel per op the built-in quantizers
 // quantize, registered for first-input dtype kInt8. Each kernel reads its
 // node's input/output QuantParams and the arithmetic profile at prepare time
-// and calls the normative scalar reference kernels in reference/.
+// and calls the normative scalar reference kernels in reference/, or for
+// Conv, Gemm and MatMul the fast kernels in fast/ (runtime ISA dispatch,
+// byte-identical to the reference).
 //
 // Where a float kernel is already registered for int8 (plain integer Add,
 // Relu, MaxPool, ...), the int8 kernel replaces it but falls back to it for
