@@ -30,6 +30,21 @@ absl::StatusOr<int> ResolveOpAliases(Graph& graph,
 // output name. Returns the number of BatchNormalization nodes rewritten.
 absl::StatusOr<int> FoldBatchNormalization(Graph& graph);
 
+// Fuses GELU written out with Erf into one Gelu node (ONNX opset 20,
+// approximate = "none"). Recognized, with x any float32 value and every
+// Mul/Add commutative (operands in either order):
+//   x * (1 + erf(x / sqrt2)) * 0.5      (torch: Div, Erf, Add, Mul, Mul)
+//   (x * 0.5) * (1 + erf(x / sqrt2))    (the 0.5 applied to x first)
+//   x * ((1 + erf(x / sqrt2)) * 0.5)    (the 0.5 applied to the sum)
+// where x / sqrt2 may also be x * (1/sqrt2) (tf2onnx). Constants are
+// one-element float32 tensors within a relative 1e-4 of sqrt2, 1/sqrt2, 1
+// and 0.5, of rank <= x's rank (so the result has x's shape).
+// Intermediate values must have exactly one consumer and not be graph
+// outputs. The Gelu node takes the name of the last node of the pattern,
+// produces its output value (same name), and lists the fused nodes among
+// its origins. Returns the number of Gelu nodes created.
+absl::StatusOr<int> FuseErfGelu(Graph& graph);
+
 }  // namespace qforge::internal
 
 #endif  // QFORGE_LIB_QUANTIZE_PASSES_H_

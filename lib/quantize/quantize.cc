@@ -740,6 +740,13 @@ absl::StatusOr<Graph> PrepareForQuantization(const Graph& model, const QuantConf
   QFORGE_RETURN_IF_ERROR(internal::ResolveOpAliases(g, config.op_aliases).status());
   QFORGE_RETURN_IF_ERROR(internal::FoldConstants(g, registry).status());
   QFORGE_RETURN_IF_ERROR(internal::FoldBatchNormalization(g).status());
+  // GELU written out with Erf becomes one Gelu node only when a quantizer
+  // for Gelu is registered (the erf plugin): the fused node then quantizes
+  // as one table. Without one, fusing would only turn quantizable Mul/Add
+  // nodes into an op that stays float, so the graph is left as written.
+  if (registry.quantizers().Find(OpKey{"", "Gelu"}) != nullptr) {
+    QFORGE_RETURN_IF_ERROR(internal::FuseErfGelu(g).status());
+  }
   QFORGE_RETURN_IF_ERROR(VerifyGraph(g, registry.schemas()));
   return g;
 }
