@@ -25,9 +25,12 @@ absl::Status Validate(const Int16QuantParam& q, const char* what) {
   return absl::OkStatus();
 }
 
-int32_t Clamp16(double v) {
-  if (!(v >= kInt16Min)) return std::isnan(v) ? 0 : kInt16Min;
-  if (v > kInt16Max) return kInt16Max;
+constexpr double kKnotLimit = 1073741824.0;  // 2^30
+
+int32_t ClampKnot(double v) {
+  if (std::isnan(v)) return 0;
+  if (v < -kKnotLimit) return static_cast<int32_t>(-kKnotLimit);
+  if (v > kKnotLimit) return static_cast<int32_t>(kKnotLimit);
   return static_cast<int32_t>(v);
 }
 
@@ -52,7 +55,7 @@ absl::StatusOr<Int16Lut> BuildInt16Lut(const Int16QuantParam& input,
       const double midpoint_error = (value + v(q + 128.0)) / 2.0 - v(q + 64.0);
       value -= midpoint_error / 2.0;
     }
-    lut[k] = static_cast<int16_t>(Clamp16(std::round(value)));
+    lut[k] = ClampKnot(std::round(value));
   }
   return lut;
 }
@@ -75,12 +78,12 @@ int16_t LookUpInt16(const Int16Lut& lut, int16_t q) {
   const int32_t u = static_cast<int32_t>(q) - kInt16Min;  // 0..65535
   const int32_t segment = u >> 7;
   const int32_t offset = u & 127;
-  const int32_t base = lut[segment];
-  const int32_t slope = static_cast<int32_t>(lut[segment + 1]) - base;
-  // floor((slope * offset + 64) / 128); >> on a negative int32 is an
+  const int64_t base = lut[segment];
+  const int64_t slope = static_cast<int64_t>(lut[segment + 1]) - base;
+  // floor((slope * offset + 64) / 128); >> on a negative int64 is an
   // arithmetic shift in C++20.
-  const int32_t delta = (slope * offset + 64) >> 7;
-  int32_t y = base + delta;
+  const int64_t delta = (slope * offset + 64) >> 7;
+  int64_t y = base + delta;
   if (y < kInt16Min) y = kInt16Min;
   if (y > kInt16Max) y = kInt16Max;
   return static_cast<int16_t>(y);

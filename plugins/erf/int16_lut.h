@@ -8,6 +8,11 @@
 // clamped to [-32768, 32767]. The table is built in double precision from
 // the float reference: with v(q) = f(sx * (q - zx)) / sy + zy,
 //   t[k] = round(v(q_k) - e_k / 2),  e_k = (v(q_k) + v(q_k+1)) / 2 - v(q_k + 64)
+// Knots are int32 (clamped to +-2^30) and only the interpolated result is
+// clamped to int16: a knot past the int16 range (where the output saturates
+// within a segment) keeps the segment's slope exact instead of bending the
+// chord (TFLite stores int16 knots, which can be tens of LSB off just below
+// saturation). The interpolation runs in int64.
 // i.e. each knot is moved by half the interpolation error at the midpoint of
 // the segment on its right (the chord of a convex or concave piece lies on
 // one side of the curve; splitting the error halves the worst case). The last
@@ -36,7 +41,8 @@ struct Int16QuantParam {
   int32_t zero_point = 0;  // In [-32768, 32767]; 0 for TFLite's 16x8.
 };
 
-using Int16Lut = std::array<int16_t, 513>;
+// Knot k in output units (int32: see above).
+using Int16Lut = std::array<int32_t, 513>;
 
 // The table of `fn` (evaluated in double) for the given params.
 // InvalidArgument for a scale that is not finite and > 0 or a zero point
