@@ -155,7 +155,8 @@ bool IsScalarNear(const Value* v, double target, const Value* x) {
   if (v == nullptr || !v->is_constant()) return false;
   const Tensor* t = v->constant();
   if (t->dtype() != DataType::kFloat32 || t->num_elements() != 1) return false;
-  if (t->rank() > 0 && (!x->shape().rank_known() || t->rank() > x->shape().rank())) {
+  if (t->rank() > 0 &&
+      (!x->shape().rank_known() || t->rank() > x->shape().rank())) {
     return false;
   }
   const double c = t->data<float>()[0];
@@ -196,7 +197,8 @@ struct GeluMatch {
 std::optional<GeluMatch> MatchErfGelu(Node* erf) {
   constexpr double kSqrt2 = 1.4142135623730950488;
   constexpr double kInvSqrt2 = 0.70710678118654752440;
-  if (!IsDefaultOp(erf, "Erf") || erf->num_inputs() != 1 || erf->num_outputs() != 1) {
+  if (!IsDefaultOp(erf, "Erf") || erf->num_inputs() != 1 ||
+      erf->num_outputs() != 1) {
     return std::nullopt;
   }
   Value* scaled = erf->input(0);
@@ -208,7 +210,9 @@ std::optional<GeluMatch> MatchErfGelu(Node* erf) {
   GeluMatch m;
   if (IsDefaultOp(div, "Div")) {
     m.x = div->input(0);
-    if (m.x == nullptr || !IsScalarNear(div->input(1), kSqrt2, m.x)) return std::nullopt;
+    if (m.x == nullptr || !IsScalarNear(div->input(1), kSqrt2, m.x)) {
+      return std::nullopt;
+    }
   } else if (IsDefaultOp(div, "Mul")) {
     for (int i = 0; i < 2 && m.x == nullptr; ++i) {
       Value* cand = div->input(i);
@@ -232,7 +236,8 @@ std::optional<GeluMatch> MatchErfGelu(Node* erf) {
   }
   Value* sum = add->output(0);
   Node* mul1 = SoleConsumer(sum);
-  if (mul1 == nullptr || !IsDefaultOp(mul1, "Mul") || mul1->num_outputs() != 1) {
+  if (mul1 == nullptr || !IsDefaultOp(mul1, "Mul") ||
+      mul1->num_outputs() != 1) {
     return std::nullopt;
   }
   Value* other = OtherInput(mul1, sum);
@@ -251,8 +256,8 @@ std::optional<GeluMatch> MatchErfGelu(Node* erf) {
   } else if (IsScalarNear(other, 0.5, x)) {
     // x * (sum * 0.5)
     Node* mul2 = SoleConsumer(mul1->output(0));
-    if (mul2 == nullptr || !IsDefaultOp(mul2, "Mul") || mul2->num_outputs() != 1 ||
-        OtherInput(mul2, mul1->output(0)) != x) {
+    if (mul2 == nullptr || !IsDefaultOp(mul2, "Mul") ||
+        mul2->num_outputs() != 1 || OtherInput(mul2, mul1->output(0)) != x) {
       return std::nullopt;
     }
     m.nodes.push_back(mul1);
@@ -261,7 +266,8 @@ std::optional<GeluMatch> MatchErfGelu(Node* erf) {
   } else {
     // (x * 0.5) * sum
     Node* half = other->producer();
-    if (half == nullptr || half->num_outputs() != 1 || SoleConsumer(other) != mul1 ||
+    if (half == nullptr || half->num_outputs() != 1 ||
+        SoleConsumer(other) != mul1 ||
         !IsOpWithConstant(half, "Mul", x, 0.5, x)) {
       return std::nullopt;
     }
@@ -286,12 +292,13 @@ absl::Status ReplaceWithGelu(Graph& graph, const GeluMatch& m) {
     }
   }
   for (Node* n : m.nodes) graph.RemoveNode(n);
-  QFORGE_ASSIGN_OR_RETURN(Node * gelu,
-                          graph.AddNode({.name = name,
-                                         .op_type = "Gelu",
-                                         .inputs = {m.x},
-                                         .outputs = {m.y},
-                                         .attributes = {{"approximate", std::string("none")}}}));
+  QFORGE_ASSIGN_OR_RETURN(
+      Node * gelu,
+      graph.AddNode({.name = name,
+                     .op_type = "Gelu",
+                     .inputs = {m.x},
+                     .outputs = {m.y},
+                     .attributes = {{"approximate", std::string("none")}}}));
   gelu->set_layout(layout);
   gelu->set_origins(std::move(origins));
   return absl::OkStatus();

@@ -29,7 +29,8 @@ long double ExactGelu(long double x) {
 }
 
 long double ExactGeluTanh(long double x) {
-  const long double k = std::sqrt(2.0L / 3.14159265358979323846264338327950288L);
+  const long double k =
+      std::sqrt(2.0L / 3.14159265358979323846264338327950288L);
   return 0.5L * x * (1.0L + std::tanh(k * (x + 0.044715L * x * x * x)));
 }
 
@@ -40,8 +41,8 @@ double WorstError(const Int8Lut& lut, const Case& c,
   for (int q = -128; q <= 127; ++q) {
     const long double x =
         static_cast<long double>(c.in.scale) * (q - c.in.zero_point);
-    long double y = exact(x) / static_cast<long double>(c.out.scale) +
-                    c.out.zero_point;
+    long double y =
+        exact(x) / static_cast<long double>(c.out.scale) + c.out.zero_point;
     if (y < -128.0L) y = -128.0L;
     if (y > 127.0L) y = 127.0L;
     const double err = static_cast<double>(
@@ -67,11 +68,11 @@ std::string Describe(ArithmeticProfile p, const Case& c) {
 
 TEST(ErfLutTest, EveryInt8InputWithinOneLsbOfLongDouble) {
   const std::vector<Case> cases = {
-      {{4.0f / 128.0f, 0}, {1.0f / 128.0f, 0}},     // The quantizer's output.
+      {{4.0f / 128.0f, 0}, {1.0f / 128.0f, 0}},  // The quantizer's output.
       {{3.0f / 255.0f, -10}, {1.0f / 128.0f, 0}},
       {{0.01f, 27}, {2.0f / 255.0f, 0}},
-      {{0.05f, -128}, {1.0f / 255.0f, -128}},       // x >= 0 only.
-      {{0.002f, 100}, {0.003f, -7}},                // Saturates at both ends.
+      {{0.05f, -128}, {1.0f / 255.0f, -128}},  // x >= 0 only.
+      {{0.002f, 100}, {0.003f, -7}},           // Saturates at both ends.
       {{0.25f, 3}, {1.0f / 127.0f, 0}},
   };
   for (ArithmeticProfile p : kProfiles) {
@@ -89,7 +90,7 @@ TEST(ErfLutTest, GeluEveryInt8InputWithinOneLsbOfLongDouble) {
   const std::vector<Case> cases = {
       {{8.0f / 255.0f, 0}, {4.2f / 255.0f, -118}},
       {{0.02f, -20}, {0.012f, -110}},
-      {{0.1f, 0}, {0.05f, -125}},                   // Saturates above.
+      {{0.1f, 0}, {0.05f, -125}},  // Saturates above.
       {{0.004f, 5}, {0.002f, -30}},
       {{6.0f / 255.0f, 40}, {3.0f / 255.0f, -100}},
   };

@@ -26,9 +26,9 @@ OpQuantSpec UnarySpec(OutputQuantSpec output) {
 absl::Status CheckUnary(const Node& node) {
   if (node.num_inputs() != 1 || node.input(0) == nullptr ||
       node.num_outputs() != 1 || node.output(0) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(node.Describe(), ": expected one input and one output, got ",
-                     node.num_inputs(), " and ", node.num_outputs()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        node.Describe(), ": expected one input and one output, got ",
+        node.num_inputs(), " and ", node.num_outputs()));
   }
   return absl::OkStatus();
 }
@@ -38,9 +38,10 @@ absl::StatusOr<bool> GeluUsesTanh(const Node& node) {
   QFORGE_ASSIGN_OR_RETURN(std::string approximate,
                           node.GetString("approximate", "none"));
   if (approximate != "none" && approximate != "tanh") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        node.Describe(), ": attribute approximate must be 'none' or 'tanh', got '",
-        approximate, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(),
+                     ": attribute approximate must be 'none' or 'tanh', got '",
+                     approximate, "'"));
   }
   return approximate == "tanh";
 }
@@ -78,17 +79,17 @@ std::unique_ptr<OpKernel> TableKernel(const Int8Lut& lut) {
         Tensor* y = ctx.output(0);
         if (y == nullptr) return ctx.Error("output 0 is missing");
         y->Reset(DataType::kInt8, x->dims());
-        return kernels::reference::ApplyLut(lut, x->data<int8_t>(),
-                                            x->num_elements(),
-                                            y->data<int8_t>());
+        return kernels::reference::ApplyLut(
+            lut, x->data<int8_t>(), x->num_elements(), y->data<int8_t>());
       });
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> WithNode(
     const Node& node, absl::StatusOr<Int8Lut> lut) {
   if (!lut.ok()) {
-    return absl::Status(lut.status().code(), absl::StrCat(node.Describe(), ": ",
-                                                          lut.status().message()));
+    return absl::Status(
+        lut.status().code(),
+        absl::StrCat(node.Describe(), ": ", lut.status().message()));
   }
   return TableKernel(*lut);
 }
@@ -136,8 +137,8 @@ absl::Status RegisterErfPlugin(Registry& registry) {
       OpKey{"", "Erf"}, std::make_unique<ErfQuantizer>()));
   QFORGE_RETURN_IF_ERROR(registry.quantizers().Register(
       OpKey{"", "Gelu"}, std::make_unique<GeluQuantizer>()));
-  QFORGE_RETURN_IF_ERROR(
-      kernels::int8::RegisterQuantized(registry.kernels(), "Erf", CreateErfInt8));
+  QFORGE_RETURN_IF_ERROR(kernels::int8::RegisterQuantized(
+      registry.kernels(), "Erf", CreateErfInt8));
   QFORGE_RETURN_IF_ERROR(kernels::int8::RegisterQuantized(
       registry.kernels(), "Gelu", CreateGeluInt8));
   return absl::OkStatus();

@@ -74,7 +74,8 @@ INSTANTIATE_TEST_SUITE_P(Profiles, ErfQuantizerTest,
                          ::testing::Values(ArithmeticProfile::kOnnxRuntime,
                                            ArithmeticProfile::kTfliteReference),
                          [](const auto& info) {
-                           return std::string(ArithmeticProfileName(info.param));
+                           return std::string(
+                               ArithmeticProfileName(info.param));
                          });
 
 TEST(ErfPluginTest, WithoutThePluginErfHasNoQuantizer) {

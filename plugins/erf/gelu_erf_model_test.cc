@@ -38,8 +38,8 @@ class GeluErfModelTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_THAT(RegisterBuiltins(registry_), IsOk());
     ASSERT_THAT(RegisterErfPlugin(registry_), IsOk());
-    QFORGE_ASSERT_OK_AND_ASSIGN(model_,
-                                LoadModel(ExamplePath("gelu_erf.onnx"), registry_));
+    QFORGE_ASSERT_OK_AND_ASSIGN(
+        model_, LoadModel(ExamplePath("gelu_erf.onnx"), registry_));
     QFORGE_ASSERT_OK_AND_ASSIGN(
         data_, OpenCalibrationData(ExamplePath("gelu_erf_calib.npz")));
   }
@@ -73,7 +73,8 @@ TEST_F(GeluErfModelTest, FloatModelMatchesNumpyReference) {
       const Tensor& y = out.at("y");
       ASSERT_EQ(y.num_elements(), 10);
       for (int j = 0; j < 10; ++j) {
-        EXPECT_NEAR(y.data<float>()[j], expected.data<float>()[i * 10 + j], 1e-4)
+        EXPECT_NEAR(y.data<float>()[j], expected.data<float>()[i * 10 + j],
+                    1e-4)
             << "sample " << i << " element " << j;
       }
     }

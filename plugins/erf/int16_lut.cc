@@ -13,9 +13,8 @@ constexpr int32_t kInt16Max = 32767;
 
 absl::Status Validate(const Int16QuantParam& q, const char* what) {
   if (!std::isfinite(q.scale) || !(q.scale > 0.0f)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("int16 table ", what, " scale must be finite and > 0, got ",
-                     q.scale));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "int16 table ", what, " scale must be finite and > 0, got ", q.scale));
   }
   if (q.zero_point < kInt16Min || q.zero_point > kInt16Max) {
     return absl::InvalidArgumentError(
@@ -92,8 +91,8 @@ int16_t LookUpInt16(const Int16Lut& lut, int16_t q) {
 absl::Status ApplyInt16Lut(const Int16Lut& lut, const int16_t* input,
                            int64_t count, int16_t* output) {
   if (count < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ApplyInt16Lut: element count must be >= 0, got ", count));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ApplyInt16Lut: element count must be >= 0, got ", count));
   }
   if (count > 0 && (input == nullptr || output == nullptr)) {
     return absl::InvalidArgumentError("ApplyInt16Lut: null buffer");

@@ -7,7 +7,8 @@
 //   y = t[s] + floor(((t[s+1] - t[s]) * o + 64) / 128)     (int32 arithmetic)
 // clamped to [-32768, 32767]. The table is built in double precision from
 // the float reference: with v(q) = f(sx * (q - zx)) / sy + zy,
-//   t[k] = round(v(q_k) - e_k / 2),  e_k = (v(q_k) + v(q_k+1)) / 2 - v(q_k + 64)
+//   t[k] = round(v(q_k) - e_k / 2),  e_k = (v(q_k) + v(q_k+1)) / 2 - v(q_k +
+//   64)
 // Knots are int32 (clamped to +-2^30) and only the interpolated result is
 // clamped to int16: a knot past the int16 range (where the output saturates
 // within a segment) keeps the segment's slope exact instead of bending the

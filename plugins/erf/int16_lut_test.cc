@@ -18,7 +18,8 @@ long double ExactGelu(long double x) {
   return 0.5L * x * (1.0L + std::erf(x / std::sqrt(2.0L)));
 }
 long double ExactGeluTanh(long double x) {
-  const long double k = std::sqrt(2.0L / 3.14159265358979323846264338327950288L);
+  const long double k =
+      std::sqrt(2.0L / 3.14159265358979323846264338327950288L);
   return 0.5L * x * (1.0L + std::tanh(k * (x + 0.044715L * x * x * x)));
 }
 

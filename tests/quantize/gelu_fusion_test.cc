@@ -59,9 +59,10 @@ class GraphBuilder {
              bool commutative = true) {
     Value* out = g_.AddValue(name + "_out");
     if (commutative && o_.swap) std::swap(a, b);
-    EXPECT_TRUE(g_.AddNode({.name = name, .op_type = op, .inputs = {a, b},
-                            .outputs = {out}})
-                    .ok());
+    EXPECT_TRUE(
+        g_.AddNode(
+              {.name = name, .op_type = op, .inputs = {a, b}, .outputs = {out}})
+            .ok());
     return out;
   }
 
@@ -73,7 +74,9 @@ class GraphBuilder {
       scaled = Bin("Div", "div", x_, Scalar("sqrt2", o_.divisor), false);
     }
     Value* e = g_.AddValue("erf_out");
-    EXPECT_TRUE(g_.AddNode({.name = "erf", .op_type = "Erf", .inputs = {scaled},
+    EXPECT_TRUE(g_.AddNode({.name = "erf",
+                            .op_type = "Erf",
+                            .inputs = {scaled},
                             .outputs = {e}})
                     .ok());
     Value* sum = Bin("Add", "add", e, Scalar("one", 1.0f));
@@ -85,11 +88,12 @@ class GraphBuilder {
                 Scalar("half", 0.5f));
         break;
       case Form::kTf2onnx:
-        y = Bin("Mul", "mul_sum", Bin("Mul", "half_x", Scalar("half", 0.5f), x_last),
-                sum);
+        y = Bin("Mul", "mul_sum",
+                Bin("Mul", "half_x", Scalar("half", 0.5f), x_last), sum);
         break;
       case Form::kHalfOnSum:
-        y = Bin("Mul", "mul_x", x_last, Bin("Mul", "half_sum", sum, Scalar("half", 0.5f)));
+        y = Bin("Mul", "mul_x", x_last,
+                Bin("Mul", "half_sum", sum, Scalar("half", 0.5f)));
         break;
     }
     EXPECT_TRUE(g_.RenameValue(y, "y").ok());
@@ -116,14 +120,16 @@ class GeluFusionTest : public ::testing::Test {
     TensorMap in;
     in["x"] = Tensor::FromVector<float>({2, 5}, xs);
     in["z"] = Tensor::FromVector<float>({2, 5}, std::vector<float>(10, 1.0f));
-    absl::StatusOr<std::unique_ptr<Executor>> exec = Executor::Prepare(g, registry_);
+    absl::StatusOr<std::unique_ptr<Executor>> exec =
+        Executor::Prepare(g, registry_);
     EXPECT_THAT(exec.status(), IsOk());
     if (!exec.ok()) return {};
     absl::StatusOr<TensorMap> out = (*exec)->Run(in);
     EXPECT_THAT(out.status(), IsOk());
     if (!out.ok()) return {};
     const Tensor& y = out->at("y");
-    return std::vector<float>(y.data<float>(), y.data<float>() + y.num_elements());
+    return std::vector<float>(y.data<float>(),
+                              y.data<float>() + y.num_elements());
   }
 
   Registry registry_;
@@ -138,16 +144,34 @@ struct FusedCase {
 
 TEST_F(GeluFusionTest, AllThreeFormsInEitherOperandOrderFuse) {
   const std::vector<FusedCase> cases = {
-      {Form::kTorch, false, "mul_half", {"div", "erf", "add", "mul_x", "mul_half"}},
-      {Form::kTorch, true, "mul_half", {"div", "erf", "add", "mul_x", "mul_half"}},
-      {Form::kTf2onnx, false, "mul_sum", {"scale", "erf", "add", "half_x", "mul_sum"}},
-      {Form::kTf2onnx, true, "mul_sum", {"scale", "erf", "add", "half_x", "mul_sum"}},
-      {Form::kHalfOnSum, false, "mul_x", {"div", "erf", "add", "half_sum", "mul_x"}},
-      {Form::kHalfOnSum, true, "mul_x", {"div", "erf", "add", "half_sum", "mul_x"}},
+      {Form::kTorch,
+       false,
+       "mul_half",
+       {"div", "erf", "add", "mul_x", "mul_half"}},
+      {Form::kTorch,
+       true,
+       "mul_half",
+       {"div", "erf", "add", "mul_x", "mul_half"}},
+      {Form::kTf2onnx,
+       false,
+       "mul_sum",
+       {"scale", "erf", "add", "half_x", "mul_sum"}},
+      {Form::kTf2onnx,
+       true,
+       "mul_sum",
+       {"scale", "erf", "add", "half_x", "mul_sum"}},
+      {Form::kHalfOnSum,
+       false,
+       "mul_x",
+       {"div", "erf", "add", "half_sum", "mul_x"}},
+      {Form::kHalfOnSum,
+       true,
+       "mul_x",
+       {"div", "erf", "add", "half_sum", "mul_x"}},
   };
   for (const FusedCase& c : cases) {
-    SCOPED_TRACE(::testing::Message() << "form " << static_cast<int>(c.form)
-                                      << " swap " << c.swap);
+    SCOPED_TRACE(::testing::Message()
+                 << "form " << static_cast<int>(c.form) << " swap " << c.swap);
     Graph g = GraphBuilder({.form = c.form, .swap = c.swap}).Build();
     ASSERT_THAT(VerifyGraph(g, registry_.schemas()), IsOk());
     const std::vector<float> before = Run(g);
@@ -160,7 +184,8 @@ TEST_F(GeluFusionTest, AllThreeFormsInEitherOperandOrderFuse) {
     EXPECT_EQ(gelu->name(), c.last_node);
     EXPECT_EQ(gelu->input(0)->name(), "x");
     EXPECT_EQ(gelu->output(0)->name(), "y");
-    absl::StatusOr<std::string> approximate = gelu->GetString("approximate", "");
+    absl::StatusOr<std::string> approximate =
+        gelu->GetString("approximate", "");
     ASSERT_THAT(approximate.status(), IsOk());
     EXPECT_EQ(*approximate, "none");
     EXPECT_EQ(gelu->origins(), c.origins);
@@ -172,7 +197,8 @@ TEST_F(GeluFusionTest, AllThreeFormsInEitherOperandOrderFuse) {
     ASSERT_EQ(after.size(), before.size());
     for (size_t i = 0; i < after.size(); ++i) {
       const long double x = -4.0L + 0.8L * i + 0.1L;
-      const long double exact = 0.5L * x * (1.0L + std::erf(x / std::sqrt(2.0L)));
+      const long double exact =
+          0.5L * x * (1.0L + std::erf(x / std::sqrt(2.0L)));
       EXPECT_NEAR(after[i], before[i], 1e-6f) << i;
       EXPECT_NEAR(after[i], static_cast<double>(exact), 2e-6) << i;
     }
@@ -181,9 +207,10 @@ TEST_F(GeluFusionTest, AllThreeFormsInEitherOperandOrderFuse) {
 
 TEST_F(GeluFusionTest, LookalikesDoNotFuse) {
   const std::vector<Options> cases = {
-      {.form = Form::kTorch, .divisor = 2.0f},           // Not sqrt2.
+      {.form = Form::kTorch, .divisor = 2.0f},              // Not sqrt2.
       {.form = Form::kTorch, .erf_is_graph_output = true},  // erf used outside.
-      {.form = Form::kTf2onnx, .other_operand = true},   // (0.5 z) * (1 + erf(x/..)).
+      {.form = Form::kTf2onnx,
+       .other_operand = true},  // (0.5 z) * (1 + erf(x/..)).
       {.form = Form::kHalfOnSum, .swap = true, .other_operand = true},
   };
   for (const Options& o : cases) {
@@ -198,17 +225,21 @@ TEST_F(GeluFusionTest, LookalikesDoNotFuse) {
 
 TEST_F(GeluFusionTest, PrepareFusesOnlyWithAGeluQuantizer) {
   Graph g = GraphBuilder({.form = Form::kTorch}).Build();
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph plain, PrepareForQuantization(g, {}, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph plain,
+                              PrepareForQuantization(g, {}, registry_));
   EXPECT_EQ(plain.num_nodes(), 5);
 
   class Stub final : public OpQuantizer {
-    absl::StatusOr<OpQuantSpec> Spec(const Node&, const QuantConfig&) const override {
+    absl::StatusOr<OpQuantSpec> Spec(const Node&,
+                                     const QuantConfig&) const override {
       return OpQuantSpec::Decline("stub");
     }
   };
-  ASSERT_THAT(registry_.quantizers().Register({"", "Gelu"}, std::make_unique<Stub>()),
-              IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph fused, PrepareForQuantization(g, {}, registry_));
+  ASSERT_THAT(
+      registry_.quantizers().Register({"", "Gelu"}, std::make_unique<Stub>()),
+      IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph fused,
+                              PrepareForQuantization(g, {}, registry_));
   ASSERT_EQ(fused.num_nodes(), 1);
   EXPECT_EQ(fused.nodes()[0]->op_type(), "Gelu");
 }
@@ -233,7 +264,8 @@ Graph OneGelu(const std::string& approximate, int64_t opset) {
 
 TEST_F(GeluFusionTest, GeluKernelMatchesLongDoubleInBothModes) {
   const std::vector<float> xs = {-6.0f, -2.5f, -0.75f, 0.0f, 0.3f, 1.7f, 5.0f};
-  const long double k = std::sqrt(2.0L / 3.14159265358979323846264338327950288L);
+  const long double k =
+      std::sqrt(2.0L / 3.14159265358979323846264338327950288L);
   for (int64_t opset : {17, 20}) {
     for (const std::string approximate : {"none", "tanh"}) {
       Graph g = OneGelu(approximate, opset);
@@ -248,7 +280,8 @@ TEST_F(GeluFusionTest, GeluKernelMatchesLongDoubleInBothModes) {
         const long double exact =
             approximate == "none"
                 ? 0.5L * x * (1.0L + std::erf(x / std::sqrt(2.0L)))
-                : 0.5L * x * (1.0L + std::tanh(k * (x + 0.044715L * x * x * x)));
+                : 0.5L * x *
+                      (1.0L + std::tanh(k * (x + 0.044715L * x * x * x)));
         EXPECT_NEAR(out.at("y").data<float>()[i], static_cast<double>(exact),
                     1e-6 * (1.0 + std::fabs(static_cast<double>(x))))
             << approximate << " x=" << xs[i];

@@ -450,19 +450,22 @@ absl::Status RegisterElementwiseFloatKernels(KernelTable& table) {
             });
       }));
 
-  QFORGE_RETURN_IF_ERROR(RegisterEach(table, "Gelu", FloatTypes{}, [](auto tag) {
-    return UnaryWithAttributes<typename decltype(tag)::type>(
-        [](const Node& node) -> absl::StatusOr<GeluFn> {
-          QFORGE_ASSIGN_OR_RETURN(std::string approximate,
-                                  node.GetString("approximate", "none"));
-          if (approximate != "none" && approximate != "tanh") {
-            return absl::InvalidArgumentError(absl::StrCat(
-                node.Describe(), ": attribute approximate must be 'none' or "
-                                 "'tanh', got '", approximate, "'"));
-          }
-          return GeluFn{approximate == "tanh"};
-        });
-  }));
+  QFORGE_RETURN_IF_ERROR(
+      RegisterEach(table, "Gelu", FloatTypes{}, [](auto tag) {
+        return UnaryWithAttributes<typename decltype(tag)::type>(
+            [](const Node& node) -> absl::StatusOr<GeluFn> {
+              QFORGE_ASSIGN_OR_RETURN(std::string approximate,
+                                      node.GetString("approximate", "none"));
+              if (approximate != "none" && approximate != "tanh") {
+                return absl::InvalidArgumentError(
+                    absl::StrCat(node.Describe(),
+                                 ": attribute approximate must be 'none' or "
+                                 "'tanh', got '",
+                                 approximate, "'"));
+              }
+              return GeluFn{approximate == "tanh"};
+            });
+      }));
   QFORGE_RETURN_IF_ERROR(
       RegisterEach(table, "Clip", NumericTypes{}, [](auto tag) {
         return StatelessKernel(&ClipKernel<typename decltype(tag)::type>);
