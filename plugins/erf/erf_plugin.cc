@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "kernels/float/gelu.h"
-#include "kernels/int8/util.h"
 #include "qforge/core/status.h"
+#include "qforge/plugin.h"
 
 namespace qforge::plugins::erf {
 namespace {
@@ -69,6 +69,54 @@ class GeluQuantizer final : public OpQuantizer {
   }
 };
 
+// Per-tensor int8 params of the node's input 0 (output 0 when `output`).
+// The plugin reads Value::quant() itself rather than lib/kernels/int8/util.h
+// so that its shared-library build needs no qforge internals beyond the
+// reference table sources (plugins/erf/CMakeLists.txt).
+absl::StatusOr<QuantParam> Int8Params(const Node& node, bool output) {
+  const Value* v = output ? node.output(0) : node.input(0);
+  const char* what = output ? "output 0" : "input 0";
+  if (v == nullptr || !v->quant().has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        node.Describe(), ": ", what, " has no quantization parameters"));
+  }
+  const QuantParams& q = *v->quant();
+  if (q.storage != DataType::kInt8) {
+    return absl::UnimplementedError(
+        absl::StrCat(node.Describe(), ": ", what, " '", v->name(), "' is ",
+                     DataTypeName(q.storage), "; the table kernel is int8"));
+  }
+  if (q.per_axis() || q.scale.size() != 1 || q.zero_point.size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(), ": ", what, " '", v->name(),
+                     "' must have per-tensor parameters"));
+  }
+  return QuantParam{q.scale[0], static_cast<int32_t>(q.zero_point[0])};
+}
+
+// Registers `factory` for {"", op} and int8 inputs. A kernel already
+// registered for int8 (the float Erf kernel runs plain integer tensors)
+// keeps serving nodes whose input carries no quantization parameters.
+absl::Status RegisterInt8Kernel(KernelTable& table, const char* op,
+                                KernelFactory factory) {
+  const OpKey key{"", op};
+  const KernelDef* previous = table.Find(key, DataType::kInt8);
+  if (previous == nullptr) {
+    return table.Register({key, DataType::kInt8, std::move(factory)});
+  }
+  KernelFactory fallback = previous->create;
+  table.Replace(
+      {key, DataType::kInt8,
+       [factory = std::move(factory), fallback = std::move(fallback)](
+           const KernelInitContext& init)
+           -> absl::StatusOr<std::unique_ptr<OpKernel>> {
+         const Value* x = init.node.input(0);
+         const bool quantized = x != nullptr && x->quant().has_value();
+         return quantized ? factory(init) : fallback(init);
+       }});
+  return absl::OkStatus();
+}
+
 std::unique_ptr<OpKernel> TableKernel(const Int8Lut& lut) {
   return std::make_unique<FunctionKernel>(
       [lut](KernelContext& ctx) -> absl::Status {
@@ -96,20 +144,16 @@ absl::StatusOr<std::unique_ptr<OpKernel>> WithNode(
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateErfInt8(
     const KernelInitContext& init) {
-  QFORGE_ASSIGN_OR_RETURN(QuantParam in,
-                          kernels::int8::ActivationQuant(init.node, 0));
-  QFORGE_ASSIGN_OR_RETURN(QuantParam out,
-                          kernels::int8::ActivationQuant(init.node, 0, true));
+  QFORGE_ASSIGN_OR_RETURN(QuantParam in, Int8Params(init.node, false));
+  QFORGE_ASSIGN_OR_RETURN(QuantParam out, Int8Params(init.node, true));
   return WithNode(init.node, BuildErfLut(init.profile, in, out));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateGeluInt8(
     const KernelInitContext& init) {
   QFORGE_ASSIGN_OR_RETURN(bool tanh, GeluUsesTanh(init.node));
-  QFORGE_ASSIGN_OR_RETURN(QuantParam in,
-                          kernels::int8::ActivationQuant(init.node, 0));
-  QFORGE_ASSIGN_OR_RETURN(QuantParam out,
-                          kernels::int8::ActivationQuant(init.node, 0, true));
+  QFORGE_ASSIGN_OR_RETURN(QuantParam in, Int8Params(init.node, false));
+  QFORGE_ASSIGN_OR_RETURN(QuantParam out, Int8Params(init.node, true));
   return WithNode(init.node, BuildGeluLut(init.profile, in, out, tanh));
 }
 
@@ -137,11 +181,13 @@ absl::Status RegisterErfPlugin(Registry& registry) {
       OpKey{"", "Erf"}, std::make_unique<ErfQuantizer>()));
   QFORGE_RETURN_IF_ERROR(registry.quantizers().Register(
       OpKey{"", "Gelu"}, std::make_unique<GeluQuantizer>()));
-  QFORGE_RETURN_IF_ERROR(kernels::int8::RegisterQuantized(
+  QFORGE_RETURN_IF_ERROR(RegisterInt8Kernel(
       registry.kernels(), "Erf", CreateErfInt8));
-  QFORGE_RETURN_IF_ERROR(kernels::int8::RegisterQuantized(
+  QFORGE_RETURN_IF_ERROR(RegisterInt8Kernel(
       registry.kernels(), "Gelu", CreateGeluInt8));
   return absl::OkStatus();
 }
+
+QFORGE_DEFINE_PLUGIN(ErfPlugin, kPluginName, kPluginVersion, RegisterErfPlugin);
 
 }  // namespace qforge::plugins::erf

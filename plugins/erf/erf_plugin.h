@@ -1,6 +1,9 @@
 // The erf plugin: int8 quantization of Erf and Gelu (ONNX default domain).
 //
-// RegisterErfPlugin adds to a Registry:
+// Statically linked: qforge::RegisterPlugin(qforge::plugins::erf::ErfPlugin(),
+// registry) (all-or-nothing); as a shared library: libqforge_erf.so, loaded
+// with qforge::LoadPlugin or `qforge --plugin`. Either runs RegisterErfPlugin,
+// which adds to a Registry:
 //   * quantizers: Erf  (input calibrated; output fixed at scale 1/128, zero
 //                       point 0 for int8, since erf maps into [-1, 1]);
 //                 Gelu (input calibrated; output calibrated);
@@ -21,12 +24,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "kernels/int8/reference/lut.h"
+#include "qforge/plugin.h"
 #include "qforge/registry.h"
 
 namespace qforge::plugins::erf {
 
 inline constexpr char kPluginName[] = "erf";
 inline constexpr char kPluginVersion[] = "0.1.0";
+
+// The plugin's descriptor (name "erf", version kPluginVersion).
+const PluginDescriptor& ErfPlugin();
 
 // Registers the quantizers and int8 kernels above. AlreadyExists when one of
 // them is already registered.

@@ -4,6 +4,7 @@
 // dequantized inputs).
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "erf/erf_plugin.h"
 #include "gmock/gmock.h"
@@ -92,6 +93,18 @@ TEST(ErfPluginTest, RegisteringTwiceIsAlreadyExists) {
   std::unique_ptr<Registry> registry = RegistryWithPlugin();
   EXPECT_THAT(RegisterErfPlugin(*registry),
               StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
+}
+
+TEST(ErfPluginTest, RegistersThroughItsDescriptorAllOrNothing) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  EXPECT_STREQ(ErfPlugin().name, "erf");
+  ASSERT_THAT(RegisterPlugin(ErfPlugin(), registry), IsOk());
+  EXPECT_NE(registry.quantizers().Find({"", "Gelu"}), nullptr);
+  // A second registration fails and leaves the registry as it was.
+  const std::vector<std::string> before = registry.quantizers().List();
+  EXPECT_FALSE(RegisterPlugin(ErfPlugin(), registry).ok());
+  EXPECT_EQ(registry.quantizers().List(), before);
 }
 
 TEST(ErfPluginTest, BadApproximateIsAnErrorNamingTheNode) {
