@@ -1,5 +1,6 @@
 #include "quantize/passes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -306,7 +307,8 @@ absl::Status ReplaceWithGelu(Graph& graph, const GeluMatch& m) {
 
 }  // namespace
 
-absl::StatusOr<int> FuseErfGelu(Graph& graph) {
+absl::StatusOr<int> FuseErfGelu(Graph& graph,
+                                const std::function<bool(const Node&)>& keep) {
   int fused = 0;
   bool changed = true;
   while (changed) {
@@ -314,6 +316,10 @@ absl::StatusOr<int> FuseErfGelu(Graph& graph) {
     for (Node* node : graph.nodes()) {
       std::optional<GeluMatch> m = MatchErfGelu(node);
       if (!m.has_value()) continue;
+      if (keep && std::any_of(m->nodes.begin(), m->nodes.end(),
+                              [&](const Node* n) { return keep(*n); })) {
+        continue;
+      }
       QFORGE_RETURN_IF_ERROR(ReplaceWithGelu(graph, *m));
       ++fused;
       changed = true;

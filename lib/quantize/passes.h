@@ -2,6 +2,7 @@
 #ifndef QFORGE_LIB_QUANTIZE_PASSES_H_
 #define QFORGE_LIB_QUANTIZE_PASSES_H_
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -42,8 +43,11 @@ absl::StatusOr<int> FoldBatchNormalization(Graph& graph);
 // Intermediate values must have exactly one consumer and not be graph
 // outputs. The Gelu node takes the name of the last node of the pattern,
 // produces its output value (same name), and lists the fused nodes among
-// its origins. Returns the number of Gelu nodes created.
-absl::StatusOr<int> FuseErfGelu(Graph& graph);
+// its origins. A pattern any of whose nodes `keep` returns true for is left
+// as written (PrepareForQuantization: nodes the config excludes by name,
+// pattern or op type). Returns the number of Gelu nodes created.
+absl::StatusOr<int> FuseErfGelu(
+    Graph& graph, const std::function<bool(const Node&)>& keep = nullptr);
 
 }  // namespace qforge::internal
 

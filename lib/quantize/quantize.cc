@@ -744,8 +744,12 @@ absl::StatusOr<Graph> PrepareForQuantization(const Graph& model, const QuantConf
   // for Gelu is registered (the erf plugin): the fused node then quantizes
   // as one table. Without one, fusing would only turn quantizable Mul/Add
   // nodes into an op that stays float, so the graph is left as written.
+  // A pattern with a node the config excludes stays as written.
   if (registry.quantizers().Find(OpKey{"", "Gelu"}) != nullptr) {
-    QFORGE_RETURN_IF_ERROR(internal::FuseErfGelu(g).status());
+    auto excluded = [&config](const Node& node) {
+      return !ExclusionReason(node, config, nullptr, nullptr).empty();
+    };
+    QFORGE_RETURN_IF_ERROR(internal::FuseErfGelu(g, excluded).status());
   }
   QFORGE_RETURN_IF_ERROR(VerifyGraph(g, registry.schemas()));
   return g;

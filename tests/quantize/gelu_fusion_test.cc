@@ -242,6 +242,17 @@ TEST_F(GeluFusionTest, PrepareFusesOnlyWithAGeluQuantizer) {
                               PrepareForQuantization(g, {}, registry_));
   ASSERT_EQ(fused.num_nodes(), 1);
   EXPECT_EQ(fused.nodes()[0]->op_type(), "Gelu");
+
+  // A node of the pattern excluded by the config keeps the pattern as is.
+  QuantConfig config;
+  config.exclude_nodes = {"erf"};
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph kept,
+                              PrepareForQuantization(g, config, registry_));
+  EXPECT_EQ(kept.num_nodes(), 5);
+  config = QuantConfig();
+  config.exclude_op_types = {"Div"};
+  QFORGE_ASSERT_OK_AND_ASSIGN(kept, PrepareForQuantization(g, config, registry_));
+  EXPECT_EQ(kept.num_nodes(), 5);
 }
 
 // --- The Gelu op itself ------------------------------------------------------
