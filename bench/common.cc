@@ -217,16 +217,32 @@ class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
+    // Iteration runs (absent under --benchmark_report_aggregates_only) and
+    // the median / cv aggregates of --benchmark_repetitions.
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+      if (run.error_occurred) continue;
       const std::string& name = run.run_name.function_name;
       for (const char* counter : {"GOPS", "GB/s"}) {
         auto it = run.counters.find(counter);
-        if (it != run.counters.end()) samples_[name].push_back(it->second.value);
+        if (it == run.counters.end()) continue;
+        if (run.run_type == Run::RT_Iteration) {
+          samples_[name].push_back(it->second.value);
+        } else if (run.aggregate_name == "median") {
+          medians_[name] = it->second.value;
+        } else if (run.aggregate_name == "cv") {
+          cvs_[name] = it->second.value;
+        }
       }
       if (std::find(order_.begin(), order_.end(), name) == order_.end())
         order_.push_back(name);
     }
+  }
+
+  double MedianOf(const std::string& name) const {
+    if (auto it = medians_.find(name); it != medians_.end()) return it->second;
+    if (auto it = samples_.find(name); it != samples_.end())
+      return Median(it->second);
+    return 0.0;
   }
 
   void PrintSummary() const {
@@ -238,7 +254,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       if (slash == std::string::npos) continue;
       const std::string shape = name.substr(0, slash);
       if (!rows.count(shape)) shapes.push_back(shape);
-      rows[shape][name.substr(slash + 1)] = Median(samples_.at(name));
+      rows[shape][name.substr(slash + 1)] = MedianOf(name);
     }
     const double peak = ThePeak().gops;
     std::printf(
@@ -250,6 +266,9 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       std::string line = absl::StrFormat("%-32s", shape);
       for (const auto& [impl, v] : impls) {
         absl::StrAppend(&line, absl::StrFormat("  %s=%.2f", impl, v));
+        auto cv = cvs_.find(absl::StrCat(shape, "/", impl));
+        if (cv != cvs_.end())
+          absl::StrAppend(&line, absl::StrFormat("(cv %.1f%%)", 100 * cv->second));
       }
       std::printf("%s\n", line.c_str());
       for (const auto& [impl, ours] : impls) {
@@ -271,9 +290,9 @@ class SummaryReporter : public benchmark::ConsoleReporter {
         if (shape.rfind("gemm/1x", 0) == 0 && dims.size() == 3) {
           const std::string k = dims[1], n = dims[2];
           const int64_t bytes = std::stoll(k) * std::stoll(n);
-          auto mem = samples_.find(absl::StrCat("memory/", bytes, "B/read"));
-          if (mem != samples_.end()) {
-            const double limit = 2.0 * Median(mem->second);  // 2 ops per byte.
+          const double gbs = MedianOf(absl::StrCat("memory/", bytes, "B/read"));
+          if (gbs > 0) {
+            const double limit = 2.0 * gbs;  // 2 ops per weight byte.
             absl::StrAppend(&ratios,
                             absl::StrFormat("  %.4f of memory limit %.1f GOPS",
                                             ours / limit, limit));
@@ -294,6 +313,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   }
 
   std::map<std::string, std::vector<double>> samples_;
+  std::map<std::string, double> medians_, cvs_;
   std::vector<std::string> order_;
 };
 
