@@ -17,7 +17,7 @@ void RegisterDepthwiseRows() {
   RegisterRow(p + "qforge_dwconv_nchw", s.macs(), QforgeConv(s));
   if (HaveOneDnn()) RegisterRow(p + "onednn_nhwc", s.macs(), OneDnnConv(s));
   if (HaveXnnpack()) RegisterRow(p + "xnnpack_qc8_nhwc", s.macs(), XnnpackConv(s));
-  RegisterRow(p + "eigen_f32_nhwc", s.macs(), EigenConv(s));
+  if (DetectCpu().avx2) RegisterRow(p + "eigen_f32_nhwc", s.macs(), EigenConv(s));
 }
 
 }  // namespace

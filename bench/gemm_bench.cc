@@ -52,7 +52,7 @@ void RegisterGemmRows() {
                     XnnpackFullyConnected(s.m, s.k, s.n));
       }
     }
-    RegisterRow(p + "eigen_f32", macs, EigenGemm(s.m, s.k, s.n));
+    if (DetectCpu().avx2) RegisterRow(p + "eigen_f32", macs, EigenGemm(s.m, s.k, s.n));
   }
 }
 
