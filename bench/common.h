@@ -45,8 +45,8 @@ struct CpuFeatures {
 };
 CpuFeatures DetectCpu();
 
-// Sustained int8 MACs per second of one core, measured for about `seconds`
-// (best of three). 0 when the CPU lacks the instructions.
+// Sustained int8 MACs per CPU second of one core, measured for about
+// `seconds` of thread CPU time (best of three). 0 when the CPU lacks the instructions.
 double MeasureAvx2Int8MacsPerSecond(double seconds = 0.2);
 double MeasureVnniMacsPerSecond(double seconds = 0.2);  // The best VNNI form.
 
@@ -69,7 +69,7 @@ void RegisterMachineRows(const std::vector<int64_t>& bandwidth_bytes);
 // iteration.
 void SetOpsCounters(benchmark::State& state, double macs);
 
-// Common registration settings (ms unit, real time).
+// Common registration settings (ms unit; rates per CPU second).
 benchmark::internal::Benchmark* Configure(benchmark::internal::Benchmark* b);
 
 // --- qforge one-node graphs -------------------------------------------------

@@ -64,6 +64,8 @@ void RegisterRow(const std::string& name, double macs, ImplFactory factory) {
           state.SkipWithError(error->c_str());
           return;
         }
+        if (std::string label = (*impl)->label(); !label.empty())
+          state.SetLabel(label);
         for (auto _ : state) {
           absl::Status s = (*impl)->Run();
           if (!s.ok()) {
@@ -112,7 +114,9 @@ class OneDnnImpl : public Impl {
     }
     return absl::OkStatus();
   }
+  std::string label() const override { return impl_info_; }
 
+  std::string impl_info_;
   dnnl::engine engine_{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream_{engine_};
   dnnl::primitive primitive_;
@@ -171,6 +175,7 @@ ImplFactory OneDnnMatmul(int64_t m, int64_t k, int64_t n) {
       impl->dst_.resize(m * n);
       impl->bias_ = Bias(n);
       impl->primitive_ = dnnl::matmul(pd);
+      impl->impl_info_ = pd.impl_info_str();
       impl->args_ = {
           {DNNL_ARG_SRC, memory(src_md, impl->engine_, impl->src_.data())},
           {DNNL_ARG_WEIGHTS, weights},
@@ -215,6 +220,7 @@ ImplFactory OneDnnConv(const ConvShape& s) {
       impl->dst_.resize(s.out_h() * s.out_w() * s.o);
       impl->bias_ = Bias(s.o);
       impl->primitive_ = dnnl::convolution_forward(pd);
+      impl->impl_info_ = pd.impl_info_str();
       impl->args_ = {
           {DNNL_ARG_SRC, memory(src_md, impl->engine_, impl->src_.data())},
           {DNNL_ARG_WEIGHTS, weights},

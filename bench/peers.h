@@ -29,6 +29,8 @@ class Impl {
  public:
   virtual ~Impl() = default;
   virtual absl::Status Run() = 0;
+  // Shown as the row's label, e.g. the oneDNN implementation chosen.
+  virtual std::string label() const { return ""; }
 };
 
 using ImplFactory = std::function<absl::StatusOr<std::unique_ptr<Impl>>()>;

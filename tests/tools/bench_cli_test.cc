@@ -26,7 +26,7 @@ std::string Digits(const std::string& file) {
 bool ParseTiming(const std::string& out, const std::string& what,
                  double* median, int* runs) {
   std::smatch m;
-  const std::regex re(what + R"(\s+median\s+([0-9.]+) ms .* ([0-9]+) runs)");
+  const std::regex re(what + R"(\s+median\s+([0-9.]+) ms .* ([0-9]+) runs,)");
   if (!std::regex_search(out, m, re)) return false;
   *median = std::stod(m[1]);
   *runs = std::stoi(m[2]);
