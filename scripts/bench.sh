@@ -7,7 +7,8 @@
 #     of peak per shape;
 #  2. `qforge bench` on a MobileNetV2 224x224 with seeded random weights,
 #     generated into the build tree (bench/gen_mobilenetv2.py, needs Debian
-#     python3-torch): float vs int8 median latency.
+#     python3-torch): float vs int8 median latency, and ONNX Runtime's float
+#     latency when the interop venv (scripts/interop-venv.sh) exists.
 # Output is also written to BUILD/bench-results/.
 #
 #   scripts/bench.sh [GOOGLE_BENCHMARK_FLAGS...]   e.g. --benchmark_filter=gemm/64x
@@ -50,3 +51,12 @@ if [[ ! -f $model ]]; then
   /usr/bin/python3 bench/gen_mobilenetv2.py "$model"
 fi
 "$build/tools/qforge/qforge" bench "$model" --runs "$runs" | tee "$out/mobilenetv2.txt"
+
+# ONNX Runtime's float latency on the same model, the reference for
+# qforge's float path (needs the venv of scripts/interop-venv.sh).
+venv=${QFORGE_VENV:-build/venv-interop}
+if [[ -x $venv/bin/python ]]; then
+  "$venv/bin/python" bench/ort_latency.py "$model" --runs "$runs" | tee -a "$out/mobilenetv2.txt"
+else
+  echo "onnxruntime: no venv at $venv (scripts/interop-venv.sh makes it); ONNX Runtime's latency not measured" | tee -a "$out/mobilenetv2.txt"
+fi

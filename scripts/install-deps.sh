@@ -19,6 +19,7 @@ packages=(
 if [[ "${1:-}" == "--bench" ]]; then
   # libxnnpack-dev's xnnpack.h includes pthreadpool.h, which it does not pull in.
   packages+=(libdnnl-dev libxnnpack-dev libpthreadpool-dev)
+  packages+=(python3-torch)  # bench/gen_mobilenetv2.py
 fi
 
 missing=()
