@@ -37,7 +37,7 @@ export OMP_NUM_THREADS=1  # oneDNN's OpenMP runtime: one thread, as the others.
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)  cores: $(nproc)"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)  cores: $(getconf _NPROCESSORS_ONLN)"
 } | tee "$out/machine.txt"
 for family in gemm conv depthwise; do
   "$build/bench/qforge_bench_$family" --benchmark_repetitions="$reps" \
