@@ -80,6 +80,47 @@ void Avx2Int8Loop(int64_t iterations) {
         "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "cc");
 }
 
+// The exact AVX2 form (no int16 saturation): int8 values sign-extended to
+// int16, 12 independent vpmaddwd -> vpaddd chains, 16 MACs each: 192 MACs
+// per iteration. Not the reference peak; it bounds kernels that must match
+// the scalar reference bit for bit without restricting the weights.
+constexpr double kAvx2Int16MacsPerIteration = 12 * 16;
+void Avx2Int16Loop(int64_t iterations) {
+  asm volatile(
+      "1:\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm8\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm9\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm10\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm11\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm12\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm13\n"
+      "vpaddd %%ymm8, %%ymm2, %%ymm2\n"
+      "vpaddd %%ymm9, %%ymm3, %%ymm3\n"
+      "vpaddd %%ymm10, %%ymm4, %%ymm4\n"
+      "vpaddd %%ymm11, %%ymm5, %%ymm5\n"
+      "vpaddd %%ymm12, %%ymm6, %%ymm6\n"
+      "vpaddd %%ymm13, %%ymm7, %%ymm7\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm8\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm9\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm10\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm11\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm12\n"
+      "vpmaddwd %%ymm1, %%ymm0, %%ymm13\n"
+      "vpaddd %%ymm8, %%ymm2, %%ymm2\n"
+      "vpaddd %%ymm9, %%ymm3, %%ymm3\n"
+      "vpaddd %%ymm10, %%ymm4, %%ymm4\n"
+      "vpaddd %%ymm11, %%ymm5, %%ymm5\n"
+      "vpaddd %%ymm12, %%ymm6, %%ymm6\n"
+      "vpaddd %%ymm13, %%ymm7, %%ymm7\n"
+      "dec %0\n"
+      "jnz 1b\n"
+      "vzeroupper\n"
+      : "+r"(iterations)
+      :
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "cc");
+}
+
 // 12 independent 512-bit vpdpbusd accumulators (64 MACs each).
 constexpr double kAvx512VnniMacsPerIteration = 12 * 64;
 void Avx512VnniLoop(int64_t iterations) {
@@ -393,6 +434,10 @@ void RegisterMachineRows(const std::vector<int64_t>& bandwidth_bytes) {
   if (cpu.avx2) {
     Configure(benchmark::RegisterBenchmark(
         "peak/avx2/int8_mac", peak_row(Avx2Int8Loop, kAvx2MacsPerIteration)));
+    // The exact (non-saturating) int16 form, for reference.
+    Configure(benchmark::RegisterBenchmark(
+        "peak/avx2_int16_exact/int8_mac",
+        peak_row(Avx2Int16Loop, kAvx2Int16MacsPerIteration)));
   }
   if (cpu.avx512vnni) {
     Configure(benchmark::RegisterBenchmark(
