@@ -4,11 +4,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -218,7 +218,8 @@ __attribute__((target("avx2"))) int64_t ReadBuffer(const int8_t* data,
 struct AlignedBuffer {
   explicit AlignedBuffer(int64_t bytes)
       : size(bytes),
-        data(static_cast<int8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64))) {
+        data(static_cast<int8_t*>(
+            std::aligned_alloc(64, (bytes + 63) / 64 * 64))) {
     std::memset(data, 1, size);
   }
   ~AlignedBuffer() { std::free(data); }
@@ -239,8 +240,10 @@ const Peak& ThePeak() {
     const double vnni = MeasureVnniMacsPerSecond();
     std::printf("CPU: avx2=%d avx512vnni=%d avxvnni=%d\n", cpu.avx2,
                 cpu.avx512vnni, cpu.avxvnni);
-    std::printf("int8 peak, AVX2 vpmaddubsw+vpmaddwd+vpaddd: %.1f GOPS (%.1f G MAC/s)\n",
-                2e-9 * avx2, 1e-9 * avx2);
+    std::printf(
+        "int8 peak, AVX2 vpmaddubsw+vpmaddwd+vpaddd: %.1f GOPS (%.1f G "
+        "MAC/s)\n",
+        2e-9 * avx2, 1e-9 * avx2);
     if (vnni > 0) {
       std::printf("int8 peak, vpdpbusd (%s): %.1f GOPS (%.1f G MAC/s)\n",
                   cpu.avx512vnni ? "AVX-512 VNNI" : "AVX-VNNI", 2e-9 * vnni,
@@ -316,13 +319,14 @@ class SummaryReporter : public benchmark::ConsoleReporter {
         absl::StrAppend(&line, absl::StrFormat("  %s=%.2f", impl, v));
         auto cv = cvs_.find(absl::StrCat(shape, "/", impl));
         if (cv != cvs_.end())
-          absl::StrAppend(&line, absl::StrFormat("(cv %.1f%%)", 100 * cv->second));
+          absl::StrAppend(&line,
+                          absl::StrFormat("(cv %.1f%%)", 100 * cv->second));
       }
       std::printf("%s\n", line.c_str());
       for (const auto& [impl, ours] : impls) {
         if (impl.rfind("qforge", 0) != 0) continue;
-        std::string ratios = absl::StrFormat("    %-16s %.4f of peak", impl,
-                                             ours / peak);
+        std::string ratios =
+            absl::StrFormat("    %-16s %.4f of peak", impl, ours / peak);
         for (const auto& [peer, theirs] : impls) {
           if (peer.rfind("qforge", 0) == 0 || theirs <= 0) continue;
           // The per-tensor row is the one comparable with XNNPACK's QS8 FC.
@@ -330,8 +334,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
           const bool peer_per_tensor = peer.find("qs8") != std::string::npos;
           if (per_tensor != peer_per_tensor && peer.rfind("xnnpack", 0) == 0)
             continue;
-          absl::StrAppend(&ratios,
-                          absl::StrFormat("  x%.3f vs %s", ours / theirs, peer));
+          absl::StrAppend(
+              &ratios, absl::StrFormat("  x%.3f vs %s", ours / theirs, peer));
         }
         // Batch-1 fully connected: the weights' read bandwidth is the limit.
         std::vector<std::string> dims = absl::StrSplit(shape, 'x');
@@ -446,7 +450,8 @@ void RegisterMachineRows(const std::vector<int64_t>& bandwidth_bytes) {
   }
   if (cpu.avxvnni) {
     Configure(benchmark::RegisterBenchmark(
-        "peak/avxvnni/int8_mac", peak_row(AvxVnniLoop, kAvxVnniMacsPerIteration)));
+        "peak/avxvnni/int8_mac",
+        peak_row(AvxVnniLoop, kAvxVnniMacsPerIteration)));
   }
   if (!cpu.avx2) return;
   for (int64_t bytes : bandwidth_bytes) {
@@ -510,15 +515,14 @@ Value* AddBias(Graph& g, int64_t n, const std::vector<float>& w_scales,
   std::vector<int8_t> raw = RandomInt8(n, seed);
   std::vector<int32_t> b(raw.begin(), raw.end());
   for (auto& x : b) x *= 37;
-  Value* bias =
-      g.AddConstant("bias", Tensor::FromVector<int32_t>({n}, b));
+  Value* bias = g.AddConstant("bias", Tensor::FromVector<int32_t>({n}, b));
   std::vector<float> scales(n);
   for (int64_t i = 0; i < n; ++i)
     scales[i] = kInputScale * w_scales[w_scales.size() == 1 ? 0 : i];
-  bias->set_quant(scales.size() == 1
-                      ? QuantParams::PerTensor(scales[0], 0, DataType::kInt32)
-                      : QuantParams::PerAxis(scales, Zeros(n), 0,
-                                             DataType::kInt32));
+  bias->set_quant(
+      scales.size() == 1
+          ? QuantParams::PerTensor(scales[0], 0, DataType::kInt32)
+          : QuantParams::PerAxis(scales, Zeros(n), 0, DataType::kInt32));
   return bias;
 }
 
@@ -566,18 +570,20 @@ absl::StatusOr<QforgeCase> MakeQforgeLinear(LinearOp op, int64_t m, int64_t k,
   Value* x = AddActivation(g, "x", {m, k}, kInputScale, kInputZeroPoint);
   g.AddInput(x);
   const bool gemm = op == LinearOp::kGemm;
-  std::vector<int64_t> wdims = gemm ? std::vector<int64_t>{n, k}
-                                    : std::vector<int64_t>{k, n};
-  Value* w = g.AddConstant("w", Tensor::FromVector<int8_t>(
-                                    wdims, RandomInt8(n * k, seed)));
+  std::vector<int64_t> wdims =
+      gemm ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n};
+  Value* w = g.AddConstant(
+      "w", Tensor::FromVector<int8_t>(wdims, RandomInt8(n * k, seed)));
   std::vector<float> scales =
       per_tensor ? std::vector<float>{0.004f} : ChannelScales(n, seed + 1);
-  w->set_quant(per_tensor ? QuantParams::PerTensor(scales[0], 0)
-                          : QuantParams::PerAxis(scales, Zeros(n),
-                                                 gemm ? 0 : 1));
+  w->set_quant(per_tensor
+                   ? QuantParams::PerTensor(scales[0], 0)
+                   : QuantParams::PerAxis(scales, Zeros(n), gemm ? 0 : 1));
   Value* y = AddActivation(g, "y", {m, n}, kOutputScale, kOutputZeroPoint);
-  NodeSpec spec{.name = "op", .op_type = gemm ? "Gemm" : "MatMul",
-                .inputs = {x, w}, .outputs = {y}};
+  NodeSpec spec{.name = "op",
+                .op_type = gemm ? "Gemm" : "MatMul",
+                .inputs = {x, w},
+                .outputs = {y}};
   if (gemm) {
     spec.inputs.push_back(AddBias(g, n, scales, seed + 2));
     spec.attributes["transB"] = int64_t{1};
@@ -590,25 +596,24 @@ absl::StatusOr<QforgeCase> MakeQforgeLinear(LinearOp op, int64_t m, int64_t k,
 absl::StatusOr<QforgeCase> MakeQforgeConv(const ConvShape& s, uint64_t seed) {
   QFORGE_ASSIGN_OR_RETURN(auto rg, NewGraph());
   Graph& g = *rg.second;
-  Value* x = AddActivation(g, "x", {1, s.c, s.h, s.w}, kInputScale,
-                           kInputZeroPoint);
+  Value* x =
+      AddActivation(g, "x", {1, s.c, s.h, s.w}, kInputScale, kInputZeroPoint);
   g.AddInput(x);
   const int64_t cg = s.c / s.group;
-  Value* w = g.AddConstant(
-      "w", Tensor::FromVector<int8_t>({s.o, cg, s.kh, s.kw},
-                                      RandomInt8(s.o * cg * s.kh * s.kw, seed)));
+  Value* w = g.AddConstant("w", Tensor::FromVector<int8_t>(
+                                    {s.o, cg, s.kh, s.kw},
+                                    RandomInt8(s.o * cg * s.kh * s.kw, seed)));
   std::vector<float> scales = ChannelScales(s.o, seed + 1);
   w->set_quant(QuantParams::PerAxis(scales, Zeros(s.o), 0));
-  Value* y = AddActivation(g, "y", {1, s.o, s.out_h(), s.out_w()},
-                           kOutputScale, kOutputZeroPoint);
+  Value* y = AddActivation(g, "y", {1, s.o, s.out_h(), s.out_w()}, kOutputScale,
+                           kOutputZeroPoint);
   NodeSpec spec{.name = "op",
                 .op_type = "Conv",
                 .inputs = {x, w, AddBias(g, s.o, scales, seed + 2)},
                 .outputs = {y}};
   spec.attributes["kernel_shape"] = std::vector<int64_t>{s.kh, s.kw};
   spec.attributes["strides"] = std::vector<int64_t>{s.stride, s.stride};
-  spec.attributes["pads"] =
-      std::vector<int64_t>{s.pad, s.pad, s.pad, s.pad};
+  spec.attributes["pads"] = std::vector<int64_t>{s.pad, s.pad, s.pad, s.pad};
   spec.attributes["group"] = s.group;
   QFORGE_RETURN_IF_ERROR(g.AddNode(std::move(spec)).status());
   g.AddOutput(y);

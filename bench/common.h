@@ -46,7 +46,8 @@ struct CpuFeatures {
 CpuFeatures DetectCpu();
 
 // Sustained int8 MACs per CPU second of one core, measured for about
-// `seconds` of thread CPU time (best of three). 0 when the CPU lacks the instructions.
+// `seconds` of thread CPU time (best of three). 0 when the CPU lacks the
+// instructions.
 double MeasureAvx2Int8MacsPerSecond(double seconds = 0.2);
 double MeasureVnniMacsPerSecond(double seconds = 0.2);  // The best VNNI form.
 
@@ -119,7 +120,8 @@ constexpr int kInputZeroPoint = 3;
 constexpr float kOutputScale = 0.5f;
 constexpr int kOutputZeroPoint = -5;
 
-// --- main ---------------------------------------------------------------------
+// --- main
+// ---------------------------------------------------------------------
 
 // Initializes Google Benchmark, pins the peers to one thread, measures the
 // peak, runs the rows with the summary reporter. Returns the exit code.

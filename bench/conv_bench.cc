@@ -16,18 +16,34 @@ void RegisterConvRows() {
   RegisterMachineRows({});
   const std::vector<std::pair<std::string, ConvShape>> shapes = {
       {"56x56x64-64_3x3s1p1",
-       {.h = 56, .w = 56, .c = 64, .o = 64, .kh = 3, .kw = 3, .stride = 1,
-        .pad = 1, .group = 1}},
+       {.h = 56,
+        .w = 56,
+        .c = 64,
+        .o = 64,
+        .kh = 3,
+        .kw = 3,
+        .stride = 1,
+        .pad = 1,
+        .group = 1}},
       {"7x7x320-1280_1x1",
-       {.h = 7, .w = 7, .c = 320, .o = 1280, .kh = 1, .kw = 1, .stride = 1,
-        .pad = 0, .group = 1}},
+       {.h = 7,
+        .w = 7,
+        .c = 320,
+        .o = 1280,
+        .kh = 1,
+        .kw = 1,
+        .stride = 1,
+        .pad = 0,
+        .group = 1}},
   };
   for (const auto& [name, s] : shapes) {
     const std::string p = absl::StrCat("conv/", name, "/");
     RegisterRow(p + "qforge_conv_nchw", s.macs(), QforgeConv(s));
     if (HaveOneDnn()) RegisterRow(p + "onednn_nhwc", s.macs(), OneDnnConv(s));
-    if (HaveXnnpack()) RegisterRow(p + "xnnpack_qc8_nhwc", s.macs(), XnnpackConv(s));
-    if (DetectCpu().avx2) RegisterRow(p + "eigen_f32_nhwc", s.macs(), EigenConv(s));
+    if (HaveXnnpack())
+      RegisterRow(p + "xnnpack_qc8_nhwc", s.macs(), XnnpackConv(s));
+    if (DetectCpu().avx2)
+      RegisterRow(p + "eigen_f32_nhwc", s.macs(), EigenConv(s));
   }
 }
 

@@ -1,10 +1,9 @@
 // The float32 Eigen reference rows (peers.h), in their own translation unit
 // compiled with -mavx2 -mfma so that Eigen uses the machine's vector width;
 // the rows are registered only on a CPU with AVX2 (peers.cc).
+#include <Eigen/Core>
 #include <algorithm>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "peers.h"
 
@@ -46,8 +45,8 @@ class EigenConvImpl : public Impl {
         input_(RandomFloat(s.h * s.w * s.c, kSeed + 17)),
         output_(s.out_h() * s.out_w() * s.o) {
     const int64_t taps = s.kh * s.kw * (s.c / s.group);
-    weights_ = Eigen::Map<RowMajor>(RandomFloat(taps * s.o, kSeed).data(),
-                                    taps, s.o);
+    weights_ =
+        Eigen::Map<RowMajor>(RandomFloat(taps * s.o, kSeed).data(), taps, s.o);
     if (s.group == 1 && !(s.kh == 1 && s.kw == 1 && s.stride == 1))
       columns_.resize(s.out_h() * s.out_w(), taps);
   }

@@ -41,18 +41,27 @@ void RegisterGemmRows() {
       RegisterRow(p + "qforge_gemm_pt", macs,
                   QforgeLinear(LinearOp::kGemm, s.m, s.k, s.n, true));
     }
-    if (HaveOneDnn()) RegisterRow(p + "onednn_matmul", macs, OneDnnMatmul(s.m, s.k, s.n));
+    if (HaveOneDnn())
+      RegisterRow(p + "onednn_matmul", macs, OneDnnMatmul(s.m, s.k, s.n));
     if (HaveXnnpack()) {
       // A GEMM as a 1x1 convolution over an M x 1 image.
       RegisterRow(p + "xnnpack_qc8", macs,
-                  XnnpackConv({.h = s.m, .w = 1, .c = s.k, .o = s.n, .kh = 1,
-                               .kw = 1, .stride = 1, .pad = 0, .group = 1}));
+                  XnnpackConv({.h = s.m,
+                               .w = 1,
+                               .c = s.k,
+                               .o = s.n,
+                               .kh = 1,
+                               .kw = 1,
+                               .stride = 1,
+                               .pad = 0,
+                               .group = 1}));
       if (s.m == 1) {
         RegisterRow(p + "xnnpack_fc_qs8", macs,
                     XnnpackFullyConnected(s.m, s.k, s.n));
       }
     }
-    if (DetectCpu().avx2) RegisterRow(p + "eigen_f32", macs, EigenGemm(s.m, s.k, s.n));
+    if (DetectCpu().avx2)
+      RegisterRow(p + "eigen_f32", macs, EigenGemm(s.m, s.k, s.n));
   }
 }
 

@@ -50,8 +50,8 @@ std::vector<float> OutputScales(int64_t n) {
 void RegisterRow(const std::string& name, double macs, ImplFactory factory) {
   auto impl = std::make_shared<std::unique_ptr<Impl>>();
   auto error = std::make_shared<std::string>();
-  Configure(benchmark::RegisterBenchmark(
-      name.c_str(), [=](benchmark::State& state) {
+  Configure(
+      benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
         if (!*impl && error->empty()) {
           absl::StatusOr<std::unique_ptr<Impl>> made = factory();
           if (made.ok()) {
@@ -128,8 +128,7 @@ class OneDnnImpl : public Impl {
 
 // A user s8 weights buffer reordered into the primitive's layout.
 memory ReorderWeights(OneDnnImpl& impl, const memory::desc& user_md,
-                      std::vector<int8_t>& user,
-                      const memory::desc& wanted) {
+                      std::vector<int8_t>& user, const memory::desc& wanted) {
   memory src(user_md, impl.engine_, user.data());
   memory dst(wanted, impl.engine_);
   dnnl::reorder(src, dst).execute(impl.stream_, src, dst);
@@ -209,8 +208,8 @@ ImplFactory OneDnnConv(const ConvShape& s) {
       attr.set_output_scales(1 << 1, OutputScales(s.o));
       dnnl::convolution_forward::desc d(
           dnnl::prop_kind::forward_inference,
-          dnnl::algorithm::convolution_direct, src_md, wei_any, bias_md,
-          dst_md, {s.stride, s.stride}, {s.pad, s.pad}, {s.pad, s.pad});
+          dnnl::algorithm::convolution_direct, src_md, wei_any, bias_md, dst_md,
+          {s.stride, s.stride}, {s.pad, s.pad}, {s.pad, s.pad});
       dnnl::convolution_forward::primitive_desc pd(d, attr, impl->engine_);
       // The same OIHW bytes as the qforge rows.
       std::vector<int8_t> w = RandomInt8(s.o * cg * s.kh * s.kw, kSeed);
@@ -228,7 +227,8 @@ ImplFactory OneDnnConv(const ConvShape& s) {
           {DNNL_ARG_DST, memory(dst_md, impl->engine_, impl->dst_.data())}};
       return impl;
     } catch (const dnnl::error& e) {
-      return absl::InternalError(absl::StrCat("oneDNN convolution: ", e.what()));
+      return absl::InternalError(
+          absl::StrCat("oneDNN convolution: ", e.what()));
     }
 #else
     return absl::UnavailableError("built without oneDNN");
@@ -311,9 +311,8 @@ ImplFactory XnnpackConv(const ConvShape& s) {
           absl::StrCat("xnn_create_convolution2d_nhwc_qc8: ", st));
     impl->src_ = RandomInt8(s.h * s.w * s.c, kSeed + 17);
     impl->dst_.resize(s.out_h() * s.out_w() * s.o);
-    st = xnn_setup_convolution2d_nhwc_qc8(impl->op_, 1, s.h, s.w,
-                                          impl->src_.data(), impl->dst_.data(),
-                                          nullptr);
+    st = xnn_setup_convolution2d_nhwc_qc8(
+        impl->op_, 1, s.h, s.w, impl->src_.data(), impl->dst_.data(), nullptr);
     if (st != xnn_status_success)
       return absl::InternalError(
           absl::StrCat("xnn_setup_convolution2d_nhwc_qc8: ", st));

@@ -5,9 +5,9 @@
 #include <regex>
 #include <string>
 
-#include "tests/tools/cli_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace qforge {
 namespace {
@@ -56,8 +56,8 @@ TEST_F(BenchCliTest, QuantizesOnTheFlyAndReportsTheRatioOfMedians) {
 
 TEST_F(BenchCliTest, TakesAQuantizedModelAndRunsOnSeveralThreads) {
   const std::string qmodel = Path("int8.onnx");
-  ASSERT_EQ(Cli({"quantize", Digits("digits_cnn.onnx"), "-o", qmodel,
-                 "--calib", Digits("digits_calib.npz")})
+  ASSERT_EQ(Cli({"quantize", Digits("digits_cnn.onnx"), "-o", qmodel, "--calib",
+                 Digits("digits_calib.npz")})
                 .code,
             0);
   CliResult r = Cli({"bench", Digits("digits_cnn.onnx"), "--quantized", qmodel,

@@ -12,8 +12,8 @@
 // model (the kernels themselves are single-threaded).
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <random>
 #include <string>
@@ -66,12 +66,14 @@ absl::StatusOr<TensorMap> GenerateInputs(const Graph& model, int64_t samples,
           absl::StrCat("input '", in->name(), "' has an unknown rank"));
     }
     std::vector<int64_t> dims;
-    for (const Dim& d : in->shape().dims()) dims.push_back(d.is_static() ? d.value : 1);
+    for (const Dim& d : in->shape().dims())
+      dims.push_back(d.is_static() ? d.value : 1);
     if (samples > 0) {
       // Calibration samples are slices of the first (batch) axis.
       if (dims.empty() || dims[0] != 1) {
         return absl::UnimplementedError(absl::StrCat(
-            "input '", in->name(), "' has no batch-1 first axis to generate "
+            "input '", in->name(),
+            "' has no batch-1 first axis to generate "
             "calibration samples along; quantize the model with 'qforge "
             "quantize' and pass it with --quantized"));
       }
