@@ -17,7 +17,9 @@ packages=(
   python3 python3-numpy python3-onnx python3-venv
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libdnnl-dev libxnnpack-dev)
+  # libxnnpack-dev's xnnpack.h includes pthreadpool.h, which it does not pull in.
+  packages+=(libdnnl-dev libxnnpack-dev libpthreadpool-dev)
+  packages+=(python3-torch)  # bench/gen_mobilenetv2.py
 fi
 
 missing=()
