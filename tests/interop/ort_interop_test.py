@@ -151,14 +151,42 @@ def run_driver(args, *cmd):
     return subprocess.run([args.driver, *cmd], capture_output=True, text=True)
 
 
+# Quantization variants: (suffix, QuantConfig text for the driver, ORT session
+# that qforge's int8 execution must match within 1 LSB).
+#  * full: int8 weights in [-127, 127]. Compared with ORT's unfused QDQ graph
+#    (ORT_DISABLE_ALL: exact int32 sums); ORT's fused kernels saturate int16
+#    pairs on x86 without VNNI, so they are compared only where VNNI exists.
+#  * default: the default config (weight_range auto = 7-bit weights for the
+#    onnxruntime profile). Compared with ORT's default session (QDQ fused into
+#    QLinearConv/QGemm/...) and, on single-op models, fused vs unfused must
+#    agree within 1 LSB on every CPU.
+VARIANTS = [
+    ("full", 'weight_range: "full"', "unfused"),
+    ("default", "", "fused"),
+]
+
+
+def lsb_stats(a, b, scale):
+    d = np.abs(a.astype(np.float64) - b.astype(np.float64)) / scale
+    return d, int(np.sum(d < 0.5)), int(np.sum(d < 1.5)), float(d.max())
+
+
 def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=None):
-    qpath = os.path.join(args.work_dir, f"{name}_int8.onnx")
     calib_path = os.path.join(args.work_dir, f"{name}_calib.npz")
     inputs_path = os.path.join(args.work_dir, f"{name}_inputs.npz")
     # OpenCalibrationData: leading axis = samples, each sample gets batch 1.
     np.savez(calib_path, **{k: v[:, 0] for k, v in calib.items()})
     np.savez(inputs_path, **test_inputs)
-    r = run_driver(args, "quantize", float_path, calib_path, qpath)
+    ref = run_ort(float_path, test_inputs)
+    for suffix, config, against in VARIANTS:
+        check_variant(args, chk, f"{name}[{suffix}]", f"{name}_{suffix}", config, against,
+                      float_path, calib_path, inputs_path, test_inputs, ref, digits_labels)
+
+
+def check_variant(args, chk, name, stem, config, against, float_path, calib_path,
+                  inputs_path, test_inputs, ref, digits_labels):
+    qpath = os.path.join(args.work_dir, f"{stem}_int8.onnx")
+    r = run_driver(args, "quantize", float_path, calib_path, qpath, config)
     if r.returncode != 0:
         chk.fail(name, f"qforge quantize/export failed: {r.stderr.strip()}")
         return
@@ -168,7 +196,6 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
     except Exception as e:  # noqa: BLE001 - any ORT failure is a test failure
         chk.fail(name, f"ONNX Runtime cannot run the exported model: {e}")
         return
-    ref = run_ort(float_path, test_inputs)
     plain = run_ort(qpath, test_inputs, optimize=False)
     scale = output_scale(qpath)
     if got.shape != ref.shape:
@@ -176,12 +203,11 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
         return
     # ORT fused (its integer kernels) vs unfused (the QDQ graph as written,
     # exact int32 sums). Without VNNI, MLAS's u8s8 kernels saturate int16
-    # pairs (docs/arithmetic.md), so they may differ by more than 1 LSB.
-    fused_lsb = np.abs(got.astype(np.float64) - plain) / scale
-    print(f"{name}: (a) ORT fused int8 vs ORT unfused QDQ: {int(np.sum(fused_lsb < 0.5))}/"
-          f"{fused_lsb.size} exact, {int(np.sum(fused_lsb < 1.5))} within 1 LSB,"
-          f" max {float(fused_lsb.max()):.2f} LSB")
-    if HAS_VNNI and digits_labels is None and fused_lsb.max() >= 1.5:
+    # pairs (docs/arithmetic.md) unless the weights have 7 bits.
+    _, fx, f1, fmax = lsb_stats(got, plain, scale)
+    print(f"{name}: (a) ORT fused int8 vs ORT unfused QDQ: {fx}/{got.size} exact, "
+          f"{f1} within 1 LSB, max {fmax:.2f} LSB")
+    if digits_labels is None and fmax >= 1.5 and (HAS_VNNI or against == "fused"):
         chk.fail(name, "ORT's fused int8 kernels and its unfused QDQ graph differ by > 1 LSB")
     # The QDQ graph computes the quantized model: close to the float model.
     err = float(np.max(np.abs(plain - ref)))
@@ -199,11 +225,14 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
     elif err > tol:
         chk.fail(name, f"the QDQ model's output differs from float by {err} > {tol}")
     print(line)
-    # Reference for (b): ORT's integer kernels where they compute exact sums
-    # (VNNI), else its unfused QDQ graph.
-    reference = got if HAS_VNNI else plain
+    # Reference for (b): ORT's default session (fused integer kernels), or its
+    # unfused QDQ graph for full-range weights on CPUs without VNNI.
+    if against == "fused" or HAS_VNNI:
+        reference, ref_name = got, "ORT default session (fused)"
+    else:
+        reference, ref_name = plain, "ORT_DISABLE_ALL (unfused)"
     # (b) qforge int8 execution vs ORT.
-    out_dir = os.path.join(args.work_dir, f"{name}_qforge")
+    out_dir = os.path.join(args.work_dir, f"{stem}_qforge")
     os.makedirs(out_dir, exist_ok=True)
     r = run_driver(args, "run", qpath, inputs_path, out_dir)
     if r.returncode == 3:
@@ -215,12 +244,10 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
         chk.fail(name, f"qforge int8 run failed: {r.stderr.strip()}")
         return
     mine = np.load(os.path.join(out_dir, "output_0.npy")).reshape(got.shape)
-    lsb = np.abs(mine.astype(np.float64) - reference.astype(np.float64)) / scale
-    exact = int(np.sum(lsb < 0.5))
-    within1 = int(np.sum(lsb < 1.5))
-    total = lsb.size
-    line = (f"{name}: (b) qforge vs ORT: {exact}/{total} exact, {within1}/{total} within 1 LSB,"
-            f" max {float(lsb.max()):.2f} LSB")
+    _, exact, within1, worst = lsb_stats(mine, reference, scale)
+    total = mine.size
+    line = (f"{name}: (b) qforge vs {ref_name}: {exact}/{total} exact, {within1}/{total}"
+            f" within 1 LSB, max {worst:.2f} LSB")
     if digits_labels is None:
         if within1 != total:
             chk.fail(name, f"{total - within1} elements differ from ORT by more than 1 LSB")
@@ -282,8 +309,7 @@ def main():
     args = p.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     print(f"onnxruntime {ort.__version__}, numpy {np.__version__}, onnx {onnx.__version__};"
-          f" CPU {'has' if HAS_VNNI else 'lacks'} VNNI: (b) compares with ORT's "
-          f"{'fused int8 kernels' if HAS_VNNI else 'unfused QDQ graph'}")
+          f" CPU {'has' if HAS_VNNI else 'lacks'} VNNI")
     only = set(filter(None, args.only.split(",")))
     chk = Checker()
     for name, m in cases().items():
