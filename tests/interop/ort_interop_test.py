@@ -160,9 +160,12 @@ def run_driver(args, *cmd):
 #    onnxruntime profile). Compared with ORT's default session (QDQ fused into
 #    QLinearConv/QGemm/...) and, on single-op models, fused vs unfused must
 #    agree within 1 LSB on every CPU.
+#  * uint8: uint8 activations (qforge runs them as int8 with zero point - 128
+#    and exports uint8 QDQ), default weights; against ORT's default session.
 VARIANTS = [
     ("full", 'weight_range: "full"', "unfused"),
     ("default", "", "fused"),
+    ("uint8", 'activation_type: "uint8"', "fused"),
 ]
 
 
@@ -190,6 +193,7 @@ def check_variant(args, chk, name, stem, config, against, float_path, calib_path
     if r.returncode != 0:
         chk.fail(name, f"qforge quantize/export failed: {r.stderr.strip()}")
         return
+    check_exported_types(chk, name, qpath, "uint8" if "uint8" in config else "int8")
     # (a) ORT loads and runs the QDQ model; compare with the float model in ORT.
     try:
         got = run_ort(qpath, test_inputs)
@@ -263,13 +267,44 @@ def check_variant(args, chk, name, stem, config, against, float_path, calib_path
     print(line)
 
 
+def check_exported_types(chk, name, qpath, activation):
+    """Exported QDQ: activations' zero points are `activation`; those of the
+    constant weights (bias) of Conv/Gemm/MatMul are int8 (int32)."""
+    m = onnx.load(qpath)
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    weight_inputs = set()  # float tensors read as Conv/Gemm/MatMul weight or bias
+    for n in m.graph.node:
+        if n.op_type in ("Conv", "Gemm", "MatMul"):
+            weight_inputs.update(n.input[1:3])
+    bad = []
+    for n in m.graph.node:
+        if n.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(n.input) < 3:
+            continue
+        zp = inits.get(n.input[2])
+        if zp is None:
+            continue
+        weight = (n.op_type == "DequantizeLinear" and n.input[0] in inits and
+                  n.output[0] in weight_inputs)
+        want = ("int8", "int32") if weight else (activation,)
+        if zp.dtype.name not in want:
+            bad.append(f"{n.name}: zero point {zp.dtype.name}, expected {'/'.join(want)}")
+    if bad:
+        chk.fail(name, "exported QDQ types: " + "; ".join(bad[:5]))
+
+
 def check_ort_quantized_import(args, chk):
-    """ORT's quantize_static (QDQ, int8, per-channel) output imports into qforge
-    with its ops folded into quantized ops."""
+    """ORT's quantize_static (QDQ, per-channel int8 weights; int8 and uint8
+    activations) output imports into qforge with its ops folded into quantized
+    ops, and qforge runs it within 1 LSB of ORT's unfused QDQ graph (ORT's
+    quantizer uses full-range weights, which its fused kernels saturate on CPUs
+    without VNNI)."""
     from onnxruntime import quantization as oq
 
     d = os.path.join(args.source_dir, "examples", "digits")
     calib = np.load(os.path.join(d, "digits_calib.npz"))["image"]
+    images = np.load(os.path.join(d, "digits_test_images.npy")).astype(np.float32)[:, None]
+    inputs_path = os.path.join(args.work_dir, "ort_quantized_inputs.npz")
+    np.savez(inputs_path, image=images)
 
     class Reader(oq.CalibrationDataReader):
         def __init__(self):
@@ -278,26 +313,42 @@ def check_ort_quantized_import(args, chk):
         def get_next(self):
             return next(self.it, None)
 
-    out = os.path.join(args.work_dir, "digits_ort_qdq.onnx")
-    oq.quantize_static(os.path.join(d, "digits_cnn.onnx"), out, Reader(),
-                       quant_format=oq.QuantFormat.QDQ, per_channel=True,
-                       activation_type=oq.QuantType.QInt8, weight_type=oq.QuantType.QInt8)
-    # ORT's own QDQ model shows the same fused-vs-unfused gap on this CPU.
-    images = np.load(os.path.join(d, "digits_test_images.npy")).astype(np.float32)[:, None]
-    fused = run_ort(out, {"image": images})
-    plain = run_ort(out, {"image": images}, optimize=False)
-    print(f"ort_quantized: ORT's own QDQ digits, fused vs unfused: max |diff| "
-          f"{float(np.abs(fused - plain).max()):.4g}, same top-1 on "
-          f"{int(np.sum(fused.reshape(len(images), -1).argmax(1) == plain.reshape(len(images), -1).argmax(1)))}"
-          f"/{len(images)}")
-    r = run_driver(args, "import", out)
-    if r.returncode != 0:
-        chk.fail("ort_quantized", f"qforge cannot import ORT's QDQ model: {r.stderr.strip()}")
-        return
-    print(f"ort_quantized: qforge imports ORT quantize_static digits: {r.stdout.strip()}")
-    fields = dict(f.split("=", 1) for f in r.stdout.split() if "=" in f)
-    if "fold_error" in r.stdout or int(fields.get("quantized_ops", 0)) < 5:
-        chk.fail("ort_quantized", f"ORT's QDQ patterns were not folded: {r.stdout.strip()}")
+    for act, act_name in ((oq.QuantType.QInt8, "int8"), (oq.QuantType.QUInt8, "uint8")):
+        name = f"ort_quantized[{act_name}]"
+        out = os.path.join(args.work_dir, f"digits_ort_qdq_{act_name}.onnx")
+        oq.quantize_static(os.path.join(d, "digits_cnn.onnx"), out, Reader(),
+                           quant_format=oq.QuantFormat.QDQ, per_channel=True,
+                           activation_type=act, weight_type=oq.QuantType.QInt8)
+        fused = run_ort(out, {"image": images})
+        plain = run_ort(out, {"image": images}, optimize=False)
+        n = len(images)
+        print(f"{name}: ORT's own QDQ digits, fused vs unfused: max |diff| "
+              f"{float(np.abs(fused - plain).max()):.4g}, same top-1 on "
+              f"{int(np.sum(fused.reshape(n, -1).argmax(1) == plain.reshape(n, -1).argmax(1)))}"
+              f"/{n}")
+        r = run_driver(args, "import", out)
+        if r.returncode != 0:
+            chk.fail(name, f"qforge cannot import ORT's QDQ model: {r.stderr.strip()}")
+            continue
+        print(f"{name}: qforge imports ORT quantize_static digits: {r.stdout.strip()}")
+        fields = dict(f.split("=", 1) for f in r.stdout.split() if "=" in f)
+        if "fold_error" in r.stdout or int(fields.get("quantized_ops", 0)) < 5:
+            chk.fail(name, f"ORT's QDQ patterns were not folded: {r.stdout.strip()}")
+            continue
+        out_dir = os.path.join(args.work_dir, f"ort_quantized_{act_name}_qforge")
+        os.makedirs(out_dir, exist_ok=True)
+        r = run_driver(args, "run", out, inputs_path, out_dir)
+        if r.returncode != 0:
+            chk.fail(name, f"qforge int8 run of ORT's QDQ model failed: {r.stderr.strip()}")
+            continue
+        mine = np.load(os.path.join(out_dir, "output_0.npy")).reshape(plain.shape)
+        _, exact, within1, worst = lsb_stats(mine, plain, output_scale(out))
+        same = int(np.sum(mine.reshape(n, -1).argmax(1) == plain.reshape(n, -1).argmax(1)))
+        print(f"{name}: (b) qforge vs ORT_DISABLE_ALL (unfused): {exact}/{mine.size} exact, "
+              f"{within1}/{mine.size} within 1 LSB, max {worst:.2f} LSB, same top-1 on {same}/{n}")
+        if within1 < 0.999 * mine.size or same < 0.995 * n:
+            chk.fail(name, f"qforge differs from ORT on ORT's own QDQ model: {within1}/"
+                     f"{mine.size} within 1 LSB, same top-1 on {same}/{n}")
 
 
 def main():
@@ -328,7 +379,7 @@ def main():
         labels = np.load(os.path.join(d, "digits_test_labels.npy"))
         check_model(args, chk, "digits", os.path.join(d, "digits_cnn.onnx"), calib,
                     {"image": images[:, None]}, digits_labels=labels)
-    if not only or "ort_quantized" in only:
+    if not only or any(o.startswith("ort_quantized") for o in only):
         check_ort_quantized_import(args, chk)
     print(f"ORT interop: {len(chk.failures)} failed, {len(chk.pending)} with (b) pending")
     if chk.pending:
