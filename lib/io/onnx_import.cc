@@ -210,6 +210,7 @@ class Importer {
       return registry.quantizers().Find(key, opset) != nullptr ||
              registry.quantizers().Find(key) != nullptr;
     });
+    internal::RemoveRedundantQdq(graph_);
     // uint8 activations (e.g. ONNX Runtime's quantizer default) run as int8
     // with zero point - 128; the metadata keeps uint8 for a later export.
     absl::StatusOr<int> to_int8 = internal::ConvertActivationStorage(

@@ -486,6 +486,10 @@ absl::Status Driver::AssignWeightAndBiasParams() {
     if (axis >= t.rank()) axis = -1;
     QFORGE_ASSIGN_OR_RETURN(QuantParams p, WeightQuantParams(t, axis, WeightTarget(config_),
                                                              w->name()));
+    // Reduced-range weights are ordinary int8 tensors whose values lie in
+    // [-63, 63]: `bits` stays 8, as a QDQ file (which has no bit width) reads
+    // back, so that export and import round-trip exactly.
+    p.bits = 8;
     auto it = params_.find(w);
     if (it != params_.end() && !(it->second == p)) {
       return absl::UnimplementedError(absl::StrCat(

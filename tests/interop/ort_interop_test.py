@@ -4,16 +4,23 @@
 Run with the interop venv's python (scripts/interop-venv.sh):
   ort_interop_test.py --driver BUILD/tests/qdq_interop_driver --source-dir REPO --work-dir DIR
 
-(a) For single-op float models built here with `onnx.helper`, and for the
-    bundled digits model: qforge quantizes (qdq_interop_driver quantize) and
-    exports QDQ ONNX; ONNX Runtime loads and runs it; its output must have the
-    float model's shape and stay close to the float model's output (ORT runs
-    the float model as the independent reference).
+For single-op float models built here with `onnx.helper`, and for the bundled
+digits model, in each quantization variant (VARIANTS: full-range weights,
+the defaults = 7-bit weights, uint8 activations):
+(a) qforge quantizes (qdq_interop_driver quantize) and exports QDQ ONNX; ONNX
+    Runtime loads and runs it with its default session (QDQ fused into its
+    integer kernels) and with ORT_DISABLE_ALL (the QDQ graph as written); the
+    output must have the float model's shape and stay close to the float
+    model's output (ORT runs the float model as the independent reference).
 (b) qforge's own int8 execution (onnxruntime arithmetic profile) against ORT:
     <= 1 LSB of the output scale per element for single-op models (exact
     matches counted), and for digits >= 99.9% of logits within 1 LSB and the
-    same top-1 on >= 99.5% of samples. When qforge has no int8 kernels for
-    the model yet (driver exit status 3), (b) is reported as PENDING.
+    same top-1 on >= 99.5% of samples. The reference is ORT's default session,
+    except for full-range weights on CPUs without VNNI (ORT_DISABLE_ALL; see
+    docs/arithmetic.md, "Weight range"). Driver exit status 3 (no int8
+    kernels) is reported as PENDING.
+Also: ORT's own quantize_static output (int8 and uint8 activations) imports
+into qforge, folds, and runs within the same thresholds of ORT.
 Exits 1 when any check fails.
 """
 import argparse
