@@ -9,10 +9,10 @@
 #include "io/atomic_file.h"
 #include "io/onnx_qdq.h"
 #include "io/onnx_tensor.h"
-#include "quantize/activation_storage.h"
 #include "onnx/onnx_pb.h"
 #include "qforge/core/status.h"
 #include "qforge/io/onnx.h"
+#include "quantize/activation_storage.h"
 
 namespace qforge {
 namespace {

@@ -10,13 +10,13 @@
 #include "io/atomic_file.h"
 #include "io/onnx_qdq.h"
 #include "io/onnx_tensor.h"
-#include "quantize/activation_storage.h"
 #include "onnx/onnx_pb.h"
 #include "qforge/core/status.h"
 #include "qforge/io/onnx.h"
 #include "qforge/ir/verifier.h"
 #include "qforge/quantize/quantizer.h"
 #include "qforge/registry.h"
+#include "quantize/activation_storage.h"
 
 namespace qforge {
 namespace {
@@ -216,7 +216,8 @@ class Importer {
     absl::StatusOr<int> to_int8 = internal::ConvertActivationStorage(
         graph_, DataType::kUint8, DataType::kInt8);
     if (!to_int8.ok()) return to_int8.status();
-    if (*to_int8 > 0) graph_.set_metadata(internal::kActivationTypeKey, "uint8");
+    if (*to_int8 > 0)
+      graph_.set_metadata(internal::kActivationTypeKey, "uint8");
     absl::Status verified = VerifyGraph(graph_, registry.schemas());
     if (verified.ok()) return std::move(graph_);
     unfolded.set_metadata("qforge.qdq_fold_error",

@@ -24,8 +24,8 @@ bool IsWeight(const Value& v) {
   if (v.consumers().empty()) return false;
   for (const Node* c : v.consumers()) {
     const std::string& op = c->op_type();
-    const bool weight_op = op == "Conv" || op == "ConvTranspose" ||
-                           op == "Gemm" || op == "MatMul";
+    const bool weight_op =
+        op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul";
     if (!weight_op || c->input(1) != &v) return false;
   }
   return true;
@@ -55,9 +55,9 @@ absl::StatusOr<int> ConvertActivationStorage(Graph& graph, DataType from,
   const bool valid = (from == DataType::kInt8 && to == DataType::kUint8) ||
                      (from == DataType::kUint8 && to == DataType::kInt8);
   if (!valid) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "activation storage converts int8 <-> uint8, not ",
-        DataTypeName(from), " -> ", DataTypeName(to)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("activation storage converts int8 <-> uint8, not ",
+                     DataTypeName(from), " -> ", DataTypeName(to)));
   }
   // Values whose Q/DQ nodes lack a zero-point input cannot be converted.
   absl::flat_hash_set<const Value*> blocked;
@@ -88,8 +88,9 @@ absl::StatusOr<int> ConvertActivationStorage(Graph& graph, DataType from,
     if (!IsQdq(*n) || !converted.contains(IntegerSide(*n))) continue;
     const Value* zp = n->input(2);
     if (zp == nullptr || !zp->is_constant()) continue;
-    Value* nz = graph.AddConstant(absl::StrCat(n->name(), "_zero_point_", DataTypeName(to)),
-                                  ShiftedTensor(*zp->constant(), from, to));
+    Value* nz = graph.AddConstant(
+        absl::StrCat(n->name(), "_zero_point_", DataTypeName(to)),
+        ShiftedTensor(*zp->constant(), from, to));
     n->SetInput(2, nz);
   }
   return static_cast<int>(converted.size());

@@ -430,12 +430,16 @@ Graph DoubleFakeQuantMaxPool(float s2, int8_t z2) {
     Value* zp = g.AddConstant(tag + "_z", Tensor::Scalar<int8_t>(z));
     Value* q = g.AddValue(tag + "_q", DataType::kInt8);
     Value* f = g.AddValue(tag + "_f", DataType::kFloat32);
-    EXPECT_THAT(g.AddNode({.name = "Q" + tag, .op_type = "QuantizeLinear",
-                           .inputs = {in, sc, zp}, .outputs = {q}})
+    EXPECT_THAT(g.AddNode({.name = "Q" + tag,
+                           .op_type = "QuantizeLinear",
+                           .inputs = {in, sc, zp},
+                           .outputs = {q}})
                     .status(),
                 IsOk());
-    EXPECT_THAT(g.AddNode({.name = "DQ" + tag, .op_type = "DequantizeLinear",
-                           .inputs = {q, sc, zp}, .outputs = {f}})
+    EXPECT_THAT(g.AddNode({.name = "DQ" + tag,
+                           .op_type = "DequantizeLinear",
+                           .inputs = {q, sc, zp},
+                           .outputs = {f}})
                     .status(),
                 IsOk());
     return f;
@@ -443,11 +447,14 @@ Graph DoubleFakeQuantMaxPool(float s2, int8_t z2) {
   Value* a = qdq(x, "1", 0.05f, -3);
   Value* b = qdq(a, "2", s2, z2);
   Value* m = g.AddValue("m", DataType::kFloat32);
-  EXPECT_THAT(g.AddNode({.name = "pool", .op_type = "MaxPool", .inputs = {b},
-                         .outputs = {m},
-                         .attributes = {{"kernel_shape", std::vector<int64_t>{2, 2}}}})
-                  .status(),
-              IsOk());
+  EXPECT_THAT(
+      g.AddNode({.name = "pool",
+                 .op_type = "MaxPool",
+                 .inputs = {b},
+                 .outputs = {m},
+                 .attributes = {{"kernel_shape", std::vector<int64_t>{2, 2}}}})
+          .status(),
+      IsOk());
   Value* y = qdq(m, "3", s2, z2);
   g.AddOutput(y);
   return g;
@@ -463,19 +470,23 @@ TEST(QdqSmallTest, RedundantQdqPairsAreRemovedOrBecomeRequantize) {
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
   Tensor input(DataType::kFloat32, {1, 1, 4, 4});
-  for (int i = 0; i < 16; ++i) input.data<float>()[i] = 0.37f * static_cast<float>(i) - 2.9f;
+  for (int i = 0; i < 16; ++i)
+    input.data<float>()[i] = 0.37f * static_cast<float>(i) - 2.9f;
   struct Case {
     float s2;
     int8_t z2;
     std::vector<std::string> ops;
   };
-  for (const Case& c : {Case{0.05f, -3, {"QuantizeLinear", "MaxPool", "DequantizeLinear"}},
-                        Case{0.08f, 10,
-                             {"QuantizeLinear", "Identity", "MaxPool", "DequantizeLinear"}}}) {
+  for (const Case& c :
+       {Case{0.05f, -3, {"QuantizeLinear", "MaxPool", "DequantizeLinear"}},
+        Case{0.08f,
+             10,
+             {"QuantizeLinear", "Identity", "MaxPool", "DequantizeLinear"}}}) {
     SCOPED_TRACE(::testing::Message() << "s2 " << c.s2);
     Graph g = DoubleFakeQuantMaxPool(c.s2, c.z2);
     QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
-    QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadOnnxFromBytes(bytes, registry, "fq"));
+    QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                                LoadOnnxFromBytes(bytes, registry, "fq"));
     EXPECT_EQ(back.metadata().count("qforge.qdq_fold_error"), 0u);
     EXPECT_EQ(OpTypes(back), c.ops);
     if (c.ops.size() == 4) {
@@ -486,9 +497,12 @@ TEST(QdqSmallTest, RedundantQdqPairsAreRemovedOrBecomeRequantize) {
       EXPECT_EQ(id->output(0)->quant(), QuantParams::PerTensor(0.08f, 10));
     }
     // Same result as the file's float Q/DQ semantics.
-    QFORGE_ASSERT_OK_AND_ASSIGN(auto float_exec, Executor::Prepare(g, registry));
-    QFORGE_ASSERT_OK_AND_ASSIGN(auto int_exec, Executor::Prepare(back, registry));
-    QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap want, float_exec->Run({{"x", input}}));
+    QFORGE_ASSERT_OK_AND_ASSIGN(auto float_exec,
+                                Executor::Prepare(g, registry));
+    QFORGE_ASSERT_OK_AND_ASSIGN(auto int_exec,
+                                Executor::Prepare(back, registry));
+    QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap want,
+                                float_exec->Run({{"x", input}}));
     QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap got, int_exec->Run({{"x", input}}));
     const Tensor& w = want.at("3_f");
     const Tensor& o = got.at("3_f");

@@ -14,12 +14,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "op_test_util.h"
 #include "qforge/core/status.h"
 #include "qforge/ir/graph.h"
 #include "qforge/ir/verifier.h"
 #include "qforge/registry.h"
 #include "qforge/runtime/executor.h"
-#include "op_test_util.h"
 
 namespace qforge::testing {
 
