@@ -1,8 +1,9 @@
 # Installs the library, headers and a CMake package so that consumers can
-# `find_package(qforge CONFIG)` and link `qforge::qforge` / `qforge::testing`.
+# `find_package(qforge CONFIG)` and link `qforge::qforge` / `qforge::testing`,
+# and build plugins with qforge_add_plugin() (qforge::plugin_api).
 include(CMakePackageConfigHelpers)
 
-install(TARGETS qforge qforge_testing
+install(TARGETS qforge qforge_testing qforge_plugin_api
         EXPORT qforgeTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -21,4 +22,5 @@ write_basic_package_version_file(
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/qforgeConfig.cmake
               ${PROJECT_BINARY_DIR}/qforgeConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/qforge_plugin.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/qforge)

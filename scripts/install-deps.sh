@@ -19,7 +19,9 @@ packages=(
   qemu-user
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libdnnl-dev libxnnpack-dev)
+  # libxnnpack-dev's xnnpack.h includes pthreadpool.h, which it does not pull in.
+  packages+=(libdnnl-dev libxnnpack-dev libpthreadpool-dev)
+  packages+=(python3-torch)  # bench/gen_mobilenetv2.py
 fi
 
 missing=()

@@ -10,6 +10,8 @@
 // (or a given declared Shape, e.g. symbolic), constants, or omitted optional
 // inputs. Run() also checks that every output's dtype and static dims agree
 // with what shape inference derived, so each kernel test is a schema test too.
+// This is the one one-node runner of the tests; tests/kernels/nn_test_util.h
+// wraps it for the nn-family tests (RunOneNode).
 #ifndef QFORGE_TESTS_OP_TEST_UTIL_H_
 #define QFORGE_TESTS_OP_TEST_UTIL_H_
 
@@ -48,6 +50,17 @@ class OpTest {
   explicit OpTest(std::string op_type, int64_t opset = 17)
       : op_type_(std::move(op_type)) {
     graph_.set_opset("", opset);
+  }
+
+  // Another node name (before the node is built).
+  OpTest& Named(std::string name) {
+    node_name_ = std::move(name);
+    return *this;
+  }
+  // The node's data layout (spatial ops: kNCHW or kNHWC).
+  OpTest& WithLayout(Layout layout) {
+    layout_ = layout;
+    return *this;
   }
 
   // A graph input, fed with `value` at run time and declared with its dtype
@@ -96,11 +109,12 @@ class OpTest {
         outputs.push_back(out);
       }
       QFORGE_ASSIGN_OR_RETURN(node_,
-                              graph_.AddNode({.name = "test_node",
+                              graph_.AddNode({.name = node_name_,
                                               .op_type = op_type_,
                                               .inputs = inputs_,
                                               .outputs = outputs,
                                               .attributes = attributes_}));
+      node_->set_layout(layout_);
     }
     return VerifyGraph(graph_, BuiltinRegistry().schemas());
   }
@@ -149,6 +163,8 @@ class OpTest {
 
  private:
   std::string op_type_;
+  std::string node_name_ = "test_node";
+  Layout layout_ = Layout::kNCHW;
   Graph graph_;
   std::vector<Value*> inputs_;
   std::map<std::string, Attribute> attributes_;

@@ -12,6 +12,7 @@
 #include "onnx/onnx_pb.h"
 #include "qforge/core/status.h"
 #include "qforge/io/onnx.h"
+#include "quantize/activation_storage.h"
 
 namespace qforge {
 namespace {
@@ -77,6 +78,13 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model);
 // Quantized graphs are written in QDQ form (io/onnx_qdq.h).
 absl::Status BuildQdqModel(const Graph& graph, onnx::ModelProto& model) {
   Graph qdq = graph.Clone();
+  auto storage = qdq.metadata().find(internal::kActivationTypeKey);
+  if (storage != qdq.metadata().end() && storage->second == "uint8") {
+    // Activations executed as int8 are written as the uint8 the user chose.
+    QFORGE_RETURN_IF_ERROR(internal::ConvertActivationStorage(
+                               qdq, DataType::kInt8, DataType::kUint8)
+                               .status());
+  }
   QFORGE_RETURN_IF_ERROR(internal::ExpandToQdq(qdq));
   return BuildModel(qdq, model);
 }

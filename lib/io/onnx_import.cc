@@ -16,6 +16,7 @@
 #include "qforge/ir/verifier.h"
 #include "qforge/quantize/quantizer.h"
 #include "qforge/registry.h"
+#include "quantize/activation_storage.h"
 
 namespace qforge {
 namespace {
@@ -209,6 +210,14 @@ class Importer {
       return registry.quantizers().Find(key, opset) != nullptr ||
              registry.quantizers().Find(key) != nullptr;
     });
+    internal::RemoveRedundantQdq(graph_);
+    // uint8 activations (e.g. ONNX Runtime's quantizer default) run as int8
+    // with zero point - 128; the metadata keeps uint8 for a later export.
+    absl::StatusOr<int> to_int8 = internal::ConvertActivationStorage(
+        graph_, DataType::kUint8, DataType::kInt8);
+    if (!to_int8.ok()) return to_int8.status();
+    if (*to_int8 > 0)
+      graph_.set_metadata(internal::kActivationTypeKey, "uint8");
     absl::Status verified = VerifyGraph(graph_, registry.schemas());
     if (verified.ok()) return std::move(graph_);
     unfolded.set_metadata("qforge.qdq_fold_error",

@@ -401,4 +401,54 @@ int FoldQdq(Graph& g, const std::function<bool(const Node&)>& can_quantize) {
   return static_cast<int>(folds.size());
 }
 
+int RemoveRedundantQdq(Graph& g) {
+  struct Pair {
+    Node* dq;
+    Node* q;
+  };
+  std::vector<Pair> pairs;
+  for (Node* q : g.nodes()) {
+    if (!IsQ(*q)) continue;
+    Value* f = q->input(0);
+    Value* u = q->output(0);
+    Node* dq = f != nullptr ? f->producer() : nullptr;
+    if (dq == nullptr || !IsDQ(*dq) || u == nullptr || u->is_graph_output())
+      continue;
+    const Value* v = dq->input(0);
+    if (v == nullptr || !v->quant().has_value() || !u->quant().has_value())
+      continue;
+    pairs.push_back({dq, q});
+  }
+  int changed = 0;
+  for (const Pair& pair : pairs) {
+    Value* v = pair.dq->input(0);
+    Value* u = pair.q->output(0);
+    const QuantParams& pv = *v->quant();
+    const QuantParams& pu = *u->quant();
+    if (pv == pu && v->dtype() == u->dtype()) {
+      g.RemoveNode(pair.q);
+      g.ReplaceAllUses(u, v);
+      ++changed;
+      continue;
+    }
+    if (pv.axis >= 0 || pu.axis >= 0) continue;  // Requantize is per-tensor.
+    const std::string name = pair.q->name();
+    const std::vector<std::string> origins = {pair.dq->name(), name};
+    g.RemoveNode(pair.q);
+    absl::StatusOr<Node*> id = g.AddNode({.name = name,
+                                          .domain = "",
+                                          .op_type = "Identity",
+                                          .inputs = {v},
+                                          .outputs = {u},
+                                          .attributes = {}});
+    if (!id.ok()) continue;  // Unreachable: the name was just freed.
+    (*id)->set_origins(origins);
+    ++changed;
+  }
+  if (changed == 0) return 0;
+  g.RemoveDeadNodes();
+  g.TopologicalSort().IgnoreError();
+  return changed;
+}
+
 }  // namespace qforge::internal

@@ -38,6 +38,17 @@ absl::Status ExpandToQdq(Graph& graph);
 // nodes). Returns the number of ops folded.
 int FoldQdq(Graph& graph, const std::function<bool(const Node&)>& can_quantize);
 
+// Removes redundant DequantizeLinear -> QuantizeLinear pairs between integer
+// values that carry QuantParams (as FoldQdq leaves them, e.g. from a
+// Q -> DQ -> Q -> DQ chain of two fake-quantizations): with equal parameters
+// the QuantizeLinear's output is the DequantizeLinear's input bit for bit
+// (q == quantize(dequantize(q))), so its readers read that input; with
+// different per-tensor parameters the pair becomes a requantizing Identity
+// (origins: both nodes). A DequantizeLinear left without readers is removed.
+// Integer graph outputs are kept. Returns the number of QuantizeLinear nodes
+// removed or replaced.
+int RemoveRedundantQdq(Graph& graph);
+
 }  // namespace qforge::internal
 
 #endif  // QFORGE_IO_ONNX_QDQ_H_

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/table_transaction.h"
 
 namespace qforge {
 
@@ -68,7 +69,9 @@ absl::Status OpSchemaTable::Register(OpSchema schema) {
 
 void OpSchemaTable::Replace(OpSchema schema) {
   absl::MutexLock lock(&mu_);
-  std::erase_if(schemas_, [&](const auto& s) { return Overlaps(*s, schema); });
+  internal::EraseEntries(
+      schemas_, [&](const auto& s) { return Overlaps(*s, schema); },
+      !txn_snapshots_.empty(), txn_removed_);
   schemas_.push_back(std::make_unique<OpSchema>(std::move(schema)));
 }
 
@@ -98,7 +101,24 @@ std::vector<const OpSchema*> OpSchemaTable::List() const {
 
 void OpSchemaTable::Remove(const OpKey& key) {
   absl::MutexLock lock(&mu_);
-  std::erase_if(schemas_, [&](const auto& s) { return s->key == key; });
+  internal::EraseEntries(
+      schemas_, [&](const auto& s) { return s->key == key; },
+      !txn_snapshots_.empty(), txn_removed_);
+}
+
+void OpSchemaTable::BeginTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::BeginTransaction(schemas_, txn_snapshots_);
+}
+
+void OpSchemaTable::CommitTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::CommitTransaction(txn_snapshots_, txn_removed_);
+}
+
+void OpSchemaTable::RollbackTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::RollbackTransaction(schemas_, txn_snapshots_, txn_removed_);
 }
 
 }  // namespace qforge

@@ -1,6 +1,9 @@
 #include "quantize/passes.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -140,7 +143,195 @@ bool IsFoldableConv(const Node* n) {
   return out != nullptr && out->consumers().size() == 1 && !out->is_graph_output();
 }
 
+// --- GELU fusion -------------------------------------------------------------
+
+bool IsDefaultOp(const Node* n, const char* op) {
+  return n != nullptr && n->op_type() == op &&
+         (n->domain().empty() || n->domain() == "ai.onnx");
+}
+
+// A one-element float32 constant within a relative 1e-4 of `target`, whose
+// rank does not exceed `x`'s (broadcasting it does not change x's shape).
+bool IsScalarNear(const Value* v, double target, const Value* x) {
+  if (v == nullptr || !v->is_constant()) return false;
+  const Tensor* t = v->constant();
+  if (t->dtype() != DataType::kFloat32 || t->num_elements() != 1) return false;
+  if (t->rank() > 0 &&
+      (!x->shape().rank_known() || t->rank() > x->shape().rank())) {
+    return false;
+  }
+  const double c = t->data<float>()[0];
+  return std::abs(c - target) <= 1e-4 * std::abs(target);
+}
+
+// The only consumer of `v` if it has exactly one use and is not a graph
+// output, else nullptr.
+Node* SoleConsumer(const Value* v) {
+  if (v == nullptr || v->is_graph_output() || v->consumers().size() != 1) {
+    return nullptr;
+  }
+  return v->consumers()[0];
+}
+
+// For a two-input node, the input that is not `operand` (nullptr when
+// `operand` is not an input).
+Value* OtherInput(const Node* n, const Value* operand) {
+  if (n->num_inputs() != 2) return nullptr;
+  if (n->input(0) == operand) return n->input(1);
+  if (n->input(1) == operand) return n->input(0);
+  return nullptr;
+}
+
+// A binary Mul/Add of `operand` with a constant near `target`.
+bool IsOpWithConstant(const Node* n, const char* op, const Value* operand,
+                      double target, const Value* x) {
+  if (!IsDefaultOp(n, op)) return false;
+  return IsScalarNear(OtherInput(n, operand), target, x);
+}
+
+struct GeluMatch {
+  Value* x = nullptr;
+  Value* y = nullptr;
+  std::vector<Node*> nodes;  // In pattern order; the last produces y.
+};
+
+std::optional<GeluMatch> MatchErfGelu(Node* erf) {
+  constexpr double kSqrt2 = 1.4142135623730950488;
+  constexpr double kInvSqrt2 = 0.70710678118654752440;
+  if (!IsDefaultOp(erf, "Erf") || erf->num_inputs() != 1 ||
+      erf->num_outputs() != 1) {
+    return std::nullopt;
+  }
+  Value* scaled = erf->input(0);
+  if (scaled == nullptr || SoleConsumer(scaled) != erf) return std::nullopt;
+  Node* div = scaled->producer();
+  if (div == nullptr || div->num_inputs() != 2 || div->num_outputs() != 1) {
+    return std::nullopt;
+  }
+  GeluMatch m;
+  if (IsDefaultOp(div, "Div")) {
+    m.x = div->input(0);
+    if (m.x == nullptr || !IsScalarNear(div->input(1), kSqrt2, m.x)) {
+      return std::nullopt;
+    }
+  } else if (IsDefaultOp(div, "Mul")) {
+    for (int i = 0; i < 2 && m.x == nullptr; ++i) {
+      Value* cand = div->input(i);
+      if (cand != nullptr && !cand->is_constant() &&
+          IsScalarNear(div->input(1 - i), kInvSqrt2, cand)) {
+        m.x = cand;
+      }
+    }
+    if (m.x == nullptr) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  const Value* x = m.x;
+  if (x->dtype() != DataType::kFloat32 || x->is_constant()) return std::nullopt;
+
+  // 1 + erf(...)
+  Node* add = SoleConsumer(erf->output(0));
+  if (add == nullptr || add->num_outputs() != 1 ||
+      !IsOpWithConstant(add, "Add", erf->output(0), 1.0, x)) {
+    return std::nullopt;
+  }
+  Value* sum = add->output(0);
+  Node* mul1 = SoleConsumer(sum);
+  if (mul1 == nullptr || !IsDefaultOp(mul1, "Mul") ||
+      mul1->num_outputs() != 1) {
+    return std::nullopt;
+  }
+  Value* other = OtherInput(mul1, sum);
+  if (other == nullptr) return std::nullopt;
+  m.nodes = {div, erf, add};
+  if (other == x) {
+    // (x * sum) * 0.5
+    Node* mul2 = SoleConsumer(mul1->output(0));
+    if (mul2 == nullptr || mul2->num_outputs() != 1 ||
+        !IsOpWithConstant(mul2, "Mul", mul1->output(0), 0.5, x)) {
+      return std::nullopt;
+    }
+    m.nodes.push_back(mul1);
+    m.nodes.push_back(mul2);
+    m.y = mul2->output(0);
+  } else if (IsScalarNear(other, 0.5, x)) {
+    // x * (sum * 0.5)
+    Node* mul2 = SoleConsumer(mul1->output(0));
+    if (mul2 == nullptr || !IsDefaultOp(mul2, "Mul") ||
+        mul2->num_outputs() != 1 || OtherInput(mul2, mul1->output(0)) != x) {
+      return std::nullopt;
+    }
+    m.nodes.push_back(mul1);
+    m.nodes.push_back(mul2);
+    m.y = mul2->output(0);
+  } else {
+    // (x * 0.5) * sum
+    Node* half = other->producer();
+    if (half == nullptr || half->num_outputs() != 1 ||
+        SoleConsumer(other) != mul1 ||
+        !IsOpWithConstant(half, "Mul", x, 0.5, x)) {
+      return std::nullopt;
+    }
+    m.nodes.push_back(half);
+    m.nodes.push_back(mul1);
+    m.y = mul1->output(0);
+  }
+  if (m.y == nullptr) return std::nullopt;
+  return m;
+}
+
+absl::Status ReplaceWithGelu(Graph& graph, const GeluMatch& m) {
+  Node* last = m.nodes.back();
+  const std::string name = last->name();
+  const Layout layout = last->layout();
+  std::vector<std::string> origins;
+  for (const Node* n : m.nodes) {
+    if (n->origins().empty()) {
+      origins.push_back(n->name());
+    } else {
+      origins.insert(origins.end(), n->origins().begin(), n->origins().end());
+    }
+  }
+  for (Node* n : m.nodes) graph.RemoveNode(n);
+  QFORGE_ASSIGN_OR_RETURN(
+      Node * gelu,
+      graph.AddNode({.name = name,
+                     .op_type = "Gelu",
+                     .inputs = {m.x},
+                     .outputs = {m.y},
+                     .attributes = {{"approximate", std::string("none")}}}));
+  gelu->set_layout(layout);
+  gelu->set_origins(std::move(origins));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<int> FuseErfGelu(Graph& graph,
+                                const std::function<bool(const Node&)>& keep) {
+  int fused = 0;
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (Node* node : graph.nodes()) {
+      std::optional<GeluMatch> m = MatchErfGelu(node);
+      if (!m.has_value()) continue;
+      if (keep && std::any_of(m->nodes.begin(), m->nodes.end(),
+                              [&](const Node* n) { return keep(*n); })) {
+        continue;
+      }
+      QFORGE_RETURN_IF_ERROR(ReplaceWithGelu(graph, *m));
+      ++fused;
+      changed = true;
+      break;  // The node list changed.
+    }
+  }
+  if (fused > 0) {
+    graph.RemoveDeadNodes();
+    QFORGE_RETURN_IF_ERROR(graph.TopologicalSort());
+  }
+  return fused;
+}
 
 absl::StatusOr<int> FoldConstants(Graph& graph, const Registry& registry) {
   QFORGE_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());

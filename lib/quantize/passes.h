@@ -2,6 +2,7 @@
 #ifndef QFORGE_LIB_QUANTIZE_PASSES_H_
 #define QFORGE_LIB_QUANTIZE_PASSES_H_
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -29,6 +30,24 @@ absl::StatusOr<int> ResolveOpAliases(Graph& graph,
 // BatchNormalization among its origins, and keeps the BatchNormalization's
 // output name. Returns the number of BatchNormalization nodes rewritten.
 absl::StatusOr<int> FoldBatchNormalization(Graph& graph);
+
+// Fuses GELU written out with Erf into one Gelu node (ONNX opset 20,
+// approximate = "none"). Recognized, with x any float32 value and every
+// Mul/Add commutative (operands in either order):
+//   x * (1 + erf(x / sqrt2)) * 0.5      (torch: Div, Erf, Add, Mul, Mul)
+//   (x * 0.5) * (1 + erf(x / sqrt2))    (the 0.5 applied to x first)
+//   x * ((1 + erf(x / sqrt2)) * 0.5)    (the 0.5 applied to the sum)
+// where x / sqrt2 may also be x * (1/sqrt2) (tf2onnx). Constants are
+// one-element float32 tensors within a relative 1e-4 of sqrt2, 1/sqrt2, 1
+// and 0.5, of rank <= x's rank (so the result has x's shape).
+// Intermediate values must have exactly one consumer and not be graph
+// outputs. The Gelu node takes the name of the last node of the pattern,
+// produces its output value (same name), and lists the fused nodes among
+// its origins. A pattern any of whose nodes `keep` returns true for is left
+// as written (PrepareForQuantization: nodes the config excludes by name,
+// pattern or op type). Returns the number of Gelu nodes created.
+absl::StatusOr<int> FuseErfGelu(
+    Graph& graph, const std::function<bool(const Node&)>& keep = nullptr);
 
 }  // namespace qforge::internal
 

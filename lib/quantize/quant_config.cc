@@ -43,11 +43,41 @@ const char* UnknownOpPolicyName(UnknownOpPolicy policy) {
   return policy == UnknownOpPolicy::kKeepFloat ? "keep_float" : "error";
 }
 
+const char* WeightRangeName(WeightRange range) {
+  switch (range) {
+    case WeightRange::kFull: return "full";
+    case WeightRange::kReduced: return "reduced";
+    case WeightRange::kAuto: break;
+  }
+  return "auto";
+}
+
+absl::StatusOr<WeightRange> ParseWeightRange(absl::string_view name) {
+  if (name == "auto") return WeightRange::kAuto;
+  if (name == "full") return WeightRange::kFull;
+  if (name == "reduced") return WeightRange::kReduced;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "weight_range '", name, "' is not one of: auto, full, reduced"));
+}
+
+WeightRange QuantConfig::EffectiveWeightRange() const {
+  if (weight_range != WeightRange::kAuto) return weight_range;
+  return profile == ArithmeticProfile::kOnnxRuntime ? WeightRange::kReduced
+                                                    : WeightRange::kFull;
+}
+
 absl::Status QuantConfig::Validate() const {
   if (activation_type != DataType::kInt8 && activation_type != DataType::kUint8) {
     return absl::InvalidArgumentError(
         absl::StrCat("activation_type must be int8 or uint8, got ",
                      DataTypeName(activation_type)));
+  }
+  if (activation_type == DataType::kUint8 && profile != ArithmeticProfile::kOnnxRuntime) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "activation_type uint8 needs the onnxruntime profile, got ",
+        ArithmeticProfileName(profile),
+        " (TFLite's int8 kernels take int8 activations; its uint8 kernels are a "
+        "different arithmetic)"));
   }
   QFORGE_RETURN_IF_ERROR(observer.Validate());
   QFORGE_RETURN_IF_ERROR(range.Validate());
@@ -102,6 +132,9 @@ absl::StatusOr<QuantConfig> ParseQuantConfig(absl::string_view text) {
     QFORGE_ASSIGN_OR_RETURN(c.activation_type, ParseDataType(proto.activation_type()));
   }
   if (proto.has_per_channel_weights()) c.per_channel_weights = proto.per_channel_weights();
+  if (proto.has_weight_range()) {
+    QFORGE_ASSIGN_OR_RETURN(c.weight_range, ParseWeightRange(proto.weight_range()));
+  }
   if (proto.has_profile()) {
     QFORGE_ASSIGN_OR_RETURN(c.profile, ParseArithmeticProfile(proto.profile()));
   }
@@ -165,6 +198,7 @@ std::string QuantConfigToText(const QuantConfig& c) {
   QuantConfigProto proto;
   proto.set_activation_type(std::string(DataTypeName(c.activation_type)));
   proto.set_per_channel_weights(c.per_channel_weights);
+  proto.set_weight_range(WeightRangeName(c.weight_range));
   proto.set_profile(ArithmeticProfileName(c.profile));
   proto.set_calibration_method(std::string(CalibrationMethodName(c.calibration_method)));
   proto.set_histogram_bins(c.observer.num_bins);

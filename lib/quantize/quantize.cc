@@ -19,6 +19,7 @@
 #include "qforge/quantize/calibration_diagnostics.h"
 #include "qforge/quantize/quant_math.h"
 #include "qforge/runtime/executor.h"
+#include "quantize/activation_storage.h"
 #include "quantize/passes.h"
 
 namespace qforge {
@@ -184,6 +185,13 @@ class ShareGroups {
 QuantTarget ActivationTarget(const QuantConfig& config) {
   return config.activation_type == DataType::kUint8 ? QuantTarget::Uint8Activation()
                                                     : QuantTarget::Int8Activation();
+}
+
+// int8 symmetric narrow range: [-127, 127], or 7 bits [-63, 63].
+QuantTarget WeightTarget(const QuantConfig& config) {
+  QuantTarget t = QuantTarget::Int8Weight();
+  if (config.EffectiveWeightRange() == WeightRange::kReduced) t.bits = 7;
+  return t;
 }
 
 class Driver final : public QuantizeContext {
@@ -476,8 +484,12 @@ absl::Status Driver::AssignWeightAndBiasParams() {
     int axis = config_.per_channel_weights ? use.spec.channel_axis : -1;
     if (axis < 0 && config_.per_channel_weights) axis += t.rank();
     if (axis >= t.rank()) axis = -1;
-    QFORGE_ASSIGN_OR_RETURN(QuantParams p,
-                            WeightQuantParams(t, axis, QuantTarget::Int8Weight(), w->name()));
+    QFORGE_ASSIGN_OR_RETURN(QuantParams p, WeightQuantParams(t, axis, WeightTarget(config_),
+                                                             w->name()));
+    // Reduced-range weights are ordinary int8 tensors whose values lie in
+    // [-63, 63]: `bits` stays 8, as a QDQ file (which has no bit width) reads
+    // back, so that export and import round-trip exactly.
+    p.bits = 8;
     auto it = params_.find(w);
     if (it != params_.end() && !(it->second == p)) {
       return absl::UnimplementedError(absl::StrCat(
@@ -717,6 +729,12 @@ absl::StatusOr<QuantizeResult> Driver::Run() {
     report_.nodes.push_back(std::move(e));
   }
   QFORGE_RETURN_IF_ERROR(Convert());
+  if (config_.activation_type == DataType::kUint8) {
+    // Executed as int8 (zero point - 128); the QDQ export writes uint8 again.
+    QFORGE_RETURN_IF_ERROR(
+        internal::ConvertActivationStorage(graph_, DataType::kUint8, DataType::kInt8).status());
+    graph_.set_metadata(internal::kActivationTypeKey, "uint8");
+  }
   QFORGE_RETURN_IF_ERROR(VerifyGraph(graph_, registry_.schemas()));
   graph_.set_metadata("qforge.arithmetic_profile", ArithmeticProfileName(config_.profile));
   report_.quantized_parameter_bytes = ParameterBytes(graph_);
@@ -740,6 +758,17 @@ absl::StatusOr<Graph> PrepareForQuantization(const Graph& model, const QuantConf
   QFORGE_RETURN_IF_ERROR(internal::ResolveOpAliases(g, config.op_aliases).status());
   QFORGE_RETURN_IF_ERROR(internal::FoldConstants(g, registry).status());
   QFORGE_RETURN_IF_ERROR(internal::FoldBatchNormalization(g).status());
+  // GELU written out with Erf becomes one Gelu node only when a quantizer
+  // for Gelu is registered (the erf plugin): the fused node then quantizes
+  // as one table. Without one, fusing would only turn quantizable Mul/Add
+  // nodes into an op that stays float, so the graph is left as written.
+  // A pattern with a node the config excludes stays as written.
+  if (registry.quantizers().Find(OpKey{"", "Gelu"}) != nullptr) {
+    auto excluded = [&config](const Node& node) {
+      return !ExclusionReason(node, config, nullptr, nullptr).empty();
+    };
+    QFORGE_RETURN_IF_ERROR(internal::FuseErfGelu(g, excluded).status());
+  }
   QFORGE_RETURN_IF_ERROR(VerifyGraph(g, registry.schemas()));
   return g;
 }

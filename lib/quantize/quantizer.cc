@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/table_transaction.h"
 
 namespace qforge {
 
@@ -38,17 +39,22 @@ absl::Status QuantizerTable::Register(const OpKey& op,
 void QuantizerTable::Replace(const OpKey& op, std::unique_ptr<OpQuantizer> quantizer,
                              int since_version, int until_version) {
   absl::MutexLock lock(&mu_);
-  std::erase_if(entries_, [&](const auto& e) {
-    return Overlaps(e->op, e->since_version, e->until_version, op,
-                    since_version, until_version);
-  });
+  internal::EraseEntries(
+      entries_,
+      [&](const auto& e) {
+        return Overlaps(e->op, e->since_version, e->until_version, op,
+                        since_version, until_version);
+      },
+      !txn_snapshots_.empty(), txn_removed_);
   entries_.push_back(std::make_unique<Entry>(
       Entry{op, since_version, until_version, std::move(quantizer)}));
 }
 
 void QuantizerTable::Remove(const OpKey& op) {
   absl::MutexLock lock(&mu_);
-  std::erase_if(entries_, [&](const auto& e) { return e->op == op; });
+  internal::EraseEntries(
+      entries_, [&](const auto& e) { return e->op == op; },
+      !txn_snapshots_.empty(), txn_removed_);
 }
 
 const OpQuantizer* QuantizerTable::Find(const OpKey& op, int64_t opset) const {
@@ -74,6 +80,21 @@ std::vector<std::string> QuantizerTable::List() const {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void QuantizerTable::BeginTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::BeginTransaction(entries_, txn_snapshots_);
+}
+
+void QuantizerTable::CommitTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::CommitTransaction(txn_snapshots_, txn_removed_);
+}
+
+void QuantizerTable::RollbackTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::RollbackTransaction(entries_, txn_snapshots_, txn_removed_);
 }
 
 }  // namespace qforge

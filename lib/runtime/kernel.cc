@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/table_transaction.h"
 
 namespace qforge {
 
@@ -33,9 +34,12 @@ absl::Status KernelTable::Register(KernelDef def) {
 
 void KernelTable::Replace(KernelDef def) {
   absl::MutexLock lock(&mu_);
-  std::erase_if(defs_, [&](const auto& d) {
-    return d->op == def.op && d->input_dtype == def.input_dtype;
-  });
+  internal::EraseEntries(
+      defs_,
+      [&](const auto& d) {
+        return d->op == def.op && d->input_dtype == def.input_dtype;
+      },
+      !txn_snapshots_.empty(), txn_removed_);
   defs_.push_back(std::make_unique<KernelDef>(std::move(def)));
 }
 
@@ -61,6 +65,21 @@ std::vector<const KernelDef*> KernelTable::List() const {
   std::vector<const KernelDef*> out;
   for (const auto& d : defs_) out.push_back(d.get());
   return out;
+}
+
+void KernelTable::BeginTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::BeginTransaction(defs_, txn_snapshots_);
+}
+
+void KernelTable::CommitTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::CommitTransaction(txn_snapshots_, txn_removed_);
+}
+
+void KernelTable::RollbackTransaction() {
+  absl::MutexLock lock(&mu_);
+  internal::RollbackTransaction(defs_, txn_snapshots_, txn_removed_);
 }
 
 }  // namespace qforge

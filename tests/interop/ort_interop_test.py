@@ -4,16 +4,23 @@
 Run with the interop venv's python (scripts/interop-venv.sh):
   ort_interop_test.py --driver BUILD/tests/qdq_interop_driver --source-dir REPO --work-dir DIR
 
-(a) For single-op float models built here with `onnx.helper`, and for the
-    bundled digits model: qforge quantizes (qdq_interop_driver quantize) and
-    exports QDQ ONNX; ONNX Runtime loads and runs it; its output must have the
-    float model's shape and stay close to the float model's output (ORT runs
-    the float model as the independent reference).
+For single-op float models built here with `onnx.helper`, and for the bundled
+digits model, in each quantization variant (VARIANTS: full-range weights,
+the defaults = 7-bit weights, uint8 activations):
+(a) qforge quantizes (qdq_interop_driver quantize) and exports QDQ ONNX; ONNX
+    Runtime loads and runs it with its default session (QDQ fused into its
+    integer kernels) and with ORT_DISABLE_ALL (the QDQ graph as written); the
+    output must have the float model's shape and stay close to the float
+    model's output (ORT runs the float model as the independent reference).
 (b) qforge's own int8 execution (onnxruntime arithmetic profile) against ORT:
     <= 1 LSB of the output scale per element for single-op models (exact
     matches counted), and for digits >= 99.9% of logits within 1 LSB and the
-    same top-1 on >= 99.5% of samples. When qforge has no int8 kernels for
-    the model yet (driver exit status 3), (b) is reported as PENDING.
+    same top-1 on >= 99.5% of samples. The reference is ORT's default session,
+    except for full-range weights on CPUs without VNNI (ORT_DISABLE_ALL; see
+    docs/arithmetic.md, "Weight range"). Driver exit status 3 (no int8
+    kernels) is reported as PENDING.
+Also: ORT's own quantize_static output (int8 and uint8 activations) imports
+into qforge, folds, and runs within the same thresholds of ORT.
 Exits 1 when any check fails.
 """
 import argparse
@@ -151,24 +158,55 @@ def run_driver(args, *cmd):
     return subprocess.run([args.driver, *cmd], capture_output=True, text=True)
 
 
+# Quantization variants: (suffix, QuantConfig text for the driver, ORT session
+# that qforge's int8 execution must match within 1 LSB).
+#  * full: int8 weights in [-127, 127]. Compared with ORT's unfused QDQ graph
+#    (ORT_DISABLE_ALL: exact int32 sums); ORT's fused kernels saturate int16
+#    pairs on x86 without VNNI, so they are compared only where VNNI exists.
+#  * default: the default config (weight_range auto = 7-bit weights for the
+#    onnxruntime profile). Compared with ORT's default session (QDQ fused into
+#    QLinearConv/QGemm/...) and, on single-op models, fused vs unfused must
+#    agree within 1 LSB on every CPU.
+#  * uint8: uint8 activations (qforge runs them as int8 with zero point - 128
+#    and exports uint8 QDQ), default weights; against ORT's default session.
+VARIANTS = [
+    ("full", 'weight_range: "full"', "unfused"),
+    ("default", "", "fused"),
+    ("uint8", 'activation_type: "uint8"', "fused"),
+]
+
+
+def lsb_stats(a, b, scale):
+    d = np.abs(a.astype(np.float64) - b.astype(np.float64)) / scale
+    return d, int(np.sum(d < 0.5)), int(np.sum(d < 1.5)), float(d.max())
+
+
 def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=None):
-    qpath = os.path.join(args.work_dir, f"{name}_int8.onnx")
     calib_path = os.path.join(args.work_dir, f"{name}_calib.npz")
     inputs_path = os.path.join(args.work_dir, f"{name}_inputs.npz")
     # OpenCalibrationData: leading axis = samples, each sample gets batch 1.
     np.savez(calib_path, **{k: v[:, 0] for k, v in calib.items()})
     np.savez(inputs_path, **test_inputs)
-    r = run_driver(args, "quantize", float_path, calib_path, qpath)
+    ref = run_ort(float_path, test_inputs)
+    for suffix, config, against in VARIANTS:
+        check_variant(args, chk, f"{name}[{suffix}]", f"{name}_{suffix}", config, against,
+                      float_path, calib_path, inputs_path, test_inputs, ref, digits_labels)
+
+
+def check_variant(args, chk, name, stem, config, against, float_path, calib_path,
+                  inputs_path, test_inputs, ref, digits_labels):
+    qpath = os.path.join(args.work_dir, f"{stem}_int8.onnx")
+    r = run_driver(args, "quantize", float_path, calib_path, qpath, config)
     if r.returncode != 0:
         chk.fail(name, f"qforge quantize/export failed: {r.stderr.strip()}")
         return
+    check_exported_types(chk, name, qpath, "uint8" if "uint8" in config else "int8")
     # (a) ORT loads and runs the QDQ model; compare with the float model in ORT.
     try:
         got = run_ort(qpath, test_inputs)
     except Exception as e:  # noqa: BLE001 - any ORT failure is a test failure
         chk.fail(name, f"ONNX Runtime cannot run the exported model: {e}")
         return
-    ref = run_ort(float_path, test_inputs)
     plain = run_ort(qpath, test_inputs, optimize=False)
     scale = output_scale(qpath)
     if got.shape != ref.shape:
@@ -176,12 +214,11 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
         return
     # ORT fused (its integer kernels) vs unfused (the QDQ graph as written,
     # exact int32 sums). Without VNNI, MLAS's u8s8 kernels saturate int16
-    # pairs (docs/arithmetic.md), so they may differ by more than 1 LSB.
-    fused_lsb = np.abs(got.astype(np.float64) - plain) / scale
-    print(f"{name}: (a) ORT fused int8 vs ORT unfused QDQ: {int(np.sum(fused_lsb < 0.5))}/"
-          f"{fused_lsb.size} exact, {int(np.sum(fused_lsb < 1.5))} within 1 LSB,"
-          f" max {float(fused_lsb.max()):.2f} LSB")
-    if HAS_VNNI and digits_labels is None and fused_lsb.max() >= 1.5:
+    # pairs (docs/arithmetic.md) unless the weights have 7 bits.
+    _, fx, f1, fmax = lsb_stats(got, plain, scale)
+    print(f"{name}: (a) ORT fused int8 vs ORT unfused QDQ: {fx}/{got.size} exact, "
+          f"{f1} within 1 LSB, max {fmax:.2f} LSB")
+    if digits_labels is None and fmax >= 1.5 and (HAS_VNNI or against == "fused"):
         chk.fail(name, "ORT's fused int8 kernels and its unfused QDQ graph differ by > 1 LSB")
     # The QDQ graph computes the quantized model: close to the float model.
     err = float(np.max(np.abs(plain - ref)))
@@ -199,11 +236,14 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
     elif err > tol:
         chk.fail(name, f"the QDQ model's output differs from float by {err} > {tol}")
     print(line)
-    # Reference for (b): ORT's integer kernels where they compute exact sums
-    # (VNNI), else its unfused QDQ graph.
-    reference = got if HAS_VNNI else plain
+    # Reference for (b): ORT's default session (fused integer kernels), or its
+    # unfused QDQ graph for full-range weights on CPUs without VNNI.
+    if against == "fused" or HAS_VNNI:
+        reference, ref_name = got, "ORT default session (fused)"
+    else:
+        reference, ref_name = plain, "ORT_DISABLE_ALL (unfused)"
     # (b) qforge int8 execution vs ORT.
-    out_dir = os.path.join(args.work_dir, f"{name}_qforge")
+    out_dir = os.path.join(args.work_dir, f"{stem}_qforge")
     os.makedirs(out_dir, exist_ok=True)
     r = run_driver(args, "run", qpath, inputs_path, out_dir)
     if r.returncode == 3:
@@ -215,12 +255,10 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
         chk.fail(name, f"qforge int8 run failed: {r.stderr.strip()}")
         return
     mine = np.load(os.path.join(out_dir, "output_0.npy")).reshape(got.shape)
-    lsb = np.abs(mine.astype(np.float64) - reference.astype(np.float64)) / scale
-    exact = int(np.sum(lsb < 0.5))
-    within1 = int(np.sum(lsb < 1.5))
-    total = lsb.size
-    line = (f"{name}: (b) qforge vs ORT: {exact}/{total} exact, {within1}/{total} within 1 LSB,"
-            f" max {float(lsb.max()):.2f} LSB")
+    _, exact, within1, worst = lsb_stats(mine, reference, scale)
+    total = mine.size
+    line = (f"{name}: (b) qforge vs {ref_name}: {exact}/{total} exact, {within1}/{total}"
+            f" within 1 LSB, max {worst:.2f} LSB")
     if digits_labels is None:
         if within1 != total:
             chk.fail(name, f"{total - within1} elements differ from ORT by more than 1 LSB")
@@ -236,13 +274,44 @@ def check_model(args, chk, name, float_path, calib, test_inputs, digits_labels=N
     print(line)
 
 
+def check_exported_types(chk, name, qpath, activation):
+    """Exported QDQ: activations' zero points are `activation`; those of the
+    constant weights (bias) of Conv/Gemm/MatMul are int8 (int32)."""
+    m = onnx.load(qpath)
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    weight_inputs = set()  # float tensors read as Conv/Gemm/MatMul weight or bias
+    for n in m.graph.node:
+        if n.op_type in ("Conv", "Gemm", "MatMul"):
+            weight_inputs.update(n.input[1:3])
+    bad = []
+    for n in m.graph.node:
+        if n.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(n.input) < 3:
+            continue
+        zp = inits.get(n.input[2])
+        if zp is None:
+            continue
+        weight = (n.op_type == "DequantizeLinear" and n.input[0] in inits and
+                  n.output[0] in weight_inputs)
+        want = ("int8", "int32") if weight else (activation,)
+        if zp.dtype.name not in want:
+            bad.append(f"{n.name}: zero point {zp.dtype.name}, expected {'/'.join(want)}")
+    if bad:
+        chk.fail(name, "exported QDQ types: " + "; ".join(bad[:5]))
+
+
 def check_ort_quantized_import(args, chk):
-    """ORT's quantize_static (QDQ, int8, per-channel) output imports into qforge
-    with its ops folded into quantized ops."""
+    """ORT's quantize_static (QDQ, per-channel int8 weights; int8 and uint8
+    activations) output imports into qforge with its ops folded into quantized
+    ops, and qforge runs it within 1 LSB of ORT's unfused QDQ graph (ORT's
+    quantizer uses full-range weights, which its fused kernels saturate on CPUs
+    without VNNI)."""
     from onnxruntime import quantization as oq
 
     d = os.path.join(args.source_dir, "examples", "digits")
     calib = np.load(os.path.join(d, "digits_calib.npz"))["image"]
+    images = np.load(os.path.join(d, "digits_test_images.npy")).astype(np.float32)[:, None]
+    inputs_path = os.path.join(args.work_dir, "ort_quantized_inputs.npz")
+    np.savez(inputs_path, image=images)
 
     class Reader(oq.CalibrationDataReader):
         def __init__(self):
@@ -251,26 +320,42 @@ def check_ort_quantized_import(args, chk):
         def get_next(self):
             return next(self.it, None)
 
-    out = os.path.join(args.work_dir, "digits_ort_qdq.onnx")
-    oq.quantize_static(os.path.join(d, "digits_cnn.onnx"), out, Reader(),
-                       quant_format=oq.QuantFormat.QDQ, per_channel=True,
-                       activation_type=oq.QuantType.QInt8, weight_type=oq.QuantType.QInt8)
-    # ORT's own QDQ model shows the same fused-vs-unfused gap on this CPU.
-    images = np.load(os.path.join(d, "digits_test_images.npy")).astype(np.float32)[:, None]
-    fused = run_ort(out, {"image": images})
-    plain = run_ort(out, {"image": images}, optimize=False)
-    print(f"ort_quantized: ORT's own QDQ digits, fused vs unfused: max |diff| "
-          f"{float(np.abs(fused - plain).max()):.4g}, same top-1 on "
-          f"{int(np.sum(fused.reshape(len(images), -1).argmax(1) == plain.reshape(len(images), -1).argmax(1)))}"
-          f"/{len(images)}")
-    r = run_driver(args, "import", out)
-    if r.returncode != 0:
-        chk.fail("ort_quantized", f"qforge cannot import ORT's QDQ model: {r.stderr.strip()}")
-        return
-    print(f"ort_quantized: qforge imports ORT quantize_static digits: {r.stdout.strip()}")
-    fields = dict(f.split("=", 1) for f in r.stdout.split() if "=" in f)
-    if "fold_error" in r.stdout or int(fields.get("quantized_ops", 0)) < 5:
-        chk.fail("ort_quantized", f"ORT's QDQ patterns were not folded: {r.stdout.strip()}")
+    for act, act_name in ((oq.QuantType.QInt8, "int8"), (oq.QuantType.QUInt8, "uint8")):
+        name = f"ort_quantized[{act_name}]"
+        out = os.path.join(args.work_dir, f"digits_ort_qdq_{act_name}.onnx")
+        oq.quantize_static(os.path.join(d, "digits_cnn.onnx"), out, Reader(),
+                           quant_format=oq.QuantFormat.QDQ, per_channel=True,
+                           activation_type=act, weight_type=oq.QuantType.QInt8)
+        fused = run_ort(out, {"image": images})
+        plain = run_ort(out, {"image": images}, optimize=False)
+        n = len(images)
+        print(f"{name}: ORT's own QDQ digits, fused vs unfused: max |diff| "
+              f"{float(np.abs(fused - plain).max()):.4g}, same top-1 on "
+              f"{int(np.sum(fused.reshape(n, -1).argmax(1) == plain.reshape(n, -1).argmax(1)))}"
+              f"/{n}")
+        r = run_driver(args, "import", out)
+        if r.returncode != 0:
+            chk.fail(name, f"qforge cannot import ORT's QDQ model: {r.stderr.strip()}")
+            continue
+        print(f"{name}: qforge imports ORT quantize_static digits: {r.stdout.strip()}")
+        fields = dict(f.split("=", 1) for f in r.stdout.split() if "=" in f)
+        if "fold_error" in r.stdout or int(fields.get("quantized_ops", 0)) < 5:
+            chk.fail(name, f"ORT's QDQ patterns were not folded: {r.stdout.strip()}")
+            continue
+        out_dir = os.path.join(args.work_dir, f"ort_quantized_{act_name}_qforge")
+        os.makedirs(out_dir, exist_ok=True)
+        r = run_driver(args, "run", out, inputs_path, out_dir)
+        if r.returncode != 0:
+            chk.fail(name, f"qforge int8 run of ORT's QDQ model failed: {r.stderr.strip()}")
+            continue
+        mine = np.load(os.path.join(out_dir, "output_0.npy")).reshape(plain.shape)
+        _, exact, within1, worst = lsb_stats(mine, plain, output_scale(out))
+        same = int(np.sum(mine.reshape(n, -1).argmax(1) == plain.reshape(n, -1).argmax(1)))
+        print(f"{name}: (b) qforge vs ORT_DISABLE_ALL (unfused): {exact}/{mine.size} exact, "
+              f"{within1}/{mine.size} within 1 LSB, max {worst:.2f} LSB, same top-1 on {same}/{n}")
+        if within1 < 0.999 * mine.size or same < 0.995 * n:
+            chk.fail(name, f"qforge differs from ORT on ORT's own QDQ model: {within1}/"
+                     f"{mine.size} within 1 LSB, same top-1 on {same}/{n}")
 
 
 def main():
@@ -282,8 +367,7 @@ def main():
     args = p.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     print(f"onnxruntime {ort.__version__}, numpy {np.__version__}, onnx {onnx.__version__};"
-          f" CPU {'has' if HAS_VNNI else 'lacks'} VNNI: (b) compares with ORT's "
-          f"{'fused int8 kernels' if HAS_VNNI else 'unfused QDQ graph'}")
+          f" CPU {'has' if HAS_VNNI else 'lacks'} VNNI")
     only = set(filter(None, args.only.split(",")))
     chk = Checker()
     for name, m in cases().items():
@@ -302,7 +386,7 @@ def main():
         labels = np.load(os.path.join(d, "digits_test_labels.npy"))
         check_model(args, chk, "digits", os.path.join(d, "digits_cnn.onnx"), calib,
                     {"image": images[:, None]}, digits_labels=labels)
-    if not only or "ort_quantized" in only:
+    if not only or any(o.startswith("ort_quantized") for o in only):
         check_ort_quantized_import(args, chk)
     print(f"ORT interop: {len(chk.failures)} failed, {len(chk.pending)} with (b) pending")
     if chk.pending:

@@ -1,7 +1,9 @@
 // Test driver for the ONNX Runtime interop tests (ort_interop_test.py):
 //
-//   qdq_interop_driver quantize FLOAT.onnx CALIB.npz OUT.onnx
-//       quantizes with the default config and writes QDQ ONNX;
+//   qdq_interop_driver quantize FLOAT.onnx CALIB.npz OUT.onnx [CONFIG]
+//       quantizes with the default config, or with CONFIG (QuantConfig in
+//       protobuf text format, given inline, e.g. 'weight_range: "full"'),
+//       and writes QDQ ONNX;
 //   qdq_interop_driver run MODEL.onnx INPUTS.npz OUT_DIR
 //       runs MODEL (int8 kernels, onnxruntime arithmetic profile) on each
 //       sample of INPUTS (leading axis = samples, then the model's full shape)
@@ -21,6 +23,7 @@
 #include "qforge/io/model.h"
 #include "qforge/io/npy.h"
 #include "qforge/io/onnx.h"
+#include "qforge/quantize/quant_config.h"
 #include "qforge/quantize/quantize.h"
 #include "qforge/registry.h"
 #include "qforge/runtime/executor.h"
@@ -29,13 +32,15 @@ namespace qforge {
 namespace {
 
 absl::Status QuantizeCommand(const std::string& in, const std::string& calib,
-                             const std::string& out) {
+                             const std::string& out,
+                             const std::string& config_text) {
+  QFORGE_ASSIGN_OR_RETURN(QuantConfig config, ParseQuantConfig(config_text));
   Registry registry;
   QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(in, registry));
   QFORGE_ASSIGN_OR_RETURN(auto data, OpenCalibrationData(calib));
   QFORGE_ASSIGN_OR_RETURN(QuantizeResult result,
-                          Quantize(model, *data, {}, registry));
+                          Quantize(model, *data, config, registry));
   if (result.report.num_float() > 0) {
     std::cerr << result.report.ToString();
   }
@@ -140,9 +145,10 @@ int main(int argc, char** argv) {
     if (!status.ok()) std::cerr << "error: " << status << "\n";
     return status.ok() ? 0 : 1;
   }
-  if (argc != 5) {
+  if (argc != 5 && !(argc == 6 && std::string(argv[1]) == "quantize")) {
     std::cerr
-        << "usage: qdq_interop_driver quantize FLOAT.onnx CALIB.npz OUT.onnx\n"
+        << "usage: qdq_interop_driver quantize FLOAT.onnx CALIB.npz OUT.onnx "
+           "[CONFIG]\n"
            "       qdq_interop_driver run MODEL.onnx INPUTS.npz OUT_DIR\n"
            "       qdq_interop_driver import MODEL.onnx\n";
     return 2;
@@ -151,7 +157,8 @@ int main(int argc, char** argv) {
   absl::Status status;
   bool no_kernel = false;
   if (command == "quantize") {
-    status = qforge::QuantizeCommand(argv[2], argv[3], argv[4]);
+    status = qforge::QuantizeCommand(argv[2], argv[3], argv[4],
+                                     argc == 6 ? argv[5] : "");
   } else if (command == "run") {
     status = qforge::RunCommand(argv[2], argv[3], argv[4], &no_kernel);
   } else {

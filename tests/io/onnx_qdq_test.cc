@@ -12,6 +12,7 @@
 #include "qforge/io/onnx.h"
 #include "qforge/quantize/quantize.h"
 #include "qforge/registry.h"
+#include "qforge/runtime/executor.h"
 #include "qforge/testing/status_matchers.h"
 #include "tests/io/graph_compare.h"
 
@@ -251,10 +252,14 @@ TEST(QdqSmallTest, RequantizeIdentityRoundTrips) {
 // An ONNX Runtime style QDQ model (Q -> DQ pairs on activations, DQ of int8
 // weights and int32 bias) folds into a quantized Conv; the QuantizeLinear at
 // the input and the DequantizeLinear at the output stay.
-TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
-  Registry registry;
-  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  Graph g;
+// Activation zero points -5 (x) and 3 (y) in int8, or +128 in uint8.
+Tensor ActivationZeroPoint(DataType storage, int zp_int8) {
+  return storage == DataType::kInt8
+             ? Tensor::Scalar<int8_t>(static_cast<int8_t>(zp_int8))
+             : Tensor::Scalar<uint8_t>(static_cast<uint8_t>(zp_int8 + 128));
+}
+
+void BuildOrtStyleQdqConv(Graph& g, DataType storage) {
   g.set_opset("", 13);
   auto add = [&](NodeSpec spec) {
     ASSERT_THAT(g.AddNode(std::move(spec)).status(), IsOk());
@@ -262,8 +267,8 @@ TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
   Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 2, 3, 3}));
   g.AddInput(x);
   Value* xs = g.AddConstant("xs", Tensor::Scalar<float>(0.02f));
-  Value* xz = g.AddConstant("xz", Tensor::Scalar<int8_t>(-5));
-  Value* xq = g.AddValue("x_q", DataType::kInt8);
+  Value* xz = g.AddConstant("xz", ActivationZeroPoint(storage, -5));
+  Value* xq = g.AddValue("x_q", storage);
   Value* xd = g.AddValue("x_dq", DataType::kFloat32);
   add({.name = "qx",
        .op_type = "QuantizeLinear",
@@ -305,8 +310,8 @@ TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
        .inputs = {xd, wd, bd},
        .outputs = {c}});
   Value* ys = g.AddConstant("ys", Tensor::Scalar<float>(0.05f));
-  Value* yz = g.AddConstant("yz", Tensor::Scalar<int8_t>(3));
-  Value* cq = g.AddValue("c_q", DataType::kInt8);
+  Value* yz = g.AddConstant("yz", ActivationZeroPoint(storage, 3));
+  Value* cq = g.AddValue("c_q", storage);
   Value* y = g.AddValue("y", DataType::kFloat32);
   add({.name = "qc",
        .op_type = "QuantizeLinear",
@@ -317,10 +322,21 @@ TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
        .inputs = {cq, ys, yz},
        .outputs = {y}});
   g.AddOutput(y);
+}
+
+TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  Graph g;
+  BuildOrtStyleQdqConv(g, DataType::kInt8);
+  Tensor w(DataType::kInt8, {3, 2, 1, 1});
+  for (int i = 0; i < 6; ++i)
+    w.data<int8_t>()[i] = static_cast<int8_t>(i * 20 - 50);
 
   QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
   QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
                               LoadOnnxFromBytes(bytes, registry, "ort"));
+  EXPECT_EQ(back.metadata().count("qforge.activation_type"), 0u);
   std::vector<std::string> ops;
   for (const Node* n : back.nodes()) ops.push_back(n->op_type());
   EXPECT_THAT(ops, ::testing::ElementsAre("QuantizeLinear", "Conv",
@@ -342,6 +358,159 @@ TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
   EXPECT_EQ(conv->output(0)->dtype(), DataType::kInt8);
   EXPECT_EQ(conv->output(0)->quant(), QuantParams::PerTensor(0.05f, 3));
   EXPECT_EQ(back.outputs()[0]->name(), "y");
+}
+
+// The same model with uint8 activations (ONNX Runtime's quantizer default):
+// folded into int8 values with zero point - 128 (same arithmetic), the
+// boundary QuantizeLinear / DequantizeLinear read int8 zero points, the
+// metadata records uint8, and exporting writes the uint8 zero points again.
+TEST(QdqSmallTest, Uint8ActivationsFoldAsInt8AndExportAsUint8) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  Graph g;
+  BuildOrtStyleQdqConv(g, DataType::kUint8);
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadOnnxFromBytes(bytes, registry, "ort"));
+  EXPECT_EQ(back.metadata().at("qforge.activation_type"), "uint8");
+  const Node* conv = back.FindNode("conv");
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->input(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(conv->input(0)->quant(), QuantParams::PerTensor(0.02f, -5));
+  EXPECT_EQ(conv->input(1)->dtype(), DataType::kInt8);  // Weights untouched.
+  EXPECT_EQ(conv->output(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(conv->output(0)->quant(), QuantParams::PerTensor(0.05f, 3));
+  for (const Node* n : back.nodes()) {
+    if (n->op_type() != "QuantizeLinear" && n->op_type() != "DequantizeLinear")
+      continue;
+    ASSERT_NE(n->input(2), nullptr) << n->Describe();
+    const Tensor& zp = *n->input(2)->constant();
+    EXPECT_EQ(zp.dtype(), DataType::kInt8) << n->Describe();
+    EXPECT_EQ(zp.GetAsInt64(0), n->op_type() == "QuantizeLinear" ? -5 : 3)
+        << n->Describe();
+  }
+  // Export: uint8 again, same zero points as the file that was read.
+  onnx::ModelProto model;
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string again, SaveOnnxToBytes(back));
+  ASSERT_TRUE(model.ParseFromString(again));
+  int activation_qdq = 0;
+  for (const auto& n : model.graph().node()) {
+    if (n.op_type() != "QuantizeLinear" && n.op_type() != "DequantizeLinear")
+      continue;
+    const onnx::TensorProto* zp = InitializerOf(model.graph(), n.input(2));
+    ASSERT_NE(zp, nullptr) << n.name();
+    const bool weight = n.input(0) == "w_q" || n.input(0) == "b_q";
+    if (weight) {
+      EXPECT_NE(zp->data_type(), onnx::TensorProto::UINT8) << n.name();
+      continue;
+    }
+    ++activation_qdq;
+    EXPECT_EQ(zp->data_type(), onnx::TensorProto::UINT8) << n.name();
+  }
+  EXPECT_GE(activation_qdq, 3);
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph twice,
+                              LoadOnnxFromBytes(again, registry, "again"));
+  const Node* conv2 = twice.FindNode("conv");
+  ASSERT_NE(conv2, nullptr);
+  EXPECT_EQ(conv2->input(0)->quant(), QuantParams::PerTensor(0.02f, -5));
+  EXPECT_EQ(conv2->output(0)->quant(), QuantParams::PerTensor(0.05f, 3));
+}
+
+// x -> Q1 -> DQ1 -> Q2 -> DQ2 -> MaxPool -> Q3 -> DQ3 -> y: the second
+// fake-quantization is redundant when Q2 has Q1's parameters (removed on
+// import) and a requantize otherwise (an Identity whose origins name both
+// nodes). Either way the imported graph computes what the file says.
+Graph DoubleFakeQuantMaxPool(float s2, int8_t z2) {
+  Graph g;
+  g.set_opset("", 13);
+  Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 1, 4, 4}));
+  g.AddInput(x);
+  auto qdq = [&](Value* in, const std::string& tag, float s, int8_t z) {
+    Value* sc = g.AddConstant(tag + "_s", Tensor::Scalar<float>(s));
+    Value* zp = g.AddConstant(tag + "_z", Tensor::Scalar<int8_t>(z));
+    Value* q = g.AddValue(tag + "_q", DataType::kInt8);
+    Value* f = g.AddValue(tag + "_f", DataType::kFloat32);
+    EXPECT_THAT(g.AddNode({.name = "Q" + tag,
+                           .op_type = "QuantizeLinear",
+                           .inputs = {in, sc, zp},
+                           .outputs = {q}})
+                    .status(),
+                IsOk());
+    EXPECT_THAT(g.AddNode({.name = "DQ" + tag,
+                           .op_type = "DequantizeLinear",
+                           .inputs = {q, sc, zp},
+                           .outputs = {f}})
+                    .status(),
+                IsOk());
+    return f;
+  };
+  Value* a = qdq(x, "1", 0.05f, -3);
+  Value* b = qdq(a, "2", s2, z2);
+  Value* m = g.AddValue("m", DataType::kFloat32);
+  EXPECT_THAT(
+      g.AddNode({.name = "pool",
+                 .op_type = "MaxPool",
+                 .inputs = {b},
+                 .outputs = {m},
+                 .attributes = {{"kernel_shape", std::vector<int64_t>{2, 2}}}})
+          .status(),
+      IsOk());
+  Value* y = qdq(m, "3", s2, z2);
+  g.AddOutput(y);
+  return g;
+}
+
+std::vector<std::string> OpTypes(const Graph& g) {
+  std::vector<std::string> ops;
+  for (const Node* n : g.nodes()) ops.push_back(n->op_type());
+  return ops;
+}
+
+TEST(QdqSmallTest, RedundantQdqPairsAreRemovedOrBecomeRequantize) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  Tensor input(DataType::kFloat32, {1, 1, 4, 4});
+  for (int i = 0; i < 16; ++i)
+    input.data<float>()[i] = 0.37f * static_cast<float>(i) - 2.9f;
+  struct Case {
+    float s2;
+    int8_t z2;
+    std::vector<std::string> ops;
+  };
+  for (const Case& c :
+       {Case{0.05f, -3, {"QuantizeLinear", "MaxPool", "DequantizeLinear"}},
+        Case{0.08f,
+             10,
+             {"QuantizeLinear", "Identity", "MaxPool", "DequantizeLinear"}}}) {
+    SCOPED_TRACE(::testing::Message() << "s2 " << c.s2);
+    Graph g = DoubleFakeQuantMaxPool(c.s2, c.z2);
+    QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
+    QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                                LoadOnnxFromBytes(bytes, registry, "fq"));
+    EXPECT_EQ(back.metadata().count("qforge.qdq_fold_error"), 0u);
+    EXPECT_EQ(OpTypes(back), c.ops);
+    if (c.ops.size() == 4) {
+      const Node* id = back.FindNode("Q2");
+      ASSERT_NE(id, nullptr);
+      EXPECT_EQ(id->op_type(), "Identity");
+      EXPECT_THAT(id->origins(), ::testing::ElementsAre("DQ1", "Q2"));
+      EXPECT_EQ(id->output(0)->quant(), QuantParams::PerTensor(0.08f, 10));
+    }
+    // Same result as the file's float Q/DQ semantics.
+    QFORGE_ASSERT_OK_AND_ASSIGN(auto float_exec,
+                                Executor::Prepare(g, registry));
+    QFORGE_ASSERT_OK_AND_ASSIGN(auto int_exec,
+                                Executor::Prepare(back, registry));
+    QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap want,
+                                float_exec->Run({{"x", input}}));
+    QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap got, int_exec->Run({{"x", input}}));
+    const Tensor& w = want.at("3_f");
+    const Tensor& o = got.at("3_f");
+    ASSERT_EQ(o.num_elements(), w.num_elements());
+    for (int64_t i = 0; i < w.num_elements(); ++i) {
+      EXPECT_EQ(o.data<float>()[i], w.data<float>()[i]) << i;
+    }
+  }
 }
 
 // Below opset 13, Softmax flattens its trailing dims; exporting would change

@@ -1,5 +1,6 @@
-// Helpers for the nn-family kernel tests: run one node through the verifier
-// and the Executor, make random tensors, transpose between layouts, compare.
+// Helpers for the nn-family kernel tests: run one node (OneNodeSpec, on top
+// of tests/op_test_util.h's OpTest), make random tensors, transpose between
+// layouts, compare.
 #ifndef QFORGE_TESTS_KERNELS_NN_TEST_UTIL_H_
 #define QFORGE_TESTS_KERNELS_NN_TEST_UTIL_H_
 
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "op_test_util.h"
 #include "qforge/core/status.h"
 #include "qforge/ir/graph.h"
 #include "qforge/ir/verifier.h"
@@ -46,57 +48,26 @@ struct OneNodeResult {
   std::vector<Shape> inferred;
 };
 
-inline const Registry& BuiltinRegistry() {
-  static Registry* registry = [] {
-    auto* r = new Registry();
-    absl::Status s = RegisterBuiltins(*r);
-    if (!s.ok()) ADD_FAILURE() << s;
-    return r;
-  }();
-  return *registry;
-}
-
-// Builds a graph with the single node, verifies it and runs it.
+// Builds a graph with the single node (named "node"), verifies it and runs
+// it with OpTest (tests/op_test_util.h), which also checks the outputs'
+// dtypes and static dims against shape inference.
 inline absl::StatusOr<OneNodeResult> RunOneNode(const OneNodeSpec& spec) {
-  Graph g;
-  g.set_opset("", spec.opset);
-  std::vector<Value*> ins;
-  TensorMap feed;
-  for (size_t i = 0; i < spec.inputs.size(); ++i) {
-    const NodeInput& in = spec.inputs[i];
+  OpTest op(spec.op, spec.opset);
+  op.Named("node").WithLayout(spec.layout).NumOutputs(spec.num_outputs);
+  for (const NodeInput& in : spec.inputs) {
     if (!in.tensor.has_value()) {
-      ins.push_back(nullptr);
-      continue;
-    }
-    const std::string name = absl::StrCat("in", i);
-    if (in.constant) {
-      ins.push_back(g.AddConstant(name, *in.tensor));
+      op.Omitted();
+    } else if (in.constant) {
+      op.Constant(*in.tensor);
     } else {
-      Value* v = g.AddValue(name, in.tensor->dtype(), Shape(in.tensor->dims()));
-      g.AddInput(v);
-      ins.push_back(v);
-      feed[name] = *in.tensor;
+      op.Input(*in.tensor);
     }
   }
-  std::vector<Value*> outs;
-  for (int i = 0; i < spec.num_outputs; ++i) {
-    outs.push_back(g.AddValue(absl::StrCat("out", i)));
-  }
-  QFORGE_ASSIGN_OR_RETURN(Node * node,
-                          g.AddNode({.name = "node",
-                                     .op_type = spec.op,
-                                     .inputs = ins,
-                                     .outputs = outs,
-                                     .attributes = spec.attributes}));
-  node->set_layout(spec.layout);
-  for (Value* o : outs) g.AddOutput(o);
-  QFORGE_RETURN_IF_ERROR(VerifyGraph(g, BuiltinRegistry().schemas()));
-  QFORGE_ASSIGN_OR_RETURN(auto exec, Executor::Prepare(g, BuiltinRegistry()));
-  QFORGE_ASSIGN_OR_RETURN(TensorMap out, exec->Run(feed));
+  for (const auto& [name, value] : spec.attributes) op.Attr(name, value);
   OneNodeResult result;
-  for (Value* o : outs) {
-    result.outputs.push_back(out.at(o->name()));
-    result.inferred.push_back(o->shape());
+  QFORGE_ASSIGN_OR_RETURN(result.outputs, op.Run());
+  for (int i = 0; i < spec.num_outputs; ++i) {
+    result.inferred.push_back(op.output(i).shape());
   }
   return result;
 }

@@ -18,13 +18,36 @@ TEST(QuantConfig, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.profile, ArithmeticProfile::kOnnxRuntime);
   EXPECT_EQ(c.calibration_method, CalibrationMethod::kMinMax);
   EXPECT_EQ(c.unknown_op_policy, UnknownOpPolicy::kError);
+  EXPECT_EQ(c.weight_range, WeightRange::kAuto);
   EXPECT_THAT(c.Validate(), IsOk());
+}
+
+TEST(QuantConfig, AutoWeightRangeFollowsTheProfile) {
+  QuantConfig c;
+  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kReduced);
+  c.profile = ArithmeticProfile::kTfliteReference;
+  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kFull);
+  c.weight_range = WeightRange::kReduced;
+  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kReduced);
+  c.profile = ArithmeticProfile::kOnnxRuntime;
+  c.weight_range = WeightRange::kFull;
+  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kFull);
+}
+
+TEST(QuantConfig, Uint8ActivationsNeedTheOnnxRuntimeProfile) {
+  QuantConfig c;
+  c.activation_type = DataType::kUint8;
+  EXPECT_THAT(c.Validate(), IsOk());
+  c.profile = ArithmeticProfile::kTfliteReference;
+  EXPECT_THAT(c.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     AllOf(HasSubstr("uint8"), HasSubstr("onnxruntime"))));
 }
 
 TEST(QuantConfig, ParsesEveryKindOfField) {
   QFORGE_ASSERT_OK_AND_ASSIGN(QuantConfig c, ParseQuantConfig(R"pb(
-    activation_type: "uint8"
+    activation_type: "int8"
     per_channel_weights: false
+    weight_range: "reduced"
     profile: "tflite_reference"
     calibration_method: "percentile"
     percentile: 99.9
@@ -37,8 +60,9 @@ TEST(QuantConfig, ParsesEveryKindOfField) {
     unknown_op_policy: "keep_float"
     op_aliases { from: "com.acme::Anchors" to: "qforge.contrib::AnchorBoxes" }
   )pb"));
-  EXPECT_EQ(c.activation_type, DataType::kUint8);
+  EXPECT_EQ(c.activation_type, DataType::kInt8);
   EXPECT_FALSE(c.per_channel_weights);
+  EXPECT_EQ(c.weight_range, WeightRange::kReduced);
   EXPECT_EQ(c.profile, ArithmeticProfile::kTfliteReference);
   EXPECT_EQ(c.calibration_method, CalibrationMethod::kPercentile);
   EXPECT_EQ(c.range.percentile, 99.9);
@@ -54,6 +78,7 @@ TEST(QuantConfig, ParsesEveryKindOfField) {
 TEST(QuantConfig, TextRoundTripIsExact) {
   QuantConfig c;
   c.activation_type = DataType::kUint8;
+  c.weight_range = WeightRange::kFull;
   c.calibration_method = CalibrationMethod::kEntropy;
   c.exclude_op_types = {"Resize", "Softmax"};
   c.tensor_overrides["x"] = TensorOverride{.min = -1.5f, .max = 2.0f};
@@ -74,6 +99,9 @@ TEST(QuantConfig, ErrorsNameTheField) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("conv[")));
   EXPECT_THAT(ParseQuantConfig("tensor_overrides { name: \"t\" min: 1 }"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'t'")));
+  EXPECT_THAT(ParseQuantConfig("weight_range: \"6bit\""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("6bit"), HasSubstr("auto, full, reduced"))));
   EXPECT_THAT(ParseQuantConfig("unknown_op_policy: \"ignore\""),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ignore")));
   EXPECT_THAT(LoadQuantConfig("/nonexistent/qforge.cfg"),

@@ -2,13 +2,17 @@
 // what is quantized, the parameters' invariants, and the error policy.
 #include "qforge/quantize/quantize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "qforge/io/model.h"
+#include "qforge/io/onnx.h"
+#include "onnx/onnx_pb.h"
 #include "qforge/testing/status_matchers.h"
 
 namespace qforge {
@@ -26,6 +30,11 @@ std::string SourceDir() {
 
 class DigitsQuantizeTest : public ::testing::Test {
  protected:
+  // The graph written as QDQ ONNX and read back.
+  absl::StatusOr<Graph> LoadModelFromTempOnnx(const Graph& g) {
+    QFORGE_ASSIGN_OR_RETURN(std::string bytes, SaveOnnxToBytes(g));
+    return LoadOnnxFromBytes(bytes, registry_, "temp");
+  }
   void SetUp() override {
     ASSERT_THAT(RegisterBuiltins(registry_), IsOk());
     QFORGE_ASSERT_OK_AND_ASSIGN(
@@ -89,6 +98,89 @@ TEST_F(DigitsQuantizeTest, EveryNodeIsQuantizedAndParamsAreValid) {
   // a depthwise Conv.
   EXPECT_EQ(convs, 6);
   EXPECT_LT(result.report.quantized_parameter_bytes, result.report.float_parameter_bytes / 2);
+}
+
+// Largest |q| over the Conv/Gemm weights of a quantized graph, and whether
+// every weight channel reaches it (symmetric quantization maps each
+// channel's max |w| to the top of the range).
+int MaxAbsWeight(const Graph& q) {
+  int max_abs = 0;
+  for (const Node* n : q.nodes()) {
+    if (n->op_type() != "Conv" && n->op_type() != "Gemm") continue;
+    for (int8_t v : n->input(1)->constant()->values<int8_t>()) {
+      max_abs = std::max(max_abs, std::abs(static_cast<int>(v)));
+    }
+  }
+  return max_abs;
+}
+
+TEST_F(DigitsQuantizeTest, WeightRangeAutoIsSevenBitForOnnxRuntimeOnly) {
+  QuantConfig config;  // onnxruntime profile, weight_range auto.
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult reduced, Quantize(model_, *data_, config, registry_));
+  EXPECT_EQ(MaxAbsWeight(reduced.model), 63);
+  config.weight_range = WeightRange::kFull;
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult full, Quantize(model_, *data_, config, registry_));
+  EXPECT_EQ(MaxAbsWeight(full.model), 127);
+  config.weight_range = WeightRange::kAuto;
+  config.profile = ArithmeticProfile::kTfliteReference;
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult tflite, Quantize(model_, *data_, config, registry_));
+  EXPECT_EQ(MaxAbsWeight(tflite.model), 127);
+  // Reduced weights: scale = max|w| / 63 per channel, so q = round(w / s)
+  // equals round(63 * w / max|w|) (up to a half-step tie).
+  for (const Node* n : reduced.model.nodes()) {
+    if (n->op_type() != "Conv") continue;
+    const QuantParams& p = *n->input(1)->quant();
+    EXPECT_EQ(p.bits, 8) << "stored as plain int8";
+    for (int64_t z : p.zero_point) EXPECT_EQ(z, 0);
+  }
+}
+
+// uint8 activations: the quantized graph runs them as int8 with zero point
+// - 128 (docs/arithmetic.md), so it equals the int8 graph value for value
+// (the asymmetric parameters of a range differ exactly by 128), and the
+// metadata records uint8 for the export.
+TEST_F(DigitsQuantizeTest, Uint8ActivationsRunAsInt8WithShiftedZeroPoints) {
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult s8, Quantize(model_, *data_, {}, registry_));
+  QuantConfig config;
+  config.activation_type = DataType::kUint8;
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult u8, Quantize(model_, *data_, config, registry_));
+  EXPECT_EQ(u8.model.metadata().at("qforge.activation_type"), "uint8");
+  EXPECT_EQ(s8.model.metadata().count("qforge.activation_type"), 0u);
+  int compared = 0;
+  for (const Value* v : s8.model.values()) {
+    if (!v->quant().has_value()) continue;
+    const Value* w = u8.model.FindValue(v->name());
+    ASSERT_NE(w, nullptr) << v->name();
+    ASSERT_TRUE(w->quant().has_value()) << v->name();
+    EXPECT_EQ(*w->quant(), *v->quant()) << v->name();
+    EXPECT_EQ(w->dtype(), v->dtype()) << v->name();
+    ++compared;
+  }
+  EXPECT_GT(compared, 20);
+  // The uint8 export: every QuantizeLinear writes uint8.
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(u8.model));
+  onnx::ModelProto proto;
+  ASSERT_TRUE(proto.ParseFromString(bytes));
+  std::map<std::string, int> zero_point_types;
+  for (const auto& t : proto.graph().initializer()) zero_point_types[t.name()] = t.data_type();
+  int quantize_nodes = 0;
+  for (const auto& n : proto.graph().node()) {
+    if (n.op_type() != "QuantizeLinear") continue;
+    ++quantize_nodes;
+    ASSERT_EQ(n.input_size(), 3) << n.name();
+    EXPECT_EQ(zero_point_types[n.input(2)], onnx::TensorProto::UINT8) << n.name();
+  }
+  EXPECT_GT(quantize_nodes, 10);
+  // Read back: int8 again, the same parameters as the int8 graph.
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back_s8, LoadModelFromTempOnnx(s8.model));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back_u8, LoadModelFromTempOnnx(u8.model));
+  EXPECT_EQ(back_u8.metadata().at("qforge.activation_type"), "uint8");
+  for (const Value* v : back_s8.values()) {
+    if (!v->quant().has_value()) continue;
+    const Value* w = back_u8.FindValue(v->name());
+    ASSERT_NE(w, nullptr) << v->name();
+    EXPECT_EQ(w->quant(), v->quant()) << v->name();
+  }
 }
 
 TEST_F(DigitsQuantizeTest, MissingQuantizerFailsNamingNodeOpAndFixes) {

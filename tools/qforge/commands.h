@@ -23,6 +23,7 @@ absl::Status Run(const std::vector<std::string>& args);
 absl::Status Calibrate(const std::vector<std::string>& args);
 absl::Status Quantize(const std::vector<std::string>& args);
 absl::Status Compare(const std::vector<std::string>& args);
+absl::Status Bench(const std::vector<std::string>& args);
 
 // Replaces every character outside [A-Za-z0-9._-] with '_' (an empty name
 // becomes "_"), so that a value name can be used as a file name.

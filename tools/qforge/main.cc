@@ -1,10 +1,12 @@
-// qforge command-line tool: inspect, run, calibrate, quantize and compare.
+// qforge command-line tool: inspect, run, calibrate, quantize, compare and
+// bench.
 //
 //   qforge inspect MODEL [--json] | qforge inspect --quantizers
 //   qforge run MODEL --input NAME=FILE.npy ... --output-dir DIR
 //   qforge calibrate MODEL --calib DATA --stats-out S [--samples B:E]
 //   qforge quantize MODEL -o OUT (--calib DATA | --stats-in S...) [--report R]
 //   qforge compare FLOAT QUANT --data DATA [--labels L.npy] [--json]
+//   qforge bench MODEL [--quantized QMODEL] [--runs N] [--threads N]
 //
 // Every command accepts --help. Errors print one line,
 // "qforge: error: <reason>", to stderr and exit with status 1.
@@ -27,6 +29,7 @@ constexpr Command kCommands[] = {
     {"quantize", "quantize a float model to INT8", Quantize},
     {"compare", "layer-wise error of a quantized model vs its float model",
      Compare},
+    {"bench", "median latency of a float model and its INT8 model", Bench},
 };
 
 std::string TopLevelHelp() {

@@ -31,8 +31,10 @@
 
 namespace qforge {
 
+class Registry;
+
 // Identifies an op: {domain, op_type}. The default ONNX domain is "".
-struct OpKey {
+struct QFORGE_EXPORT OpKey {
   std::string domain;
   std::string op_type;
 
@@ -114,9 +116,19 @@ class QFORGE_EXPORT OpSchemaTable {
   void Remove(const OpKey& key);
 
  private:
+  // Registry::Transaction: all-or-nothing changes (lib/core/table_transaction.h).
+  friend class Registry;
+  void BeginTransaction();
+  void CommitTransaction();
+  void RollbackTransaction();
+
   mutable absl::Mutex mu_;
   // unique_ptr keeps returned pointers stable across registrations.
   std::vector<std::unique_ptr<OpSchema>> schemas_ ABSL_GUARDED_BY(mu_);
+  // Snapshots of open transactions, and entries taken out while one is open
+  // (kept alive so that a rollback restores the same objects).
+  std::vector<std::vector<const OpSchema*>> txn_snapshots_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<OpSchema>> txn_removed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace qforge

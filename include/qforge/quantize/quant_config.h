@@ -1,7 +1,9 @@
 // QuantConfig: every choice a quantization run makes, in one plain struct.
 //
 // The defaults quantize a model the way most deployments want it: int8
-// asymmetric activations, int8 symmetric per-channel weights in [-127, 127],
+// asymmetric activations, int8 symmetric per-channel weights (7-bit,
+// [-63, 63], for the onnxruntime profile so that ONNX Runtime's fused kernels
+// compute exact sums on every x86 CPU; [-127, 127] for tflite_reference),
 // int32 bias, min/max calibration, and the onnxruntime arithmetic profile
 // (choose tflite_reference for TFLite output). An op with no quantizer is an
 // error by default (UnknownOpPolicy::kError); kKeepFloat keeps it in float
@@ -11,6 +13,7 @@
 // --config), e.g.
 //
 //   activation_type: "int8"
+//   weight_range: "full"            # auto (default) | full | reduced
 //   calibration_method: "percentile"
 //   percentile: 99.99
 //   exclude_op_types: "Softmax"
@@ -36,6 +39,19 @@
 
 namespace qforge {
 
+// Integer range of quantized weights (Conv, Gemm, MatMul constants).
+//  * kFull: int8 symmetric narrow range [-127, 127].
+//  * kReduced: 7-bit, [-63, 63] (symmetric, zero point 0; ONNX Runtime's
+//    `reduce_range`). x86 CPUs without VNNI (AVX2 only) run ORT's fused
+//    u8s8/s8s8 Conv/Gemm/MatMul kernels with `pmaddubsw`, which saturates
+//    the int16 sum of two uint8 x int8 products: 2 * 255 * 127 > 32767, but
+//    2 * 255 * 63 < 32767. With 7-bit weights ORT's fused kernels compute the
+//    exact int32 sums on every CPU, so ORT's default session and qforge's
+//    onnxruntime profile agree (docs/arithmetic.md has the measurements).
+//  * kAuto (default): kReduced for the onnxruntime profile, kFull for
+//    tflite_reference (TFLite's int8 kernels compute exact sums).
+enum class WeightRange { kAuto, kFull, kReduced };
+
 enum class UnknownOpPolicy {
   kError,      // Fail, naming the node, the op and the fixes.
   kKeepFloat,  // Keep it float between Dequantize/Quantize; report it.
@@ -55,9 +71,14 @@ struct TensorOverride {
 struct QFORGE_EXPORT QuantConfig {
   // Activations: kInt8 (asymmetric, default) or kUint8.
   DataType activation_type = DataType::kInt8;
-  // Weights: int8 symmetric in [-127, 127], per output channel by default.
+  // Weights: int8 symmetric, per output channel by default.
   bool per_channel_weights = true;
+  // [-127, 127] or 7-bit [-63, 63]; kAuto follows `profile` (see above).
+  WeightRange weight_range = WeightRange::kAuto;
   ArithmeticProfile profile = ArithmeticProfile::kOnnxRuntime;
+
+  // `weight_range` with kAuto resolved for `profile`: kFull or kReduced.
+  WeightRange EffectiveWeightRange() const;
 
   // Calibration.
   CalibrationMethod calibration_method = CalibrationMethod::kMinMax;
@@ -101,6 +122,9 @@ QFORGE_EXPORT absl::Status SaveQuantConfig(const QuantConfig& config,
                                            absl::string_view path);
 
 QFORGE_EXPORT const char* UnknownOpPolicyName(UnknownOpPolicy policy);
+// "auto", "full", "reduced" and back.
+QFORGE_EXPORT const char* WeightRangeName(WeightRange range);
+QFORGE_EXPORT absl::StatusOr<WeightRange> ParseWeightRange(absl::string_view name);
 
 }  // namespace qforge
 

@@ -12,7 +12,9 @@
 //   1. PrepareForQuantization: op aliases resolved, constant subgraphs
 //      folded, BatchNormalization folded
 //      into the preceding Conv/Gemm (a standalone one becomes a per-channel
-//      depthwise 1x1 Conv), graph verified. Deterministic, so statistics
+//      depthwise 1x1 Conv), GELU written out with Erf fused into one Gelu
+//      node when the registry has a Gelu quantizer (the erf plugin), graph
+//      verified. Deterministic, so statistics
 //      computed in one process match the graph prepared in another.
 //   2. Calibrate: runs the prepared float graph over the samples and streams
 //      statistics of every tensor that will be quantized; only the nodes

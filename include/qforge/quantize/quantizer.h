@@ -108,6 +108,7 @@ struct OpQuantSpec {
 };
 
 class QuantizeContext;
+class Registry;
 
 class QFORGE_EXPORT OpQuantizer {
  public:
@@ -146,8 +147,18 @@ class QFORGE_EXPORT QuantizerTable {
     int until_version;
     std::unique_ptr<OpQuantizer> quantizer;
   };
+  // Registry::Transaction: all-or-nothing changes (lib/core/table_transaction.h).
+  friend class Registry;
+  void BeginTransaction();
+  void CommitTransaction();
+  void RollbackTransaction();
+
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+  // Snapshots of open transactions, and entries taken out while one is open
+  // (kept alive so that a rollback restores the same objects).
+  std::vector<std::vector<const Entry*>> txn_snapshots_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Entry>> txn_removed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace qforge

@@ -121,8 +121,18 @@ class QFORGE_EXPORT KernelTable {
   std::vector<const KernelDef*> List() const;
 
  private:
+  // Registry::Transaction: all-or-nothing changes (lib/core/table_transaction.h).
+  friend class Registry;
+  void BeginTransaction();
+  void CommitTransaction();
+  void RollbackTransaction();
+
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<KernelDef>> defs_ ABSL_GUARDED_BY(mu_);
+  // Snapshots of open transactions, and entries taken out while one is open
+  // (kept alive so that a rollback restores the same objects).
+  std::vector<std::vector<const KernelDef*>> txn_snapshots_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<KernelDef>> txn_removed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace qforge

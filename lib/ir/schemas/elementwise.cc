@@ -7,6 +7,7 @@
 // RegisterElementwiseSchemas), so it has one schema per semantics.
 #include <algorithm>
 #include <climits>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -95,6 +96,17 @@ InferenceFunction FloatUnaryWithAttributes(
   };
 }
 
+// Gelu (opset 20): float input, attribute approximate = "none" | "tanh".
+absl::Status InferGelu(InferenceContext& ctx) {
+  QFORGE_ASSIGN_OR_RETURN(std::string approximate,
+                          ctx.node().GetString("approximate", "none"));
+  if (approximate != "none" && approximate != "tanh") {
+    return ctx.Error(absl::StrCat("attribute approximate must be 'none' or ",
+                                  "'tanh', got '", approximate, "'"));
+  }
+  return SameAsInputOf(kFloatTypes)(ctx);
+}
+
 absl::Status InferClip(InferenceContext& ctx) {
   QFORGE_RETURN_IF_ERROR(RequireDtypeIn(ctx, 0, kNumericTypes));
   QFORGE_RETURN_IF_ERROR(RequireSameDtype(ctx, {0, 1, 2}));
@@ -161,6 +173,13 @@ absl::Status RegisterElementwiseSchemas(OpSchemaTable& table) {
       Schema("Exp", 1, 1, float_unary, "e ^ x"),
       Schema("Sqrt", 1, 1, float_unary, "square root"),
       Schema("Erf", 9, 1, SameAsInputOf(kNumericTypes), "Gauss error function"),
+      // Gelu is defined by opset 20; it is accepted in models of any opset
+      // (the verifier falls back to the newest schema of an op) so that
+      // the GELU fusion pass (lib/quantize/passes.cc) can produce it.
+      Schema("Gelu", 20, 1, InferGelu,
+             "x * Phi(x): 0.5 * x * (1 + erf(x / sqrt(2))), or with "
+             "approximate='tanh' 0.5 * x * (1 + tanh(sqrt(2 / pi) * "
+             "(x + 0.044715 x^3)))"),
       Schema("Relu", 1, 1, SameAsInputOf(kReluTypes), "max(x, 0)"),
       Schema("LeakyRelu", 1, 1, FloatUnaryWithAttributes({"alpha"}),
              "x >= 0 ? x : alpha * x"),

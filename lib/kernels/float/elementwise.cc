@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "ir/schemas/cast_target.h"
 #include "kernels/float/broadcast.h"
 #include "kernels/float/dtype_dispatch.h"
+#include "kernels/float/gelu.h"
 #include "kernels/float/groups.h"
 #include "kernels/float/kernel_util.h"
 #include "qforge/core/status.h"
@@ -217,6 +219,14 @@ struct HardSigmoidFn {
   template <typename C>
   C operator()(C v) const {
     return std::max(C{0}, std::min(C{1}, static_cast<C>(alpha * v + beta)));
+  }
+};
+
+struct GeluFn {
+  bool tanh_approximation;
+  template <typename C>
+  C operator()(C v) const {
+    return Gelu(v, tanh_approximation);
   }
 };
 
@@ -440,6 +450,22 @@ absl::Status RegisterElementwiseFloatKernels(KernelTable& table) {
             });
       }));
 
+  QFORGE_RETURN_IF_ERROR(
+      RegisterEach(table, "Gelu", FloatTypes{}, [](auto tag) {
+        return UnaryWithAttributes<typename decltype(tag)::type>(
+            [](const Node& node) -> absl::StatusOr<GeluFn> {
+              QFORGE_ASSIGN_OR_RETURN(std::string approximate,
+                                      node.GetString("approximate", "none"));
+              if (approximate != "none" && approximate != "tanh") {
+                return absl::InvalidArgumentError(
+                    absl::StrCat(node.Describe(),
+                                 ": attribute approximate must be 'none' or "
+                                 "'tanh', got '",
+                                 approximate, "'"));
+              }
+              return GeluFn{approximate == "tanh"};
+            });
+      }));
   QFORGE_RETURN_IF_ERROR(
       RegisterEach(table, "Clip", NumericTypes{}, [](auto tag) {
         return StatelessKernel(&ClipKernel<typename decltype(tag)::type>);
