@@ -43,8 +43,10 @@ class SquareInt8 final : public qforge::OpKernel {
     qforge::Tensor* y = ctx.output(0);
     y->Reset(qforge::DataType::kInt8, x->dims());
     for (int64_t i = 0; i < x->num_elements(); ++i) {
-      const double r = in_.scale[0] * (x->data<int8_t>()[i] - in_.zero_point[0]);
-      const double q = std::nearbyint(r * r / out_.scale[0]) + out_.zero_point[0];
+      const double r =
+          in_.scale[0] * (x->data<int8_t>()[i] - in_.zero_point[0]);
+      const double q =
+          std::nearbyint(r * r / out_.scale[0]) + out_.zero_point[0];
       y->data<int8_t>()[i] = static_cast<int8_t>(std::clamp(q, -128.0, 127.0));
     }
     y->set_quant(out_);
@@ -62,7 +64,8 @@ absl::StatusOr<std::unique_ptr<qforge::OpKernel>> CreateSquareInt8(
   if (x == nullptr || y == nullptr || !x->quant() || !y->quant() ||
       x->quant()->per_axis() || y->quant()->per_axis()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        init.node.Describe(), ": int8 Square needs per-tensor quantized input and output"));
+        init.node.Describe(),
+        ": int8 Square needs per-tensor quantized input and output"));
   }
   return std::make_unique<SquareInt8>(*x->quant(), *y->quant());
 }
@@ -70,10 +73,12 @@ absl::StatusOr<std::unique_ptr<qforge::OpKernel>> CreateSquareInt8(
 // Input and output calibrated; the int8 kernel requantizes.
 class SquareQuantizer final : public qforge::OpQuantizer {
  public:
-  absl::StatusOr<qforge::OpQuantSpec> Spec(const qforge::Node& node,
-                                           const qforge::QuantConfig& config) const override {
+  absl::StatusOr<qforge::OpQuantSpec> Spec(
+      const qforge::Node& node,
+      const qforge::QuantConfig& config) const override {
     if (config.activation_type != qforge::DataType::kInt8) {
-      return qforge::OpQuantSpec::Decline("only int8 activations are supported");
+      return qforge::OpQuantSpec::Decline(
+          "only int8 activations are supported");
     }
     qforge::OpQuantSpec spec;
     spec.inputs = {qforge::InputQuantSpec::Activation()};
@@ -97,11 +102,13 @@ absl::Status RegisterSquare(qforge::Registry& registry) {
   };
   schema.doc = "y = x * x (examples/custom_op_plugin)";
   QFORGE_RETURN_IF_ERROR(registry.schemas().Register(std::move(schema)));
-  QFORGE_RETURN_IF_ERROR(registry.kernels().Register(
-      {Key(), qforge::DataType::kFloat32, qforge::StatelessKernel(SquareFloat)}));
   QFORGE_RETURN_IF_ERROR(
-      registry.kernels().Register({Key(), qforge::DataType::kInt8, CreateSquareInt8}));
-  return registry.quantizers().Register(Key(), std::make_unique<SquareQuantizer>());
+      registry.kernels().Register({Key(), qforge::DataType::kFloat32,
+                                   qforge::StatelessKernel(SquareFloat)}));
+  QFORGE_RETURN_IF_ERROR(registry.kernels().Register(
+      {Key(), qforge::DataType::kInt8, CreateSquareInt8}));
+  return registry.quantizers().Register(Key(),
+                                        std::make_unique<SquareQuantizer>());
 }
 
 QFORGE_DEFINE_PLUGIN(SquarePlugin, "square_op", "1.0.0", RegisterSquare);

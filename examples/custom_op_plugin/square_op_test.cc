@@ -1,5 +1,7 @@
 // Tests the Square quantizer with qforge's testing toolkit: one node,
 // calibrated, quantized, run in float and int8, spec invariants and error.
+#include "square_op.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "qforge/plugin.h"
@@ -7,7 +9,6 @@
 #include "qforge/testing/op_harness.h"
 #include "qforge/testing/op_harness_matchers.h"
 #include "qforge/testing/status_matchers.h"
-#include "square_op.h"
 
 namespace {
 
@@ -18,7 +19,8 @@ using ::qforge::testing::WithinLsb;
 TEST(SquareOpTest, QuantizedSquareIsWithinOneLsb) {
   qforge::Registry registry;
   ASSERT_THAT(qforge::RegisterBuiltins(registry), IsOk());
-  ASSERT_THAT(qforge::RegisterPlugin(example::SquarePlugin(), registry), IsOk());
+  ASSERT_THAT(qforge::RegisterPlugin(example::SquarePlugin(), registry),
+              IsOk());
   OpHarness op({example::kDomain, example::kSquare}, registry);
   op.InputShape(0, {2, 32}).InputRange(0, -3.0f, 3.0f).Seed(11);
   QFORGE_ASSERT_OK_AND_ASSIGN(qforge::testing::HarnessResult r,
@@ -29,7 +31,8 @@ TEST(SquareOpTest, QuantizedSquareIsWithinOneLsb) {
 
 TEST(SquareOpTest, RegistersAllOrNothing) {
   qforge::Registry registry;
-  ASSERT_THAT(qforge::RegisterPlugin(example::SquarePlugin(), registry), IsOk());
+  ASSERT_THAT(qforge::RegisterPlugin(example::SquarePlugin(), registry),
+              IsOk());
   // A second registration collides and leaves the registry as it was.
   const auto before = registry.quantizers().List();
   EXPECT_FALSE(qforge::RegisterPlugin(example::SquarePlugin(), registry).ok());

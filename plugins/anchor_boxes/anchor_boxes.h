@@ -18,8 +18,9 @@
 // from its exact range (error <= 0.5 LSB); with dynamic shapes the kernel
 // runs and its output is quantized from calibrated ranges.
 //
-// Linked statically: qforge::RegisterPlugin(qforge::contrib::AnchorBoxesPlugin(),
-// registry). Built as a module (libqforge_anchor_boxes.so): --plugin PATH.
+// Linked statically:
+// qforge::RegisterPlugin(qforge::contrib::AnchorBoxesPlugin(), registry). Built
+// as a module (libqforge_anchor_boxes.so): --plugin PATH.
 #ifndef QFORGE_PLUGINS_ANCHOR_BOXES_ANCHOR_BOXES_H_
 #define QFORGE_PLUGINS_ANCHOR_BOXES_ANCHOR_BOXES_H_
 
@@ -52,7 +53,8 @@ struct AnchorBoxesAttributes {
 };
 
 // Reads and checks the attributes of an AnchorBoxes node (errors name it).
-absl::StatusOr<AnchorBoxesAttributes> ReadAnchorBoxesAttributes(const Node& node);
+absl::StatusOr<AnchorBoxesAttributes> ReadAnchorBoxesAttributes(
+    const Node& node);
 
 // The anchors for a batch of `n` feature maps of `height` x `width`:
 // a [n, height*width*A, 4] float32 tensor.

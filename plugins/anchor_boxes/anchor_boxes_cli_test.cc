@@ -5,7 +5,6 @@
 // succeeds, writes the node unchanged and reports it as float.
 #include <fstream>
 #include <string>
-
 #include <type_traits>
 #include <variant>
 
@@ -24,7 +23,8 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-const std::string kModel = std::string(QFORGE_SOURCE_DIR) + "/examples/models/anchor_boxes.onnx";
+const std::string kModel =
+    std::string(QFORGE_SOURCE_DIR) + "/examples/models/anchor_boxes.onnx";
 const std::string kCalib =
     std::string(QFORGE_SOURCE_DIR) + "/examples/models/anchor_boxes_calib.npz";
 
@@ -36,7 +36,8 @@ std::string AttributesText(const Node& node) {
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, float> ||
+          if constexpr (std::is_same_v<T, int64_t> ||
+                        std::is_same_v<T, float> ||
                         std::is_same_v<T, std::string>) {
             absl::StrAppend(&s, v);
           } else if constexpr (std::is_same_v<T, Tensor>) {
@@ -55,50 +56,60 @@ class AnchorBoxesCliTest : public CliFixture {};
 
 TEST_F(AnchorBoxesCliTest, QuantizesWithThePlugin) {
   const std::string out = Path("q.onnx");
-  CliResult r = Cli({"quantize", kModel, "-o", out, "--calib", kCalib, "--plugin",
-                     QFORGE_ANCHOR_BOXES_MODULE, "--report", Path("r.json")});
+  CliResult r =
+      Cli({"quantize", kModel, "-o", out, "--calib", kCalib, "--plugin",
+           QFORGE_ANCHOR_BOXES_MODULE, "--report", Path("r.json")});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("quantized 4 of 4 nodes; 0 kept float"));
-  EXPECT_THAT(r.out, AllOf(HasSubstr("anchors_p3"), HasSubstr("folded to a constant")));
+  EXPECT_THAT(
+      r.out, AllOf(HasSubstr("anchors_p3"), HasSubstr("folded to a constant")));
   // The written model needs no plugin: the anchors are a constant now.
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
   QFORGE_ASSERT_OK_AND_ASSIGN(Graph q, LoadModel(out, registry));
   for (const Node* n : q.nodes()) EXPECT_NE(n->op_type(), "AnchorBoxes");
   // And it runs, with the plugin or without.
-  CliResult run = Cli({"run", out, "--input", std::string(QFORGE_SOURCE_DIR) +
-                                                  "/examples/models/anchor_boxes_image.npy",
+  CliResult run = Cli({"run", out, "--input",
+                       std::string(QFORGE_SOURCE_DIR) +
+                           "/examples/models/anchor_boxes_image.npy",
                        "--output-dir", Path("outs")});
   EXPECT_EQ(run.code, 0) << run.err;
 }
 
 TEST_F(AnchorBoxesCliTest, InspectListsPluginOpsAndQuantizers) {
-  CliResult with = Cli({"inspect", "--quantizers", "--plugin", QFORGE_ANCHOR_BOXES_MODULE});
+  CliResult with =
+      Cli({"inspect", "--quantizers", "--plugin", QFORGE_ANCHOR_BOXES_MODULE});
   ASSERT_EQ(with.code, 0) << with.err;
   EXPECT_THAT(with.out, HasSubstr("qforge.contrib::AnchorBoxes"));
   CliResult without = Cli({"inspect", "--quantizers"});
   ASSERT_EQ(without.code, 0) << without.err;
   EXPECT_THAT(without.out, ::testing::Not(HasSubstr("AnchorBoxes")));
-  CliResult model = Cli({"inspect", kModel, "--plugin", QFORGE_ANCHOR_BOXES_MODULE});
+  CliResult model =
+      Cli({"inspect", kModel, "--plugin", QFORGE_ANCHOR_BOXES_MODULE});
   ASSERT_EQ(model.code, 0) << model.err;
   EXPECT_THAT(model.out, HasSubstr("AnchorBoxes"));
   EXPECT_THAT(model.out, ::testing::Not(HasSubstr("unknown")));
 }
 
-TEST_F(AnchorBoxesCliTest, WithoutThePluginTheDefaultPolicyNamesNodeOpAndFixes) {
-  CliResult r = Cli({"quantize", kModel, "-o", Path("q.onnx"), "--calib", kCalib});
+TEST_F(AnchorBoxesCliTest,
+       WithoutThePluginTheDefaultPolicyNamesNodeOpAndFixes) {
+  CliResult r =
+      Cli({"quantize", kModel, "-o", Path("q.onnx"), "--calib", kCalib});
   ExpectOneLineError(r, "anchors_p3");
-  EXPECT_THAT(r.err, AllOf(HasSubstr("qforge.contrib::AnchorBoxes"), HasSubstr("--plugin"),
-                           HasSubstr("keep_float"), HasSubstr("exclude_nodes")));
+  EXPECT_THAT(r.err, AllOf(HasSubstr("qforge.contrib::AnchorBoxes"),
+                           HasSubstr("--plugin"), HasSubstr("keep_float"),
+                           HasSubstr("exclude_nodes")));
 }
 
 TEST_F(AnchorBoxesCliTest, WithoutThePluginKeepFloatWritesTheNodeUnchanged) {
   const std::string config = Path("keep_float.cfg");
   std::ofstream(config) << "unknown_op_policy: \"keep_float\"\n";
   const std::string out = Path("q.onnx");
-  CliResult r = Cli({"quantize", kModel, "-o", out, "--calib", kCalib, "--config", config});
+  CliResult r = Cli(
+      {"quantize", kModel, "-o", out, "--calib", kCalib, "--config", config});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("float  anchors_p3 (qforge.contrib::AnchorBoxes)"));
+  EXPECT_THAT(r.out,
+              HasSubstr("float  anchors_p3 (qforge.contrib::AnchorBoxes)"));
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
   QFORGE_ASSERT_OK_AND_ASSIGN(Graph original, LoadModel(kModel, registry));

@@ -10,10 +10,9 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <vector>
-
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,7 +34,8 @@ using ::qforge::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-// --- The spec file -------------------------------------------------------------
+// --- The spec file
+// -------------------------------------------------------------
 
 struct SpecCase {
   std::string name;
@@ -66,16 +66,19 @@ Spec ReadSpec() {
     std::vector<std::string> rest;
     for (std::string w; words >> w;) rest.push_back(w);
     if (key == "tolerance" && rest.size() == 2) {
-      (rest[0] == "float_abs" ? spec.float_abs : spec.quantized_lsb) = std::stod(rest[1]);
+      (rest[0] == "float_abs" ? spec.float_abs : spec.quantized_lsb) =
+          std::stod(rest[1]);
     } else if (key == "case") {
       spec.cases.push_back({.name = rest.at(0)});
       current = &spec.cases.back();
     } else if (current == nullptr) {
       ADD_FAILURE() << "spec line outside a case: " << line;
     } else if (key == "attr") {
-      current->attrs[rest.at(0)] = std::vector<std::string>(rest.begin() + 1, rest.end());
+      current->attrs[rest.at(0)] =
+          std::vector<std::string>(rest.begin() + 1, rest.end());
     } else if (key == "input_shape" || key == "output_shape") {
-      auto& dims = key == "input_shape" ? current->input_shape : current->output_shape;
+      auto& dims =
+          key == "input_shape" ? current->input_shape : current->output_shape;
       for (const std::string& d : rest) dims.push_back(std::stoll(d));
     } else if (key == "row") {
       std::vector<double> row;
@@ -119,7 +122,8 @@ std::string AttributesText(const Node& node) {
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, float> ||
+          if constexpr (std::is_same_v<T, int64_t> ||
+                        std::is_same_v<T, float> ||
                         std::is_same_v<T, std::string>) {
             absl::StrAppend(&s, v);
           } else if constexpr (std::is_same_v<T, Tensor>) {
@@ -134,7 +138,8 @@ std::string AttributesText(const Node& node) {
   return s;
 }
 
-// --- Graph helpers ---------------------------------------------------------------
+// --- Graph helpers
+// ---------------------------------------------------------------
 
 // x -> AnchorBoxes "anchors_p3" -> anchors, with x of `input_shape`.
 Graph OneNodeGraph(Shape input_shape, std::map<std::string, Attribute> attrs,
@@ -163,8 +168,10 @@ std::map<std::string, Attribute> SmallAttrs() {
           {"scales", std::vector<float>{1.0f, 1.5f}}};
 }
 
-absl::StatusOr<Tensor> RunGraph(const Graph& g, const Registry& registry, Tensor x) {
-  QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Executor> exec, Executor::Prepare(g, registry));
+absl::StatusOr<Tensor> RunGraph(const Graph& g, const Registry& registry,
+                                Tensor x) {
+  QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Executor> exec,
+                          Executor::Prepare(g, registry));
   TensorMap inputs;
   inputs["x"] = std::move(x);
   QFORGE_ASSIGN_OR_RETURN(TensorMap out, exec->Run(inputs));
@@ -191,7 +198,8 @@ class AnchorBoxesTest : public ::testing::Test {
   Registry registry_;
 };
 
-// --- Float semantics -------------------------------------------------------------
+// --- Float semantics
+// -------------------------------------------------------------
 
 TEST_F(AnchorBoxesTest, MatchesTheGoldenCasesOfTheSpec) {
   const Spec spec = ReadSpec();
@@ -200,15 +208,17 @@ TEST_F(AnchorBoxesTest, MatchesTheGoldenCasesOfTheSpec) {
     Graph g = OneNodeGraph(Shape(c.input_shape), AttributesOf(c));
     ASSERT_THAT(VerifyGraph(g, registry_.schemas()), IsOk());
     EXPECT_EQ(g.FindValue("anchors")->shape(), Shape(c.output_shape));
-    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y,
-                                RunGraph(g, registry_, Tensor(DataType::kFloat32, c.input_shape)));
+    QFORGE_ASSERT_OK_AND_ASSIGN(
+        Tensor y,
+        RunGraph(g, registry_, Tensor(DataType::kFloat32, c.input_shape)));
     ASSERT_EQ(y.dims(), c.output_shape);
     const int64_t rows = c.output_shape[1];
     ASSERT_EQ(static_cast<int64_t>(c.rows.size()), rows);
     for (int64_t b = 0; b < c.output_shape[0]; ++b) {
       for (int64_t r = 0; r < rows; ++r) {
         for (int k = 0; k < 4; ++k) {
-          EXPECT_NEAR(y.data<float>()[(b * rows + r) * 4 + k], c.rows[r][k], spec.float_abs)
+          EXPECT_NEAR(y.data<float>()[(b * rows + r) * 4 + k], c.rows[r][k],
+                      spec.float_abs)
               << "image " << b << " row " << r << " coordinate " << k;
         }
       }
@@ -230,8 +240,8 @@ TEST_F(AnchorBoxesTest, LayoutDefaultsToTheNodesLayout) {
 }
 
 TEST_F(AnchorBoxesTest, SymbolicGridGivesAnUnknownRowCount) {
-  Graph g = OneNodeGraph(Shape({Dim::Symbol("n"), Dim::Static(8), Dim::Symbol("h"),
-                                Dim::Static(4)}),
+  Graph g = OneNodeGraph(Shape({Dim::Symbol("n"), Dim::Static(8),
+                                Dim::Symbol("h"), Dim::Static(4)}),
                          SmallAttrs());
   ASSERT_THAT(VerifyGraph(g, registry_.schemas()), IsOk());
   const Shape& s = g.FindValue("anchors")->shape();
@@ -258,29 +268,34 @@ TEST_F(AnchorBoxesTest, BadAttributesAreErrorsNamingTheNode) {
     auto attrs = SmallAttrs();
     attrs[bad.attr] = bad.value;
     Graph g = OneNodeGraph(Shape({1, 8, 2, 2}), attrs);
-    EXPECT_THAT(VerifyGraph(g, registry_.schemas()),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         AllOf(HasSubstr("anchors_p3"), HasSubstr(bad.message))))
+    EXPECT_THAT(
+        VerifyGraph(g, registry_.schemas()),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 AllOf(HasSubstr("anchors_p3"), HasSubstr(bad.message))))
         << bad.attr;
   }
   auto attrs = SmallAttrs();
   attrs.erase("size");
   Graph g = OneNodeGraph(Shape({1, 8, 2, 2}), attrs);
-  EXPECT_THAT(VerifyGraph(g, registry_.schemas()),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'size'")));
+  EXPECT_THAT(
+      VerifyGraph(g, registry_.schemas()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'size'")));
   Graph rank3 = OneNodeGraph(Shape({8, 2, 2}), SmallAttrs());
-  EXPECT_THAT(VerifyGraph(rank3, registry_.schemas()),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rank-4")));
+  EXPECT_THAT(
+      VerifyGraph(rank3, registry_.schemas()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rank-4")));
 }
 
-// --- Quantization ----------------------------------------------------------------
+// --- Quantization
+// ----------------------------------------------------------------
 
 TEST_F(AnchorBoxesTest, StaticShapesFoldIntoAnInt8ConstantWithinTheSpecBound) {
   const Spec spec = ReadSpec();
   const SpecCase& c = spec.cases.at(0);
   Graph g = OneNodeGraph(Shape(c.input_shape), AttributesOf(c));
   auto data = Samples(c.input_shape, 2);
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r, Quantize(g, *data, QuantConfig(), registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r,
+                              Quantize(g, *data, QuantConfig(), registry_));
   // The node is gone; the anchors are an int8 constant read through a
   // DequantizeLinear.
   EXPECT_EQ(r.model.FindNode("anchors_p3"), nullptr);
@@ -323,7 +338,8 @@ TEST_F(AnchorBoxesTest, StaticShapesFoldIntoAnInt8ConstantWithinTheSpecBound) {
   EXPECT_TRUE(found);
   // The quantized model runs and gives the dequantized anchors.
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Tensor y, RunGraph(r.model, registry_, Tensor(DataType::kFloat32, c.input_shape)));
+      Tensor y,
+      RunGraph(r.model, registry_, Tensor(DataType::kFloat32, c.input_shape)));
   ASSERT_EQ(y.num_elements(), q->constant()->num_elements());
   for (int64_t i = 0; i < y.num_elements(); ++i) {
     EXPECT_FLOAT_EQ(y.data<float>()[i], scale * (values[i] - zp));
@@ -335,7 +351,8 @@ TEST_F(AnchorBoxesTest, KeptFloatByPolicyStaysUnchanged) {
   auto data = Samples({1, 8, 2, 3}, 2);
   QuantConfig config;
   config.exclude_op_types = {"AnchorBoxes"};
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r, Quantize(g, *data, config, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r,
+                              Quantize(g, *data, config, registry_));
   const Node* node = r.model.FindNode("anchors_p3");
   ASSERT_NE(node, nullptr);
   EXPECT_EQ(AttributesText(*node), AttributesText(*g.FindNode("anchors_p3")));
@@ -347,11 +364,12 @@ TEST_F(AnchorBoxesTest, KeptFloatByPolicyStaysUnchanged) {
 
 TEST_F(AnchorBoxesTest, DynamicShapesRunTheKernelWithACalibratedOutput) {
   // The grid is symbolic: nothing can be folded at quantization time.
-  Graph g = OneNodeGraph(Shape({Dim::Static(1), Dim::Static(8), Dim::Symbol("h"),
-                                Dim::Symbol("w")}),
+  Graph g = OneNodeGraph(Shape({Dim::Static(1), Dim::Static(8),
+                                Dim::Symbol("h"), Dim::Symbol("w")}),
                          SmallAttrs());
   auto data = Samples({1, 8, 2, 3}, 2);
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r, Quantize(g, *data, QuantConfig(), registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r,
+                              Quantize(g, *data, QuantConfig(), registry_));
   const Node* node = r.model.FindNode("anchors_p3");
   ASSERT_NE(node, nullptr);
   const Value* q = node->output(0);
@@ -365,11 +383,13 @@ TEST_F(AnchorBoxesTest, DynamicShapesRunTheKernelWithACalibratedOutput) {
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor got, RunGraph(r.model, registry_, x));
   ASSERT_EQ(got.dims(), expected.dims());
   for (int64_t i = 0; i < got.num_elements(); ++i) {
-    EXPECT_NEAR(got.data<float>()[i], expected.data<float>()[i], 1.0 * scale) << i;
+    EXPECT_NEAR(got.data<float>()[i], expected.data<float>()[i], 1.0 * scale)
+        << i;
   }
 }
 
-// --- Without the plugin ----------------------------------------------------------
+// --- Without the plugin
+// ----------------------------------------------------------
 
 class WithoutPluginTest : public ::testing::Test {
  protected:
@@ -392,7 +412,8 @@ TEST_F(WithoutPluginTest, KeepFloatWritesTheNodeUnchanged) {
   auto data = Samples({1, 8, 2, 3}, 2);
   QuantConfig config;
   config.unknown_op_policy = UnknownOpPolicy::kKeepFloat;
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r, Quantize(g, *data, config, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult r,
+                              Quantize(g, *data, config, registry_));
   const Node* node = r.model.FindNode("anchors_p3");
   ASSERT_NE(node, nullptr);
   EXPECT_EQ(node->domain(), kAnchorBoxesDomain);
@@ -407,20 +428,26 @@ TEST_F(WithoutPluginTest, CalibrationNeedingTheKernelSaysWhichOneIsMissing) {
   // AnchorBoxes node, whose kernel nobody registered.
   Graph g = OneNodeGraph(Shape({1, 8, 2, 3}), SmallAttrs(), Shape({1, 24, 4}));
   Value* anchors = g.FindValue("anchors");
-  Value* relu_out = g.AddValue("relu_out", DataType::kFloat32, Shape({1, 24, 4}));
-  ASSERT_THAT(g.AddNode({.name = "relu", .op_type = "Relu", .inputs = {anchors},
-                         .outputs = {relu_out}, .attributes = {}})
+  Value* relu_out =
+      g.AddValue("relu_out", DataType::kFloat32, Shape({1, 24, 4}));
+  ASSERT_THAT(g.AddNode({.name = "relu",
+                         .op_type = "Relu",
+                         .inputs = {anchors},
+                         .outputs = {relu_out},
+                         .attributes = {}})
                   .status(),
               IsOk());
   g.SetOutputs({relu_out});
   auto data = Samples({1, 8, 2, 3}, 2);
   QuantConfig config;
   config.unknown_op_policy = UnknownOpPolicy::kKeepFloat;
-  EXPECT_THAT(Quantize(g, *data, config, registry_).status(),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("op qforge.contrib::AnchorBoxes (node 'anchors_p3') has no "
-                                 "float kernel: load its plugin with --plugin or register "
-                                 "one")));
+  EXPECT_THAT(
+      Quantize(g, *data, config, registry_).status(),
+      StatusIs(
+          absl::StatusCode::kNotFound,
+          HasSubstr("op qforge.contrib::AnchorBoxes (node 'anchors_p3') has no "
+                    "float kernel: load its plugin with --plugin or register "
+                    "one")));
 }
 
 }  // namespace
