@@ -77,9 +77,9 @@
 
 // The ABI version a plugin is compiled with, e.g.
 // "qforge-0.1.0/gcc-12/libstdc++-cxx11/absl-20220623".
-#define QFORGE_PLUGIN_ABI_VERSION                                  \
-  "qforge-" QFORGE_VERSION_STRING "/" QFORGE_PLUGIN_COMPILER_ "/" \
-      QFORGE_PLUGIN_STDLIB_ "/" QFORGE_PLUGIN_ABSL_
+#define QFORGE_PLUGIN_ABI_VERSION                             \
+  "qforge-" QFORGE_VERSION_STRING "/" QFORGE_PLUGIN_COMPILER_ \
+  "/" QFORGE_PLUGIN_STDLIB_ "/" QFORGE_PLUGIN_ABSL_
 
 namespace qforge {
 
@@ -128,18 +128,19 @@ QFORGE_EXPORT absl::StatusOr<PluginInfo> LoadPlugin(absl::string_view path,
 // namespace) describing a plugin; when compiled with QFORGE_PLUGIN_MODULE
 // defined (a shared-library build), also the extern "C" entry point.
 #define QFORGE_DEFINE_PLUGIN(accessor, name, version, register_fn) \
-  const ::qforge::PluginDescriptor& accessor() {                    \
-    static const ::qforge::PluginDescriptor descriptor{             \
-        QFORGE_PLUGIN_ABI_VERSION, name, version, register_fn};     \
-    return descriptor;                                              \
-  }                                                                 \
+  const ::qforge::PluginDescriptor& accessor() {                   \
+    static const ::qforge::PluginDescriptor descriptor{            \
+        QFORGE_PLUGIN_ABI_VERSION, name, version, register_fn};    \
+    return descriptor;                                             \
+  }                                                                \
   QFORGE_PLUGIN_ENTRY_POINT_(accessor)
 
 #if defined(QFORGE_PLUGIN_MODULE)
-#define QFORGE_PLUGIN_ENTRY_POINT_(accessor)                          \
-  extern "C" __attribute__((visibility("default"))) const              \
-      ::qforge::PluginDescriptor* qforge_plugin_descriptor() {         \
-    return &accessor();                                               \
+#define QFORGE_PLUGIN_ENTRY_POINT_(accessor)        \
+  extern "C" __attribute__((visibility("default"))) \
+  const ::qforge::PluginDescriptor*                 \
+  qforge_plugin_descriptor() {                      \
+    return &accessor();                             \
   }
 #else
 #define QFORGE_PLUGIN_ENTRY_POINT_(accessor) \

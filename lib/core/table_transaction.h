@@ -22,7 +22,8 @@ namespace qforge::internal {
 // `removed` instead of being destroyed.
 template <typename T, typename Pred>
 void EraseEntries(std::vector<std::unique_ptr<T>>& entries, Pred pred,
-                  bool in_transaction, std::vector<std::unique_ptr<T>>& removed) {
+                  bool in_transaction,
+                  std::vector<std::unique_ptr<T>>& removed) {
   std::vector<std::unique_ptr<T>> kept;
   kept.reserve(entries.size());
   for (std::unique_ptr<T>& e : entries) {
@@ -66,7 +67,8 @@ void RollbackTransaction(std::vector<std::unique_ptr<T>>& entries,
   removed.clear();
   for (const T* p : snapshot) {
     auto it = pool.find(p);
-    if (it == pool.end()) continue;  // Cannot happen: snapshot entries stay alive.
+    if (it == pool.end())
+      continue;  // Cannot happen: snapshot entries stay alive.
     entries.push_back(std::move(it->second));
     pool.erase(it);
   }

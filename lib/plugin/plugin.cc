@@ -44,7 +44,8 @@ absl::Status RegisterDescriptor(const PluginDescriptor& plugin,
 std::string Describe(const PluginDescriptor& plugin, absl::string_view path) {
   std::string s = absl::StrCat(
       "plugin '", plugin.name != nullptr ? plugin.name : "(unnamed)", "'");
-  if (plugin.version != nullptr) absl::StrAppend(&s, " version ", plugin.version);
+  if (plugin.version != nullptr)
+    absl::StrAppend(&s, " version ", plugin.version);
   if (!path.empty()) absl::StrAppend(&s, " (", path, ")");
   return s;
 }
@@ -53,11 +54,13 @@ std::string Describe(const PluginDescriptor& plugin, absl::string_view path) {
 
 const char* PluginAbiVersion() { return QFORGE_PLUGIN_ABI_VERSION; }
 
-absl::Status RegisterPlugin(const PluginDescriptor& plugin, Registry& registry) {
+absl::Status RegisterPlugin(const PluginDescriptor& plugin,
+                            Registry& registry) {
   return RegisterDescriptor(plugin, Describe(plugin, ""), registry);
 }
 
-absl::StatusOr<PluginInfo> LoadPlugin(absl::string_view path, Registry& registry) {
+absl::StatusOr<PluginInfo> LoadPlugin(absl::string_view path,
+                                      Registry& registry) {
   const std::string file(path);
   // dlopen searches the library path for names without a slash; a plugin is
   // named by its file.
@@ -67,8 +70,9 @@ absl::StatusOr<PluginInfo> LoadPlugin(absl::string_view path, Registry& registry
   void* handle = dlopen(open_name.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* err = dlerror();
-    return absl::NotFoundError(absl::StrCat("cannot load plugin ", file, ": ",
-                                            err != nullptr ? err : "dlopen failed"));
+    return absl::NotFoundError(
+        absl::StrCat("cannot load plugin ", file, ": ",
+                     err != nullptr ? err : "dlopen failed"));
   }
   dlerror();
   void* symbol = dlsym(handle, kPluginEntryPoint);
@@ -77,7 +81,8 @@ absl::StatusOr<PluginInfo> LoadPlugin(absl::string_view path, Registry& registry
     std::string detail = err != nullptr ? err : "symbol is null";
     dlclose(handle);
     return absl::NotFoundError(absl::StrCat(
-        "plugin ", file, " has no entry point '", kPluginEntryPoint, "' (", detail,
+        "plugin ", file, " has no entry point '", kPluginEntryPoint, "' (",
+        detail,
         "); define the plugin with QFORGE_DEFINE_PLUGIN and build it with "
         "QFORGE_PLUGIN_MODULE defined (qforge_add_plugin does)"));
   }
@@ -85,8 +90,9 @@ absl::StatusOr<PluginInfo> LoadPlugin(absl::string_view path, Registry& registry
   const PluginDescriptor* plugin = entry();
   if (plugin == nullptr) {
     dlclose(handle);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "plugin ", file, ": entry point '", kPluginEntryPoint, "' returned null"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plugin ", file, ": entry point '", kPluginEntryPoint,
+                     "' returned null"));
   }
   // Only abi_version may be read before it is checked.
   const bool abi_ok = plugin->abi_version != nullptr &&

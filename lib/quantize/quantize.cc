@@ -218,6 +218,8 @@ class Driver final : public QuantizeContext {
     notes += note;
   }
 
+  absl::Status FoldToConstant(Node& node, const Tensor& value) override;
+
   absl::StatusOr<QuantizeResult> Run();
 
  private:
@@ -250,8 +252,46 @@ class Driver final : public QuantizeContext {
   };
   std::vector<ConstantUse> constant_uses_;
   absl::flat_hash_set<const Node*> quantized_nodes_;
+  // Outputs that FoldToConstant replaced by constants, with their values.
+  std::vector<std::pair<Value*, Tensor>> folded_;
   QuantizeReport report_;
 };
+
+absl::Status Driver::FoldToConstant(Node& node, const Tensor& value) {
+  Value* out = node.num_outputs() == 1 ? node.output(0) : nullptr;
+  if (out == nullptr || !quantized_nodes_.contains(&node)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        node.Describe(), ": only a quantized node with one output can be "
+        "folded to a constant"));
+  }
+  if (!params_.contains(out)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        node.Describe(), ": output '", out->name(),
+        "' has no quantization parameters to store the folded constant with"));
+  }
+  if (value.dtype() != DataType::kFloat32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        node.Describe(), ": a folded constant must be float32, got ",
+        DataTypeName(value.dtype())));
+  }
+  const Shape& shape = out->shape();
+  bool shape_matches = shape.rank_known() && shape.rank() == value.rank();
+  for (int d = 0; shape_matches && d < value.rank(); ++d) {
+    shape_matches = shape.dim(d).is_static() && shape.dim(d).value == value.dim(d);
+  }
+  if (!shape_matches) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        node.Describe(), ": folded constant has shape [",
+        absl::StrJoin(value.dims(), ","), "] but output '", out->name(),
+        "' has shape ", shape.ToString()));
+  }
+  for (const auto& [v, t] : folded_) {
+    if (v == out) return absl::AlreadyExistsError(absl::StrCat(node.Describe(), " is already folded"));
+  }
+  folded_.emplace_back(out, value);
+  Note(node, "folded to a constant at quantization time");
+  return absl::OkStatus();
+}
 
 absl::StatusOr<FloatRange> Driver::RangeOf(const Value& v) {
   if (v.is_constant()) {
@@ -688,6 +728,18 @@ absl::Status Driver::Convert() {
       auto it = quantized_of.find(n->input(i));
       if (it != quantized_of.end() && it->second != n->input(i)) n->SetInput(i, it->second);
     }
+  }
+  // Folded outputs: already wired as quantized values; their producers go
+  // and the values become quantized constants.
+  for (auto& [v, value] : folded_) {
+    Node* producer = v->producer();
+    const QuantParams& p = params_.at(v);
+    if (producer != nullptr) {
+      quantized_nodes_.erase(producer);
+      graph_.RemoveNode(producer);
+    }
+    v->set_constant(QuantizeConstant(value, p));
+    v->set_quant(p);
   }
   QFORGE_RETURN_IF_ERROR(graph_.TopologicalSort());
   graph_.RemoveDeadNodes();

@@ -82,9 +82,11 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
             node->Describe(), ": no kernel for input dtype ",
             DataTypeName(dtype)));
       }
+      // Calibration and float runs need a float kernel; say so.
+      const bool float_run = dtype == DataType::kUndefined || IsFloatingPoint(dtype);
       return absl::NotFoundError(absl::StrCat(
-          node->Describe(), ": op ", key.ToString(),
-          " has no kernel: load its plugin (--plugin) or register one"));
+          "op ", key.ToString(), " (node '", node->name(), "') has no ",
+          float_run ? "float " : "", "kernel: load its plugin with --plugin or register one"));
     }
     KernelInitContext init{*node, {}};
     init.profile = profile;

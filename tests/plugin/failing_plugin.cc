@@ -1,7 +1,7 @@
 // A test plugin whose register function registers, replaces and removes
 // entries and then fails.
-#include "qforge/plugin.h"
 #include "plugin/test_ops.h"
+#include "qforge/plugin.h"
 
 namespace qforge::test_plugin {
 namespace {

@@ -1,6 +1,6 @@
 // A well-formed test plugin: registers qforge.test::Twice.
-#include "qforge/plugin.h"
 #include "plugin/test_ops.h"
+#include "qforge/plugin.h"
 
 namespace qforge::test_plugin {
 namespace {

@@ -2,8 +2,8 @@
 // by another compiler or against another qforge would). Its register
 // function must never run: if the loader ran it, the registry would change
 // and the test would see it.
-#include "qforge/plugin.h"
 #include "plugin/test_ops.h"
+#include "qforge/plugin.h"
 
 namespace {
 absl::Status MustNotRun(qforge::Registry& registry) {
@@ -14,7 +14,8 @@ const qforge::PluginDescriptor kDescriptor{
     "9.9.9", MustNotRun};
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const qforge::PluginDescriptor*
+extern "C" __attribute__((visibility("default")))
+const qforge::PluginDescriptor*
 qforge_plugin_descriptor() {
   return &kDescriptor;
 }

@@ -23,9 +23,9 @@ const PluginDescriptor& FailingPlugin();
 namespace qforge {
 namespace {
 
+using ::qforge::test_plugin::RegisterTestOps;
 using ::qforge::testing::IsOk;
 using ::qforge::testing::StatusIs;
-using ::qforge::test_plugin::RegisterTestOps;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -59,11 +59,15 @@ class PluginTest : public ::testing::Test {
     Graph g;
     Value* x = g.AddValue("x", DataType::kFloat32, Shape({2}));
     Value* y = g.AddValue("y", DataType::kFloat32, Shape({2}));
-    absl::StatusOr<Node*> node = g.AddNode(
-        {.name = "t", .domain = "qforge.test", .op_type = "Twice", .inputs = {x},
-         .outputs = {y}, .attributes = {}});
+    absl::StatusOr<Node*> node = g.AddNode({.name = "t",
+                                            .domain = "qforge.test",
+                                            .op_type = "Twice",
+                                            .inputs = {x},
+                                            .outputs = {y},
+                                            .attributes = {}});
     if (!node.ok()) return {};
-    absl::StatusOr<std::unique_ptr<OpKernel>> kernel = def->create({**node, {nullptr}});
+    absl::StatusOr<std::unique_ptr<OpKernel>> kernel =
+        def->create({**node, {nullptr}});
     if (!kernel.ok()) return {};
     Tensor in = Tensor::FromVector<float>({2}, {1.0f, -2.5f});
     Tensor out;
@@ -71,7 +75,8 @@ class PluginTest : public ::testing::Test {
     Tensor* outs[] = {&out};
     KernelContext ctx(**node, ins, outs);
     if (!(*kernel)->Run(ctx).ok()) return {};
-    return std::vector<float>(out.values<float>().begin(), out.values<float>().end());
+    return std::vector<float>(out.values<float>().begin(),
+                              out.values<float>().end());
   }
 
   Registry registry_;
@@ -86,7 +91,8 @@ TEST_F(PluginTest, TransactionCommitsOnSuccess) {
   const Contents before = Contents::Of(registry_);
   EXPECT_THAT(registry_.Transaction([](Registry& r) {
     return RegisterTestOps(r, /*fail_at_end=*/false);
-  }), IsOk());
+  }),
+              IsOk());
   EXPECT_NE(Contents::Of(registry_), before);
   EXPECT_NE(registry_.schemas().Find(kTwice), nullptr);
   EXPECT_EQ(registry_.quantizers().Find({"", "Sigmoid"}), nullptr);
@@ -99,22 +105,26 @@ TEST_F(PluginTest, TransactionRollsBackAdditionsReplacementsAndRemovals) {
   ASSERT_NE(before.sigmoid_quantizer, nullptr);
   EXPECT_THAT(registry_.Transaction([](Registry& r) {
     return RegisterTestOps(r, /*fail_at_end=*/true);
-  }), StatusIs(absl::StatusCode::kInternal, HasSubstr("fails after registering")));
+  }),
+              StatusIs(absl::StatusCode::kInternal,
+                       HasSubstr("fails after registering")));
   EXPECT_EQ(Contents::Of(registry_), before);
   EXPECT_EQ(registry_.schemas().Find(kTwice), nullptr);
 }
 
 TEST_F(PluginTest, NestedTransactionRollsBackOnlyItsOwnChanges) {
   const Contents before = Contents::Of(registry_);
-  EXPECT_THAT(registry_.Transaction([](Registry& r) -> absl::Status {
-    r.quantizers().Remove({"", "Relu"});
-    absl::Status inner = r.Transaction([](Registry& r2) {
-      return RegisterTestOps(r2, /*fail_at_end=*/true);
-    });
-    EXPECT_FALSE(inner.ok());
-    EXPECT_EQ(r.schemas().Find(kTwice), nullptr);
-    return absl::AbortedError("outer fails too");
-  }), StatusIs(absl::StatusCode::kAborted, HasSubstr("outer fails too")));
+  EXPECT_THAT(
+      registry_.Transaction([](Registry& r) -> absl::Status {
+        r.quantizers().Remove({"", "Relu"});
+        absl::Status inner = r.Transaction([](Registry& r2) {
+          return RegisterTestOps(r2, /*fail_at_end=*/true);
+        });
+        EXPECT_FALSE(inner.ok());
+        EXPECT_EQ(r.schemas().Find(kTwice), nullptr);
+        return absl::AbortedError("outer fails too");
+      }),
+      StatusIs(absl::StatusCode::kAborted, HasSubstr("outer fails too")));
   EXPECT_EQ(Contents::Of(registry_), before);
   EXPECT_NE(registry_.quantizers().Find({"", "Relu"}), nullptr);
 }
@@ -124,7 +134,8 @@ TEST_F(PluginTest, TransactionTurnsAnExceptionIntoAnError) {
   EXPECT_THAT(registry_.Transaction([](Registry& r) -> absl::Status {
     RegisterTestOps(r, /*fail_at_end=*/false).IgnoreError();
     throw std::runtime_error("boom");
-  }), StatusIs(absl::StatusCode::kInternal, HasSubstr("boom")));
+  }),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("boom")));
   EXPECT_EQ(Contents::Of(registry_), before);
 }
 
@@ -162,7 +173,8 @@ TEST_F(PluginTest, StaticPluginWithAnotherAbiIsRefused) {
 }
 
 TEST_F(PluginTest, LoadsASharedLibraryPlugin) {
-  absl::StatusOr<PluginInfo> info = LoadPlugin(QFORGE_TEST_GOOD_PLUGIN, registry_);
+  absl::StatusOr<PluginInfo> info =
+      LoadPlugin(QFORGE_TEST_GOOD_PLUGIN, registry_);
   ASSERT_THAT(info.status(), IsOk());
   EXPECT_EQ(info->name, "test_good");
   EXPECT_EQ(info->version, "1.2.3");
@@ -174,11 +186,13 @@ TEST_F(PluginTest, LoadsASharedLibraryPlugin) {
 
 TEST_F(PluginTest, SharedLibraryWithAnotherAbiFailsCleanly) {
   const Contents before = Contents::Of(registry_);
-  EXPECT_THAT(LoadPlugin(QFORGE_TEST_OTHER_ABI_PLUGIN, registry_).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr(QFORGE_TEST_OTHER_ABI_PLUGIN),
-                             HasSubstr("'qforge-0.0.0/gcc-1/libstdc++-cxx11/absl-20000101'"),
-                             HasSubstr(PluginAbiVersion()))));
+  EXPECT_THAT(
+      LoadPlugin(QFORGE_TEST_OTHER_ABI_PLUGIN, registry_).status(),
+      StatusIs(
+          absl::StatusCode::kFailedPrecondition,
+          AllOf(HasSubstr(QFORGE_TEST_OTHER_ABI_PLUGIN),
+                HasSubstr("'qforge-0.0.0/gcc-1/libstdc++-cxx11/absl-20000101'"),
+                HasSubstr(PluginAbiVersion()))));
   EXPECT_EQ(Contents::Of(registry_), before);
 }
 
@@ -206,9 +220,10 @@ TEST_F(PluginTest, SharedLibraryWhoseRegistrationFailsHalfwayFailsCleanly) {
 
 TEST_F(PluginTest, MissingFileNamesThePath) {
   const Contents before = Contents::Of(registry_);
-  EXPECT_THAT(LoadPlugin("/nonexistent/libqforge_nothing.so", registry_).status(),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("/nonexistent/libqforge_nothing.so")));
+  EXPECT_THAT(
+      LoadPlugin("/nonexistent/libqforge_nothing.so", registry_).status(),
+      StatusIs(absl::StatusCode::kNotFound,
+               HasSubstr("/nonexistent/libqforge_nothing.so")));
   EXPECT_EQ(Contents::Of(registry_), before);
 }
 

@@ -47,8 +47,10 @@ inline absl::Status RegisterTestOps(Registry& registry, bool fail_at_end) {
   };
   schema.doc = "y = 2x (test plugin)";
   QFORGE_RETURN_IF_ERROR(registry.schemas().Register(std::move(schema)));
-  QFORGE_RETURN_IF_ERROR(registry.kernels().Register(
-      {{"qforge.test", "Twice"}, DataType::kFloat32, StatelessKernel(TwiceKernel)}));
+  QFORGE_RETURN_IF_ERROR(
+      registry.kernels().Register({{"qforge.test", "Twice"},
+                                   DataType::kFloat32,
+                                   StatelessKernel(TwiceKernel)}));
   QFORGE_RETURN_IF_ERROR(registry.quantizers().Register(
       {"qforge.test", "Twice"}, std::make_unique<TwiceQuantizer>()));
   // A replacement and a removal of built-ins.

@@ -9,6 +9,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "args.h"
+#include "qforge/registry.h"
 
 namespace qforge::cli {
 
@@ -24,6 +26,14 @@ absl::Status Calibrate(const std::vector<std::string>& args);
 absl::Status Quantize(const std::vector<std::string>& args);
 absl::Status Compare(const std::vector<std::string>& args);
 absl::Status Bench(const std::vector<std::string>& args);
+
+// Adds the repeatable --plugin PATH option to a command that takes a model.
+void AddPluginOption(ArgParser& parser, std::vector<std::string>* plugins);
+
+// Fills `registry` with the built-ins, then loads each plugin in order
+// (qforge::LoadPlugin). Errors name the plugin file.
+absl::Status FillRegistry(const std::vector<std::string>& plugins,
+                          Registry& registry);
 
 // Replaces every character outside [A-Za-z0-9._-] with '_' (an empty name
 // becomes "_"), so that a value name can be used as a file name.

@@ -52,6 +52,7 @@ absl::Status Inspect(const std::vector<std::string>& args) {
   std::string model_path;
   bool json = false;
   bool quantizers = false;
+  std::vector<std::string> plugins;
   // "qforge inspect --quantizers" needs no model.
   for (const std::string& a : args) {
     if (a == "--") break;
@@ -60,13 +61,14 @@ absl::Status Inspect(const std::vector<std::string>& args) {
                 "Lists the ops the quantizer registry knows, with their opset "
                 "ranges.");
     q.AddFlag("quantizers", "list the registry's quantizers", &quantizers);
+    AddPluginOption(q, &plugins);
     QFORGE_RETURN_IF_ERROR(q.Parse(args));
     if (q.help_requested()) {
       std::cout << q.Help();
       return absl::OkStatus();
     }
     Registry registry;
-    QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+    QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
     const std::vector<std::string> list = registry.quantizers().List();
     std::cout << list.size() << " quantizers:\n";
     for (const std::string& item : list) std::cout << "  " << item << "\n";
@@ -83,6 +85,7 @@ absl::Status Inspect(const std::vector<std::string>& args) {
   parser.AddFlag("quantizers",
                  "list the registry's quantizers instead (no MODEL)",
                  &quantizers);
+  AddPluginOption(parser, &plugins);
   QFORGE_RETURN_IF_ERROR(parser.Parse(args));
   if (parser.help_requested()) {
     std::cout << parser.Help();
@@ -90,7 +93,7 @@ absl::Status Inspect(const std::vector<std::string>& args) {
   }
 
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph graph, LoadModel(model_path, registry));
 
   // Ops in first-seen order, with counts.

@@ -143,6 +143,8 @@ absl::Status Calibrate(const std::vector<std::string>& args) {
                    "only samples [BEGIN, END) (either may be empty)", &samples);
   parser.AddOption("config", "CFG", "quantization config (text format)",
                    &config_path);
+  std::vector<std::string> plugins;
+  AddPluginOption(parser, &plugins);
   QFORGE_RETURN_IF_ERROR(parser.Parse(args));
   if (parser.help_requested()) {
     std::cout << parser.Help();
@@ -152,7 +154,7 @@ absl::Status Calibrate(const std::vector<std::string>& args) {
   QFORGE_RETURN_IF_ERROR(ParseSamples(samples, &begin, &end));
   QFORGE_ASSIGN_OR_RETURN(QuantConfig config, ReadConfig(config_path));
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(model_path, registry));
   QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationData> data,
                           OpenData(calib, model));
@@ -196,6 +198,8 @@ absl::Status Quantize(const std::vector<std::string>& args) {
                    &config_path);
   parser.AddOption("report", "R.json", "also write the report as JSON",
                    &report_path);
+  std::vector<std::string> plugins;
+  AddPluginOption(parser, &plugins);
   QFORGE_RETURN_IF_ERROR(parser.Parse(args));
   if (parser.help_requested()) {
     std::cout << parser.Help();
@@ -212,7 +216,7 @@ absl::Status Quantize(const std::vector<std::string>& args) {
   QFORGE_RETURN_IF_ERROR(CheckOutputFormat(out_path));
   QFORGE_ASSIGN_OR_RETURN(QuantConfig config, ReadConfig(config_path));
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(model_path, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph prepared,
                           PrepareForQuantization(model, config, registry));
@@ -278,6 +282,8 @@ absl::Status Compare(const std::vector<std::string>& args) {
   parser.AddFlag("json", "print the report as JSON", &json);
   parser.AddOption("config", "CFG", "the quantization config used",
                    &config_path);
+  std::vector<std::string> plugins;
+  AddPluginOption(parser, &plugins);
   QFORGE_RETURN_IF_ERROR(parser.Parse(args));
   if (parser.help_requested()) {
     std::cout << parser.Help();
@@ -285,7 +291,7 @@ absl::Status Compare(const std::vector<std::string>& args) {
   }
   QFORGE_ASSIGN_OR_RETURN(QuantConfig config, ReadConfig(config_path));
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph float_model, LoadModel(float_path, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph quant_model, LoadModel(quant_path, registry));
   QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationData> data,

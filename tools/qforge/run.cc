@@ -91,6 +91,8 @@ absl::Status Run(const std::vector<std::string>& args) {
                      &input_args);
   parser.AddOption("output-dir", "DIR", "folder for the output .npy files",
                    &output_dir, /*required=*/true);
+  std::vector<std::string> plugins;
+  AddPluginOption(parser, &plugins);
   QFORGE_RETURN_IF_ERROR(parser.Parse(args));
   if (parser.help_requested()) {
     std::cout << parser.Help();
@@ -98,7 +100,7 @@ absl::Status Run(const std::vector<std::string>& args) {
   }
 
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph graph, LoadModel(model_path, registry));
 
   TensorMap inputs;

@@ -115,6 +115,12 @@ class QFORGE_EXPORT QuantizeContext {
   virtual void set_params(Value& value, QuantParams params) = 0;
   // Adds a note to the node's report entry.
   virtual void Note(const Node& node, std::string note) = 0;
+  // Replaces a quantized node with one output by a constant known at
+  // quantization time: `value` (float32, the output's shape) is stored
+  // quantized with the parameters assigned to the output, and the node is
+  // removed when the graph is converted (e.g. AnchorBoxes with static shapes).
+  // Readers that stay float read it through a DequantizeLinear.
+  virtual absl::Status FoldToConstant(Node& node, const Tensor& value) = 0;
 };
 
 }  // namespace qforge
