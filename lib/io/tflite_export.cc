@@ -91,6 +91,7 @@ class TfliteExporter {
     if (needs_nhwc) {
       QFORGE_RETURN_IF_ERROR(ConvertLayout(graph_, Layout::kNHWC, registry_.schemas()));
     }
+    QFORGE_RETURN_IF_ERROR(FoldConstantNodes());
     QFORGE_RETURN_IF_ERROR(graph_.TopologicalSort());
     QFORGE_RETURN_IF_ERROR(PlanModelIo());
     for (Node* n : graph_.nodes()) {
@@ -125,6 +126,23 @@ class TfliteExporter {
         "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
         "Resize", "BatchNormalization"};
     return n.domain().empty() && kOps->contains(n.op_type());
+  }
+
+  // ONNX Constant nodes become constant values (TFLite has no such op).
+  absl::Status FoldConstantNodes() {
+    for (Node* n : graph_.nodes()) {
+      if (!n->domain().empty() || n->op_type() != "Constant") continue;
+      absl::StatusOr<const Tensor*> t = n->GetTensor("value");
+      if (!t.ok() || n->output(0) == nullptr) {
+        return absl::UnimplementedError(absl::StrCat(
+            n->Describe(), ": only Constant nodes with a 'value' tensor are exported"));
+      }
+      Tensor data = **t;
+      Value* out = n->output(0);
+      graph_.RemoveNode(n);
+      out->set_constant(std::move(data));
+    }
+    return absl::OkStatus();
   }
 
   // --- model inputs and outputs -------------------------------------------
@@ -352,6 +370,23 @@ class TfliteExporter {
     return *d;
   }
 
+  // Dims of an NHWC activation; the batch may be unknown (reported as 1).
+  absl::StatusOr<std::vector<int64_t>> NhwcDims(const Value* v) {
+    if (v == nullptr) return absl::InvalidArgumentError("missing input");
+    const Shape& s = v->shape();
+    std::vector<int64_t> out;
+    for (int i = 0; i < s.rank(); ++i) {
+      const Dim& d = s.dims()[i];
+      if (!d.is_static() && i != 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "value '", v->name(), "' needs static spatial and channel dims, has ",
+            s.ToString()));
+      }
+      out.push_back(d.is_static() ? d.value : 1);
+    }
+    return out;
+  }
+
   absl::StatusOr<std::vector<int64_t>> ConstInts(const Value* v, absl::string_view what) {
     if (v == nullptr || !v->is_constant()) {
       return absl::UnimplementedError(absl::StrCat(what, " must be a constant"));
@@ -405,7 +440,7 @@ class TfliteExporter {
   absl::Status ExportConv(const Node& n) {
     const Value* x = n.input(0);
     const Value* w = n.input(1);
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> xd, StaticDims(x));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> xd, NhwcDims(x));
     if (xd.size() != 4 || n.layout() != Layout::kNHWC) {
       return absl::UnimplementedError("only 2-D NHWC convolutions are exported");
     }
@@ -469,7 +504,7 @@ class TfliteExporter {
   }
 
   absl::Status ExportPool(const Node& n, int32_t builtin) {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> xd, StaticDims(n.input(0)));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> xd, NhwcDims(n.input(0)));
     if (xd.size() != 4 || n.layout() != Layout::kNHWC) {
       return absl::UnimplementedError("only 2-D NHWC pools are exported");
     }
@@ -713,7 +748,7 @@ class TfliteExporter {
   }
 
   absl::Status ExportResize(const Node& n) {
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od, StaticDims(n.output(0)));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od, NhwcDims(n.output(0)));
     if (od.size() != 4 || n.layout() != Layout::kNHWC) {
       return absl::UnimplementedError("only 2-D NHWC Resize is exported");
     }
@@ -759,6 +794,47 @@ class TfliteExporter {
             fb::BuiltinOptions_ResizeNearestNeighborOptions,
             fb::CreateResizeNearestNeighborOptions(b_, align, half).Union());
     }
+    return absl::OkStatus();
+  }
+
+  // Inference BatchNormalization (float) as MUL and ADD by per-channel
+  // constants; channels are the last axis in NHWC (and of [N, C]).
+  absl::Status ExportBatchNorm(const Node& n) {
+    if (n.num_outputs() > 1 && n.output(1) != nullptr) {
+      return absl::UnimplementedError("training-mode BatchNormalization");
+    }
+    const int rank = n.input(0)->shape().rank();
+    if (rank > 2 && n.layout() != Layout::kNHWC) {
+      return absl::UnimplementedError("BatchNormalization must be NHWC");
+    }
+    if (n.input(0)->quant().has_value()) {
+      return absl::UnimplementedError("quantized BatchNormalization (fold it first)");
+    }
+    QFORGE_ASSIGN_OR_RETURN(float eps, n.GetFloat("epsilon", 1e-5f));
+    std::vector<const Tensor*> p;
+    for (int i = 1; i <= 4; ++i) {
+      const Value* v = n.input(i);
+      if (v == nullptr || !v->is_constant() || v->constant()->rank() != 1) {
+        return absl::UnimplementedError("BatchNormalization needs constant [C] inputs");
+      }
+      p.push_back(v->constant());
+    }
+    const int64_t c = p[0]->num_elements();
+    std::vector<float> scale(c), shift(c);
+    for (int64_t i = 0; i < c; ++i) {
+      const double s = p[0]->GetAsDouble(i) / std::sqrt(p[3]->GetAsDouble(i) + eps);
+      scale[i] = static_cast<float>(s);
+      shift[i] = static_cast<float>(p[1]->GetAsDouble(i) - p[2]->GetAsDouble(i) * s);
+    }
+    QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
+    QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
+    const int mul = AddLike(out, "_scaled", std::nullopt);
+    const int st = AddConst(absl::StrCat(n.name(), "_scale"), Tensor::FromVector<float>({c}, scale));
+    const int sh = AddConst(absl::StrCat(n.name(), "_shift"), Tensor::FromVector<float>({c}, shift));
+    AddOp(fb::BuiltinOperator_MUL, {in, st}, {mul}, fb::BuiltinOptions_MulOptions,
+          fb::CreateMulOptions(b_).Union());
+    AddOp(fb::BuiltinOperator_ADD, {mul, sh}, {out}, fb::BuiltinOptions_AddOptions,
+          fb::CreateAddOptions(b_).Union());
     return absl::OkStatus();
   }
 
@@ -817,6 +893,7 @@ class TfliteExporter {
       QFORGE_ASSIGN_OR_RETURN(int64_t keep, n.GetInt("keepdims", 1));
       return ExportMean(n, axes, keep != 0);
     }
+    if (op == "BatchNormalization") return ExportBatchNorm(n);
     if (op == "Concat") return ExportConcat(n);
     if (op == "Reshape") return ExportReshape(n);
     if (op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {

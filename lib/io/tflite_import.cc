@@ -438,6 +438,24 @@ class TfliteImporter {
     return *d;
   }
 
+  // Dims of an NHWC activation where only the batch may be unknown (1).
+  absl::StatusOr<std::vector<int64_t>> NhwcDims(const Op& op, const Value& v) {
+    const Shape& s = v.shape();
+    bool ok = s.rank() == 4;
+    std::vector<int64_t> out;
+    for (int i = 0; ok && i < 4; ++i) {
+      const Dim& d = s.dims()[i];
+      if (!d.is_static() && i != 0) ok = false;
+      out.push_back(d.is_static() ? d.value : 1);
+    }
+    if (!ok) {
+      return absl::UnimplementedError(absl::StrCat(
+          op.Describe(), ": tensor '", v.name(), "' has shape ", s.ToString(),
+          "; expected rank 4 with static height, width and channels"));
+    }
+    return out;
+  }
+
   Value* IntConstant(absl::string_view name, std::vector<int64_t> dims,
                      const std::vector<int64_t>& values) {
     return graph_.AddConstant(name, Tensor::FromVector<int64_t>(std::move(dims), values));
@@ -586,7 +604,7 @@ class TfliteImporter {
     QFORGE_ASSIGN_OR_RETURN(Value * x, In(op, 0, "input"));
     QFORGE_ASSIGN_OR_RETURN(Value * w, In(op, 1, "filter"));
     Value* bias = OptIn(op, 2);
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> xd, StaticDims(op, *x, 4));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> xd, NhwcDims(op, *x));
     QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> wd, StaticDims(op, *w, 4));
     int stride_h, stride_w, dil_h, dil_w;
     fb::Padding padding;
