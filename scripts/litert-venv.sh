@@ -17,7 +17,7 @@ start=$SECONDS
 
 pins=(ai-edge-litert==2.3.0 numpy==2.2.6)
 if [[ "${1:-}" == "--with-tensorflow" ]]; then
-  pins+=(tensorflow-cpu==2.20.0)
+  pins+=(tensorflow-cpu==2.21.0)
 fi
 stamp="$venv/.qforge-pins"
 want="${pins[*]}"
