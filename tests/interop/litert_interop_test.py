@@ -13,6 +13,8 @@ Run with the LiteRT venv's python (scripts/litert-venv.sh):
     must load and run both. On the int8-IO model qforge's int8 output must
     equal LiteRT's reference kernels (BUILTIN_REF op resolver) bit for bit,
     and LiteRT's default CPU kernels within 1 LSB.
+(d) The TFLite converter's full-integer model (tests/interop/fixtures/,
+    made by make_tflite_fixtures.py): qforge equals BUILTIN_REF bit for bit.
 (c) The bundled digits CNN (ONNX in, TFLite out): LiteRT loads and runs the
     export; >= 99.9% of the logits within 1 LSB of LiteRT's default kernels;
     the BUILTIN_REF comparison is reported (exact matches counted).
@@ -176,6 +178,20 @@ def main():
     if within_ref < 0.999 or top1 < 0.995:
         failures.append(f"digits: {within_ref * 100:.2f}% within 1 LSB of BUILTIN_REF, "
                         f"top-1 agreement {top1 * 100:.1f}%")
+
+    # (d) the TFLite converter's own full-integer model (committed fixture).
+    cm = os.path.join(a.source_dir, "tests", "interop", "fixtures", "small_cnn_int8.tflite")
+    qin, _ = io_details(cm)
+    s, z = qin["quantization"]
+    xs = RNG.uniform(0.0, 1.0, size=(32, 8, 8, 1)).astype(np.float32)
+    xq = np.clip(np.round(xs / s) + z, -128, 127).astype(np.int8)
+    ref = run_litert(cm, xq, OpResolverType.BUILTIN_REF).astype(np.int32)
+    ours = run_qforge(a.driver, cm, xq, "converter_int8", work).astype(np.int32).reshape(ref.shape)
+    exact = float(np.mean(ours == ref))
+    print(f"converter int8 model: {exact * 100:.2f}% equal to BUILTIN_REF "
+          f"[{'ok' if exact == 1.0 else 'FAIL'}]")
+    if exact != 1.0:
+        failures.append(f"converter int8 model: {exact * 100:.2f}% equal to BUILTIN_REF")
 
     if failures:
         print("FAILURES:\n  " + "\n  ".join(failures))
