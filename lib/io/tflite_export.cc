@@ -52,13 +52,14 @@ absl::StatusOr<fb::TensorType> TfliteType(DataType t, absl::string_view what) {
     case DataType::kBool:
       return fb::TensorType_BOOL;
     default:
-      return absl::UnimplementedError(absl::StrCat(
-          what, " has element type ", DataTypeName(t),
-          ", which has no TFLite equivalent qforge writes"));
+      return absl::UnimplementedError(
+          absl::StrCat(what, " has element type ", DataTypeName(t),
+                       ", which has no TFLite equivalent qforge writes"));
   }
 }
 
-Tensor Int32Tensor(const std::vector<int64_t>& dims, const std::vector<int64_t>& v) {
+Tensor Int32Tensor(const std::vector<int64_t>& dims,
+                   const std::vector<int64_t>& v) {
   Tensor t(DataType::kInt32, dims);
   for (size_t i = 0; i < v.size(); ++i) {
     t.data<int32_t>()[i] = static_cast<int32_t>(v[i]);
@@ -83,13 +84,14 @@ class TfliteExporter {
     QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry_));
     bool needs_nhwc = false;
     for (const Node* n : graph_.nodes()) {
-      if (n->layout() == Layout::kNCHW && IsSpatial(*n) && n->input(0) != nullptr &&
-          n->input(0)->shape().rank() >= 3) {
+      if (n->layout() == Layout::kNCHW && IsSpatial(*n) &&
+          n->input(0) != nullptr && n->input(0)->shape().rank() >= 3) {
         needs_nhwc = true;
       }
     }
     if (needs_nhwc) {
-      QFORGE_RETURN_IF_ERROR(ConvertLayout(graph_, Layout::kNHWC, registry_.schemas()));
+      QFORGE_RETURN_IF_ERROR(
+          ConvertLayout(graph_, Layout::kNHWC, registry_.schemas()));
     }
     QFORGE_RETURN_IF_ERROR(FoldConstantNodes());
     QFORGE_RETURN_IF_ERROR(graph_.TopologicalSort());
@@ -98,7 +100,8 @@ class TfliteExporter {
       if (skipped_.contains(n)) continue;
       absl::Status s = ExportNode(*n);
       if (!s.ok()) {
-        return absl::Status(s.code(), absl::StrCat(n->Describe(), ": ", s.message()));
+        return absl::Status(s.code(),
+                            absl::StrCat(n->Describe(), ": ", s.message()));
       }
     }
     return Finish();
@@ -123,8 +126,8 @@ class TfliteExporter {
 
   static bool IsSpatial(const Node& n) {
     static const auto* kOps = new absl::flat_hash_set<std::string>{
-        "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-        "Resize", "BatchNormalization"};
+        "Conv",          "MaxPool", "AveragePool",       "GlobalAveragePool",
+        "GlobalMaxPool", "Resize",  "BatchNormalization"};
     return n.domain().empty() && kOps->contains(n.op_type());
   }
 
@@ -135,7 +138,8 @@ class TfliteExporter {
       absl::StatusOr<const Tensor*> t = n->GetTensor("value");
       if (!t.ok() || n->output(0) == nullptr) {
         return absl::UnimplementedError(absl::StrCat(
-            n->Describe(), ": only Constant nodes with a 'value' tensor are exported"));
+            n->Describe(),
+            ": only Constant nodes with a 'value' tensor are exported"));
       }
       Tensor data = **t;
       Value* out = n->output(0);
@@ -149,7 +153,8 @@ class TfliteExporter {
 
   absl::Status PlanModelIo() {
     for (Value* v : graph_.inputs()) {
-      if (options_.input_type == TfliteIoType::kFloat32 || v->quant().has_value()) {
+      if (options_.input_type == TfliteIoType::kFloat32 ||
+          v->quant().has_value()) {
         QFORGE_ASSIGN_OR_RETURN(int t, TensorOf(v));
         model_inputs_.push_back(t);
         continue;
@@ -158,11 +163,13 @@ class TfliteExporter {
       for (Node* c : v->consumers()) {
         if (c->op_type() != "QuantizeLinear" || c->output(0) == nullptr ||
             !c->output(0)->quant().has_value() ||
-            (q != nullptr && !SameParams(q->output(0)->quant(), c->output(0)->quant()))) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "model input '", v->name(),
-              "' is not read through one QuantizeLinear, so it cannot become an "
-              "integer model input; export with float inputs"));
+            (q != nullptr &&
+             !SameParams(q->output(0)->quant(), c->output(0)->quant()))) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("model input '", v->name(),
+                           "' is not read through one QuantizeLinear, so it "
+                           "cannot become an "
+                           "integer model input; export with float inputs"));
         }
         q = c;
       }
@@ -186,7 +193,8 @@ class TfliteExporter {
     }
     for (Value* v : graph_.outputs()) {
       Node* dq = v->producer();
-      if (options_.output_type == TfliteIoType::kFloat32 || v->quant().has_value()) {
+      if (options_.output_type == TfliteIoType::kFloat32 ||
+          v->quant().has_value()) {
         QFORGE_ASSIGN_OR_RETURN(int t, TensorOf(v));
         model_outputs_.push_back(t);
         continue;
@@ -215,9 +223,9 @@ class TfliteExporter {
   absl::StatusOr<int> Uint8Twin(const Value* qv, int t) {
     const QuantParams& p = *qv->quant();
     if (p.storage != DataType::kInt8 || p.per_axis()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "uint8 model IO needs a per-tensor int8 value; '", qv->name(), "' is ",
-          p.ToString()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("uint8 model IO needs a per-tensor int8 value; '",
+                       qv->name(), "' is ", p.ToString()));
     }
     QuantParams u = QuantParams::PerTensor(p.scale[0], p.zero_point[0] + 128,
                                            DataType::kUint8);
@@ -237,8 +245,9 @@ class TfliteExporter {
     if (it != tensor_of_.end()) return it->second;
     TensorDef def;
     def.name = v->name();
-    QFORGE_ASSIGN_OR_RETURN(def.type,
-                            TfliteType(v->dtype(), absl::StrCat("value '", v->name(), "'")));
+    QFORGE_ASSIGN_OR_RETURN(
+        def.type,
+        TfliteType(v->dtype(), absl::StrCat("value '", v->name(), "'")));
     def.quant = v->quant();
     if (v->is_constant()) {
       const Tensor& t = *v->constant();
@@ -253,7 +262,8 @@ class TfliteExporter {
       bool dynamic = false;
       for (const Dim& d : s.dims()) {
         def.shape.push_back(d.is_static() ? static_cast<int32_t>(d.value) : 1);
-        def.signature.push_back(d.is_static() ? static_cast<int32_t>(d.value) : -1);
+        def.signature.push_back(d.is_static() ? static_cast<int32_t>(d.value)
+                                              : -1);
         dynamic |= !d.is_static();
       }
       if (!dynamic) def.signature.clear();
@@ -265,11 +275,13 @@ class TfliteExporter {
   }
 
   uint32_t AddBuffer(const Tensor& t) {
-    buffers_.emplace_back(static_cast<const char*>(t.raw_data()), t.num_bytes());
+    buffers_.emplace_back(static_cast<const char*>(t.raw_data()),
+                          t.num_bytes());
     return static_cast<uint32_t>(buffers_.size()) - 1;
   }
 
-  int AddConst(std::string name, const Tensor& t, std::optional<QuantParams> q = {}) {
+  int AddConst(std::string name, const Tensor& t,
+               std::optional<QuantParams> q = {}) {
     TensorDef def;
     def.name = std::move(name);
     def.type = *TfliteType(t.dtype(), "constant");
@@ -281,7 +293,8 @@ class TfliteExporter {
   }
 
   // A new activation tensor like tensor `like` with other params.
-  int AddLike(int like, absl::string_view suffix, std::optional<QuantParams> q) {
+  int AddLike(int like, absl::string_view suffix,
+              std::optional<QuantParams> q) {
     TensorDef def = tensors_[like];
     def.name = absl::StrCat(def.name, suffix);
     def.quant = std::move(q);
@@ -305,11 +318,13 @@ class TfliteExporter {
   void AddOp(int32_t builtin, std::vector<int32_t> in, std::vector<int32_t> out,
              fb::BuiltinOptions type = fb::BuiltinOptions_NONE,
              flatbuffers::Offset<void> options = 0) {
-    ops_.push_back({OpCode(builtin), std::move(in), std::move(out), type, options, ""});
+    ops_.push_back(
+        {OpCode(builtin), std::move(in), std::move(out), type, options, ""});
   }
 
   absl::Status AddQuantize(int from, int to) {
-    AddOp(fb::BuiltinOperator_QUANTIZE, {from}, {to}, fb::BuiltinOptions_QuantizeOptions,
+    AddOp(fb::BuiltinOperator_QUANTIZE, {from}, {to},
+          fb::BuiltinOptions_QuantizeOptions,
           fb::CreateQuantizeOptions(b_).Union());
     return absl::OkStatus();
   }
@@ -317,7 +332,8 @@ class TfliteExporter {
   // Tensor `t` requantized to `target` params (a new QUANTIZE when they
   // differ): int8 ops whose spec needs equal input and output params.
   int WithParams(int t, const std::optional<QuantParams>& target) {
-    if (SameParams(tensors_[t].quant, target) || !tensors_[t].quant.has_value()) {
+    if (SameParams(tensors_[t].quant, target) ||
+        !tensors_[t].quant.has_value()) {
       return t;
     }
     const int r = AddLike(t, "_requantized", target);
@@ -332,7 +348,8 @@ class TfliteExporter {
     const auto& q = tensors_[out].quant;
     if (!q.has_value() || q->storage != DataType::kInt8) return out;
     const QuantParams fixed = QuantParams::PerTensor(scale, zero_point);
-    if (q->scale == fixed.scale && q->zero_point == fixed.zero_point) return out;
+    if (q->scale == fixed.scale && q->zero_point == fixed.zero_point)
+      return out;
     const int f = AddLike(out, "_fixed", fixed);
     post_ops_.push_back({f, out});
     return f;
@@ -364,8 +381,9 @@ class TfliteExporter {
     if (v->is_constant()) return v->constant()->dims();
     std::optional<std::vector<int64_t>> d = v->shape().static_dims();
     if (!d.has_value()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "value '", v->name(), "' needs a static shape, has ", v->shape().ToString()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("value '", v->name(), "' needs a static shape, has ",
+                       v->shape().ToString()));
     }
     return *d;
   }
@@ -379,21 +397,24 @@ class TfliteExporter {
       const Dim& d = s.dims()[i];
       if (!d.is_static() && i != 0) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "value '", v->name(), "' needs static spatial and channel dims, has ",
-            s.ToString()));
+            "value '", v->name(),
+            "' needs static spatial and channel dims, has ", s.ToString()));
       }
       out.push_back(d.is_static() ? d.value : 1);
     }
     return out;
   }
 
-  absl::StatusOr<std::vector<int64_t>> ConstInts(const Value* v, absl::string_view what) {
+  absl::StatusOr<std::vector<int64_t>> ConstInts(const Value* v,
+                                                 absl::string_view what) {
     if (v == nullptr || !v->is_constant()) {
-      return absl::UnimplementedError(absl::StrCat(what, " must be a constant"));
+      return absl::UnimplementedError(
+          absl::StrCat(what, " must be a constant"));
     }
     std::vector<int64_t> out;
     const Tensor& t = *v->constant();
-    for (int64_t i = 0; i < t.num_elements(); ++i) out.push_back(t.GetAsInt64(i));
+    for (int64_t i = 0; i < t.num_elements(); ++i)
+      out.push_back(t.GetAsInt64(i));
     return out;
   }
 
@@ -405,12 +426,13 @@ class TfliteExporter {
     std::vector<int64_t> pads;
   };
 
-  absl::StatusOr<Window> ReadWindow(const Node& n, const std::vector<int64_t>& x_dims,
+  absl::StatusOr<Window> ReadWindow(const Node& n,
+                                    const std::vector<int64_t>& x_dims,
                                     const std::vector<int64_t>* kernel_fallback,
                                     bool read_ceil) {
     Window w;
-    QFORGE_ASSIGN_OR_RETURN(w.params,
-                            internal::ReadSpatialParams(n, 2, kernel_fallback, read_ceil));
+    QFORGE_ASSIGN_OR_RETURN(w.params, internal::ReadSpatialParams(
+                                          n, 2, kernel_fallback, read_ceil));
     bool is_valid = true, is_same = true;
     w.pads.assign(4, 0);
     for (int i = 0; i < 2; ++i) {
@@ -422,7 +444,8 @@ class TfliteExporter {
       const int64_t s = w.params.strides[i];
       const int64_t dk = (w.params.kernel[i] - 1) * w.params.dilations[i] + 1;
       const int64_t valid_out = in >= dk ? (in - dk) / s + 1 : 0;
-      if (d.pad_begin != 0 || d.pad_end != 0 || d.out != valid_out) is_valid = false;
+      if (d.pad_begin != 0 || d.pad_end != 0 || d.out != valid_out)
+        is_valid = false;
       const int64_t same_out = (in + s - 1) / s;
       const int64_t total = std::max<int64_t>((same_out - 1) * s + dk - in, 0);
       if (d.out != same_out || d.pad_begin != total / 2 ||
@@ -442,7 +465,8 @@ class TfliteExporter {
     const Value* w = n.input(1);
     QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> xd, NhwcDims(x));
     if (xd.size() != 4 || n.layout() != Layout::kNHWC) {
-      return absl::UnimplementedError("only 2-D NHWC convolutions are exported");
+      return absl::UnimplementedError(
+          "only 2-D NHWC convolutions are exported");
     }
     if (w == nullptr || !w->is_constant() || w->constant()->rank() != 4) {
       return absl::UnimplementedError("the weights must be a rank-4 constant");
@@ -461,14 +485,17 @@ class TfliteExporter {
     if (!win.padding.has_value()) {
       // Explicit padding: a PAD op (zero, i.e. the zero point) then VALID.
       const int padded = AddLike(in, "_padded", tensors_[in].quant);
-      tensors_[padded].shape[1] += static_cast<int32_t>(win.pads[0] + win.pads[2]);
-      tensors_[padded].shape[2] += static_cast<int32_t>(win.pads[1] + win.pads[3]);
+      tensors_[padded].shape[1] +=
+          static_cast<int32_t>(win.pads[0] + win.pads[2]);
+      tensors_[padded].shape[2] +=
+          static_cast<int32_t>(win.pads[1] + win.pads[3]);
       tensors_[padded].signature.clear();
-      const int p = AddConst(absl::StrCat(n.name(), "_paddings"),
-                             Int32Tensor({4, 2}, {0, 0, win.pads[0], win.pads[2],
-                                                  win.pads[1], win.pads[3], 0, 0}));
-      AddOp(fb::BuiltinOperator_PAD, {in, p}, {padded}, fb::BuiltinOptions_PadOptions,
-            fb::CreatePadOptions(b_).Union());
+      const int p =
+          AddConst(absl::StrCat(n.name(), "_paddings"),
+                   Int32Tensor({4, 2}, {0, 0, win.pads[0], win.pads[2],
+                                        win.pads[1], win.pads[3], 0, 0}));
+      AddOp(fb::BuiltinOperator_PAD, {in, p}, {padded},
+            fb::BuiltinOptions_PadOptions, fb::CreatePadOptions(b_).Union());
       in = padded;
       win.padding = fb::Padding_VALID;
     }
@@ -484,16 +511,19 @@ class TfliteExporter {
     if (depthwise) {
       AddOp(fb::BuiltinOperator_DEPTHWISE_CONV_2D, {in, wi, bias}, {out},
             fb::BuiltinOptions_DepthwiseConv2DOptions,
-            fb::CreateDepthwiseConv2DOptions(
-                b_, *win.padding, static_cast<int>(sp.strides[1]),
-                static_cast<int>(sp.strides[0]), static_cast<int>(wt.dim(0) / c),
-                fb::ActivationFunctionType_NONE, static_cast<int>(sp.dilations[1]),
-                static_cast<int>(sp.dilations[0]))
+            fb::CreateDepthwiseConv2DOptions(b_, *win.padding,
+                                             static_cast<int>(sp.strides[1]),
+                                             static_cast<int>(sp.strides[0]),
+                                             static_cast<int>(wt.dim(0) / c),
+                                             fb::ActivationFunctionType_NONE,
+                                             static_cast<int>(sp.dilations[1]),
+                                             static_cast<int>(sp.dilations[0]))
                 .Union());
     } else {
       AddOp(fb::BuiltinOperator_CONV_2D, {in, wi, bias}, {out},
             fb::BuiltinOptions_Conv2DOptions,
-            fb::CreateConv2DOptions(b_, *win.padding, static_cast<int>(sp.strides[1]),
+            fb::CreateConv2DOptions(b_, *win.padding,
+                                    static_cast<int>(sp.strides[1]),
                                     static_cast<int>(sp.strides[0]),
                                     fb::ActivationFunctionType_NONE,
                                     static_cast<int>(sp.dilations[1]),
@@ -509,29 +539,34 @@ class TfliteExporter {
       return absl::UnimplementedError("only 2-D NHWC pools are exported");
     }
     if (n.num_outputs() > 1 && n.output(1) != nullptr) {
-      return absl::UnimplementedError("MaxPool's Indices output has no TFLite op");
+      return absl::UnimplementedError(
+          "MaxPool's Indices output has no TFLite op");
     }
     QFORGE_ASSIGN_OR_RETURN(Window win, ReadWindow(n, xd, nullptr, true));
     for (int64_t d : win.params.dilations) {
-      if (d != 1) return absl::UnimplementedError("dilated pools have no TFLite op");
+      if (d != 1)
+        return absl::UnimplementedError("dilated pools have no TFLite op");
     }
-    QFORGE_ASSIGN_OR_RETURN(int64_t include_pad, n.GetInt("count_include_pad", 0));
+    QFORGE_ASSIGN_OR_RETURN(int64_t include_pad,
+                            n.GetInt("count_include_pad", 0));
     const bool padded = std::any_of(win.pads.begin(), win.pads.end(),
                                     [](int64_t p) { return p != 0; });
     if (!win.padding.has_value() ||
-        (builtin == fb::BuiltinOperator_AVERAGE_POOL_2D && include_pad && padded)) {
+        (builtin == fb::BuiltinOperator_AVERAGE_POOL_2D && include_pad &&
+         padded)) {
       return absl::UnimplementedError(
-          "the padding is neither TFLite's SAME nor VALID (pools cannot take a PAD)");
+          "the padding is neither TFLite's SAME nor VALID (pools cannot take a "
+          "PAD)");
     }
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     in = WithParams(in, tensors_[out].quant);
     const auto& sp = win.params;
     AddOp(builtin, {in}, {out}, fb::BuiltinOptions_Pool2DOptions,
-          fb::CreatePool2DOptions(b_, *win.padding, static_cast<int>(sp.strides[1]),
-                                  static_cast<int>(sp.strides[0]),
-                                  static_cast<int>(sp.kernel[1]),
-                                  static_cast<int>(sp.kernel[0]))
+          fb::CreatePool2DOptions(
+              b_, *win.padding, static_cast<int>(sp.strides[1]),
+              static_cast<int>(sp.strides[0]), static_cast<int>(sp.kernel[1]),
+              static_cast<int>(sp.kernel[0]))
               .Union());
     return absl::OkStatus();
   }
@@ -539,25 +574,28 @@ class TfliteExporter {
   absl::Status ExportMean(const Node& n, std::vector<int64_t> axes, bool keep) {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
-    const int a = AddConst(absl::StrCat(n.name(), "_axes"),
-                           Int32Tensor({static_cast<int64_t>(axes.size())}, axes));
-    AddOp(fb::BuiltinOperator_MEAN, {in, a}, {out}, fb::BuiltinOptions_ReducerOptions,
+    const int a =
+        AddConst(absl::StrCat(n.name(), "_axes"),
+                 Int32Tensor({static_cast<int64_t>(axes.size())}, axes));
+    AddOp(fb::BuiltinOperator_MEAN, {in, a}, {out},
+          fb::BuiltinOptions_ReducerOptions,
           fb::CreateReducerOptions(b_, keep).Union());
     return absl::OkStatus();
   }
 
-  absl::Status ExportFullyConnected(const Node& n, const Value* a, Tensor weights,
-                                    std::optional<QuantParams> wq, const Value* bias,
-                                    bool keep_num_dims) {
+  absl::Status ExportFullyConnected(const Node& n, const Value* a,
+                                    Tensor weights,
+                                    std::optional<QuantParams> wq,
+                                    const Value* bias, bool keep_num_dims) {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(a));
     QFORGE_ASSIGN_OR_RETURN(int b, TensorOf(bias));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     const int w = AddConst(absl::StrCat(n.name(), "_weights"), weights, wq);
     AddOp(fb::BuiltinOperator_FULLY_CONNECTED, {in, w, b}, {out},
           fb::BuiltinOptions_FullyConnectedOptions,
-          fb::CreateFullyConnectedOptions(b_, fb::ActivationFunctionType_NONE,
-                                          fb::FullyConnectedOptionsWeightsFormat_DEFAULT,
-                                          keep_num_dims)
+          fb::CreateFullyConnectedOptions(
+              b_, fb::ActivationFunctionType_NONE,
+              fb::FullyConnectedOptionsWeightsFormat_DEFAULT, keep_num_dims)
               .Union());
     return absl::OkStatus();
   }
@@ -568,7 +606,8 @@ class TfliteExporter {
     QFORGE_ASSIGN_OR_RETURN(int64_t trans_a, n.GetInt("transA", 0));
     QFORGE_ASSIGN_OR_RETURN(int64_t trans_b, n.GetInt("transB", 0));
     if (alpha != 1.0f || beta != 1.0f || trans_a != 0) {
-      return absl::UnimplementedError("only Gemm with alpha = beta = 1, transA = 0");
+      return absl::UnimplementedError(
+          "only Gemm with alpha = beta = 1, transA = 0");
     }
     const Value* w = n.input(1);
     if (w == nullptr || !w->is_constant() || w->constant()->rank() != 2) {
@@ -598,7 +637,8 @@ class TfliteExporter {
     }
     QFORGE_ASSIGN_OR_RETURN(std::vector<int32_t> in, Inputs(n, 2));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
-    AddOp(fb::BuiltinOperator_BATCH_MATMUL, in, {out}, fb::BuiltinOptions_BatchMatMulOptions,
+    AddOp(fb::BuiltinOperator_BATCH_MATMUL, in, {out},
+          fb::BuiltinOptions_BatchMatMulOptions,
           fb::CreateBatchMatMulOptions(b_).Union());
     return absl::OkStatus();
   }
@@ -624,21 +664,25 @@ class TfliteExporter {
         float bound = i == 1 ? -INFINITY : INFINITY;
         if (v != nullptr) {
           if (!v->is_constant() || v->constant()->num_elements() != 1) {
-            return absl::UnimplementedError("Clip bounds must be constant scalars");
+            return absl::UnimplementedError(
+                "Clip bounds must be constant scalars");
           }
           bound = static_cast<float>(v->constant()->GetAsDouble(0));
         }
         (i == 1 ? lo : hi) = bound;
       }
     }
-    if (*lo == 0.0f && *hi == 6.0f) return ExportUnary(n, fb::BuiltinOperator_RELU6);
-    if (*lo == 0.0f && std::isinf(*hi)) return ExportUnary(n, fb::BuiltinOperator_RELU);
+    if (*lo == 0.0f && *hi == 6.0f)
+      return ExportUnary(n, fb::BuiltinOperator_RELU6);
+    if (*lo == 0.0f && std::isinf(*hi))
+      return ExportUnary(n, fb::BuiltinOperator_RELU);
     return absl::UnimplementedError(absl::StrCat(
         "Clip to [", *lo, ", ", *hi, "] has no TFLite op (RELU6 / RELU only)"));
   }
 
-  absl::Status ExportFixedOutputUnary(const Node& n, int32_t builtin, float scale,
-                                      int64_t zp, fb::BuiltinOptions type,
+  absl::Status ExportFixedOutputUnary(const Node& n, int32_t builtin,
+                                      float scale, int64_t zp,
+                                      fb::BuiltinOptions type,
                                       flatbuffers::Offset<void> options) {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
@@ -650,13 +694,14 @@ class TfliteExporter {
 
   absl::Status ExportSoftmax(const Node& n) {
     const int rank = n.input(0)->shape().rank();
-    QFORGE_ASSIGN_OR_RETURN(int64_t axis, n.GetInt("axis", graph_.onnx_opset() >= 13 ? -1 : 1));
+    QFORGE_ASSIGN_OR_RETURN(
+        int64_t axis, n.GetInt("axis", graph_.onnx_opset() >= 13 ? -1 : 1));
     if (axis < 0) axis += rank;
     if (axis != rank - 1) {
       return absl::UnimplementedError("Softmax only over the last axis");
     }
-    return ExportFixedOutputUnary(n, fb::BuiltinOperator_SOFTMAX, 1.0f / 256, -128,
-                                  fb::BuiltinOptions_SoftmaxOptions,
+    return ExportFixedOutputUnary(n, fb::BuiltinOperator_SOFTMAX, 1.0f / 256,
+                                  -128, fb::BuiltinOptions_SoftmaxOptions,
                                   fb::CreateSoftmaxOptions(b_, 1.0f).Union());
   }
 
@@ -678,23 +723,28 @@ class TfliteExporter {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     in = WithParams(in, tensors_[out].quant);
-    const int s = AddConst(absl::StrCat(n.name(), "_shape"),
-                           Int32Tensor({static_cast<int64_t>(shape.size())}, shape));
-    AddOp(fb::BuiltinOperator_RESHAPE, {in, s}, {out}, fb::BuiltinOptions_ReshapeOptions,
+    const int s =
+        AddConst(absl::StrCat(n.name(), "_shape"),
+                 Int32Tensor({static_cast<int64_t>(shape.size())}, shape));
+    AddOp(fb::BuiltinOperator_RESHAPE, {in, s}, {out},
+          fb::BuiltinOptions_ReshapeOptions,
           fb::CreateReshapeOptions(b_).Union());
     return absl::OkStatus();
   }
 
   absl::Status ExportReshape(const Node& n) {
-    std::optional<std::vector<int64_t>> out_dims = n.output(0)->shape().static_dims();
+    std::optional<std::vector<int64_t>> out_dims =
+        n.output(0)->shape().static_dims();
     if (out_dims.has_value()) return ExportReshapeTo(n, *out_dims);
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ConstInts(n.input(1), "shape"));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> shape,
+                            ConstInts(n.input(1), "shape"));
     QFORGE_ASSIGN_OR_RETURN(int64_t allowzero, n.GetInt("allowzero", 0));
     const Shape& xs = n.input(0)->shape();
     for (size_t i = 0; i < shape.size(); ++i) {
       if (shape[i] == 0 && allowzero == 0) {
         if (static_cast<int>(i) >= xs.rank() || !xs.dims()[i].is_static()) {
-          return absl::UnimplementedError("Reshape copying an unknown dimension");
+          return absl::UnimplementedError(
+              "Reshape copying an unknown dimension");
         }
         shape[i] = xs.dims()[i].value;
       }
@@ -708,12 +758,14 @@ class TfliteExporter {
       return absl::UnimplementedError(absl::StrCat("Pad mode '", mode, "'"));
     }
     const Value* cv = n.input(2);
-    if (cv != nullptr && (!cv->is_constant() || cv->constant()->num_elements() != 1 ||
-                          cv->constant()->GetAsDouble(0) != 0.0)) {
+    if (cv != nullptr &&
+        (!cv->is_constant() || cv->constant()->num_elements() != 1 ||
+         cv->constant()->GetAsDouble(0) != 0.0)) {
       return absl::UnimplementedError("Pad with a non-zero constant_value");
     }
     if (n.input(3) != nullptr) return absl::UnimplementedError("Pad with axes");
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> pads, ConstInts(n.input(1), "pads"));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> pads,
+                            ConstInts(n.input(1), "pads"));
     const int64_t r = static_cast<int64_t>(pads.size()) / 2;
     std::vector<int64_t> p(2 * r);
     for (int64_t i = 0; i < r; ++i) {
@@ -726,9 +778,10 @@ class TfliteExporter {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     in = WithParams(in, tensors_[out].quant);
-    const int pt = AddConst(absl::StrCat(n.name(), "_paddings"), Int32Tensor({r, 2}, p));
-    AddOp(fb::BuiltinOperator_PAD, {in, pt}, {out}, fb::BuiltinOptions_PadOptions,
-          fb::CreatePadOptions(b_).Union());
+    const int pt =
+        AddConst(absl::StrCat(n.name(), "_paddings"), Int32Tensor({r, 2}, p));
+    AddOp(fb::BuiltinOperator_PAD, {in, pt}, {out},
+          fb::BuiltinOptions_PadOptions, fb::CreatePadOptions(b_).Union());
     return absl::OkStatus();
   }
 
@@ -740,9 +793,11 @@ class TfliteExporter {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     in = WithParams(in, tensors_[out].quant);
-    const int p = AddConst(absl::StrCat(n.name(), "_perm"),
-                           Int32Tensor({static_cast<int64_t>(perm.size())}, perm));
-    AddOp(fb::BuiltinOperator_TRANSPOSE, {in, p}, {out}, fb::BuiltinOptions_TransposeOptions,
+    const int p =
+        AddConst(absl::StrCat(n.name(), "_perm"),
+                 Int32Tensor({static_cast<int64_t>(perm.size())}, perm));
+    AddOp(fb::BuiltinOperator_TRANSPOSE, {in, p}, {out},
+          fb::BuiltinOptions_TransposeOptions,
           fb::CreateTransposeOptions(b_).Union());
     return absl::OkStatus();
   }
@@ -753,8 +808,9 @@ class TfliteExporter {
       return absl::UnimplementedError("only 2-D NHWC Resize is exported");
     }
     QFORGE_ASSIGN_OR_RETURN(std::string mode, n.GetString("mode", "nearest"));
-    QFORGE_ASSIGN_OR_RETURN(std::string ctm,
-                            n.GetString("coordinate_transformation_mode", "half_pixel"));
+    QFORGE_ASSIGN_OR_RETURN(
+        std::string ctm,
+        n.GetString("coordinate_transformation_mode", "half_pixel"));
     QFORGE_ASSIGN_OR_RETURN(std::string nearest,
                             n.GetString("nearest_mode", "round_prefer_floor"));
     bool align = false, half = false;
@@ -764,8 +820,8 @@ class TfliteExporter {
       } else if (ctm == "half_pixel") {
         half = true;
       } else if (ctm != "asymmetric") {
-        return absl::UnimplementedError(
-            absl::StrCat("linear Resize with coordinate_transformation_mode '", ctm, "'"));
+        return absl::UnimplementedError(absl::StrCat(
+            "linear Resize with coordinate_transformation_mode '", ctm, "'"));
       }
     } else if (mode == "nearest") {
       if (ctm == "asymmetric" && nearest == "floor") {
@@ -774,9 +830,9 @@ class TfliteExporter {
       } else if (ctm == "align_corners" && nearest == "round_prefer_ceil") {
         align = true;
       } else {
-        return absl::UnimplementedError(absl::StrCat(
-            "nearest Resize with coordinate_transformation_mode '", ctm,
-            "' and nearest_mode '", nearest, "'"));
+        return absl::UnimplementedError(
+            absl::StrCat("nearest Resize with coordinate_transformation_mode '",
+                         ctm, "' and nearest_mode '", nearest, "'"));
       }
     } else {
       return absl::UnimplementedError(absl::StrCat("Resize mode '", mode, "'"));
@@ -784,7 +840,8 @@ class TfliteExporter {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     in = WithParams(in, tensors_[out].quant);
-    const int size = AddConst(absl::StrCat(n.name(), "_size"), Int32Tensor({2}, {od[1], od[2]}));
+    const int size = AddConst(absl::StrCat(n.name(), "_size"),
+                              Int32Tensor({2}, {od[1], od[2]}));
     if (mode == "linear") {
       AddOp(fb::BuiltinOperator_RESIZE_BILINEAR, {in, size}, {out},
             fb::BuiltinOptions_ResizeBilinearOptions,
@@ -808,33 +865,39 @@ class TfliteExporter {
       return absl::UnimplementedError("BatchNormalization must be NHWC");
     }
     if (n.input(0)->quant().has_value()) {
-      return absl::UnimplementedError("quantized BatchNormalization (fold it first)");
+      return absl::UnimplementedError(
+          "quantized BatchNormalization (fold it first)");
     }
     QFORGE_ASSIGN_OR_RETURN(float eps, n.GetFloat("epsilon", 1e-5f));
     std::vector<const Tensor*> p;
     for (int i = 1; i <= 4; ++i) {
       const Value* v = n.input(i);
       if (v == nullptr || !v->is_constant() || v->constant()->rank() != 1) {
-        return absl::UnimplementedError("BatchNormalization needs constant [C] inputs");
+        return absl::UnimplementedError(
+            "BatchNormalization needs constant [C] inputs");
       }
       p.push_back(v->constant());
     }
     const int64_t c = p[0]->num_elements();
     std::vector<float> scale(c), shift(c);
     for (int64_t i = 0; i < c; ++i) {
-      const double s = p[0]->GetAsDouble(i) / std::sqrt(p[3]->GetAsDouble(i) + eps);
+      const double s =
+          p[0]->GetAsDouble(i) / std::sqrt(p[3]->GetAsDouble(i) + eps);
       scale[i] = static_cast<float>(s);
-      shift[i] = static_cast<float>(p[1]->GetAsDouble(i) - p[2]->GetAsDouble(i) * s);
+      shift[i] =
+          static_cast<float>(p[1]->GetAsDouble(i) - p[2]->GetAsDouble(i) * s);
     }
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(n.input(0)));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     const int mul = AddLike(out, "_scaled", std::nullopt);
-    const int st = AddConst(absl::StrCat(n.name(), "_scale"), Tensor::FromVector<float>({c}, scale));
-    const int sh = AddConst(absl::StrCat(n.name(), "_shift"), Tensor::FromVector<float>({c}, shift));
-    AddOp(fb::BuiltinOperator_MUL, {in, st}, {mul}, fb::BuiltinOptions_MulOptions,
-          fb::CreateMulOptions(b_).Union());
-    AddOp(fb::BuiltinOperator_ADD, {mul, sh}, {out}, fb::BuiltinOptions_AddOptions,
-          fb::CreateAddOptions(b_).Union());
+    const int st = AddConst(absl::StrCat(n.name(), "_scale"),
+                            Tensor::FromVector<float>({c}, scale));
+    const int sh = AddConst(absl::StrCat(n.name(), "_shift"),
+                            Tensor::FromVector<float>({c}, shift));
+    AddOp(fb::BuiltinOperator_MUL, {in, st}, {mul},
+          fb::BuiltinOptions_MulOptions, fb::CreateMulOptions(b_).Union());
+    AddOp(fb::BuiltinOperator_ADD, {mul, sh}, {out},
+          fb::BuiltinOptions_AddOptions, fb::CreateAddOptions(b_).Union());
     return absl::OkStatus();
   }
 
@@ -873,10 +936,12 @@ class TfliteExporter {
       return absl::OkStatus();
     }
     if (op == "MaxPool") return ExportPool(n, fb::BuiltinOperator_MAX_POOL_2D);
-    if (op == "AveragePool") return ExportPool(n, fb::BuiltinOperator_AVERAGE_POOL_2D);
+    if (op == "AveragePool")
+      return ExportPool(n, fb::BuiltinOperator_AVERAGE_POOL_2D);
     if (op == "GlobalAveragePool") {
       if (n.layout() != Layout::kNHWC || n.input(0)->shape().rank() != 4) {
-        return absl::UnimplementedError("only 2-D NHWC GlobalAveragePool is exported");
+        return absl::UnimplementedError(
+            "only 2-D NHWC GlobalAveragePool is exported");
       }
       return ExportMean(n, {1, 2}, true);
     }
@@ -902,8 +967,8 @@ class TfliteExporter {
     }
     if (op == "Softmax") return ExportSoftmax(n);
     if (op == "Sigmoid") {
-      return ExportFixedOutputUnary(n, fb::BuiltinOperator_LOGISTIC, 1.0f / 256, -128,
-                                    fb::BuiltinOptions_NONE, 0);
+      return ExportFixedOutputUnary(n, fb::BuiltinOperator_LOGISTIC, 1.0f / 256,
+                                    -128, fb::BuiltinOptions_NONE, 0);
     }
     if (op == "Tanh") {
       return ExportFixedOutputUnary(n, fb::BuiltinOperator_TANH, 1.0f / 128, 0,
@@ -913,16 +978,20 @@ class TfliteExporter {
     if (op == "Clip") return ExportClip(n);
     if (op == "LeakyRelu") {
       QFORGE_ASSIGN_OR_RETURN(float alpha, n.GetFloat("alpha", 0.01f));
-      return ExportUnary(n, fb::BuiltinOperator_LEAKY_RELU, fb::BuiltinOptions_LeakyReluOptions,
+      return ExportUnary(n, fb::BuiltinOperator_LEAKY_RELU,
+                         fb::BuiltinOptions_LeakyReluOptions,
                          fb::CreateLeakyReluOptions(b_, alpha).Union());
     }
     if (op == "HardSwish") {
-      return ExportUnary(n, fb::BuiltinOperator_HARD_SWISH, fb::BuiltinOptions_HardSwishOptions,
+      return ExportUnary(n, fb::BuiltinOperator_HARD_SWISH,
+                         fb::BuiltinOptions_HardSwishOptions,
                          fb::CreateHardSwishOptions(b_).Union());
     }
     if (op == "Gelu") {
-      QFORGE_ASSIGN_OR_RETURN(std::string approx, n.GetString("approximate", "none"));
-      return ExportUnary(n, fb::BuiltinOperator_GELU, fb::BuiltinOptions_GeluOptions,
+      QFORGE_ASSIGN_OR_RETURN(std::string approx,
+                              n.GetString("approximate", "none"));
+      return ExportUnary(n, fb::BuiltinOperator_GELU,
+                         fb::BuiltinOptions_GeluOptions,
                          fb::CreateGeluOptions(b_, approx == "tanh").Union());
     }
     if (op == "Pad") return ExportPad(n);
@@ -930,14 +999,17 @@ class TfliteExporter {
     if (op == "Resize") return ExportResize(n);
     if (op == "QuantizeLinear") {
       if (!n.output(0)->quant().has_value()) {
-        return absl::FailedPreconditionError("the output carries no QuantParams");
+        return absl::FailedPreconditionError(
+            "the output carries no QuantParams");
       }
-      return ExportUnary(n, fb::BuiltinOperator_QUANTIZE, fb::BuiltinOptions_QuantizeOptions,
+      return ExportUnary(n, fb::BuiltinOperator_QUANTIZE,
+                         fb::BuiltinOptions_QuantizeOptions,
                          fb::CreateQuantizeOptions(b_).Union());
     }
     if (op == "DequantizeLinear") {
       if (!n.input(0)->quant().has_value()) {
-        return absl::FailedPreconditionError("the input carries no QuantParams");
+        return absl::FailedPreconditionError(
+            "the input carries no QuantParams");
       }
       return ExportUnary(n, fb::BuiltinOperator_DEQUANTIZE,
                          fb::BuiltinOptions_DequantizeOptions,
@@ -951,13 +1023,15 @@ class TfliteExporter {
     }
     if (op == "Identity") {
       if (n.input(0)->quant().has_value() && n.output(0)->quant().has_value()) {
-        return ExportUnary(n, fb::BuiltinOperator_QUANTIZE, fb::BuiltinOptions_QuantizeOptions,
+        return ExportUnary(n, fb::BuiltinOperator_QUANTIZE,
+                           fb::BuiltinOptions_QuantizeOptions,
                            fb::CreateQuantizeOptions(b_).Union());
       }
       QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od, StaticDims(n.output(0)));
       return ExportReshapeTo(n, od);
     }
-    return absl::UnimplementedError("this op has no TFLite mapping (docs/io.md)");
+    return absl::UnimplementedError(
+        "this op has no TFLite mapping (docs/io.md)");
   }
 
   // --- serialization ------------------------------------------------------
@@ -971,7 +1045,8 @@ class TfliteExporter {
         continue;
       }
       b_.ForceVectorAlignment(data.size(), 1, 16);
-      auto v = b_.CreateVector(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+      auto v = b_.CreateVector(reinterpret_cast<const uint8_t*>(data.data()),
+                               data.size());
       buffers.push_back(fb::CreateBuffer(b_, v));
     }
     std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
@@ -980,12 +1055,13 @@ class TfliteExporter {
       if (t.quant.has_value()) {
         q = fb::CreateQuantizationParameters(
             b_, 0, 0, b_.CreateVector(t.quant->scale),
-            b_.CreateVector(t.quant->zero_point), fb::QuantizationDetails_NONE, 0,
-            std::max(t.quant->axis, 0));
+            b_.CreateVector(t.quant->zero_point), fb::QuantizationDetails_NONE,
+            0, std::max(t.quant->axis, 0));
       }
       auto sig = t.signature.empty() ? 0 : b_.CreateVector(t.signature);
-      tensors.push_back(fb::CreateTensor(b_, b_.CreateVector(t.shape), t.type, t.buffer,
-                                         b_.CreateString(t.name), q, false, 0, sig));
+      tensors.push_back(fb::CreateTensor(b_, b_.CreateVector(t.shape), t.type,
+                                         t.buffer, b_.CreateString(t.name), q,
+                                         false, 0, sig));
     }
     std::vector<flatbuffers::Offset<fb::OperatorCode>> codes;
     for (const auto& [builtin, custom] : codes_) {
@@ -998,27 +1074,30 @@ class TfliteExporter {
     for (const OpDef& o : ops_) {
       flatbuffers::Offset<flatbuffers::Vector<uint8_t>> custom = 0;
       if (!o.custom_options.empty()) {
-        custom = b_.CreateVector(reinterpret_cast<const uint8_t*>(o.custom_options.data()),
-                                 o.custom_options.size());
+        custom = b_.CreateVector(
+            reinterpret_cast<const uint8_t*>(o.custom_options.data()),
+            o.custom_options.size());
       }
-      ops.push_back(fb::CreateOperator(b_, static_cast<uint32_t>(o.opcode),
-                                       b_.CreateVector(o.inputs), b_.CreateVector(o.outputs),
-                                       o.options_type, o.options, custom));
+      ops.push_back(fb::CreateOperator(
+          b_, static_cast<uint32_t>(o.opcode), b_.CreateVector(o.inputs),
+          b_.CreateVector(o.outputs), o.options_type, o.options, custom));
     }
-    auto subgraph = fb::CreateSubGraph(b_, b_.CreateVector(tensors),
-                                       b_.CreateVector(model_inputs_),
-                                       b_.CreateVector(model_outputs_), b_.CreateVector(ops),
-                                       b_.CreateString("main"));
+    auto subgraph = fb::CreateSubGraph(
+        b_, b_.CreateVector(tensors), b_.CreateVector(model_inputs_),
+        b_.CreateVector(model_outputs_), b_.CreateVector(ops),
+        b_.CreateString("main"));
     std::vector<flatbuffers::Offset<fb::TensorMap>> sig_in, sig_out;
     for (int32_t t : model_inputs_) {
-      sig_in.push_back(fb::CreateTensorMap(b_, b_.CreateString(tensors_[t].name), t));
+      sig_in.push_back(
+          fb::CreateTensorMap(b_, b_.CreateString(tensors_[t].name), t));
     }
     for (int32_t t : model_outputs_) {
-      sig_out.push_back(fb::CreateTensorMap(b_, b_.CreateString(tensors_[t].name), t));
+      sig_out.push_back(
+          fb::CreateTensorMap(b_, b_.CreateString(tensors_[t].name), t));
     }
-    auto signature = fb::CreateSignatureDef(b_, b_.CreateVector(sig_in),
-                                            b_.CreateVector(sig_out),
-                                            b_.CreateString("serving_default"), 0);
+    auto signature = fb::CreateSignatureDef(
+        b_, b_.CreateVector(sig_in), b_.CreateVector(sig_out),
+        b_.CreateString("serving_default"), 0);
     auto model = fb::CreateModel(
         b_, 3, b_.CreateVector(codes), b_.CreateVector(std::vector{subgraph}),
         b_.CreateString("qforge"), b_.CreateVector(buffers), 0, 0,
@@ -1027,7 +1106,8 @@ class TfliteExporter {
     if (b_.GetSize() >= (size_t{1} << 31) - 1) {
       return absl::UnimplementedError("the model would exceed 2 GB");
     }
-    return std::string(reinterpret_cast<const char*>(b_.GetBufferPointer()), b_.GetSize());
+    return std::string(reinterpret_cast<const char*>(b_.GetBufferPointer()),
+                       b_.GetSize());
   }
 
   Graph graph_;
@@ -1048,8 +1128,8 @@ class TfliteExporter {
 
 }  // namespace
 
-absl::StatusOr<std::string> SaveTfliteToBytes(const Graph& graph,
-                                              const TfliteExportOptions& options) {
+absl::StatusOr<std::string> SaveTfliteToBytes(
+    const Graph& graph, const TfliteExportOptions& options) {
   TfliteExporter exporter(graph, options);
   return exporter.Run();
 }

@@ -61,17 +61,18 @@ absl::StatusOr<DataType> DataTypeFromTflite(fb::TensorType type,
       break;
   }
   const char* name = fb::EnumNameTensorType(type);
-  return absl::UnimplementedError(absl::StrCat(
-      what, " has element type ",
-      (name != nullptr && name[0] != '\0') ? name
-                                           : absl::StrCat(static_cast<int>(type)),
-      ", which qforge does not read"));
+  return absl::UnimplementedError(
+      absl::StrCat(what, " has element type ",
+                   (name != nullptr && name[0] != '\0')
+                       ? name
+                       : absl::StrCat(static_cast<int>(type)),
+                   ", which qforge does not read"));
 }
 
 std::string BuiltinName(int32_t code) {
   if (code >= 0 && code <= fb::BuiltinOperator_MAX) {
-    const char* name = fb::EnumNameBuiltinOperator(
-        static_cast<fb::BuiltinOperator>(code));
+    const char* name =
+        fb::EnumNameBuiltinOperator(static_cast<fb::BuiltinOperator>(code));
     if (name != nullptr && name[0] != '\0') return name;
   }
   return absl::StrCat("builtin op ", code);
@@ -89,9 +90,9 @@ class TfliteImporter {
     QFORGE_RETURN_IF_ERROR(CheckAndVerify());
     model_ = fb::GetModel(bytes_.data());
     if (model_->version() != 3) {
-      return absl::UnimplementedError(absl::StrCat(
-          "TFLite schema version ", model_->version(),
-          "; qforge reads version 3"));
+      return absl::UnimplementedError(absl::StrCat("TFLite schema version ",
+                                                   model_->version(),
+                                                   "; qforge reads version 3"));
     }
     if (model_->subgraphs() == nullptr || model_->subgraphs()->size() == 0) {
       return absl::DataLossError("the model has no subgraph");
@@ -166,15 +167,16 @@ class TfliteImporter {
 
   absl::Status ImportTensors() {
     const int n = num_tensors();
-    const int num_buffers =
-        model_->buffers() == nullptr ? 0
-                                     : static_cast<int>(model_->buffers()->size());
+    const int num_buffers = model_->buffers() == nullptr
+                                ? 0
+                                : static_cast<int>(model_->buffers()->size());
     values_.assign(n, nullptr);
     for (int i = 0; i < n; ++i) {
       const fb::Tensor* t = subgraph_->tensors()->Get(i);
       QFORGE_ASSIGN_OR_RETURN(std::string name, TensorName(i));
       const std::string what = absl::StrCat("tensor #", i, " '", name, "'");
-      QFORGE_ASSIGN_OR_RETURN(DataType dtype, DataTypeFromTflite(t->type(), what));
+      QFORGE_ASSIGN_OR_RETURN(DataType dtype,
+                              DataTypeFromTflite(t->type(), what));
       if (t->sparsity() != nullptr) {
         return absl::UnimplementedError(
             absl::StrCat(what, " is sparse; qforge reads dense tensors only"));
@@ -207,9 +209,9 @@ class TfliteImporter {
       // Constant data.
       const uint32_t b = t->buffer();
       if (static_cast<int64_t>(b) >= num_buffers) {
-        return absl::DataLossError(absl::StrCat(
-            what, " refers to buffer ", b, ", but the model has ", num_buffers,
-            " buffers"));
+        return absl::DataLossError(absl::StrCat(what, " refers to buffer ", b,
+                                                ", but the model has ",
+                                                num_buffers, " buffers"));
       }
       const fb::Buffer* buffer = model_->buffers()->Get(b);
       if (buffer->offset() > 1 || buffer->size() > 0) {
@@ -235,12 +237,12 @@ class TfliteImporter {
           }
         }
         if (huge || need != have) {
-          return absl::DataLossError(absl::StrCat(
-              what, " has shape [", absl::StrJoin(dims, ","), "] of ",
-              DataTypeName(dtype), " (",
-              huge ? std::string("more than 4 GB")
-                   : absl::StrCat(need, " bytes"),
-              "), but buffer ", b, " holds ", have, " bytes"));
+          return absl::DataLossError(
+              absl::StrCat(what, " has shape [", absl::StrJoin(dims, ","),
+                           "] of ", DataTypeName(dtype), " (",
+                           huge ? std::string("more than 4 GB")
+                                : absl::StrCat(need, " bytes"),
+                           "), but buffer ", b, " holds ", have, " bytes"));
         }
         Tensor data(dtype, dims);
         std::memcpy(data.raw_data(), buffer->data()->data(), have);
@@ -262,9 +264,10 @@ class TfliteImporter {
     const fb::QuantizationParameters* q = t.quantization();
     if (q == nullptr) return std::optional<QuantParams>();
     if (q->details_type() != fb::QuantizationDetails_NONE) {
-      return absl::UnimplementedError(absl::StrCat(
-          what, " uses custom quantization details; qforge reads affine "
-                "(scale, zero point) quantization only"));
+      return absl::UnimplementedError(
+          absl::StrCat(what,
+                       " uses custom quantization details; qforge reads affine "
+                       "(scale, zero point) quantization only"));
     }
     if (q->scale() == nullptr || q->scale()->size() == 0) {
       return std::optional<QuantParams>();  // min/max only: not quantized.
@@ -282,11 +285,12 @@ class TfliteImporter {
     if (q->zero_point() == nullptr || q->zero_point()->size() == 0) {
       p.zero_point.assign(n, 0);
     } else if (q->zero_point()->size() != n) {
-      return absl::DataLossError(absl::StrCat(
-          what, " has ", n, " quantization scales but ",
-          q->zero_point()->size(), " zero points"));
+      return absl::DataLossError(
+          absl::StrCat(what, " has ", n, " quantization scales but ",
+                       q->zero_point()->size(), " zero points"));
     } else {
-      for (uint32_t k = 0; k < n; ++k) p.zero_point.push_back(q->zero_point()->Get(k));
+      for (uint32_t k = 0; k < n; ++k)
+        p.zero_point.push_back(q->zero_point()->Get(k));
     }
     if (n > 1) {
       const int axis = q->quantized_dimension();
@@ -309,9 +313,9 @@ class TfliteImporter {
 
   absl::StatusOr<Value*> TensorAt(int64_t index, absl::string_view what) {
     if (index < 0 || index >= num_tensors()) {
-      return absl::DataLossError(absl::StrCat(
-          what, " refers to tensor ", index, ", but the subgraph has ",
-          num_tensors(), " tensors"));
+      return absl::DataLossError(absl::StrCat(what, " refers to tensor ", index,
+                                              ", but the subgraph has ",
+                                              num_tensors(), " tensors"));
     }
     return values_[index];
   }
@@ -319,17 +323,17 @@ class TfliteImporter {
   absl::Status ImportGraphIo() {
     if (subgraph_->inputs() != nullptr) {
       for (uint32_t k = 0; k < subgraph_->inputs()->size(); ++k) {
-        QFORGE_ASSIGN_OR_RETURN(
-            Value * v, TensorAt(subgraph_->inputs()->Get(k),
-                                absl::StrCat("subgraph input #", k)));
+        QFORGE_ASSIGN_OR_RETURN(Value * v,
+                                TensorAt(subgraph_->inputs()->Get(k),
+                                         absl::StrCat("subgraph input #", k)));
         if (!v->is_constant() && !v->is_graph_input()) graph_.AddInput(v);
       }
     }
     if (subgraph_->outputs() != nullptr) {
       for (uint32_t k = 0; k < subgraph_->outputs()->size(); ++k) {
-        QFORGE_ASSIGN_OR_RETURN(
-            Value * v, TensorAt(subgraph_->outputs()->Get(k),
-                                absl::StrCat("subgraph output #", k)));
+        QFORGE_ASSIGN_OR_RETURN(Value * v,
+                                TensorAt(subgraph_->outputs()->Get(k),
+                                         absl::StrCat("subgraph output #", k)));
         graph_.AddOutput(v);
       }
     }
@@ -338,7 +342,8 @@ class TfliteImporter {
 
   absl::Status ImportOperators() {
     const auto* codes = model_->operator_codes();
-    const int num_codes = codes == nullptr ? 0 : static_cast<int>(codes->size());
+    const int num_codes =
+        codes == nullptr ? 0 : static_cast<int>(codes->size());
     if (subgraph_->operators() == nullptr) return absl::OkStatus();
     for (uint32_t i = 0; i < subgraph_->operators()->size(); ++i) {
       Op op;
@@ -346,9 +351,9 @@ class TfliteImporter {
       op.op = subgraph_->operators()->Get(i);
       const uint32_t ci = op.op->opcode_index();
       if (static_cast<int64_t>(ci) >= num_codes) {
-        return absl::DataLossError(absl::StrCat(
-            "operator #", i, " refers to operator code ", ci,
-            ", but the model has ", num_codes, " operator codes"));
+        return absl::DataLossError(
+            absl::StrCat("operator #", i, " refers to operator code ", ci,
+                         ", but the model has ", num_codes, " operator codes"));
       }
       const fb::OperatorCode* code = codes->Get(ci);
       op.code = internal::TfliteBuiltinCode(*code);
@@ -360,7 +365,8 @@ class TfliteImporter {
             continue;
           }
           QFORGE_ASSIGN_OR_RETURN(
-              Value * v, TensorAt(t, absl::StrCat(op.Describe(), " input #", k)));
+              Value * v,
+              TensorAt(t, absl::StrCat(op.Describe(), " input #", k)));
           op.in.push_back(v);
         }
       }
@@ -369,7 +375,8 @@ class TfliteImporter {
           QFORGE_ASSIGN_OR_RETURN(
               Value * v, TensorAt(op.op->outputs()->Get(k),
                                   absl::StrCat(op.Describe(), " output #", k)));
-          if (v->is_constant() || v->producer() != nullptr || v->is_graph_input()) {
+          if (v->is_constant() || v->producer() != nullptr ||
+              v->is_graph_input()) {
             return absl::DataLossError(absl::StrCat(
                 op.Describe(), " writes tensor '", v->name(),
                 "', which is a constant, a model input or written by another "
@@ -379,7 +386,8 @@ class TfliteImporter {
         }
       }
       if (op.out.empty()) {
-        return absl::DataLossError(absl::StrCat(op.Describe(), " has no outputs"));
+        return absl::DataLossError(
+            absl::StrCat(op.Describe(), " has no outputs"));
       }
       if (op.code == fb::BuiltinOperator_CUSTOM) {
         QFORGE_RETURN_IF_ERROR(ImportCustom(op, *code));
@@ -394,8 +402,8 @@ class TfliteImporter {
 
   absl::StatusOr<Value*> In(const Op& op, int i, absl::string_view role) {
     if (i >= static_cast<int>(op.in.size()) || op.in[i] == nullptr) {
-      return absl::DataLossError(absl::StrCat(op.Describe(), " needs input #", i,
-                                              " (", role, ")"));
+      return absl::DataLossError(
+          absl::StrCat(op.Describe(), " needs input #", i, " (", role, ")"));
     }
     return op.in[i];
   }
@@ -408,9 +416,9 @@ class TfliteImporter {
                                         absl::string_view role) {
     QFORGE_ASSIGN_OR_RETURN(Value * v, In(op, i, role));
     if (!v->is_constant()) {
-      return absl::UnimplementedError(absl::StrCat(
-          op.Describe(), ": input #", i, " (", role, ", tensor '", v->name(),
-          "') must be a constant"));
+      return absl::UnimplementedError(
+          absl::StrCat(op.Describe(), ": input #", i, " (", role, ", tensor '",
+                       v->name(), "') must be a constant"));
     }
     return v->constant();
   }
@@ -423,7 +431,8 @@ class TfliteImporter {
                                               DataTypeName(t.dtype())));
     }
     std::vector<int64_t> out;
-    for (int64_t k = 0; k < t.num_elements(); ++k) out.push_back(t.GetAsInt64(k));
+    for (int64_t k = 0; k < t.num_elements(); ++k)
+      out.push_back(t.GetAsInt64(k));
     return out;
   }
 
@@ -433,7 +442,9 @@ class TfliteImporter {
     if (!d.has_value() || (rank >= 0 && static_cast<int>(d->size()) != rank)) {
       return absl::UnimplementedError(absl::StrCat(
           op.Describe(), ": tensor '", v.name(), "' has shape ",
-          v.shape().ToString(), rank >= 0 ? absl::StrCat("; expected a static rank-", rank, " shape") : "; expected a static shape"));
+          v.shape().ToString(),
+          rank >= 0 ? absl::StrCat("; expected a static rank-", rank, " shape")
+                    : "; expected a static shape"));
     }
     return *d;
   }
@@ -458,7 +469,8 @@ class TfliteImporter {
 
   Value* IntConstant(absl::string_view name, std::vector<int64_t> dims,
                      const std::vector<int64_t>& values) {
-    return graph_.AddConstant(name, Tensor::FromVector<int64_t>(std::move(dims), values));
+    return graph_.AddConstant(
+        name, Tensor::FromVector<int64_t>(std::move(dims), values));
   }
 
   Value* FloatScalar(absl::string_view name, float value) {
@@ -476,8 +488,9 @@ class TfliteImporter {
   absl::StatusOr<Node*> Emit(const Op& op, NodeSpec spec) {
     absl::StatusOr<Node*> node = graph_.AddNode(std::move(spec));
     if (!node.ok()) {
-      return absl::Status(node.status().code(),
-                          absl::StrCat(op.Describe(), ": ", node.status().message()));
+      return absl::Status(
+          node.status().code(),
+          absl::StrCat(op.Describe(), ": ", node.status().message()));
     }
     (*node)->add_origin(absl::StrCat("tflite_op_", op.index));
     return node;
@@ -521,9 +534,9 @@ class TfliteImporter {
         a.inputs = {pre};
         break;
       default:
-        return absl::UnimplementedError(absl::StrCat(
-            op.Describe(), ": fused activation ", static_cast<int>(act),
-            " is not supported"));
+        return absl::UnimplementedError(
+            absl::StrCat(op.Describe(), ": fused activation ",
+                         static_cast<int>(act), " is not supported"));
     }
     return Emit(op, std::move(a)).status();
   }
@@ -532,7 +545,8 @@ class TfliteImporter {
   // a Transpose node).
   absl::StatusOr<Value*> Permuted(const Op& op, Value* w,
                                   const std::vector<int>& perm) {
-    const std::string key = absl::StrCat(w->name(), "/", absl::StrJoin(perm, ","));
+    const std::string key =
+        absl::StrCat(w->name(), "/", absl::StrJoin(perm, ","));
     auto it = permuted_.find(key);
     if (it != permuted_.end()) return it->second;
     Value* out = nullptr;
@@ -551,12 +565,13 @@ class TfliteImporter {
       out = graph_.AddValue(absl::StrCat(w->name(), "_onnx"), w->dtype());
       out->set_quant(w->quant());
       std::vector<int64_t> p(perm.begin(), perm.end());
-      QFORGE_RETURN_IF_ERROR(Emit(op, {.name = absl::StrCat(w->name(), "_transpose"),
-                                       .op_type = "Transpose",
-                                       .inputs = {w},
-                                       .outputs = {out},
-                                       .attributes = {{"perm", p}}})
-                                 .status());
+      QFORGE_RETURN_IF_ERROR(
+          Emit(op, {.name = absl::StrCat(w->name(), "_transpose"),
+                    .op_type = "Transpose",
+                    .inputs = {w},
+                    .outputs = {out},
+                    .attributes = {{"perm", p}}})
+              .status());
     }
     permuted_[key] = out;
     return out;
@@ -614,15 +629,16 @@ class TfliteImporter {
     if (!depthwise) {
       const auto* o = op.op->builtin_options_as_Conv2DOptions();
       if (o == nullptr) {
-        return absl::DataLossError(absl::StrCat(op.Describe(), " has no Conv2DOptions"));
+        return absl::DataLossError(
+            absl::StrCat(op.Describe(), " has no Conv2DOptions"));
       }
       stride_h = o->stride_h(), stride_w = o->stride_w();
       dil_h = o->dilation_h_factor(), dil_w = o->dilation_w_factor();
       padding = o->padding(), act = o->fused_activation_function();
       if (wd[3] < 1 || xd[3] % wd[3] != 0) {
-        return absl::DataLossError(absl::StrCat(
-            op.Describe(), ": input channels ", xd[3],
-            " are not a multiple of the filter's ", wd[3]));
+        return absl::DataLossError(
+            absl::StrCat(op.Describe(), ": input channels ", xd[3],
+                         " are not a multiple of the filter's ", wd[3]));
       }
       group = xd[3] / wd[3];
       if (wd[0] % group != 0) {
@@ -641,24 +657,25 @@ class TfliteImporter {
       dil_h = o->dilation_h_factor(), dil_w = o->dilation_w_factor();
       padding = o->padding(), act = o->fused_activation_function();
       if (wd[0] != 1 || xd[3] < 1 || wd[3] % xd[3] != 0) {
-        return absl::DataLossError(absl::StrCat(
-            op.Describe(), ": filter shape [", absl::StrJoin(wd, ","),
-            "] does not fit ", xd[3], " input channels (expected [1, kH, kW, C*M])"));
+        return absl::DataLossError(
+            absl::StrCat(op.Describe(), ": filter shape [",
+                         absl::StrJoin(wd, ","), "] does not fit ", xd[3],
+                         " input channels (expected [1, kH, kW, C*M])"));
       }
       group = xd[3];
       perm = {3, 0, 1, 2};  // [1, kH, kW, C*M] -> [C*M, 1, kH, kW].
     }
-    QFORGE_RETURN_IF_ERROR(
-        CheckPositive(op, "strides and dilations", {stride_h, stride_w, dil_h, dil_w}));
+    QFORGE_RETURN_IF_ERROR(CheckPositive(op, "strides and dilations",
+                                         {stride_h, stride_w, dil_h, dil_w}));
     QFORGE_ASSIGN_OR_RETURN(Value * w2, Permuted(op, w, perm));
-    NodeSpec spec{.name = op.out[0]->name(), .op_type = "Conv", .inputs = {x, w2}};
+    NodeSpec spec{
+        .name = op.out[0]->name(), .op_type = "Conv", .inputs = {x, w2}};
     if (bias != nullptr) spec.inputs.push_back(bias);
-    spec.attributes = {
-        {"kernel_shape", std::vector<int64_t>{wd[1], wd[2]}},
-        {"strides", std::vector<int64_t>{stride_h, stride_w}},
-        {"dilations", std::vector<int64_t>{dil_h, dil_w}},
-        {"auto_pad", AutoPad(padding)},
-        {"group", group}};
+    spec.attributes = {{"kernel_shape", std::vector<int64_t>{wd[1], wd[2]}},
+                       {"strides", std::vector<int64_t>{stride_h, stride_w}},
+                       {"dilations", std::vector<int64_t>{dil_h, dil_w}},
+                       {"auto_pad", AutoPad(padding)},
+                       {"group", group}};
     Node* conv = nullptr;
     QFORGE_RETURN_IF_ERROR(EmitWithActivation(op, std::move(spec), act, &conv));
     conv->set_layout(Layout::kNHWC);
@@ -669,7 +686,8 @@ class TfliteImporter {
     QFORGE_ASSIGN_OR_RETURN(Value * x, In(op, 0, "input"));
     const auto* o = op.op->builtin_options_as_Pool2DOptions();
     if (o == nullptr) {
-      return absl::DataLossError(absl::StrCat(op.Describe(), " has no Pool2DOptions"));
+      return absl::DataLossError(
+          absl::StrCat(op.Describe(), " has no Pool2DOptions"));
     }
     QFORGE_RETURN_IF_ERROR(CheckPositive(
         op, "filter sizes and strides",
@@ -680,10 +698,11 @@ class TfliteImporter {
         {.name = op.out[0]->name(),
          .op_type = std::string(op_type),
          .inputs = {x},
-         .attributes = {{"kernel_shape", std::vector<int64_t>{o->filter_height(),
-                                                              o->filter_width()}},
-                        {"strides", std::vector<int64_t>{o->stride_h(), o->stride_w()}},
-                        {"auto_pad", AutoPad(o->padding())}}},
+         .attributes =
+             {{"kernel_shape",
+               std::vector<int64_t>{o->filter_height(), o->filter_width()}},
+              {"strides", std::vector<int64_t>{o->stride_h(), o->stride_w()}},
+              {"auto_pad", AutoPad(o->padding())}}},
         o->fused_activation_function(), &pool));
     pool->set_layout(Layout::kNHWC);
     return absl::OkStatus();
@@ -697,9 +716,10 @@ class TfliteImporter {
     fb::ActivationFunctionType act = fb::ActivationFunctionType_NONE;
     bool keep_num_dims = false;
     if (o != nullptr) {
-      if (o->weights_format() != fb::FullyConnectedOptionsWeightsFormat_DEFAULT) {
-        return absl::UnimplementedError(
-            absl::StrCat(op.Describe(), ": shuffled weights are not supported"));
+      if (o->weights_format() !=
+          fb::FullyConnectedOptionsWeightsFormat_DEFAULT) {
+        return absl::UnimplementedError(absl::StrCat(
+            op.Describe(), ": shuffled weights are not supported"));
       }
       act = o->fused_activation_function();
       keep_num_dims = o->keep_num_dims();
@@ -710,11 +730,12 @@ class TfliteImporter {
       x2 = Intermediate(*x, "_flat");
       x2->set_shape(Shape());
       QFORGE_RETURN_IF_ERROR(
-          Emit(op, {.name = x2->name(),
-                    .op_type = "Reshape",
-                    .inputs = {x, IntConstant(absl::StrCat(x2->name(), "_shape"),
-                                              {2}, {-1, wd[1]})},
-                    .outputs = {x2}})
+          Emit(op,
+               {.name = x2->name(),
+                .op_type = "Reshape",
+                .inputs = {x, IntConstant(absl::StrCat(x2->name(), "_shape"),
+                                          {2}, {-1, wd[1]})},
+                .outputs = {x2}})
               .status());
     }
     NodeSpec gemm{.name = op.out[0]->name(),
@@ -733,18 +754,21 @@ class TfliteImporter {
     Op inner = op;
     inner.out = {flat};
     QFORGE_RETURN_IF_ERROR(EmitWithActivation(inner, std::move(gemm), act));
-    return Emit(op, {.name = absl::StrCat(out->name(), "_reshape"),
-                     .op_type = "Reshape",
-                     .inputs = {flat, IntConstant(absl::StrCat(out->name(), "_shape"),
-                                                  {static_cast<int64_t>(od.size())}, od)},
-                     .outputs = {out}})
+    return Emit(op,
+                {.name = absl::StrCat(out->name(), "_reshape"),
+                 .op_type = "Reshape",
+                 .inputs = {flat,
+                            IntConstant(absl::StrCat(out->name(), "_shape"),
+                                        {static_cast<int64_t>(od.size())}, od)},
+                 .outputs = {out}})
         .status();
   }
 
   absl::Status ImportMean(const Op& op) {
     QFORGE_ASSIGN_OR_RETURN(Value * x, In(op, 0, "input"));
     QFORGE_ASSIGN_OR_RETURN(const Tensor* axes_t, ConstIn(op, 1, "axes"));
-    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> axes, IntsOf(op, *axes_t, "axes"));
+    QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> axes,
+                            IntsOf(op, *axes_t, "axes"));
     const auto* o = op.op->builtin_options_as_ReducerOptions();
     const int64_t keep = (o != nullptr && o->keep_dims()) ? 1 : 0;
     return Emit(op, {.name = op.out[0]->name(),
@@ -771,7 +795,8 @@ class TfliteImporter {
     if (spec.inputs.empty()) {
       return absl::DataLossError(absl::StrCat(op.Describe(), " has no inputs"));
     }
-    return EmitWithActivation(op, std::move(spec), o->fused_activation_function());
+    return EmitWithActivation(op, std::move(spec),
+                              o->fused_activation_function());
   }
 
   absl::Status ImportReshape(const Op& op) {
@@ -788,12 +813,14 @@ class TfliteImporter {
     } else {
       QFORGE_ASSIGN_OR_RETURN(shape, StaticDims(op, *op.out[0], -1));
     }
-    return Emit(op, {.name = op.out[0]->name(),
-                     .op_type = "Reshape",
-                     .inputs = {x, IntConstant(absl::StrCat(op.out[0]->name(), "_shape"),
-                                               {static_cast<int64_t>(shape.size())},
-                                               shape)},
-                     .outputs = {op.out[0]}})
+    return Emit(
+               op,
+               {.name = op.out[0]->name(),
+                .op_type = "Reshape",
+                .inputs = {x, IntConstant(
+                                  absl::StrCat(op.out[0]->name(), "_shape"),
+                                  {static_cast<int64_t>(shape.size())}, shape)},
+                .outputs = {op.out[0]}})
         .status();
   }
 
@@ -811,7 +838,8 @@ class TfliteImporter {
       QFORGE_RETURN_IF_ERROR(
           Emit(op, {.name = in->name(),
                     .op_type = "Mul",
-                    .inputs = {x, FloatScalar(absl::StrCat(in->name(), "_beta"), beta)},
+                    .inputs = {x, FloatScalar(absl::StrCat(in->name(), "_beta"),
+                                              beta)},
                     .outputs = {in}})
               .status());
     }
@@ -840,8 +868,9 @@ class TfliteImporter {
     }
     return Emit(op, {.name = op.out[0]->name(),
                      .op_type = "Pad",
-                     .inputs = {x, IntConstant(absl::StrCat(op.out[0]->name(), "_pads"),
-                                               {2 * r}, pads)},
+                     .inputs = {x, IntConstant(
+                                       absl::StrCat(op.out[0]->name(), "_pads"),
+                                       {2 * r}, pads)},
                      .outputs = {op.out[0]}})
         .status();
   }
@@ -896,11 +925,13 @@ class TfliteImporter {
                                            const QuantParams& p) {
     const int64_t n = static_cast<int64_t>(p.scale.size());
     Value* scale =
-        p.axis < 0 ? graph_.AddConstant(absl::StrCat(base, "_scale"),
-                                        Tensor::Scalar<float>(p.scale[0]))
-                   : graph_.AddConstant(absl::StrCat(base, "_scale"),
-                                        Tensor::FromVector<float>({n}, p.scale));
-    Tensor zp(p.storage, p.axis < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{n});
+        p.axis < 0
+            ? graph_.AddConstant(absl::StrCat(base, "_scale"),
+                                 Tensor::Scalar<float>(p.scale[0]))
+            : graph_.AddConstant(absl::StrCat(base, "_scale"),
+                                 Tensor::FromVector<float>({n}, p.scale));
+    Tensor zp(p.storage,
+              p.axis < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{n});
     for (int64_t k = 0; k < zp.num_elements(); ++k) {
       switch (p.storage) {
         case DataType::kUint8:
@@ -917,15 +948,17 @@ class TfliteImporter {
           break;
       }
     }
-    return {scale, graph_.AddConstant(absl::StrCat(base, "_zero_point"), std::move(zp))};
+    return {scale, graph_.AddConstant(absl::StrCat(base, "_zero_point"),
+                                      std::move(zp))};
   }
 
   absl::Status ImportQuantize(const Op& op) {
     QFORGE_ASSIGN_OR_RETURN(Value * x, In(op, 0, "input"));
     Value* out = op.out[0];
     if (!out->quant().has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          op.Describe(), ": output '", out->name(), "' has no quantization parameters"));
+      return absl::DataLossError(
+          absl::StrCat(op.Describe(), ": output '", out->name(),
+                       "' has no quantization parameters"));
     }
     if (x->quant().has_value()) {  // Requantize.
       return Unary(op, "Identity").status();
@@ -948,8 +981,9 @@ class TfliteImporter {
       return Unary(op, "Cast", {{"to", int64_t{1}}}).status();
     }
     if (!x->quant().has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          op.Describe(), ": input '", x->name(), "' has no quantization parameters"));
+      return absl::DataLossError(
+          absl::StrCat(op.Describe(), ": input '", x->name(),
+                       "' has no quantization parameters"));
     }
     auto [scale, zp] = QuantConstants(x->name(), *x->quant());
     std::map<std::string, Attribute> attrs;
@@ -965,8 +999,8 @@ class TfliteImporter {
   absl::StatusOr<Value*> SwapLastTwo(const Op& op, Value* v) {
     const int rank = v->shape().rank();
     if (rank < 2) {
-      return absl::DataLossError(absl::StrCat(
-          op.Describe(), ": adjoint of '", v->name(), "' needs rank >= 2"));
+      return absl::DataLossError(absl::StrCat(op.Describe(), ": adjoint of '",
+                                              v->name(), "' needs rank >= 2"));
     }
     std::vector<int> perm(rank);
     for (int k = 0; k < rank; ++k) perm[k] = k;
@@ -1038,11 +1072,12 @@ class TfliteImporter {
       case fb::BuiltinOperator_RELU6: {
         QFORGE_ASSIGN_OR_RETURN(Value * x, In(op, 0, "input"));
         const std::string& n = op.out[0]->name();
-        return Emit(op, {.name = n,
-                         .op_type = "Clip",
-                         .inputs = {x, FloatScalar(absl::StrCat(n, "_min"), 0.0f),
-                                    FloatScalar(absl::StrCat(n, "_max"), 6.0f)},
-                         .outputs = {op.out[0]}})
+        return Emit(op,
+                    {.name = n,
+                     .op_type = "Clip",
+                     .inputs = {x, FloatScalar(absl::StrCat(n, "_min"), 0.0f),
+                                FloatScalar(absl::StrCat(n, "_max"), 6.0f)},
+                     .outputs = {op.out[0]}})
             .status();
       }
       case fb::BuiltinOperator_LEAKY_RELU: {
@@ -1074,16 +1109,17 @@ class TfliteImporter {
       case fb::BuiltinOperator_BATCH_MATMUL:
         return ImportBatchMatMul(op);
       default:
-        return absl::UnimplementedError(absl::StrCat(
-            op.Describe(), ": qforge does not map this TFLite builtin op "
-                           "(docs/io.md lists the supported ones)"));
+        return absl::UnimplementedError(
+            absl::StrCat(op.Describe(),
+                         ": qforge does not map this TFLite builtin op "
+                         "(docs/io.md lists the supported ones)"));
     }
   }
 
   absl::Status ImportCustom(const Op& op, const fb::OperatorCode& code) {
     if (code.custom_code() == nullptr || code.custom_code()->size() == 0) {
-      return absl::DataLossError(absl::StrCat("operator #", op.index,
-                                              " (CUSTOM) has no custom code"));
+      return absl::DataLossError(
+          absl::StrCat("operator #", op.index, " (CUSTOM) has no custom code"));
     }
     const std::string custom = code.custom_code()->str();
     const std::string what =
@@ -1093,21 +1129,26 @@ class TfliteImporter {
           what, " keeps its custom options outside the FlatBuffer"));
     }
     std::string options;
-    if (const auto* bytes = op.op->custom_options(); bytes != nullptr && bytes->size() > 0) {
-      if (op.op->custom_options_format() != fb::CustomOptionsFormat_FLEXBUFFERS) {
-        return absl::UnimplementedError(absl::StrCat(
-            what, " has custom options in format ",
-            static_cast<int>(op.op->custom_options_format()),
-            "; qforge reads flexbuffers only"));
+    if (const auto* bytes = op.op->custom_options();
+        bytes != nullptr && bytes->size() > 0) {
+      if (op.op->custom_options_format() !=
+          fb::CustomOptionsFormat_FLEXBUFFERS) {
+        return absl::UnimplementedError(
+            absl::StrCat(what, " has custom options in format ",
+                         static_cast<int>(op.op->custom_options_format()),
+                         "; qforge reads flexbuffers only"));
       }
       if (!flexbuffers::VerifyBuffer(bytes->data(), bytes->size())) {
         return absl::DataLossError(absl::StrCat(
             what, ": its ", bytes->size(),
             " bytes of custom_options are not a valid flexbuffer"));
       }
-      options.assign(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+      options.assign(reinterpret_cast<const char*>(bytes->data()),
+                     bytes->size());
     }
-    NodeSpec spec{.name = op.out[0]->name(), .domain = "tflite.custom", .op_type = custom};
+    NodeSpec spec{.name = op.out[0]->name(),
+                  .domain = "tflite.custom",
+                  .op_type = custom};
     spec.inputs = op.in;
     spec.outputs = op.out;
     QFORGE_ASSIGN_OR_RETURN(Node * n, Emit(op, std::move(spec)));

@@ -8,8 +8,9 @@
 //       full-integer TFLite model whose inputs/outputs are IO (float | int8);
 //   tflite_interop_driver run MODEL.tflite INPUTS.npz OUT_DIR
 //       imports MODEL, runs it on each sample of INPUTS (leading axis =
-//       samples, each run with a batch of 1; int8 kernels with the tflite_reference profile) and writes
-//       OUT_DIR/output_<i>.npy with the samples stacked.
+//       samples, each run with a batch of 1; int8 kernels with the
+//       tflite_reference profile) and writes OUT_DIR/output_<i>.npy with the
+//       samples stacked.
 // Exits 0 on success; on failure prints "error: <status>" and exits 1.
 #include <cstring>
 #include <iostream>
@@ -38,21 +39,25 @@ using Builder = flatbuffers::FlatBufferBuilder;
 std::vector<float> Ramp(int n, float scale, float offset) {
   std::vector<float> v(n);
   // A fixed pseudo-random pattern (no RNG: the fixture must not change).
-  for (int i = 0; i < n; ++i) v[i] = scale * static_cast<float>((i * 37 + 11) % 23 - 11) / 11.0f + offset;
+  for (int i = 0; i < n; ++i)
+    v[i] = scale * static_cast<float>((i * 37 + 11) % 23 - 11) / 11.0f + offset;
   return v;
 }
 
 absl::Status WriteModel(const std::string& path, const TfliteModelBuilder& m) {
   std::string bytes = m.Finish();
   FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat("cannot write ", path));
+  if (f == nullptr)
+    return absl::NotFoundError(absl::StrCat("cannot write ", path));
   const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   std::fclose(f);
-  return ok ? absl::OkStatus() : absl::DataLossError(absl::StrCat("short write ", path));
+  return ok ? absl::OkStatus()
+            : absl::DataLossError(absl::StrCat("short write ", path));
 }
 
 // One unary op [1,H,W,C] -> out with optional options.
-TfliteModelBuilder Unary(int32_t code, std::vector<int32_t> in_shape, std::vector<int32_t> out_shape,
+TfliteModelBuilder Unary(int32_t code, std::vector<int32_t> in_shape,
+                         std::vector<int32_t> out_shape,
                          tfl::BuiltinOptions type = tfl::BuiltinOptions_NONE,
                          TfliteModelBuilder::OptionsFn options = nullptr) {
   TfliteModelBuilder m;
@@ -64,29 +69,38 @@ TfliteModelBuilder Unary(int32_t code, std::vector<int32_t> in_shape, std::vecto
 }
 
 absl::Status ModelsCommand(const std::string& dir) {
-  auto path = [&](const char* name) { return absl::StrCat(dir, "/", name, ".tflite"); };
+  auto path = [&](const char* name) {
+    return absl::StrCat(dir, "/", name, ".tflite");
+  };
   {
     TfliteModelBuilder m;
     const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 8, 8, 3});
-    const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32, {4, 3, 3, 3}, Ramp(108, 0.5f, 0.0f));
-    const int b = m.AddConstant<float>("b", tfl::TensorType_FLOAT32, {4}, Ramp(4, 0.2f, 0.0f));
+    const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32,
+                                       {4, 3, 3, 3}, Ramp(108, 0.5f, 0.0f));
+    const int b = m.AddConstant<float>("b", tfl::TensorType_FLOAT32, {4},
+                                       Ramp(4, 0.2f, 0.0f));
     const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 4, 4, 4});
-    m.AddOp(m.AddOpCode(tfl::BuiltinOperator_CONV_2D), {x, w, b}, {y},
-            tfl::BuiltinOptions_Conv2DOptions, [](Builder& fb) {
-              return tfl::CreateConv2DOptions(fb, tfl::Padding_SAME, 2, 2).Union();
-            });
+    m.AddOp(
+        m.AddOpCode(tfl::BuiltinOperator_CONV_2D), {x, w, b}, {y},
+        tfl::BuiltinOptions_Conv2DOptions, [](Builder& fb) {
+          return tfl::CreateConv2DOptions(fb, tfl::Padding_SAME, 2, 2).Union();
+        });
     m.SetIo({x}, {y});
     QFORGE_RETURN_IF_ERROR(WriteModel(path("conv"), m));
   }
   {
     TfliteModelBuilder m;
     const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 6, 6, 4});
-    const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32, {1, 3, 3, 4}, Ramp(36, 0.7f, 0.1f));
-    const int b = m.AddConstant<float>("b", tfl::TensorType_FLOAT32, {4}, Ramp(4, 0.1f, 0.0f));
+    const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32,
+                                       {1, 3, 3, 4}, Ramp(36, 0.7f, 0.1f));
+    const int b = m.AddConstant<float>("b", tfl::TensorType_FLOAT32, {4},
+                                       Ramp(4, 0.1f, 0.0f));
     const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 4, 4, 4});
     m.AddOp(m.AddOpCode(tfl::BuiltinOperator_DEPTHWISE_CONV_2D), {x, w, b}, {y},
             tfl::BuiltinOptions_DepthwiseConv2DOptions, [](Builder& fb) {
-              return tfl::CreateDepthwiseConv2DOptions(fb, tfl::Padding_VALID, 1, 1, 1).Union();
+              return tfl::CreateDepthwiseConv2DOptions(fb, tfl::Padding_VALID,
+                                                       1, 1, 1)
+                  .Union();
             });
     m.SetIo({x}, {y});
     QFORGE_RETURN_IF_ERROR(WriteModel(path("depthwise_conv"), m));
@@ -94,12 +108,15 @@ absl::Status ModelsCommand(const std::string& dir) {
   {
     TfliteModelBuilder m;
     const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 16});
-    const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32, {5, 16}, Ramp(80, 0.4f, 0.0f));
-    const int b = m.AddConstant<float>("b", tfl::TensorType_FLOAT32, {5}, Ramp(5, 0.3f, 0.0f));
+    const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32, {5, 16},
+                                       Ramp(80, 0.4f, 0.0f));
+    const int b = m.AddConstant<float>("b", tfl::TensorType_FLOAT32, {5},
+                                       Ramp(5, 0.3f, 0.0f));
     const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 5});
     m.AddOp(m.AddOpCode(tfl::BuiltinOperator_FULLY_CONNECTED), {x, w, b}, {y},
-            tfl::BuiltinOptions_FullyConnectedOptions,
-            [](Builder& fb) { return tfl::CreateFullyConnectedOptions(fb).Union(); });
+            tfl::BuiltinOptions_FullyConnectedOptions, [](Builder& fb) {
+              return tfl::CreateFullyConnectedOptions(fb).Union();
+            });
     m.SetIo({x}, {y});
     QFORGE_RETURN_IF_ERROR(WriteModel(path("fully_connected"), m));
   }
@@ -108,40 +125,49 @@ absl::Status ModelsCommand(const std::string& dir) {
                             std::pair{"sub", tfl::BuiltinOperator_SUB}}) {
     TfliteModelBuilder m;
     const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 4, 4, 3});
-    const int c = m.AddConstant<float>("c", tfl::TensorType_FLOAT32, {3}, {0.5f, -0.25f, 1.0f});
+    const int c = m.AddConstant<float>("c", tfl::TensorType_FLOAT32, {3},
+                                       {0.5f, -0.25f, 1.0f});
     const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 4, 4, 3});
     m.AddOp(m.AddOpCode(code), {x, c}, {y});
     m.SetIo({x}, {y});
     QFORGE_RETURN_IF_ERROR(WriteModel(path(name), m));
   }
-  for (auto [name, code] : {std::pair{"average_pool", tfl::BuiltinOperator_AVERAGE_POOL_2D},
-                            std::pair{"max_pool", tfl::BuiltinOperator_MAX_POOL_2D}}) {
+  for (auto [name, code] :
+       {std::pair{"average_pool", tfl::BuiltinOperator_AVERAGE_POOL_2D},
+        std::pair{"max_pool", tfl::BuiltinOperator_MAX_POOL_2D}}) {
     QFORGE_RETURN_IF_ERROR(WriteModel(
-        path(name), Unary(code, {1, 8, 8, 3}, {1, 4, 4, 3}, tfl::BuiltinOptions_Pool2DOptions,
-                          [](Builder& fb) {
-                            return tfl::CreatePool2DOptions(fb, tfl::Padding_SAME, 2, 2, 3, 3)
+        path(name), Unary(code, {1, 8, 8, 3}, {1, 4, 4, 3},
+                          tfl::BuiltinOptions_Pool2DOptions, [](Builder& fb) {
+                            return tfl::CreatePool2DOptions(
+                                       fb, tfl::Padding_SAME, 2, 2, 3, 3)
                                 .Union();
                           })));
   }
+  QFORGE_RETURN_IF_ERROR(
+      WriteModel(path("softmax"),
+                 Unary(tfl::BuiltinOperator_SOFTMAX, {1, 10}, {1, 10},
+                       tfl::BuiltinOptions_SoftmaxOptions, [](Builder& fb) {
+                         return tfl::CreateSoftmaxOptions(fb, 1.0f).Union();
+                       })));
   QFORGE_RETURN_IF_ERROR(WriteModel(
-      path("softmax"), Unary(tfl::BuiltinOperator_SOFTMAX, {1, 10}, {1, 10},
-                             tfl::BuiltinOptions_SoftmaxOptions, [](Builder& fb) {
-                               return tfl::CreateSoftmaxOptions(fb, 1.0f).Union();
-                             })));
+      path("logistic"),
+      Unary(tfl::BuiltinOperator_LOGISTIC, {1, 4, 4, 3}, {1, 4, 4, 3})));
   QFORGE_RETURN_IF_ERROR(
-      WriteModel(path("logistic"), Unary(tfl::BuiltinOperator_LOGISTIC, {1, 4, 4, 3}, {1, 4, 4, 3})));
-  QFORGE_RETURN_IF_ERROR(
-      WriteModel(path("tanh"), Unary(tfl::BuiltinOperator_TANH, {1, 4, 4, 3}, {1, 4, 4, 3})));
-  QFORGE_RETURN_IF_ERROR(
-      WriteModel(path("relu6"), Unary(tfl::BuiltinOperator_RELU6, {1, 4, 4, 3}, {1, 4, 4, 3})));
+      WriteModel(path("tanh"),
+                 Unary(tfl::BuiltinOperator_TANH, {1, 4, 4, 3}, {1, 4, 4, 3})));
+  QFORGE_RETURN_IF_ERROR(WriteModel(
+      path("relu6"),
+      Unary(tfl::BuiltinOperator_RELU6, {1, 4, 4, 3}, {1, 4, 4, 3})));
   {
     TfliteModelBuilder m;
     const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 4, 4, 3});
-    const int axes = m.AddConstant<int32_t>("axes", tfl::TensorType_INT32, {2}, {1, 2});
+    const int axes =
+        m.AddConstant<int32_t>("axes", tfl::TensorType_INT32, {2}, {1, 2});
     const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 1, 1, 3});
     m.AddOp(m.AddOpCode(tfl::BuiltinOperator_MEAN), {x, axes}, {y},
-            tfl::BuiltinOptions_ReducerOptions,
-            [](Builder& fb) { return tfl::CreateReducerOptions(fb, true).Union(); });
+            tfl::BuiltinOptions_ReducerOptions, [](Builder& fb) {
+              return tfl::CreateReducerOptions(fb, true).Union();
+            });
     m.SetIo({x}, {y});
     QFORGE_RETURN_IF_ERROR(WriteModel(path("mean"), m));
   }
@@ -149,13 +175,15 @@ absl::Status ModelsCommand(const std::string& dir) {
     // Two branches of different ranges meet in a CONCATENATION.
     TfliteModelBuilder m;
     const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 4, 4, 2});
-    const int c = m.AddConstant<float>("c", tfl::TensorType_FLOAT32, {1}, {3.0f});
+    const int c =
+        m.AddConstant<float>("c", tfl::TensorType_FLOAT32, {1}, {3.0f});
     const int x3 = m.AddTensor("x3", tfl::TensorType_FLOAT32, {1, 4, 4, 2});
     const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 4, 4, 4});
     m.AddOp(m.AddOpCode(tfl::BuiltinOperator_MUL), {x, c}, {x3});
     m.AddOp(m.AddOpCode(tfl::BuiltinOperator_CONCATENATION), {x, x3}, {y},
-            tfl::BuiltinOptions_ConcatenationOptions,
-            [](Builder& fb) { return tfl::CreateConcatenationOptions(fb, 3).Union(); });
+            tfl::BuiltinOptions_ConcatenationOptions, [](Builder& fb) {
+              return tfl::CreateConcatenationOptions(fb, 3).Union();
+            });
     m.SetIo({x}, {y});
     QFORGE_RETURN_IF_ERROR(WriteModel(path("concatenation"), m));
   }
@@ -170,10 +198,13 @@ absl::Status QuantizeCommand(const std::string& in, const std::string& calib,
   QFORGE_ASSIGN_OR_RETURN(auto data, OpenCalibrationData(calib));
   QuantConfig config;
   config.profile = ArithmeticProfile::kTfliteReference;
-  QFORGE_ASSIGN_OR_RETURN(QuantizeResult result, Quantize(model, *data, config, registry));
+  QFORGE_ASSIGN_OR_RETURN(QuantizeResult result,
+                          Quantize(model, *data, config, registry));
   if (result.report.num_float() > 0) std::cerr << result.report.ToString();
-  const TfliteIoType type = io == "int8" ? TfliteIoType::kInt8 : TfliteIoType::kFloat32;
-  return SaveTflite(result.model, out, {.input_type = type, .output_type = type});
+  const TfliteIoType type =
+      io == "int8" ? TfliteIoType::kInt8 : TfliteIoType::kFloat32;
+  return SaveTflite(result.model, out,
+                    {.input_type = type, .output_type = type});
 }
 
 // Sample i of a stacked tensor, with a batch dimension of 1.
@@ -182,11 +213,13 @@ Tensor SampleOf(const Tensor& t, int64_t i) {
   const size_t bytes = t.num_bytes() / dims[0];
   dims[0] = 1;
   Tensor s(t.dtype(), dims);
-  std::memcpy(s.raw_data(), static_cast<const char*>(t.raw_data()) + i * bytes, bytes);
+  std::memcpy(s.raw_data(), static_cast<const char*>(t.raw_data()) + i * bytes,
+              bytes);
   return s;
 }
 
-absl::Status RunCommand(const std::string& model_path, const std::string& inputs_path,
+absl::Status RunCommand(const std::string& model_path,
+                        const std::string& inputs_path,
                         const std::string& out_dir) {
   Registry registry;
   QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
@@ -195,15 +228,19 @@ absl::Status RunCommand(const std::string& model_path, const std::string& inputs
   for (const Value* v : model.values()) quantized |= v->quant().has_value();
   // The int8 kernels run NCHW (docs/int8_kernels.md).
   if (quantized) {
-    QFORGE_RETURN_IF_ERROR(ConvertLayout(model, Layout::kNCHW, registry.schemas()));
+    QFORGE_RETURN_IF_ERROR(
+        ConvertLayout(model, Layout::kNCHW, registry.schemas()));
   }
   ExecutorOptions options;
   options.profile = ArithmeticProfile::kTfliteReference;
-  QFORGE_ASSIGN_OR_RETURN(auto executor, Executor::Prepare(model, registry, options));
+  QFORGE_ASSIGN_OR_RETURN(auto executor,
+                          Executor::Prepare(model, registry, options));
   QFORGE_ASSIGN_OR_RETURN(NpzContents inputs, ReadNpz(inputs_path));
   int64_t n = -1;
   for (const auto& [name, t] : inputs) {
-    if (t.rank() < 1) return absl::InvalidArgumentError(absl::StrCat("input ", name, " is a scalar"));
+    if (t.rank() < 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat("input ", name, " is a scalar"));
     n = t.dims()[0];
   }
   std::vector<std::vector<Tensor>> per_output(model.outputs().size());
@@ -224,10 +261,12 @@ absl::Status RunCommand(const std::string& model_path, const std::string& inputs
     dims[0] = n;
     Tensor stacked(first.dtype(), dims);
     for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(static_cast<char*>(stacked.raw_data()) + i * first.num_bytes(),
-                  per_output[k][i].raw_data(), first.num_bytes());
+      std::memcpy(
+          static_cast<char*>(stacked.raw_data()) + i * first.num_bytes(),
+          per_output[k][i].raw_data(), first.num_bytes());
     }
-    QFORGE_RETURN_IF_ERROR(WriteNpy(absl::StrCat(out_dir, "/output_", k, ".npy"), stacked));
+    QFORGE_RETURN_IF_ERROR(
+        WriteNpy(absl::StrCat(out_dir, "/output_", k, ".npy"), stacked));
   }
   return absl::OkStatus();
 }
@@ -245,9 +284,11 @@ int main(int argc, char** argv) {
   } else if (args.size() == 4 && args[0] == "run") {
     status = qforge::RunCommand(args[1], args[2], args[3]);
   } else {
-    std::cerr << "usage: tflite_interop_driver models DIR\n"
-                 "       tflite_interop_driver quantize FLOAT CALIB.npz OUT.tflite float|int8\n"
-                 "       tflite_interop_driver run MODEL.tflite INPUTS.npz OUT_DIR\n";
+    std::cerr
+        << "usage: tflite_interop_driver models DIR\n"
+           "       tflite_interop_driver quantize FLOAT CALIB.npz OUT.tflite "
+           "float|int8\n"
+           "       tflite_interop_driver run MODEL.tflite INPUTS.npz OUT_DIR\n";
     return 2;
   }
   if (!status.ok()) {

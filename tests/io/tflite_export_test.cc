@@ -38,9 +38,11 @@ class TfliteExportTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_THAT(RegisterBuiltins(registry_), IsOk());
     QFORGE_ASSERT_OK_AND_ASSIGN(
-        model_, LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
+        model_,
+        LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
     QFORGE_ASSERT_OK_AND_ASSIGN(
-        data_, OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
+        data_,
+        OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
   }
 
   absl::StatusOr<Tensor> RunOne(const Graph& graph, int64_t sample) {
@@ -65,7 +67,8 @@ class TfliteExportTest : public ::testing::Test {
 };
 
 const tfl::Model* Parse(const std::string& bytes) {
-  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
+                          bytes.size());
   if (!tfl::VerifyModelBuffer(v)) return nullptr;
   return tfl::GetModel(bytes.data());
 }
@@ -73,7 +76,8 @@ const tfl::Model* Parse(const std::string& bytes) {
 std::vector<int32_t> OpCodes(const tfl::Model& m) {
   std::vector<int32_t> out;
   for (const tfl::Operator* op : *m.subgraphs()->Get(0)->operators()) {
-    out.push_back(internal::TfliteBuiltinCode(*m.operator_codes()->Get(op->opcode_index())));
+    out.push_back(internal::TfliteBuiltinCode(
+        *m.operator_codes()->Get(op->opcode_index())));
   }
   return out;
 }
@@ -85,7 +89,8 @@ TEST_F(TfliteExportTest, FloatOnnxModelRoundTripsThroughTflite) {
   // NCHW became NHWC: convolutions are CONV_2D with OHWI weights.
   const std::vector<int32_t> codes = OpCodes(*m);
   EXPECT_THAT(codes, ::testing::Contains(tfl::BuiltinOperator_CONV_2D));
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadTfliteFromBytes(bytes, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadTfliteFromBytes(bytes, registry_));
   for (int64_t s = 0; s < 3; ++s) {
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor want, RunOne(model_, s));
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor got, RunOne(back, s));
@@ -109,9 +114,10 @@ TEST_F(TfliteExportTest, QuantizedModelFollowsTheInt8Spec) {
   const tfl::SubGraph* sg = m->subgraphs()->Get(0);
   int convs = 0;
   for (const tfl::Operator* op : *sg->operators()) {
-    const int32_t code =
-        internal::TfliteBuiltinCode(*m->operator_codes()->Get(op->opcode_index()));
-    if (code != tfl::BuiltinOperator_CONV_2D && code != tfl::BuiltinOperator_DEPTHWISE_CONV_2D &&
+    const int32_t code = internal::TfliteBuiltinCode(
+        *m->operator_codes()->Get(op->opcode_index()));
+    if (code != tfl::BuiltinOperator_CONV_2D &&
+        code != tfl::BuiltinOperator_DEPTHWISE_CONV_2D &&
         code != tfl::BuiltinOperator_FULLY_CONNECTED) {
       continue;
     }
@@ -122,7 +128,8 @@ TEST_F(TfliteExportTest, QuantizedModelFollowsTheInt8Spec) {
     ASSERT_EQ(w->type(), tfl::TensorType_INT8);
     const auto* wq = w->quantization();
     ASSERT_NE(wq, nullptr);
-    const int channels = w->shape()->Get(code == tfl::BuiltinOperator_DEPTHWISE_CONV_2D ? 3 : 0);
+    const int channels =
+        w->shape()->Get(code == tfl::BuiltinOperator_DEPTHWISE_CONV_2D ? 3 : 0);
     EXPECT_EQ(wq->quantized_dimension(),
               code == tfl::BuiltinOperator_DEPTHWISE_CONV_2D ? 3 : 0);
     EXPECT_TRUE(wq->scale()->size() == 1 ||
@@ -137,22 +144,26 @@ TEST_F(TfliteExportTest, QuantizedModelFollowsTheInt8Spec) {
       // Bias scale = input scale * weight scale (per channel).
       for (uint32_t c = 0; c < b->quantization()->scale()->size(); ++c) {
         const float ws = wq->scale()->Get(wq->scale()->size() == 1 ? 0 : c);
-        EXPECT_NEAR(b->quantization()->scale()->Get(c), x->quantization()->scale()->Get(0) * ws,
-                    1e-6 * ws);
+        EXPECT_NEAR(b->quantization()->scale()->Get(c),
+                    x->quantization()->scale()->Get(0) * ws, 1e-6 * ws);
       }
     }
   }
   EXPECT_GT(convs, 0);
   // Float model IO by default.
-  EXPECT_EQ(sg->tensors()->Get(sg->inputs()->Get(0))->type(), tfl::TensorType_FLOAT32);
-  EXPECT_EQ(sg->tensors()->Get(sg->outputs()->Get(0))->type(), tfl::TensorType_FLOAT32);
+  EXPECT_EQ(sg->tensors()->Get(sg->inputs()->Get(0))->type(),
+            tfl::TensorType_FLOAT32);
+  EXPECT_EQ(sg->tensors()->Get(sg->outputs()->Get(0))->type(),
+            tfl::TensorType_FLOAT32);
 }
 
 TEST_F(TfliteExportTest, QuantizedRoundTripKeepsParamsAndResults) {
   QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q, QuantizeDigits());
   QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(q.model));
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadTfliteFromBytes(bytes, registry_));
-  EXPECT_EQ(back.metadata().at("qforge.arithmetic_profile"), "tflite_reference");
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadTfliteFromBytes(bytes, registry_));
+  EXPECT_EQ(back.metadata().at("qforge.arithmetic_profile"),
+            "tflite_reference");
   // The int8 kernels run NCHW.
   ASSERT_THAT(ConvertLayout(back, Layout::kNCHW, registry_.schemas()), IsOk());
   for (int64_t s = 0; s < 3; ++s) {
@@ -160,7 +171,8 @@ TEST_F(TfliteExportTest, QuantizedRoundTripKeepsParamsAndResults) {
     QFORGE_ASSERT_OK_AND_ASSIGN(Tensor got, RunOne(back, s));
     ASSERT_EQ(want.dims(), got.dims());
     for (int64_t i = 0; i < want.num_elements(); ++i) {
-      EXPECT_EQ(got.data<float>()[i], want.data<float>()[i]) << "sample " << s << " #" << i;
+      EXPECT_EQ(got.data<float>()[i], want.data<float>()[i])
+          << "sample " << s << " #" << i;
     }
   }
 }
@@ -169,11 +181,13 @@ TEST_F(TfliteExportTest, IntegerModelIo) {
   QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q, QuantizeDigits());
   for (TfliteIoType io : {TfliteIoType::kInt8, TfliteIoType::kUint8}) {
     QFORGE_ASSERT_OK_AND_ASSIGN(
-        std::string bytes, SaveTfliteToBytes(q.model, {.input_type = io, .output_type = io}));
+        std::string bytes,
+        SaveTfliteToBytes(q.model, {.input_type = io, .output_type = io}));
     const tfl::Model* m = Parse(bytes);
     ASSERT_NE(m, nullptr);
     const tfl::SubGraph* sg = m->subgraphs()->Get(0);
-    const auto want = io == TfliteIoType::kInt8 ? tfl::TensorType_INT8 : tfl::TensorType_UINT8;
+    const auto want = io == TfliteIoType::kInt8 ? tfl::TensorType_INT8
+                                                : tfl::TensorType_UINT8;
     const tfl::Tensor* in = sg->tensors()->Get(sg->inputs()->Get(0));
     EXPECT_EQ(in->type(), want);
     EXPECT_EQ(sg->tensors()->Get(sg->outputs()->Get(0))->type(), want);
@@ -183,7 +197,8 @@ TEST_F(TfliteExportTest, IntegerModelIo) {
   }
   // A float graph has no integer inputs to offer.
   EXPECT_THAT(SaveTfliteToBytes(model_, {.input_type = TfliteIoType::kInt8}),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("float inputs")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("float inputs")));
 }
 
 TEST_F(TfliteExportTest, SaveModelWritesTfliteAtomically) {
@@ -199,9 +214,11 @@ TEST_F(TfliteExportTest, SaveModelWritesTfliteAtomically) {
   Value* y = bad.AddValue("y", DataType::kFloat32, Shape({4}));
   bad.AddInput(x);
   bad.AddOutput(y);
-  ASSERT_THAT(bad.AddNode({.name = "e", .op_type = "Exp", .inputs = {x}, .outputs = {y}})
-                  .status(),
-              IsOk());
+  ASSERT_THAT(
+      bad.AddNode(
+             {.name = "e", .op_type = "Exp", .inputs = {x}, .outputs = {y}})
+          .status(),
+      IsOk());
   EXPECT_THAT(SaveModel(bad, path), StatusIs(absl::StatusCode::kUnimplemented,
                                              HasSubstr("node 'e' (Exp)")));
   std::ifstream in2(path, std::ios::binary);

@@ -23,7 +23,8 @@ using testing::IsOk;
 
 std::string Fixture(const std::string& name) {
   const char* dir = std::getenv("QFORGE_SOURCE_DIR");
-  return std::string(dir != nullptr ? dir : ".") + "/tests/interop/fixtures/" + name;
+  return std::string(dir != nullptr ? dir : ".") + "/tests/interop/fixtures/" +
+         name;
 }
 
 class TfliteFixtureTest : public ::testing::TestWithParam<const char*> {
@@ -34,7 +35,8 @@ class TfliteFixtureTest : public ::testing::TestWithParam<const char*> {
 
 TEST_P(TfliteFixtureTest, FloatModelMatchesTensorFlow) {
   const std::string name = GetParam();
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph, LoadModel(Fixture(name + ".tflite"), registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph,
+                              LoadModel(Fixture(name + ".tflite"), registry_));
   QFORGE_ASSERT_OK_AND_ASSIGN(NpzContents io, ReadNpz(Fixture(name + ".npz")));
   QFORGE_ASSERT_OK_AND_ASSIGN(auto exec, Executor::Prepare(graph, registry_));
   ASSERT_EQ(graph.inputs().size(), 1u);
@@ -49,30 +51,35 @@ TEST_P(TfliteFixtureTest, FloatModelMatchesTensorFlow) {
     span = std::max(span, std::abs(static_cast<double>(want.data<float>()[i])));
   }
   for (int64_t i = 0; i < want.num_elements(); ++i) {
-    EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i], 1e-4 * span) << name << " #" << i;
+    EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i], 1e-4 * span)
+        << name << " #" << i;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Converter, TfliteFixtureTest,
-    ::testing::Values("tf_conv_relu", "tf_depthwise_relu6", "tf_dense", "tf_pool_mean",
-                      "tf_concat_softmax", "tf_pad_transpose_reshape", "tf_resize",
-                      "tf_batch_matmul"),
-    [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
+INSTANTIATE_TEST_SUITE_P(Converter, TfliteFixtureTest,
+                         ::testing::Values("tf_conv_relu", "tf_depthwise_relu6",
+                                           "tf_dense", "tf_pool_mean",
+                                           "tf_concat_softmax",
+                                           "tf_pad_transpose_reshape",
+                                           "tf_resize", "tf_batch_matmul"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
 
 // GELU, LEAKY_RELU and HARD_SWISH (the converter fuses x * relu6(x + 3) / 6)
 // as the converter writes them. (No kernel runs Gelu yet.)
 TEST(TfliteConverterOpsTest, ActivationsMapToOnnxOps) {
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph,
-                              LoadModel(Fixture("tf_activations.tflite"), registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Graph graph, LoadModel(Fixture("tf_activations.tflite"), registry));
   std::vector<std::string> ops;
   for (const Node* n : graph.nodes()) ops.push_back(n->op_type());
-  EXPECT_THAT(ops, ::testing::UnorderedElementsAre("Gelu", "LeakyRelu", "HardSwish", "Add",
-                                                   "Add"));
+  EXPECT_THAT(ops, ::testing::UnorderedElementsAre("Gelu", "LeakyRelu",
+                                                   "HardSwish", "Add", "Add"));
   for (const Node* n : graph.nodes()) {
-    if (n->op_type() == "LeakyRelu") EXPECT_FLOAT_EQ(*n->GetFloat("alpha", 0), 0.2f);
+    if (n->op_type() == "LeakyRelu")
+      EXPECT_FLOAT_EQ(*n->GetFloat("alpha", 0), 0.2f);
   }
 }
 
@@ -81,14 +88,17 @@ TEST(TfliteConverterOpsTest, ActivationsMapToOnnxOps) {
 TEST(TfliteConverterInt8Test, MatchesLiteRtReferenceKernels) {
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph,
-                              LoadModel(Fixture("small_cnn_int8.tflite"), registry));
-  EXPECT_EQ(graph.metadata().at("qforge.arithmetic_profile"), "tflite_reference");
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Graph graph, LoadModel(Fixture("small_cnn_int8.tflite"), registry));
+  EXPECT_EQ(graph.metadata().at("qforge.arithmetic_profile"),
+            "tflite_reference");
   ASSERT_THAT(ConvertLayout(graph, Layout::kNCHW, registry.schemas()), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(NpzContents io, ReadNpz(Fixture("small_cnn_int8.npz")));
+  QFORGE_ASSERT_OK_AND_ASSIGN(NpzContents io,
+                              ReadNpz(Fixture("small_cnn_int8.npz")));
   ExecutorOptions options;
   options.profile = ArithmeticProfile::kTfliteReference;
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec, Executor::Prepare(graph, registry, options));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec,
+                              Executor::Prepare(graph, registry, options));
   const Tensor& xs = io.at("input");   // [S, 1, 8, 8, 1] int8
   const Tensor& ys = io.at("output");  // [S, 1, 10] int8
   const int64_t samples = xs.dim(0);

@@ -32,16 +32,17 @@ class TfliteModelBuilder {
 
   TfliteModelBuilder() { buffers_.emplace_back(); }  // Buffer 0: empty.
 
-  int AddTensor(std::string name, tfl::TensorType type, std::vector<int32_t> shape,
-                Quant quant = {}, int buffer = 0) {
-    tensors_.push_back({std::move(name), type, std::move(shape), std::move(quant),
-                        static_cast<uint32_t>(buffer)});
+  int AddTensor(std::string name, tfl::TensorType type,
+                std::vector<int32_t> shape, Quant quant = {}, int buffer = 0) {
+    tensors_.push_back({std::move(name), type, std::move(shape),
+                        std::move(quant), static_cast<uint32_t>(buffer)});
     return static_cast<int>(tensors_.size()) - 1;
   }
 
   template <typename T>
-  int AddConstant(std::string name, tfl::TensorType type, std::vector<int32_t> shape,
-                  const std::vector<T>& values, Quant quant = {}) {
+  int AddConstant(std::string name, tfl::TensorType type,
+                  std::vector<int32_t> shape, const std::vector<T>& values,
+                  Quant quant = {}) {
     std::string bytes(values.size() * sizeof(T), '\0');
     if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
     buffers_.push_back(std::move(bytes));
@@ -53,15 +54,18 @@ class TfliteModelBuilder {
   // converter does.
   int AddOpCode(int32_t builtin, std::string custom = "", int deprecated = -1) {
     if (deprecated < 0) deprecated = std::min<int32_t>(builtin, 127);
-    codes_.push_back({builtin, static_cast<int8_t>(deprecated), std::move(custom)});
+    codes_.push_back(
+        {builtin, static_cast<int8_t>(deprecated), std::move(custom)});
     return static_cast<int>(codes_.size()) - 1;
   }
 
-  void AddOp(int opcode, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+  void AddOp(int opcode, std::vector<int32_t> inputs,
+             std::vector<int32_t> outputs,
              tfl::BuiltinOptions options_type = tfl::BuiltinOptions_NONE,
              OptionsFn options = nullptr, std::string custom_options = "") {
-    ops_.push_back({static_cast<uint32_t>(opcode), std::move(inputs), std::move(outputs),
-                    options_type, std::move(options), std::move(custom_options)});
+    ops_.push_back({static_cast<uint32_t>(opcode), std::move(inputs),
+                    std::move(outputs), options_type, std::move(options),
+                    std::move(custom_options)});
   }
 
   void SetIo(std::vector<int32_t> inputs, std::vector<int32_t> outputs) {
@@ -78,7 +82,8 @@ class TfliteModelBuilder {
         continue;
       }
       b.ForceVectorAlignment(data.size(), 1, 16);
-      auto v = b.CreateVector(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+      auto v = b.CreateVector(reinterpret_cast<const uint8_t*>(data.data()),
+                              data.size());
       buffers.push_back(tfl::CreateBuffer(b, v));
     }
     std::vector<flatbuffers::Offset<tfl::Tensor>> tensors;
@@ -86,11 +91,12 @@ class TfliteModelBuilder {
       flatbuffers::Offset<tfl::QuantizationParameters> q = 0;
       if (!t.quant.scale.empty()) {
         q = tfl::CreateQuantizationParameters(
-            b, 0, 0, b.CreateVector(t.quant.scale), b.CreateVector(t.quant.zero_point),
-            tfl::QuantizationDetails_NONE, 0, t.quant.axis);
+            b, 0, 0, b.CreateVector(t.quant.scale),
+            b.CreateVector(t.quant.zero_point), tfl::QuantizationDetails_NONE,
+            0, t.quant.axis);
       }
-      tensors.push_back(tfl::CreateTensor(b, b.CreateVector(t.shape), t.type, t.buffer,
-                                          b.CreateString(t.name), q));
+      tensors.push_back(tfl::CreateTensor(b, b.CreateVector(t.shape), t.type,
+                                          t.buffer, b.CreateString(t.name), q));
     }
     std::vector<flatbuffers::Offset<tfl::OperatorCode>> codes;
     for (const CodeDef& c : codes_) {
@@ -103,21 +109,23 @@ class TfliteModelBuilder {
       flatbuffers::Offset<void> options = o.options ? o.options(b) : 0;
       flatbuffers::Offset<flatbuffers::Vector<uint8_t>> custom = 0;
       if (!o.custom_options.empty()) {
-        custom = b.CreateVector(reinterpret_cast<const uint8_t*>(o.custom_options.data()),
-                                o.custom_options.size());
+        custom = b.CreateVector(
+            reinterpret_cast<const uint8_t*>(o.custom_options.data()),
+            o.custom_options.size());
       }
       ops.push_back(tfl::CreateOperator(b, o.opcode, b.CreateVector(o.inputs),
-                                        b.CreateVector(o.outputs), o.options_type,
-                                        options, custom));
+                                        b.CreateVector(o.outputs),
+                                        o.options_type, options, custom));
     }
-    auto subgraph = tfl::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(inputs_),
-                                        b.CreateVector(outputs_), b.CreateVector(ops),
-                                        b.CreateString("main"));
-    auto model = tfl::CreateModel(b, 3, b.CreateVector(codes),
-                                  b.CreateVector(std::vector{subgraph}),
-                                  b.CreateString("test model"), b.CreateVector(buffers));
+    auto subgraph = tfl::CreateSubGraph(
+        b, b.CreateVector(tensors), b.CreateVector(inputs_),
+        b.CreateVector(outputs_), b.CreateVector(ops), b.CreateString("main"));
+    auto model = tfl::CreateModel(
+        b, 3, b.CreateVector(codes), b.CreateVector(std::vector{subgraph}),
+        b.CreateString("test model"), b.CreateVector(buffers));
     tfl::FinishModelBuffer(b, model);
-    return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+    return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()),
+                       b.GetSize());
   }
 
  private:

@@ -73,7 +73,8 @@ QFORGE_EXPORT absl::StatusOr<std::string> SaveTfliteToBytes(
     const Graph& graph, const TfliteExportOptions& options = {});
 
 // Writes `graph` to `path` as a TFLite model, atomically.
-QFORGE_EXPORT absl::Status SaveTflite(const Graph& graph, absl::string_view path,
+QFORGE_EXPORT absl::Status SaveTflite(const Graph& graph,
+                                      absl::string_view path,
                                       const TfliteExportOptions& options = {});
 
 }  // namespace qforge

@@ -15,8 +15,9 @@
 namespace qforge::internal {
 
 inline int32_t TfliteBuiltinCode(const tflite_fb::OperatorCode& code) {
-  return std::max<int32_t>(static_cast<int32_t>(code.builtin_code()),
-                           static_cast<int32_t>(code.deprecated_builtin_code()));
+  return std::max<int32_t>(
+      static_cast<int32_t>(code.builtin_code()),
+      static_cast<int32_t>(code.deprecated_builtin_code()));
 }
 
 }  // namespace qforge::internal

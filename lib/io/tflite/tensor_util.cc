@@ -12,7 +12,8 @@ Tensor PermuteTensor(const Tensor& t, const std::vector<int>& perm) {
   Tensor out(t.dtype(), out_dims);
   const size_t elem = SizeOf(t.dtype());
   std::vector<int64_t> in_strides(rank, 1);
-  for (int i = rank - 2; i >= 0; --i) in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
+  for (int i = rank - 2; i >= 0; --i)
+    in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
   std::vector<int64_t> idx(rank, 0);
   const auto* src = static_cast<const uint8_t*>(t.raw_data());
   auto* dst = static_cast<uint8_t*>(out.raw_data());
