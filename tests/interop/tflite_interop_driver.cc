@@ -156,6 +156,9 @@ absl::Status ModelsCommand(const std::string& dir) {
       WriteModel(path("tanh"),
                  Unary(tfl::BuiltinOperator_TANH, {1, 4, 4, 3}, {1, 4, 4, 3})));
   QFORGE_RETURN_IF_ERROR(WriteModel(
+      path("relu"),
+      Unary(tfl::BuiltinOperator_RELU, {1, 4, 4, 3}, {1, 4, 4, 3})));
+  QFORGE_RETURN_IF_ERROR(WriteModel(
       path("relu6"),
       Unary(tfl::BuiltinOperator_RELU6, {1, 4, 4, 3}, {1, 4, 4, 3})));
   {
