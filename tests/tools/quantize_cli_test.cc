@@ -331,6 +331,17 @@ TEST_F(QuantizeCliTest, QuantizesToAndFromTflite) {
   EXPECT_EQ(q2g.inputs()[0]->dtype(), DataType::kInt8);
   EXPECT_EQ(q2g.outputs()[0]->dtype(), DataType::kInt8);
 
+  // `run` executes the int8 TFLite model (converted to NCHW for the int8
+  // kernels) with its int8 input.
+  Tensor x(DataType::kInt8, {1, 1, 8, 8});  // digits keeps its NCHW input.
+  for (int i = 0; i < 64; ++i) x.data<int8_t>()[i] = static_cast<int8_t>(i * 3 - 96);
+  ASSERT_THAT(WriteNpy(Path("x.npy"), x), IsOk());
+  r = Cli({"run", q2, "--input", Path("x.npy"), "--output-dir", Path("run_out")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor logits, ReadNpy(Path("run_out/logits.npy")));
+  EXPECT_EQ(logits.dtype(), DataType::kInt8);
+  EXPECT_EQ(logits.num_elements(), 10);
+
   for (const std::string& m : {f, q2}) {
     r = Cli({"inspect", m});
     ASSERT_EQ(r.code, 0) << r.err;
