@@ -694,6 +694,9 @@ class TfliteExporter {
 
   absl::Status ExportSoftmax(const Node& n) {
     const int rank = n.input(0)->shape().rank();
+    if (rank < 1) {
+      return absl::FailedPreconditionError("the input's rank is unknown");
+    }
     QFORGE_ASSIGN_OR_RETURN(
         int64_t axis, n.GetInt("axis", graph_.onnx_opset() >= 13 ? -1 : 1));
     if (axis < 0) axis += rank;
@@ -787,6 +790,9 @@ class TfliteExporter {
 
   absl::Status ExportTranspose(const Node& n) {
     const int rank = n.input(0)->shape().rank();
+    if (rank < 0) {
+      return absl::FailedPreconditionError("the input's rank is unknown");
+    }
     std::vector<int64_t> def(rank);
     for (int i = 0; i < rank; ++i) def[i] = rank - 1 - i;
     QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> perm, n.GetInts("perm", def));
@@ -917,6 +923,9 @@ class TfliteExporter {
       return absl::OkStatus();
     }
     const std::string& op = n.op_type();
+    if (n.input(0) == nullptr || n.output(0) == nullptr) {
+      return absl::InvalidArgumentError("the node has no first input or output");
+    }
     if (op == "Conv") return ExportConv(n);
     if (op == "Gemm") return ExportGemm(n);
     if (op == "MatMul") return ExportMatMul(n);
