@@ -12,6 +12,7 @@
 //       tflite_reference profile) and writes OUT_DIR/output_<i>.npy with the
 //       samples stacked.
 // Exits 0 on success; on failure prints "error: <status>" and exits 1.
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -250,7 +251,26 @@ absl::Status RunCommand(const std::string& model_path,
   for (int64_t i = 0; i < n; ++i) {
     TensorMap sample;
     for (const auto& [name, t] : inputs) sample[name] = SampleOf(t, i);
-    QFORGE_ASSIGN_OR_RETURN(TensorMap out, executor->Run(sample));
+    // Debug aid: QFORGE_DUMP_DIR=D writes every value of sample 0 to
+    // D/<index>.npy and its name to D/names.txt.
+    RunOptions run_options;
+    const char* dump = std::getenv("QFORGE_DUMP_DIR");
+    std::string names;
+    int dumped = 0;
+    if (dump != nullptr && i == 0) {
+      run_options.observer = [&](const Node&, const Value& v, const Tensor& t) {
+        absl::StrAppend(&names, v.name(), "\n");
+        return WriteNpy(absl::StrCat(dump, "/", dumped++, ".npy"), t);
+      };
+    }
+    QFORGE_ASSIGN_OR_RETURN(TensorMap out, executor->Run(sample, run_options));
+    if (!names.empty()) {
+      FILE* f = std::fopen(absl::StrCat(dump, "/names.txt").c_str(), "w");
+      if (f != nullptr) {
+        std::fputs(names.c_str(), f);
+        std::fclose(f);
+      }
+    }
     for (size_t k = 0; k < model.outputs().size(); ++k) {
       per_output[k].push_back(out.at(model.outputs()[k]->name()));
     }
