@@ -372,6 +372,32 @@ TEST_F(TfliteImportTest, CustomOpIsKeptOpaqueWithVerifiedOptions) {
                      HasSubstr("not a valid flexbuffer"))));
 }
 
+TEST_F(TfliteImportTest, CustomOpSurvivesExportAndReimport) {
+  flexbuffers::Builder fbb;
+  fbb.Map([&] { fbb.Int("num_anchors", 3); });
+  fbb.Finish();
+  const std::string options(
+      reinterpret_cast<const char*>(fbb.GetBuffer().data()), fbb.GetSize());
+  TfliteModelBuilder m;
+  const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 4});
+  const int r = m.AddTensor("r", tfl::TensorType_FLOAT32, {1, 4});
+  const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 4});
+  m.AddOp(m.AddOpCode(tfl::BuiltinOperator_RELU), {x}, {r});
+  m.AddOp(m.AddOpCode(tfl::BuiltinOperator_CUSTOM, "AnchorBoxes"), {r}, {y},
+          tfl::BuiltinOptions_NONE, nullptr, options);
+  m.SetIo({x}, {y});
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph,
+                              LoadTfliteFromBytes(m.Finish(), registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(graph));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadTfliteFromBytes(bytes, registry_));
+  ASSERT_EQ(back.num_nodes(), 2);
+  const Node* custom = back.nodes()[1];
+  EXPECT_EQ(custom->domain(), "tflite.custom");
+  EXPECT_EQ(custom->op_type(), "AnchorBoxes");
+  EXPECT_EQ(custom->custom_options(), options);
+  EXPECT_EQ(back.nodes()[0]->op_type(), "Relu");
+}
+
 TEST_F(TfliteImportTest, UnsupportedBuiltinNamesTheOp) {
   TfliteModelBuilder m;
   const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {4});
