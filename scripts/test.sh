@@ -3,11 +3,12 @@
 #   1. dependencies  (Debian packages, scripts/install-deps.sh)
 #   2. build         (build/, RelWithDebInfo)
 #   3. sanitizer     (build-asan/, AddressSanitizer + UndefinedBehaviorSanitizer)
-#   4. interop venv  (scripts/interop-venv.sh: Python venv with pinned
-#                     onnxruntime from PyPI; needs network access)
+#   4. interop venvs (scripts/interop-venv.sh: pinned onnxruntime;
+#                     scripts/litert-venv.sh: pinned ai-edge-litert; both from
+#                     PyPI, need network access)
 #   5. tests         (ctest in both builds; includes the ONNX conformance suite,
 #                     the find_package consumer project and the ONNX Runtime
-#                     interop test, label `interop`)
+#                     and LiteRT interop tests, label `interop`)
 # Each stage prints its wall time. Exits non-zero on the first failure.
 #   QFORGE_JOBS=N      parallel build/test jobs (default: nproc)
 #   QFORGE_SKIP_ASAN=1 skip the sanitizer build (quicker local runs)
@@ -25,12 +26,13 @@ stage() {  # stage NAME COMMAND...
 }
 
 venv="${QFORGE_VENV:-$PWD/build/venv-interop}"
+litert_venv="${QFORGE_LITERT_VENV:-$PWD/build/venv-litert}"
 
 configure_and_build() {  # DIR EXTRA_CMAKE_ARGS...
   local dir="$1"
   shift
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DQFORGE_INTEROP_VENV="$venv" "$@" >/dev/null
+    -DQFORGE_INTEROP_VENV="$venv" -DQFORGE_LITERT_VENV="$litert_venv" "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
 }
 
@@ -50,6 +52,7 @@ if [[ "${QFORGE_SKIP_ASAN:-0}" != 1 ]]; then
     -DQFORGE_BUILD_TOOLS=ON
 fi
 stage "interop venv" env QFORGE_VENV="$venv" scripts/interop-venv.sh
+stage "litert venv" env QFORGE_LITERT_VENV="$litert_venv" scripts/litert-venv.sh
 stage tests run_ctest build
 if [[ "${QFORGE_SKIP_ASAN:-0}" != 1 ]]; then
   stage sanitizer-tests run_ctest build-asan

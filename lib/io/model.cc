@@ -7,16 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "qforge/core/status.h"
 #include "qforge/io/onnx.h"
+#include "qforge/io/tflite.h"
 
 namespace qforge {
-namespace {
-
-absl::Status TfliteNotBuilt(absl::string_view path) {
-  return absl::UnimplementedError(absl::StrCat(
-      "cannot handle '", path, "': TFLite support is not built yet"));
-}
-
-}  // namespace
 
 absl::StatusOr<ModelFormat> ModelFormatFromPath(absl::string_view path) {
   const std::string lower = absl::AsciiStrToLower(path);
@@ -34,7 +27,7 @@ absl::StatusOr<Graph> LoadModel(absl::string_view path,
     case ModelFormat::kOnnx:
       return LoadOnnx(path, registry);
     case ModelFormat::kTflite:
-      return TfliteNotBuilt(path);
+      return LoadTflite(path, registry);
   }
   return absl::InternalError("unreachable");
 }
@@ -45,7 +38,7 @@ absl::Status SaveModel(const Graph& graph, absl::string_view path) {
     case ModelFormat::kOnnx:
       return SaveOnnx(graph, path);
     case ModelFormat::kTflite:
-      return TfliteNotBuilt(path);
+      return SaveTflite(graph, path);
   }
   return absl::InternalError("unreachable");
 }

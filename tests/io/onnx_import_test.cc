@@ -298,9 +298,9 @@ TEST_F(OnnxImportTest, LoadModelDispatchesOnExtension) {
   QFORGE_ASSERT_OK_AND_ASSIGN(Graph graph, LoadModel(path, registry_));
   EXPECT_EQ(graph.num_nodes(), 2);
   std::remove(path.c_str());
-  EXPECT_THAT(LoadModel("model.tflite", registry_),
-              StatusIs(absl::StatusCode::kUnimplemented,
-                       HasSubstr("TFLite support is not built yet")));
+  EXPECT_THAT(LoadModel("missing_model.tflite", registry_),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("missing_model.tflite")));
   EXPECT_THAT(
       LoadModel("model.bin", registry_),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model.bin")));

@@ -119,7 +119,7 @@ TEST_F(CliTest, UsageErrorsAreOneLine) {
   ExpectOneLineError(Cli({"run", "a.onnx"}), "--output-dir");
   ExpectOneLineError(Cli({"run", "a.onnx", "--output-dir"}), "needs a value");
   ExpectOneLineError(Cli({"inspect", dir_ + "/missing.onnx"}), "missing.onnx");
-  ExpectOneLineError(Cli({"inspect", dir_ + "/model.tflite"}), "TFLite");
+  ExpectOneLineError(Cli({"inspect", dir_ + "/model.tflite"}), "model.tflite");
 }
 
 TEST_F(CliTest, InspectReportsOpsTypesAndConstants) {

@@ -234,8 +234,11 @@ TEST_F(QuantizeCliTest, QuantizeArgumentErrors) {
       Cli({"quantize", model, "-o", out, "--calib", calib, "--stats-in", "x"}),
       "not both");
   ExpectOneLineError(
-      Cli({"quantize", model, "-o", Path("out.tflite"), "--calib", calib}),
-      "TFLite export is not implemented");
+      Cli({"quantize", model, "-o", out, "--calib", calib, "--io-type", "int8"}),
+      "--io-type applies to .tflite output");
+  ExpectOneLineError(Cli({"quantize", model, "-o", Path("out.tflite"), "--calib",
+                          calib, "--io-type", "int4"}),
+                     "--io-type 'int4'");
   ExpectOneLineError(
       Cli({"quantize", model, "-o", Path("out.bin"), "--calib", calib}),
       "out.bin");
@@ -302,6 +305,48 @@ TEST_F(QuantizeCliTest, CompareArgumentErrors) {
   ExpectOneLineError(Cli({"compare", model, model, "--data", images, "--labels",
                           Path("short.npy")}),
                      "labels");
+}
+
+// ONNX in -> TFLite out, then TFLite in -> TFLite out (the CLI picks the
+// format from the extension); `inspect` reads the TFLite files.
+TEST_F(QuantizeCliTest, QuantizesToAndFromTflite) {
+  const std::string calib = Digits("digits_calib.npz");
+  const std::string q1 = Path("q1.tflite");
+  CliResult r = Cli({"quantize", Digits("digits_cnn.onnx"), "-o", q1, "--calib", calib});
+  ASSERT_EQ(r.code, 0) << r.err;
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph q, LoadModel(q1, registry_));
+  EXPECT_EQ(q.metadata().at("qforge.arithmetic_profile"), "tflite_reference");
+  bool has_int8 = false;
+  for (const Value* v : q.values()) has_int8 |= v->dtype() == DataType::kInt8;
+  EXPECT_TRUE(has_int8);
+
+  // A float TFLite model in, a full-integer one with int8 IO out.
+  const std::string f = Path("float.tflite");
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph onnx, LoadModel(Digits("digits_cnn.onnx"), registry_));
+  ASSERT_THAT(SaveModel(onnx, f), IsOk());
+  const std::string q2 = Path("q2.tflite");
+  r = Cli({"quantize", f, "-o", q2, "--calib", calib, "--io-type", "int8"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph q2g, LoadModel(q2, registry_));
+  EXPECT_EQ(q2g.inputs()[0]->dtype(), DataType::kInt8);
+  EXPECT_EQ(q2g.outputs()[0]->dtype(), DataType::kInt8);
+
+  // `run` executes the int8 TFLite model (converted to NCHW for the int8
+  // kernels) with its int8 input.
+  Tensor x(DataType::kInt8, {1, 1, 8, 8});  // digits keeps its NCHW input.
+  for (int i = 0; i < 64; ++i) x.data<int8_t>()[i] = static_cast<int8_t>(i * 3 - 96);
+  ASSERT_THAT(WriteNpy(Path("x.npy"), x), IsOk());
+  r = Cli({"run", q2, "--input", Path("x.npy"), "--output-dir", Path("run_out")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor logits, ReadNpy(Path("run_out/logits.npy")));
+  EXPECT_EQ(logits.dtype(), DataType::kInt8);
+  EXPECT_EQ(logits.num_elements(), 10);
+
+  for (const std::string& m : {f, q2}) {
+    r = Cli({"inspect", m});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Conv"));
+  }
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "qforge/core/status.h"
 #include "qforge/io/model.h"
 #include "qforge/io/npy.h"
+#include "qforge/io/tflite.h"
 #include "qforge/quantize/calibration.h"
 #include "qforge/quantize/calibration_data.h"
 #include "qforge/quantize/quant_config.h"
@@ -112,14 +113,12 @@ absl::Status CheckSamples(int64_t begin, int64_t end, int64_t total) {
   return absl::OkStatus();
 }
 
-absl::Status CheckOutputFormat(const std::string& path) {
-  QFORGE_ASSIGN_OR_RETURN(ModelFormat format, ModelFormatFromPath(path));
-  if (format == ModelFormat::kTflite) {
-    return absl::UnimplementedError(absl::StrCat(
-        "cannot write '", path,
-        "': TFLite export is not implemented yet; write .onnx instead"));
-  }
-  return absl::OkStatus();
+absl::StatusOr<TfliteIoType> ParseIoType(const std::string& text) {
+  if (text.empty() || text == "float") return TfliteIoType::kFloat32;
+  if (text == "int8") return TfliteIoType::kInt8;
+  if (text == "uint8") return TfliteIoType::kUint8;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--io-type '", text, "': expected float, int8 or uint8"));
 }
 
 }  // namespace
@@ -174,7 +173,7 @@ absl::Status Calibrate(const std::vector<std::string>& args) {
 }
 
 absl::Status Quantize(const std::vector<std::string>& args) {
-  std::string model_path, out_path, calib, config_path, report_path;
+  std::string model_path, out_path, calib, config_path, report_path, io_type_text;
   std::vector<std::string> stats_in;
   ArgParser parser(
       "qforge quantize",
@@ -183,9 +182,9 @@ absl::Status Quantize(const std::vector<std::string>& args) {
       "'qforge calibrate' (--stats-in, repeatable:\nshards are merged). "
       "Prints what was quantized, what stayed float and why, calibration\n"
       "warnings and the parameter size before and after.");
-  parser.AddPositional("MODEL", "float model (.onnx)", &model_path);
-  parser.AddOption("o", "OUT", "quantized model to write", &out_path,
-                   /*required=*/true);
+  parser.AddPositional("MODEL", "float model (.onnx or .tflite)", &model_path);
+  parser.AddOption("o", "OUT", "quantized model to write (.onnx or .tflite)",
+                   &out_path, /*required=*/true);
   parser.AddOption("calib", "DATA",
                    "calibration data: FILE.npz, DIR/, NAME=FILE.npy,... or "
                    "FILE.npy (single-input model)",
@@ -200,6 +199,10 @@ absl::Status Quantize(const std::vector<std::string>& args) {
                    &report_path);
   std::vector<std::string> plugins;
   AddPluginOption(parser, &plugins);
+  parser.AddOption("io-type", "T",
+                   "TFLite output only: element type of the model's inputs and "
+                   "outputs, float (default), int8 or uint8",
+                   &io_type_text);
   QFORGE_RETURN_IF_ERROR(parser.Parse(args));
   if (parser.help_requested()) {
     std::cout << parser.Help();
@@ -213,8 +216,19 @@ absl::Status Quantize(const std::vector<std::string>& args) {
     return absl::InvalidArgumentError(
         "give either --calib or --stats-in, not both");
   }
-  QFORGE_RETURN_IF_ERROR(CheckOutputFormat(out_path));
+  QFORGE_ASSIGN_OR_RETURN(const ModelFormat out_format,
+                          ModelFormatFromPath(out_path));
+  QFORGE_ASSIGN_OR_RETURN(const TfliteIoType io_type, ParseIoType(io_type_text));
+  if (!io_type_text.empty() && out_format != ModelFormat::kTflite) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--io-type applies to .tflite output, not '", out_path, "'"));
+  }
   QFORGE_ASSIGN_OR_RETURN(QuantConfig config, ReadConfig(config_path));
+  // A TFLite model runs on TFLite's integer arithmetic unless a config says
+  // otherwise.
+  if (config_path.empty() && out_format == ModelFormat::kTflite) {
+    config.profile = ArithmeticProfile::kTfliteReference;
+  }
   Registry registry;
   QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(model_path, registry));
@@ -251,7 +265,12 @@ absl::Status Quantize(const std::vector<std::string>& args) {
   }
   // The summary first: it explains the model even if writing it fails.
   std::cout << result.report.ToString() << std::flush;
-  QFORGE_RETURN_IF_ERROR(SaveModel(result.model, out_path));
+  if (out_format == ModelFormat::kTflite) {
+    QFORGE_RETURN_IF_ERROR(SaveTflite(result.model, out_path,
+                                      {.input_type = io_type, .output_type = io_type}));
+  } else {
+    QFORGE_RETURN_IF_ERROR(SaveModel(result.model, out_path));
+  }
   if (!report_path.empty()) {
     QFORGE_RETURN_IF_ERROR(
         internal::WriteFileAtomically(report_path, result.report.ToJson()));

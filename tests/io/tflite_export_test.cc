@@ -1,0 +1,230 @@
+// TFLite export: float and full-integer models, round trips through the
+// importer, and the int8 spec's constraints on the written file.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/tflite/op_code.h"
+#include "io/tflite/schema_generated.h"
+#include "qforge/io/model.h"
+#include "qforge/io/tflite.h"
+#include "qforge/ir/layout.h"
+#include "qforge/quantize/calibration_data.h"
+#include "qforge/quantize/quantize.h"
+#include "qforge/registry.h"
+#include "qforge/runtime/executor.h"
+#include "qforge/testing/status_matchers.h"
+
+namespace qforge {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::IsOk;
+using testing::StatusIs;
+namespace tfl = ::qforge::tflite_fb;
+
+std::string SourceDir() {
+  const char* dir = std::getenv("QFORGE_SOURCE_DIR");
+  return dir != nullptr ? dir : ".";
+}
+
+class TfliteExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_THAT(RegisterBuiltins(registry_), IsOk());
+    QFORGE_ASSERT_OK_AND_ASSIGN(
+        model_,
+        LoadModel(SourceDir() + "/examples/digits/digits_cnn.onnx", registry_));
+    QFORGE_ASSERT_OK_AND_ASSIGN(
+        data_,
+        OpenCalibrationData(SourceDir() + "/examples/digits/digits_calib.npz"));
+  }
+
+  absl::StatusOr<Tensor> RunOne(const Graph& graph, int64_t sample) {
+    QFORGE_ASSIGN_OR_RETURN(TensorMap in, data_->Sample(sample));
+    QFORGE_ASSIGN_OR_RETURN(auto exec, Executor::Prepare(graph, registry_));
+    TensorMap inputs;
+    // The calibration file names the model's single input.
+    inputs[graph.inputs()[0]->name()] = in.begin()->second;
+    QFORGE_ASSIGN_OR_RETURN(TensorMap out, exec->Run(inputs));
+    return out.at(graph.outputs()[0]->name());
+  }
+
+  absl::StatusOr<QuantizeResult> QuantizeDigits() {
+    QuantConfig config;
+    config.profile = ArithmeticProfile::kTfliteReference;
+    return Quantize(model_, *data_, config, registry_);
+  }
+
+  Registry registry_;
+  Graph model_;
+  std::unique_ptr<CalibrationData> data_;
+};
+
+const tfl::Model* Parse(const std::string& bytes) {
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
+                          bytes.size());
+  if (!tfl::VerifyModelBuffer(v)) return nullptr;
+  return tfl::GetModel(bytes.data());
+}
+
+std::vector<int32_t> OpCodes(const tfl::Model& m) {
+  std::vector<int32_t> out;
+  for (const tfl::Operator* op : *m.subgraphs()->Get(0)->operators()) {
+    out.push_back(internal::TfliteBuiltinCode(
+        *m.operator_codes()->Get(op->opcode_index())));
+  }
+  return out;
+}
+
+TEST_F(TfliteExportTest, FloatOnnxModelRoundTripsThroughTflite) {
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(model_));
+  const tfl::Model* m = Parse(bytes);
+  ASSERT_NE(m, nullptr);
+  // NCHW became NHWC: convolutions are CONV_2D with OHWI weights.
+  const std::vector<int32_t> codes = OpCodes(*m);
+  EXPECT_THAT(codes, ::testing::Contains(tfl::BuiltinOperator_CONV_2D));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadTfliteFromBytes(bytes, registry_));
+  for (int64_t s = 0; s < 3; ++s) {
+    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor want, RunOne(model_, s));
+    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor got, RunOne(back, s));
+    ASSERT_EQ(want.dims(), got.dims());
+    for (int64_t i = 0; i < want.num_elements(); ++i) {
+      EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i], 1e-4) << i;
+    }
+  }
+  // Export of the re-imported graph gives the same op sequence.
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string again, SaveTfliteToBytes(back));
+  const tfl::Model* m2 = Parse(again);
+  ASSERT_NE(m2, nullptr);
+  EXPECT_EQ(OpCodes(*m2), codes);
+}
+
+TEST_F(TfliteExportTest, QuantizedModelFollowsTheInt8Spec) {
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q, QuantizeDigits());
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(q.model));
+  const tfl::Model* m = Parse(bytes);
+  ASSERT_NE(m, nullptr);
+  const tfl::SubGraph* sg = m->subgraphs()->Get(0);
+  int convs = 0;
+  for (const tfl::Operator* op : *sg->operators()) {
+    const int32_t code = internal::TfliteBuiltinCode(
+        *m->operator_codes()->Get(op->opcode_index()));
+    if (code != tfl::BuiltinOperator_CONV_2D &&
+        code != tfl::BuiltinOperator_DEPTHWISE_CONV_2D &&
+        code != tfl::BuiltinOperator_FULLY_CONNECTED) {
+      continue;
+    }
+    ++convs;
+    const tfl::Tensor* x = sg->tensors()->Get(op->inputs()->Get(0));
+    const tfl::Tensor* w = sg->tensors()->Get(op->inputs()->Get(1));
+    EXPECT_EQ(x->type(), tfl::TensorType_INT8);
+    ASSERT_EQ(w->type(), tfl::TensorType_INT8);
+    const auto* wq = w->quantization();
+    ASSERT_NE(wq, nullptr);
+    const int channels =
+        w->shape()->Get(code == tfl::BuiltinOperator_DEPTHWISE_CONV_2D ? 3 : 0);
+    EXPECT_EQ(wq->quantized_dimension(),
+              code == tfl::BuiltinOperator_DEPTHWISE_CONV_2D ? 3 : 0);
+    EXPECT_TRUE(wq->scale()->size() == 1 ||
+                static_cast<int>(wq->scale()->size()) == channels);
+    for (int64_t z : *wq->zero_point()) EXPECT_EQ(z, 0);
+    const auto* data = m->buffers()->Get(w->buffer())->data();
+    ASSERT_NE(data, nullptr);
+    for (uint8_t byte : *data) EXPECT_NE(static_cast<int8_t>(byte), -128);
+    if (op->inputs()->size() > 2 && op->inputs()->Get(2) >= 0) {
+      const tfl::Tensor* b = sg->tensors()->Get(op->inputs()->Get(2));
+      EXPECT_EQ(b->type(), tfl::TensorType_INT32);
+      // Bias scale = input scale * weight scale (per channel).
+      for (uint32_t c = 0; c < b->quantization()->scale()->size(); ++c) {
+        const float ws = wq->scale()->Get(wq->scale()->size() == 1 ? 0 : c);
+        EXPECT_NEAR(b->quantization()->scale()->Get(c),
+                    x->quantization()->scale()->Get(0) * ws, 1e-6 * ws);
+      }
+    }
+  }
+  EXPECT_GT(convs, 0);
+  // Float model IO by default.
+  EXPECT_EQ(sg->tensors()->Get(sg->inputs()->Get(0))->type(),
+            tfl::TensorType_FLOAT32);
+  EXPECT_EQ(sg->tensors()->Get(sg->outputs()->Get(0))->type(),
+            tfl::TensorType_FLOAT32);
+}
+
+TEST_F(TfliteExportTest, QuantizedRoundTripKeepsParamsAndResults) {
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q, QuantizeDigits());
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(q.model));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadTfliteFromBytes(bytes, registry_));
+  EXPECT_EQ(back.metadata().at("qforge.arithmetic_profile"),
+            "tflite_reference");
+  // The int8 kernels run NCHW.
+  ASSERT_THAT(ConvertLayout(back, Layout::kNCHW, registry_.schemas()), IsOk());
+  for (int64_t s = 0; s < 3; ++s) {
+    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor want, RunOne(q.model, s));
+    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor got, RunOne(back, s));
+    ASSERT_EQ(want.dims(), got.dims());
+    for (int64_t i = 0; i < want.num_elements(); ++i) {
+      EXPECT_EQ(got.data<float>()[i], want.data<float>()[i])
+          << "sample " << s << " #" << i;
+    }
+  }
+}
+
+TEST_F(TfliteExportTest, IntegerModelIo) {
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q, QuantizeDigits());
+  for (TfliteIoType io : {TfliteIoType::kInt8, TfliteIoType::kUint8}) {
+    QFORGE_ASSERT_OK_AND_ASSIGN(
+        std::string bytes,
+        SaveTfliteToBytes(q.model, {.input_type = io, .output_type = io}));
+    const tfl::Model* m = Parse(bytes);
+    ASSERT_NE(m, nullptr);
+    const tfl::SubGraph* sg = m->subgraphs()->Get(0);
+    const auto want = io == TfliteIoType::kInt8 ? tfl::TensorType_INT8
+                                                : tfl::TensorType_UINT8;
+    const tfl::Tensor* in = sg->tensors()->Get(sg->inputs()->Get(0));
+    EXPECT_EQ(in->type(), want);
+    EXPECT_EQ(sg->tensors()->Get(sg->outputs()->Get(0))->type(), want);
+    // Names of the model's inputs stay.
+    EXPECT_EQ(in->name()->str(), q.model.inputs()[0]->name());
+    QFORGE_EXPECT_OK(LoadTfliteFromBytes(bytes, registry_).status());
+  }
+  // A float graph has no integer inputs to offer.
+  EXPECT_THAT(SaveTfliteToBytes(model_, {.input_type = TfliteIoType::kInt8}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("float inputs")));
+}
+
+TEST_F(TfliteExportTest, SaveModelWritesTfliteAtomically) {
+  const std::string path = ::testing::TempDir() + "/tflite_export_test.tflite";
+  ASSERT_THAT(SaveModel(model_, path), IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadModel(path, registry_));
+  EXPECT_GT(back.num_nodes(), 0);
+  // A graph that cannot be written leaves the earlier file intact.
+  std::ifstream in(path, std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(in)), {});
+  Graph bad;
+  Value* x = bad.AddValue("x", DataType::kFloat32, Shape({4}));
+  Value* y = bad.AddValue("y", DataType::kFloat32, Shape({4}));
+  bad.AddInput(x);
+  bad.AddOutput(y);
+  ASSERT_THAT(
+      bad.AddNode(
+             {.name = "e", .op_type = "Exp", .inputs = {x}, .outputs = {y}})
+          .status(),
+      IsOk());
+  EXPECT_THAT(SaveModel(bad, path), StatusIs(absl::StatusCode::kUnimplemented,
+                                             HasSubstr("node 'e' (Exp)")));
+  std::ifstream in2(path, std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in2)), {}), before);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace qforge
