@@ -48,8 +48,10 @@ sudo_cmd=()
 stage dependencies "${sudo_cmd[@]}" scripts/install-deps.sh
 stage build configure_and_build build
 if [[ "${QFORGE_SKIP_ASAN:-0}" != 1 ]]; then
+  # -O1 -g1 compiles faster than RelWithDebInfo's -O2 -g;
+  # sanitizer reports still carry file and line.
   stage sanitizer-build configure_and_build build-asan -DQFORGE_SANITIZE=ON \
-    -DQFORGE_BUILD_TOOLS=ON
+    -DQFORGE_BUILD_TOOLS=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 fi
 stage "interop venv" env QFORGE_VENV="$venv" scripts/interop-venv.sh
 stage "litert venv" env QFORGE_LITERT_VENV="$litert_venv" scripts/litert-venv.sh

@@ -47,23 +47,15 @@ const char* WeightRangeName(WeightRange range) {
   switch (range) {
     case WeightRange::kFull: return "full";
     case WeightRange::kReduced: return "reduced";
-    case WeightRange::kAuto: break;
   }
-  return "auto";
+  return "full";
 }
 
 absl::StatusOr<WeightRange> ParseWeightRange(absl::string_view name) {
-  if (name == "auto") return WeightRange::kAuto;
   if (name == "full") return WeightRange::kFull;
   if (name == "reduced") return WeightRange::kReduced;
   return absl::InvalidArgumentError(absl::StrCat(
-      "weight_range '", name, "' is not one of: auto, full, reduced"));
-}
-
-WeightRange QuantConfig::EffectiveWeightRange() const {
-  if (weight_range != WeightRange::kAuto) return weight_range;
-  return profile == ArithmeticProfile::kOnnxRuntime ? WeightRange::kReduced
-                                                    : WeightRange::kFull;
+      "weight_range '", name, "' is not one of: full, reduced"));
 }
 
 absl::Status QuantConfig::Validate() const {

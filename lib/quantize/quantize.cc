@@ -190,7 +190,7 @@ QuantTarget ActivationTarget(const QuantConfig& config) {
 // int8 symmetric narrow range: [-127, 127], or 7 bits [-63, 63].
 QuantTarget WeightTarget(const QuantConfig& config) {
   QuantTarget t = QuantTarget::Int8Weight();
-  if (config.EffectiveWeightRange() == WeightRange::kReduced) t.bits = 7;
+  if (config.weight_range == WeightRange::kReduced) t.bits = 7;
   return t;
 }
 

@@ -5,8 +5,8 @@ Run with the interop venv's python (scripts/interop-venv.sh):
   ort_interop_test.py --driver BUILD/tests/qdq_interop_driver --source-dir REPO --work-dir DIR
 
 For single-op float models built here with `onnx.helper`, and for the bundled
-digits model, in each quantization variant (VARIANTS: full-range weights,
-the defaults = 7-bit weights, uint8 activations):
+digits model, in each quantization variant (VARIANTS: the defaults =
+full-range weights, 7-bit weights, uint8 activations):
 (a) qforge quantizes (qdq_interop_driver quantize) and exports QDQ ONNX; ONNX
     Runtime loads and runs it with its default session (QDQ fused into its
     integer kernels) and with ORT_DISABLE_ALL (the QDQ graph as written); the
@@ -163,16 +163,17 @@ def run_driver(args, *cmd):
 #  * full: int8 weights in [-127, 127]. Compared with ORT's unfused QDQ graph
 #    (ORT_DISABLE_ALL: exact int32 sums); ORT's fused kernels saturate int16
 #    pairs on x86 without VNNI, so they are compared only where VNNI exists.
-#  * default: the default config (weight_range auto = 7-bit weights for the
-#    onnxruntime profile). Compared with ORT's default session (QDQ fused into
-#    QLinearConv/QGemm/...) and, on single-op models, fused vs unfused must
-#    agree within 1 LSB on every CPU.
+#    The default config.
+#  * reduced: weight_range "reduced" (7-bit weights, ORT's reduce_range).
+#    Compared with ORT's default session (QDQ fused into QLinearConv/QGemm/...)
+#    and, on single-op models, fused vs unfused must agree within 1 LSB on
+#    every CPU.
 #  * uint8: uint8 activations (qforge runs them as int8 with zero point - 128
-#    and exports uint8 QDQ), default weights; against ORT's default session.
+#    and exports uint8 QDQ), reduced weights; against ORT's default session.
 VARIANTS = [
-    ("full", 'weight_range: "full"', "unfused"),
-    ("default", "", "fused"),
-    ("uint8", 'activation_type: "uint8"', "fused"),
+    ("full", "", "unfused"),
+    ("reduced", 'weight_range: "reduced"', "fused"),
+    ("uint8", 'activation_type: "uint8" weight_range: "reduced"', "fused"),
 ]
 
 

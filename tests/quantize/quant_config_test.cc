@@ -18,20 +18,8 @@ TEST(QuantConfig, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.profile, ArithmeticProfile::kOnnxRuntime);
   EXPECT_EQ(c.calibration_method, CalibrationMethod::kMinMax);
   EXPECT_EQ(c.unknown_op_policy, UnknownOpPolicy::kError);
-  EXPECT_EQ(c.weight_range, WeightRange::kAuto);
+  EXPECT_EQ(c.weight_range, WeightRange::kFull);
   EXPECT_THAT(c.Validate(), IsOk());
-}
-
-TEST(QuantConfig, AutoWeightRangeFollowsTheProfile) {
-  QuantConfig c;
-  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kReduced);
-  c.profile = ArithmeticProfile::kTfliteReference;
-  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kFull);
-  c.weight_range = WeightRange::kReduced;
-  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kReduced);
-  c.profile = ArithmeticProfile::kOnnxRuntime;
-  c.weight_range = WeightRange::kFull;
-  EXPECT_EQ(c.EffectiveWeightRange(), WeightRange::kFull);
 }
 
 TEST(QuantConfig, Uint8ActivationsNeedTheOnnxRuntimeProfile) {
@@ -101,7 +89,7 @@ TEST(QuantConfig, ErrorsNameTheField) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'t'")));
   EXPECT_THAT(ParseQuantConfig("weight_range: \"6bit\""),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("6bit"), HasSubstr("auto, full, reduced"))));
+                       AllOf(HasSubstr("6bit"), HasSubstr("full, reduced"))));
   EXPECT_THAT(ParseQuantConfig("unknown_op_policy: \"ignore\""),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ignore")));
   EXPECT_THAT(LoadQuantConfig("/nonexistent/qforge.cfg"),

@@ -114,17 +114,16 @@ int MaxAbsWeight(const Graph& q) {
   return max_abs;
 }
 
-TEST_F(DigitsQuantizeTest, WeightRangeAutoIsSevenBitForOnnxRuntimeOnly) {
-  QuantConfig config;  // onnxruntime profile, weight_range auto.
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult reduced, Quantize(model_, *data_, config, registry_));
-  EXPECT_EQ(MaxAbsWeight(reduced.model), 63);
-  config.weight_range = WeightRange::kFull;
+TEST_F(DigitsQuantizeTest, WeightRangeFullByDefaultSevenBitWhenReduced) {
+  QuantConfig config;  // Defaults: onnxruntime profile, full weight range.
   QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult full, Quantize(model_, *data_, config, registry_));
   EXPECT_EQ(MaxAbsWeight(full.model), 127);
-  config.weight_range = WeightRange::kAuto;
+  config.weight_range = WeightRange::kReduced;
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult reduced, Quantize(model_, *data_, config, registry_));
+  EXPECT_EQ(MaxAbsWeight(reduced.model), 63);
   config.profile = ArithmeticProfile::kTfliteReference;
   QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult tflite, Quantize(model_, *data_, config, registry_));
-  EXPECT_EQ(MaxAbsWeight(tflite.model), 127);
+  EXPECT_EQ(MaxAbsWeight(tflite.model), 63);
   // Reduced weights: scale = max|w| / 63 per channel, so q = round(w / s)
   // equals round(63 * w / max|w|) (up to a half-step tie).
   for (const Node* n : reduced.model.nodes()) {

@@ -13,7 +13,7 @@
 // --config), e.g.
 //
 //   activation_type: "int8"
-//   weight_range: "full"            # auto (default) | full | reduced
+//   weight_range: "full"            # full (default) | reduced
 //   calibration_method: "percentile"
 //   percentile: 99.99
 //   exclude_op_types: "Softmax"
@@ -40,7 +40,7 @@
 namespace qforge {
 
 // Integer range of quantized weights (Conv, Gemm, MatMul constants).
-//  * kFull: int8 symmetric narrow range [-127, 127].
+//  * kFull (default): int8 symmetric narrow range [-127, 127].
 //  * kReduced: 7-bit, [-63, 63] (symmetric, zero point 0; ONNX Runtime's
 //    `reduce_range`). x86 CPUs without VNNI (AVX2 only) run ORT's fused
 //    u8s8/s8s8 Conv/Gemm/MatMul kernels with `pmaddubsw`, which saturates
@@ -48,9 +48,9 @@ namespace qforge {
 //    2 * 255 * 63 < 32767. With 7-bit weights ORT's fused kernels compute the
 //    exact int32 sums on every CPU, so ORT's default session and qforge's
 //    onnxruntime profile agree (docs/arithmetic.md has the measurements).
-//  * kAuto (default): kReduced for the onnxruntime profile, kFull for
-//    tflite_reference (TFLite's int8 kernels compute exact sums).
-enum class WeightRange { kAuto, kFull, kReduced };
+//    Choose it when the model will run on ONNX Runtime on such CPUs; it
+//    costs one bit of weight precision everywhere else.
+enum class WeightRange { kFull, kReduced };
 
 enum class UnknownOpPolicy {
   kError,      // Fail, naming the node, the op and the fixes.
@@ -73,12 +73,9 @@ struct QFORGE_EXPORT QuantConfig {
   DataType activation_type = DataType::kInt8;
   // Weights: int8 symmetric, per output channel by default.
   bool per_channel_weights = true;
-  // [-127, 127] or 7-bit [-63, 63]; kAuto follows `profile` (see above).
-  WeightRange weight_range = WeightRange::kAuto;
+  // [-127, 127] or 7-bit [-63, 63] (see WeightRange).
+  WeightRange weight_range = WeightRange::kFull;
   ArithmeticProfile profile = ArithmeticProfile::kOnnxRuntime;
-
-  // `weight_range` with kAuto resolved for `profile`: kFull or kReduced.
-  WeightRange EffectiveWeightRange() const;
 
   // Calibration.
   CalibrationMethod calibration_method = CalibrationMethod::kMinMax;
@@ -122,7 +119,7 @@ QFORGE_EXPORT absl::Status SaveQuantConfig(const QuantConfig& config,
                                            absl::string_view path);
 
 QFORGE_EXPORT const char* UnknownOpPolicyName(UnknownOpPolicy policy);
-// "auto", "full", "reduced" and back.
+// "full", "reduced" and back.
 QFORGE_EXPORT const char* WeightRangeName(WeightRange range);
 QFORGE_EXPORT absl::StatusOr<WeightRange> ParseWeightRange(absl::string_view name);
 
