@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "digits_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "qforge/io/model.h"
@@ -17,12 +18,10 @@
 namespace qforge {
 namespace {
 
+using ::qforge::testing::DigitsPath;
 using ::qforge::testing::IsOk;
-
-std::string DigitsPath(const std::string& file) {
-  const char* root = std::getenv("QFORGE_SOURCE_DIR");
-  return std::string(root != nullptr ? root : ".") + "/examples/digits/" + file;
-}
+using ::qforge::testing::QuantizedDigits;
+using ::qforge::testing::QuantizeDigits;
 
 // Per-row argmax of a [N, classes] float tensor.
 std::vector<int64_t> Argmax(const Tensor& logits) {
@@ -44,18 +43,10 @@ class DigitsInt8Test : public ::testing::TestWithParam<ArithmeticProfile> {};
 TEST_P(DigitsInt8Test, AccuracyWithinOnePointOfFloat) {
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(
-      Graph model, LoadModel(DigitsPath("digits_cnn.onnx"), registry));
-  QFORGE_ASSERT_OK_AND_ASSIGN(NpzContents calib,
-                              ReadNpz(DigitsPath("digits_calib.npz")));
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
-                              TensorCalibrationData::Create(TensorMap(calib)));
-  QuantConfig config;
-  config.profile = GetParam();
-  // The exported model has a Constant node (the Mul's factor); it stays float.
-  config.unknown_op_policy = UnknownOpPolicy::kKeepFloat;
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q,
-                              Quantize(model, *data, config, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizedDigits digits,
+                              QuantizeDigits(registry, GetParam()));
+  const Graph& model = digits.float_model;
+  const QuantizeResult& q = digits.quantized;
   // Every compute node is quantized (BatchNormalization is folded).
   for (const QuantizeReport::NodeEntry& e : q.report.nodes) {
     if (e.op == "Constant") continue;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "digits_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kernels/int8/fast/isa.h"
@@ -30,12 +31,10 @@ using ::qforge::kernels::int8::fast::Isa;
 using ::qforge::kernels::int8::fast::IsaName;
 using ::qforge::kernels::int8::fast::kAllIsas;
 using ::qforge::kernels::int8::fast::SetIsaForTesting;
+using ::qforge::testing::DigitsPath;
 using ::qforge::testing::IsOk;
-
-std::string DigitsPath(const std::string& file) {
-  const char* root = std::getenv("QFORGE_SOURCE_DIR");
-  return std::string(root != nullptr ? root : ".") + "/examples/digits/" + file;
-}
+using ::qforge::testing::QuantizedDigits;
+using ::qforge::testing::QuantizeDigits;
 
 class DigitsIsaTest : public ::testing::TestWithParam<ArithmeticProfile> {
  protected:
@@ -47,17 +46,10 @@ class DigitsIsaTest : public ::testing::TestWithParam<ArithmeticProfile> {
 TEST_P(DigitsIsaTest, EveryIsaGivesTheScalarBytes) {
   Registry registry;
   ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(
-      Graph model, LoadModel(DigitsPath("digits_cnn.onnx"), registry));
-  QFORGE_ASSERT_OK_AND_ASSIGN(NpzContents calib,
-                              ReadNpz(DigitsPath("digits_calib.npz")));
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
-                              TensorCalibrationData::Create(TensorMap(calib)));
-  QuantConfig config;
-  config.profile = GetParam();
-  config.unknown_op_policy = UnknownOpPolicy::kKeepFloat;
-  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q,
-                              Quantize(model, *data, config, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizedDigits digits,
+                              QuantizeDigits(registry, GetParam()));
+  const Graph& model = digits.float_model;
+  const QuantizeResult& q = digits.quantized;
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor images,
                               ReadNpy(DigitsPath("digits_test_images.npy")));
   const std::string in = model.inputs()[0]->name();

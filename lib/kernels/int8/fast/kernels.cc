@@ -206,16 +206,27 @@ void EmulatedGemmU8S8(const uint8_t* a, int64_t rows, int64_t lda, int64_t kq,
   }
 }
 
+namespace {
+
+// The VNNI GEMM micro-kernel of `chosen`, or nullptr when `chosen` has none
+// (the kernel then runs its AVX2 or scalar path).
+GemmU8S8Fn VnniGemmFor(Isa chosen) {
+#ifdef QFORGE_HAVE_VNNI_KERNELS
+  if (chosen == Isa::kAvx512Vnni) return &avx512vnni::GemmU8S8;
+  if (chosen == Isa::kAvxVnni) return &avxvnni::GemmU8S8;
+#endif
+  static_cast<void>(chosen);
+  return nullptr;
+}
+
+}  // namespace
+
 FullyConnectedKernel FullyConnectedKernel::Create(
     Isa isa, ArithmeticProfile profile,
     const reference::FullyConnectedParams& p, const int8_t* weights,
     const int32_t* bias) {
   const Isa chosen = ImplementedIsa(isa);
-  GemmU8S8Fn gemm = nullptr;
-#ifdef QFORGE_HAVE_VNNI_KERNELS
-  if (chosen == Isa::kAvx512Vnni) gemm = &avx512vnni::GemmU8S8;
-  if (chosen == Isa::kAvxVnni) gemm = &avxvnni::GemmU8S8;
-#endif
+  const GemmU8S8Fn gemm = VnniGemmFor(chosen);
   return CreateImpl(gemm != nullptr ? chosen : std::min(chosen, Isa::kAvx2),
                     gemm, profile, p, weights, bias);
 }
@@ -351,11 +362,7 @@ Conv2DKernel Conv2DKernel::Create(Isa isa, ArithmeticProfile profile,
                                   const reference::Conv2DParams& p,
                                   const int8_t* weights, const int32_t* bias) {
   const Isa chosen = ImplementedIsa(isa);
-  GemmU8S8Fn gemm = nullptr;
-#ifdef QFORGE_HAVE_VNNI_KERNELS
-  if (chosen == Isa::kAvx512Vnni) gemm = &avx512vnni::GemmU8S8;
-  if (chosen == Isa::kAvxVnni) gemm = &avxvnni::GemmU8S8;
-#endif
+  const GemmU8S8Fn gemm = VnniGemmFor(chosen);
   return CreateImpl(gemm != nullptr ? chosen : std::min(chosen, Isa::kAvx2),
                     gemm, profile, p, weights, bias);
 }
