@@ -167,15 +167,21 @@ def main():
         s, z = qin["quantization"]
         xq = np.clip(np.round(x / s) + z, -128, 127).astype(np.int8)
         ref = run_litert(dq, xq, OpResolverType.BUILTIN_REF).astype(np.int32)
-        opt = run_litert(dq, xq, OpResolverType.BUILTIN).astype(np.int32)
         ours = run_qforge(a.driver, dq, xq, tag, work).astype(np.int32).reshape(ref.shape)
-        within = float(np.mean(np.abs(ours - opt) <= 1))
+        try:
+            opt = run_litert(dq, xq, OpResolverType.BUILTIN).astype(np.int32)
+            vs_opt = f"{float(np.mean(np.abs(ours - opt) <= 1)) * 100:.2f}% within 1 LSB of"
+        except RuntimeError as e:
+            if not extra:
+                raise
+            # Known (docs/io.md): XNNPACK refuses the per-tensor export.
+            vs_opt = f"not runnable ({str(e).splitlines()[0][:60]}...) by"
         n_exact = int(np.sum(ours == ref))
         top1 = float(np.mean(np.argmax(ours, axis=-1) == np.argmax(ref, axis=-1)))
         ok = n_exact == ref.size
         print(f"{tag}: {n_exact}/{ref.size} logits equal to BUILTIN_REF, "
               f"max {int(np.max(np.abs(ours - ref)))} LSB, top-1 agreement {top1 * 100:.1f}%; "
-              f"{within * 100:.2f}% within 1 LSB of BUILTIN (informational) "
+              f"{vs_opt} BUILTIN (informational) "
               f"[{'ok' if ok else 'FAIL'}]")
         if not ok:
             failures.append(f"{tag}: {n_exact}/{ref.size} logits equal to BUILTIN_REF")
