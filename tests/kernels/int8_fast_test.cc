@@ -309,10 +309,10 @@ TEST_P(FastKernelTest, FullyConnectedTfliteDoubleRescaleEqualsReference) {
     const int32_t bias[2] = {27421, 5};
     std::vector<int8_t> want(static_cast<size_t>(p.rows * 2));
     std::vector<int8_t> got(want.size(), 0);
-    ASSERT_THAT(reference::FullyConnected(ArithmeticProfile::kTfliteReference,
-                                          p, x.data(), w.data(), bias,
-                                          want.data()),
-                IsOk());
+    ASSERT_THAT(
+        reference::FullyConnected(ArithmeticProfile::kTfliteReference, p,
+                                  x.data(), w.data(), bias, want.data()),
+        IsOk());
     EXPECT_EQ(want[0],
               mode == reference::TfliteLinearRequant::kDouble ? 14 : 15);
     FullyConnectedKernel kernel = FullyConnectedKernel::Create(

@@ -215,15 +215,15 @@ TEST(FullyConnectedTest, TfliteRescalesInDoubleNotWithQ31Multiplier) {
         const int8_t w[2] = {1, 1};
         const int32_t bias[2] = {c.acc - 1, 0};
         int8_t y[2] = {0, 0};
-        ASSERT_TRUE(FullyConnected(ArithmeticProfile::kTfliteReference, p, x,
-                                   w, bias, y)
+        ASSERT_TRUE(FullyConnected(ArithmeticProfile::kTfliteReference, p, x, w,
+                                   bias, y)
                         .ok());
         EXPECT_EQ(y[0], want + zy)
             << "acc=" << c.acc << " per_channel=" << per_channel;
         // The same product as a BATCH_MATMUL keeps the Q31 multiplier.
         p.tflite_requant = TfliteLinearRequant::kFixedPoint;
-        ASSERT_TRUE(FullyConnected(ArithmeticProfile::kTfliteReference, p, x,
-                                   w, bias, y)
+        ASSERT_TRUE(FullyConnected(ArithmeticProfile::kTfliteReference, p, x, w,
+                                   bias, y)
                         .ok());
         EXPECT_EQ(y[0], MultiplyByQuantizedMultiplier(c.acc, q31) + zy);
       }

@@ -89,9 +89,9 @@ absl::StatusOr<Requantizer> Requantizer::ForLinear(
     }
     multipliers.push_back(*m);
   }
-  QFORGE_ASSIGN_OR_RETURN(
-      Requantizer r, FromTfliteMultipliers(std::move(multipliers),
-                                           output_zero_point, activation));
+  QFORGE_ASSIGN_OR_RETURN(Requantizer r,
+                          FromTfliteMultipliers(std::move(multipliers),
+                                                output_zero_point, activation));
   if (tflite_requant == TfliteLinearRequant::kDouble) {
     r.tflite_double_scales_.reserve(weight_scales.size());
     for (float w : weight_scales) {
