@@ -4,8 +4,10 @@
 //       writes single-op float TFLite models DIR/<op>.tflite, built directly
 //       in TFLite terms (as a converter writes them);
 //   tflite_interop_driver quantize FLOAT.(onnx|tflite) CALIB.npz OUT.tflite IO
+//                         [per_tensor]
 //       quantizes with the tflite_reference profile and exports a
 //       full-integer TFLite model whose inputs/outputs are IO (float | int8);
+//       per_tensor: one weight scale per tensor instead of per channel;
 //   tflite_interop_driver run MODEL.tflite INPUTS.npz OUT_DIR
 //       imports MODEL, runs it on each sample of INPUTS (leading axis =
 //       samples, each run with a batch of 1; int8 kernels with the
@@ -195,13 +197,15 @@ absl::Status ModelsCommand(const std::string& dir) {
 }
 
 absl::Status QuantizeCommand(const std::string& in, const std::string& calib,
-                             const std::string& out, const std::string& io) {
+                             const std::string& out, const std::string& io,
+                             bool per_tensor) {
   Registry registry;
   QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(in, registry));
   QFORGE_ASSIGN_OR_RETURN(auto data, OpenCalibrationData(calib));
   QuantConfig config;
   config.profile = ArithmeticProfile::kTfliteReference;
+  config.per_channel_weights = !per_tensor;
   QFORGE_ASSIGN_OR_RETURN(QuantizeResult result,
                           Quantize(model, *data, config, registry));
   if (result.report.num_float() > 0) std::cerr << result.report.ToString();
@@ -302,15 +306,18 @@ int main(int argc, char** argv) {
   absl::Status status;
   if (args.size() == 2 && args[0] == "models") {
     status = qforge::ModelsCommand(args[1]);
-  } else if (args.size() == 5 && args[0] == "quantize") {
-    status = qforge::QuantizeCommand(args[1], args[2], args[3], args[4]);
+  } else if ((args.size() == 5 ||
+              (args.size() == 6 && args[5] == "per_tensor")) &&
+             args[0] == "quantize") {
+    status = qforge::QuantizeCommand(args[1], args[2], args[3], args[4],
+                                     args.size() == 6);
   } else if (args.size() == 4 && args[0] == "run") {
     status = qforge::RunCommand(args[1], args[2], args[3]);
   } else {
     std::cerr
         << "usage: tflite_interop_driver models DIR\n"
            "       tflite_interop_driver quantize FLOAT CALIB.npz OUT.tflite "
-           "float|int8\n"
+           "float|int8 [per_tensor]\n"
            "       tflite_interop_driver run MODEL.tflite INPUTS.npz OUT_DIR\n";
     return 2;
   }

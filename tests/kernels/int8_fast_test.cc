@@ -32,6 +32,7 @@ using ::qforge::kernels::reference::testing::kProfiles;
 using ::qforge::kernels::reference::testing::RandomInt8;
 using ::qforge::kernels::reference::testing::RandomZeroPoint;
 using ::qforge::kernels::reference::testing::TestSeed;
+using ::qforge::testing::IsOk;
 using ::qforge::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -283,6 +284,42 @@ TEST_P(FastKernelTest, FullyConnectedEqualsReference) {
     }
   }
   g_coverage.Check();
+}
+
+// tflite_reference FULLY_CONNECTED rescales in double (docs/arithmetic.md):
+// on a product just below a tie (14.49963 here, found by a search over
+// float32 scales) the Q31 multiplier rounds to 15, the double rescale to 14.
+// The fast kernel must give the reference's byte in both requant modes.
+TEST_P(FastKernelTest, FullyConnectedTfliteDoubleRescaleEqualsReference) {
+  for (auto mode : {reference::TfliteLinearRequant::kDouble,
+                    reference::TfliteLinearRequant::kFixedPoint}) {
+    reference::FullyConnectedParams p;
+    p.rows = 3;
+    p.input_depth = 16;
+    p.output_depth = 2;
+    p.input = {0.03214494f, 0};
+    p.weights.scales = {0.0029675406f, 0.001f};
+    p.output = {0.18040621f, 0};
+    p.tflite_requant = mode;
+    // Row r: acc[0] = 27422 + r (x = 1 on the first input, w = 1).
+    std::vector<int8_t> x(static_cast<size_t>(p.rows * p.input_depth), 0);
+    for (int64_t r = 0; r < p.rows; ++r) x[r * p.input_depth] = 1;
+    std::vector<int8_t> w(static_cast<size_t>(2 * p.input_depth), 0);
+    w[0] = 1;
+    const int32_t bias[2] = {27421, 5};
+    std::vector<int8_t> want(static_cast<size_t>(p.rows * 2));
+    std::vector<int8_t> got(want.size(), 0);
+    ASSERT_THAT(
+        reference::FullyConnected(ArithmeticProfile::kTfliteReference, p,
+                                  x.data(), w.data(), bias, want.data()),
+        IsOk());
+    EXPECT_EQ(want[0],
+              mode == reference::TfliteLinearRequant::kDouble ? 14 : 15);
+    FullyConnectedKernel kernel = FullyConnectedKernel::Create(
+        GetParam(), ArithmeticProfile::kTfliteReference, p, w.data(), bias);
+    ASSERT_THAT(kernel.Run(p.rows, x.data(), got.data()), IsOk());
+    EXPECT_EQ(FirstDifference(want, got, 2), "");
+  }
 }
 
 // --- Conv2D

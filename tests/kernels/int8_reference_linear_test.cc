@@ -2,6 +2,7 @@
 // op applied to their dequantized inputs, weights and bias (tolerance policy
 // in tests/TOLERANCES.md), in both arithmetic profiles; accumulators vs
 // exact 64-bit sums.
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -160,6 +161,82 @@ TEST(FullyConnectedTest, AccumulatorsAreExactAndWrapModulo2To32) {
   const int64_t exact = int64_t{70000} * 255 * 255;
   EXPECT_EQ(static_cast<uint32_t>(wrapped),
             static_cast<uint32_t>(exact & 0xffffffff));
+}
+
+// TFLite's BUILTIN_REF FULLY_CONNECTED rescales the accumulator in double
+// (round(double(acc) * double(sx) * double(sw) / double(sy)), half away from
+// zero), not with the Q31 multiplier of CONV_2D: the Q31 path rounds twice
+// (to 2^shift precision in SaturatingRoundingDoublingHighMul, then in
+// RoundingDivideByPOT), so a product just below a tie can come out 1 LSB
+// higher. Each case below (found by a search over float32 scales) has an
+// exact real value acc * sx * sw / sy within 1e-3 of a tie but far from it in
+// double precision: its correctly rounded value is what TFLite computes and
+// the Q31 derivation misses it by 1.
+TEST(FullyConnectedTest, TfliteRescalesInDoubleNotWithQ31Multiplier) {
+  struct Case {
+    float sx, sw, sy;
+    int32_t acc;
+  };
+  const Case cases[] = {
+      {0.03214494f, 0.0029675406f, 0.18040621f, 27422},   // 14.49963
+      {0.016097102f, 0.006618399f, 0.10601662f, -7463},   // -7.49964
+      {0.04802651f, 0.0148074515f, 0.2564961f, -25067},   // -69.49970
+      {0.030103134f, 0.0071572065f, 0.1122257f, -17449},  // -33.49913
+  };
+  for (const Case& c : cases) {
+    // Independent value: 64-bit-mantissa product, far from the tie.
+    const long double exact = static_cast<long double>(c.acc) * c.sx * c.sw /
+                              static_cast<long double>(c.sy);
+    const int32_t want = static_cast<int32_t>(std::llround(exact));
+    ASSERT_GT(std::fabs(std::fabs(exact - std::trunc(exact)) - 0.5L), 1e-4L);
+    // The Q31 derivation (CONV_2D's) gives a different byte here: this is
+    // what the test guards against.
+    const QuantizedMultiplier q31 = QuantizeMultiplier(
+        static_cast<double>(c.sx) * static_cast<double>(c.sw) /
+        static_cast<double>(c.sy));
+    EXPECT_EQ(std::abs(MultiplyByQuantizedMultiplier(c.acc, q31) - want), 1)
+        << "acc=" << c.acc;
+    EXPECT_EQ(RequantizeTfliteDouble(
+                  c.acc, TfliteFullyConnectedScale(c.sx, c.sw, c.sy), 0),
+              want);
+    // Through the kernel: per-channel (channel 0 carries the case) and
+    // per-tensor, weights 1, x = 1, bias acc - 1, output zero point 0 and 3.
+    for (bool per_channel : {true, false}) {
+      for (int32_t zy : {0, 3}) {
+        FullyConnectedParams p;
+        p.rows = 1;
+        p.input_depth = 1;
+        p.output_depth = 2;
+        p.input = {c.sx, 0};
+        p.weights.scales = per_channel ? std::vector<float>{c.sw, 0.001f}
+                                       : std::vector<float>{c.sw};
+        p.output = {c.sy, zy};
+        const int8_t x[1] = {1};
+        const int8_t w[2] = {1, 1};
+        const int32_t bias[2] = {c.acc - 1, 0};
+        int8_t y[2] = {0, 0};
+        ASSERT_TRUE(FullyConnected(ArithmeticProfile::kTfliteReference, p, x, w,
+                                   bias, y)
+                        .ok());
+        EXPECT_EQ(y[0], want + zy)
+            << "acc=" << c.acc << " per_channel=" << per_channel;
+        // The same product as a BATCH_MATMUL keeps the Q31 multiplier.
+        p.tflite_requant = TfliteLinearRequant::kFixedPoint;
+        ASSERT_TRUE(FullyConnected(ArithmeticProfile::kTfliteReference, p, x, w,
+                                   bias, y)
+                        .ok());
+        EXPECT_EQ(y[0], MultiplyByQuantizedMultiplier(c.acc, q31) + zy);
+      }
+    }
+  }
+  // Ties round half away from zero (std::round), unlike onnxruntime's
+  // half-to-even: 5 * 0.5 = 2.5 -> 3, -5 * 0.5 -> -3, 7 * 0.5 = 3.5 -> 4.
+  EXPECT_EQ(RequantizeTfliteDouble(5, 0.5, 0), 3);
+  EXPECT_EQ(RequantizeTfliteDouble(-5, 0.5, 0), -3);
+  EXPECT_EQ(RequantizeTfliteDouble(7, 0.5, 0), 4);
+  // Saturation, also for accumulators whose product exceeds int32.
+  EXPECT_EQ(RequantizeTfliteDouble(2000000000, 4.0, -5), 127);
+  EXPECT_EQ(RequantizeTfliteDouble(-2000000000, 4.0, 5), -128);
 }
 
 TEST(FullyConnectedTest, RejectsBadParameters) {

@@ -347,6 +347,8 @@ absl::Status RunMatMulDynamic(const FcState& s, KernelContext& ctx) {
   p.input_depth = k;
   p.output_depth = n;
   p.weight_layout = reference::WeightLayout::kInputMajor;
+  // Exported as BATCH_MATMUL, which requantizes with the Q31 multiplier.
+  p.tflite_requant = reference::TfliteLinearRequant::kFixedPoint;
   // B is packed per run (once when it is shared by the batches); packing is
   // O(K N) against the O(M K N) product.
   fast::FullyConnectedKernel kernel;

@@ -147,8 +147,11 @@ OutputStage::OutputStage(reference::Requantizer requantizer, int64_t channels,
     }
     vector_ort_ = true;
   }
+  // The double rescale (tflite_reference FULLY_CONNECTED) stays scalar:
+  // Row falls back to Requantizer::Apply.
   if (isa >= Isa::kAvx2 &&
-      requantizer_.profile() == ArithmeticProfile::kTfliteReference) {
+      requantizer_.profile() == ArithmeticProfile::kTfliteReference &&
+      !requantizer_.tflite_double()) {
     const auto& m = requantizer_.tflite_multipliers();
     multipliers_.resize(static_cast<size_t>(channels));
     shifts_.resize(static_cast<size_t>(channels));
@@ -256,9 +259,9 @@ FullyConnectedKernel FullyConnectedKernel::CreateImpl(
     return kernel;
   }
   absl::StatusOr<reference::Requantizer> requantizer =
-      reference::Requantizer::ForLinear(profile, p.input.scale,
-                                        p.weights.scales, p.output.scale,
-                                        p.output.zero_point, p.activation);
+      reference::Requantizer::ForLinear(
+          profile, p.input.scale, p.weights.scales, p.output.scale,
+          p.output.zero_point, p.activation, p.tflite_requant);
   if (!requantizer.ok()) return kernel;
   const bool output_major =
       p.weight_layout == reference::WeightLayout::kOutputMajor;

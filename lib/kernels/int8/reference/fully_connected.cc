@@ -71,8 +71,8 @@ absl::Status FullyConnected(ArithmeticProfile profile,
   QFORGE_ASSIGN_OR_RETURN(
       Requantizer requantizer,
       Requantizer::ForLinear(profile, p.input.scale, p.weights.scales,
-                             p.output.scale, p.output.zero_point,
-                             p.activation));
+                             p.output.scale, p.output.zero_point, p.activation,
+                             p.tflite_requant));
   std::vector<int32_t> acc(static_cast<size_t>(p.rows * p.output_depth));
   QFORGE_RETURN_IF_ERROR(
       FullyConnectedAccumulate(p, input, weights, bias, acc.data()));

@@ -17,8 +17,14 @@
 //
 // Requantization: Requantizer::ForLinear (requantize.h):
 //   onnxruntime:      clamp(rne(float(acc) * ((sx * sw[n]) / sy)) + zy)
-//   tflite_reference: clamp(MultiplyByQuantizedMultiplier(acc,
-//                       QuantizeMultiplier(double(sx)*sw[n]/sy)) + zy)
+//   tflite_reference (params.tflite_requant):
+//     kDouble (default; TFLite BUILTIN_REF FULLY_CONNECTED, per-tensor and
+//       per-channel): clamp(int32(round(double(acc) *
+//                       (double(sx) * double(sw[n]) / double(sy)))) + zy)
+//       with round = std::round (half away from zero);
+//     kFixedPoint (the BATCH_MATMUL-style product of two activations):
+//       clamp(MultiplyByQuantizedMultiplier(acc,
+//             QuantizeMultiplier(double(sx)*sw[n]/sy)) + zy)
 // then the activation clamp.
 //
 // Weight zero points are honoured in both profiles; TFLite itself only
@@ -32,6 +38,7 @@
 #include "absl/status/status.h"
 #include "kernels/int8/reference/profile.h"
 #include "kernels/int8/reference/quant_types.h"
+#include "kernels/int8/reference/requantize.h"
 
 namespace qforge::kernels::reference {
 
@@ -49,6 +56,8 @@ struct FullyConnectedParams {
   WeightQuant weights;  // per-tensor or per output channel (N)
   QuantParam output;
   ActivationRange activation;
+  // tflite_reference only: FULLY_CONNECTED rescales in double.
+  TfliteLinearRequant tflite_requant = TfliteLinearRequant::kDouble;
 };
 
 // The int32 accumulators acc[M][N] (bias included, may be null). Inputs and

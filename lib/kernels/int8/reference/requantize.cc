@@ -31,6 +31,22 @@ int32_t RequantizeTflite(int32_t acc, const QuantizedMultiplier& multiplier,
                                              : q);
 }
 
+int32_t RequantizeTfliteDouble(int32_t acc, double scale, int32_t zero_point) {
+  double r = std::round(static_cast<double>(acc) * scale);
+  // Clamp before the conversion (TFLite converts unclamped: UB beyond int32;
+  // any |r| > 256 saturates the same way after the zero point is added).
+  r = r < -512.0 ? -512.0 : r;
+  r = r > 512.0 ? 512.0 : r;
+  const int32_t q = static_cast<int32_t>(r) + zero_point;
+  return q < kInt8Min ? kInt8Min : q > kInt8Max ? kInt8Max : q;
+}
+
+double TfliteFullyConnectedScale(float input_scale, float weight_scale,
+                                 float output_scale) {
+  return static_cast<double>(input_scale) * static_cast<double>(weight_scale) /
+         static_cast<double>(output_scale);
+}
+
 float OrtLinearOutputScale(float input_scale, float weight_scale,
                            float output_scale) {
   const float product = input_scale * weight_scale;
@@ -40,7 +56,8 @@ float OrtLinearOutputScale(float input_scale, float weight_scale,
 absl::StatusOr<Requantizer> Requantizer::ForLinear(
     ArithmeticProfile profile, float input_scale,
     absl::Span<const float> weight_scales, float output_scale,
-    int32_t output_zero_point, const ActivationRange& activation) {
+    int32_t output_zero_point, const ActivationRange& activation,
+    TfliteLinearRequant tflite_requant) {
   QFORGE_RETURN_IF_ERROR(ValidateQuantParam({input_scale, 0}, "input"));
   QFORGE_RETURN_IF_ERROR(
       ValidateQuantParam({output_scale, output_zero_point}, "output"));
@@ -72,8 +89,17 @@ absl::StatusOr<Requantizer> Requantizer::ForLinear(
     }
     multipliers.push_back(*m);
   }
-  return FromTfliteMultipliers(std::move(multipliers), output_zero_point,
-                               activation);
+  QFORGE_ASSIGN_OR_RETURN(Requantizer r,
+                          FromTfliteMultipliers(std::move(multipliers),
+                                                output_zero_point, activation));
+  if (tflite_requant == TfliteLinearRequant::kDouble) {
+    r.tflite_double_scales_.reserve(weight_scales.size());
+    for (float w : weight_scales) {
+      r.tflite_double_scales_.push_back(
+          TfliteFullyConnectedScale(input_scale, w, output_scale));
+    }
+  }
+  return r;
 }
 
 absl::StatusOr<Requantizer> Requantizer::FromOrtScales(

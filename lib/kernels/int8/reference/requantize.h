@@ -22,7 +22,17 @@
 //   For linear ops {M, shift} = QuantizeMultiplier(double(input_scale) *
 //   double(weight_scale[c]) / double(output_scale)) (TFLite
 //   PopulateConvolutionQuantizationParams; the double product of two floats
-//   is exact, so only the division rounds).
+//   is exact, so only the division rounds). Used by CONV_2D and
+//   DEPTHWISE_CONV_2D (and BATCH_MATMUL-style dynamic products).
+// tflite_reference, FULLY_CONNECTED (TfliteLinearRequant::kDouble): TFLite's
+//   BUILTIN_REF FULLY_CONNECTED (int8, per-tensor and per-channel) does not
+//   use the Q31 multiplier; reference_integer_ops::FullyConnected(PerChannel)
+//   receives the float scales and rescales in double:
+//     e[c] = double(input_scale) * double(weight_scale[c])
+//            / double(output_scale)          (product exact, division rounds)
+//     q = int32(round(double(acc) * e[c])) + zp   (one double multiplication,
+//                                        round half away from zero)
+//     q = clamp(q, max(-128, act_min), min(127, act_max))
 #ifndef QFORGE_LIB_KERNELS_INT8_REFERENCE_REQUANTIZE_H_
 #define QFORGE_LIB_KERNELS_INT8_REFERENCE_REQUANTIZE_H_
 
@@ -50,17 +60,35 @@ int32_t RequantizeTflite(int32_t acc, const QuantizedMultiplier& multiplier,
 float OrtLinearOutputScale(float input_scale, float weight_scale,
                            float output_scale);
 
+// double(acc) * scale rounded half away from zero (std::round), + zero
+// point, clamped to [-128, 127]: TFLite's reference FULLY_CONNECTED.
+int32_t RequantizeTfliteDouble(int32_t acc, double scale, int32_t zero_point);
+
+// The TFLite reference FULLY_CONNECTED scale double(input_scale) *
+// double(weight_scale) / double(output_scale).
+double TfliteFullyConnectedScale(float input_scale, float weight_scale,
+                                 float output_scale);
+
+// How the tflite_reference profile requantizes a linear op (see above).
+enum class TfliteLinearRequant {
+  kFixedPoint,  // Q31 multiplier (CONV_2D, DEPTHWISE_CONV_2D, BATCH_MATMUL)
+  kDouble,      // double rescale (FULLY_CONNECTED)
+};
+
 // Requantization for one output tensor with one multiplier per output channel
 // (or a single one shared by all channels).
 class Requantizer {
  public:
   // Linear ops: real multiplier input_scale * weight_scales[c] / output_scale
   // per the profile's rules. weight_scales has 1 entry (per-tensor) or one per
-  // output channel.
+  // output channel. `tflite_requant` only matters for the tflite_reference
+  // profile; the Q31 multipliers are derived (and validated: OutOfRange when
+  // one is not representable) in both modes.
   static absl::StatusOr<Requantizer> ForLinear(
       ArithmeticProfile profile, float input_scale,
       absl::Span<const float> weight_scales, float output_scale,
-      int32_t output_zero_point, const ActivationRange& activation);
+      int32_t output_zero_point, const ActivationRange& activation,
+      TfliteLinearRequant tflite_requant = TfliteLinearRequant::kFixedPoint);
 
   // Explicit per-profile parameters, for ops whose multiplier is derived
   // differently (the caller documents how).
@@ -77,7 +105,10 @@ class Requantizer {
     const int32_t q =
         profile_ == ArithmeticProfile::kOnnxRuntime
             ? RequantizeOrt(acc, ort_scales_[c], zero_point_)
-            : RequantizeTflite(acc, tflite_multipliers_[c], zero_point_);
+        : tflite_double_scales_.empty()
+            ? RequantizeTflite(acc, tflite_multipliers_[c], zero_point_)
+            : RequantizeTfliteDouble(acc, tflite_double_scales_[c],
+                                     zero_point_);
     return static_cast<int8_t>(ClampToActivation(q, activation_));
   }
 
@@ -92,6 +123,12 @@ class Requantizer {
   const std::vector<QuantizedMultiplier>& tflite_multipliers() const {
     return tflite_multipliers_;
   }
+  // True when Apply uses the double rescale (tflite_reference
+  // FULLY_CONNECTED) instead of tflite_multipliers().
+  bool tflite_double() const { return !tflite_double_scales_.empty(); }
+  const std::vector<double>& tflite_double_scales() const {
+    return tflite_double_scales_;
+  }
   int32_t zero_point() const { return zero_point_; }
   const ActivationRange& activation() const { return activation_; }
 
@@ -99,6 +136,7 @@ class Requantizer {
   ArithmeticProfile profile_ = ArithmeticProfile::kOnnxRuntime;
   std::vector<float> ort_scales_;
   std::vector<QuantizedMultiplier> tflite_multipliers_;
+  std::vector<double> tflite_double_scales_;  // empty: Q31 multipliers
   int32_t zero_point_ = 0;
   ActivationRange activation_;
 };
