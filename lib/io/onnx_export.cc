@@ -21,6 +21,15 @@ namespace {
 constexpr int64_t kIrVersion = 8;
 // Default-domain opset written when the graph does not name one.
 constexpr int64_t kDefaultOpset = 13;
+// First default-domain opset with Gelu.
+constexpr int64_t kGeluOpset = 20;
+// ONNX Runtime's contrib domain: Gelu (erf form) and FastGelu (tanh form).
+constexpr char kMicrosoftDomain[] = "com.microsoft";
+
+bool IsDefaultDomainGelu(const Node& node) {
+  return (node.domain().empty() || node.domain() == "ai.onnx") &&
+         node.op_type() == "Gelu";
+}
 
 absl::Status SetValueInfo(const Value& value, onnx::ValueInfoProto* info) {
   info->set_name(value.name());
@@ -103,6 +112,15 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
         node->domain() == "ai.onnx" ? "" : node->domain();
     if (opsets.count(domain) == 0) opsets[domain] = 1;
   }
+  // Gelu joined the default domain in opset 20; in an older model it is
+  // written as ONNX Runtime's com.microsoft::Gelu / FastGelu (docs/io.md).
+  const bool gelu_as_contrib = opsets[""] < kGeluOpset;
+  if (gelu_as_contrib) {
+    for (const Node* node : graph.nodes()) {
+      if (IsDefaultDomainGelu(*node) && opsets.count(kMicrosoftDomain) == 0)
+        opsets[kMicrosoftDomain] = 1;
+    }
+  }
   for (const auto& [domain, version] : opsets) {
     auto* opset = model.add_opset_import();
     opset->set_domain(domain);
@@ -152,6 +170,21 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
     proto->set_name(node->name());
     proto->set_op_type(node->op_type());
     if (!node->domain().empty()) proto->set_domain(node->domain());
+    const bool contrib_gelu = gelu_as_contrib && IsDefaultDomainGelu(*node);
+    if (contrib_gelu) {
+      std::string approximate = "none";
+      if (const Attribute* a = node->FindAttribute("approximate")) {
+        const auto* str = std::get_if<std::string>(a);
+        if (str == nullptr || (*str != "none" && *str != "tanh")) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              node->Describe(),
+              ": attribute 'approximate' must be \"none\" or \"tanh\""));
+        }
+        approximate = *str;
+      }
+      proto->set_domain(kMicrosoftDomain);
+      proto->set_op_type(approximate == "tanh" ? "FastGelu" : "Gelu");
+    }
     for (const Value* in : node->inputs()) {
       proto->add_input(in == nullptr ? std::string() : in->name());
     }
@@ -159,6 +192,7 @@ absl::Status BuildModel(const Graph& graph, onnx::ModelProto& model) {
       proto->add_output(out == nullptr ? std::string() : out->name());
     }
     for (const auto& [name, attr] : node->attributes()) {
+      if (contrib_gelu && name == "approximate") continue;
       QFORGE_RETURN_IF_ERROR(
           SetAttribute(name, attr, *node, proto->add_attribute()));
     }

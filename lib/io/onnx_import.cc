@@ -387,6 +387,7 @@ class Importer {
         QFORGE_ASSIGN_OR_RETURN(Attribute value, AttributeFromOnnx(attr, desc));
         spec.attributes.emplace(attr.name(), std::move(value));
       }
+      MapContribGelu(spec);
       absl::StatusOr<Node*> node = graph_.AddNode(std::move(spec));
       if (!node.ok()) {
         return absl::Status(node.status().code(),
@@ -394,6 +395,23 @@ class Importer {
       }
     }
     return absl::OkStatus();
+  }
+
+  // ONNX Runtime's com.microsoft::Gelu (erf form) and bias-free
+  // com.microsoft::FastGelu (tanh form), which qforge's export writes for
+  // Gelu in models older than opset 20, read back as the default-domain Gelu.
+  static void MapContribGelu(NodeSpec& spec) {
+    if (spec.domain != "com.microsoft" || spec.inputs.size() != 1 ||
+        !spec.attributes.empty()) {
+      return;
+    }
+    if (spec.op_type == "Gelu") {
+      spec.domain.clear();
+    } else if (spec.op_type == "FastGelu") {
+      spec.domain.clear();
+      spec.op_type = "Gelu";
+      spec.attributes.emplace("approximate", std::string("tanh"));
+    }
   }
 
   const onnx::ModelProto& model_;

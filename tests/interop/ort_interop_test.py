@@ -19,6 +19,11 @@ full-range weights, 7-bit weights, uint8 activations):
     except for full-range weights on CPUs without VNNI (ORT_DISABLE_ALL; see
     docs/arithmetic.md, "Weight range"). Driver exit status 3 (no int8
     kernels) is reported as PENDING.
+examples/models/gelu_erf.onnx (opset 13, two GELUs written with Erf) goes
+through the same checks quantized with the erf plugin (the driver registers
+it): the fusion makes one Gelu per GELU, exported as com.microsoft::Gelu
+(Gelu is default-domain only from opset 20); the export must hold those and
+no Erf, and must import back into qforge with every op quantized.
 Also: ORT's own quantize_static output (int8 and uint8 activations) imports
 into qforge, folds, and runs within the same thresholds of ORT.
 Exits 1 when any check fails.
@@ -89,7 +94,8 @@ def cases():
     for op in ("Add", "Mul"):
         c[op.lower()] = model([helper.make_node(op, ["x", "z"], ["y"])],
                               [("x", [1, 4, 6, 6]), ("z", [1, 4, 6, 6])], "y")
-    for op in ("Sigmoid", "Tanh"):
+    for op in ("Sigmoid", "Tanh", "Erf"):  # Erf: the erf plugin's table
+
         c[op.lower()] = model([helper.make_node(op, ["x"], ["y"])], [("x", [1, 4, 6, 6])], "y")
     c["softmax"] = model([helper.make_node("Softmax", ["x"], ["y"], axis=-1)],
                          [("x", [1, 10])], "y")
@@ -300,6 +306,33 @@ def check_exported_types(chk, name, qpath, activation):
         chk.fail(name, "exported QDQ types: " + "; ".join(bad[:5]))
 
 
+def check_gelu_erf(args, chk):
+    d = os.path.join(args.source_dir, "examples", "models")
+    calib = np.load(os.path.join(d, "gelu_erf_calib.npz"))["x"][:, None]  # (N, 1, 16)
+    check_model(args, chk, "gelu_erf", os.path.join(d, "gelu_erf.onnx"), {"x": calib},
+                {"x": calib[:64]})
+    for suffix, _, _ in VARIANTS:
+        name = f"gelu_erf[{suffix}]"
+        qpath = os.path.join(args.work_dir, f"gelu_erf_{suffix}_int8.onnx")
+        if not os.path.exists(qpath):
+            continue  # check_model already failed
+        m = onnx.load(qpath)
+        ops = [(n.domain, n.op_type) for n in m.graph.node]
+        n_gelu = ops.count(("com.microsoft", "Gelu"))
+        print(f"{name}: export has {n_gelu} com.microsoft::Gelu, "
+              f"{sum(1 for o in ops if o[1] == 'Erf')} Erf; opsets "
+              f"{sorted((o.domain, o.version) for o in m.opset_import)}")
+        if n_gelu != 2 or any(o[1] == "Erf" for o in ops):
+            chk.fail(name, f"expected 2 com.microsoft::Gelu and no Erf, got {ops}")
+        r = run_driver(args, "import", qpath)
+        print(f"{name}: qforge re-imports its export: {r.stdout.strip()}")
+        fields = dict(f.split("=", 1) for f in r.stdout.split() if "=" in f)
+        # Gemm x3 + Gelu x2, all quantized.
+        if (r.returncode != 0 or "fold_error" in r.stdout or
+                fields.get("quantized_ops") != "5" or fields.get("float_ops") != "0"):
+            chk.fail(name, f"round trip: {r.stdout.strip()} {r.stderr.strip()}")
+
+
 def check_ort_quantized_import(args, chk):
     """ORT's quantize_static (QDQ, per-channel int8 weights; int8 and uint8
     activations) output imports into qforge with its ops folded into quantized
@@ -387,6 +420,8 @@ def main():
         labels = np.load(os.path.join(d, "digits_test_labels.npy"))
         check_model(args, chk, "digits", os.path.join(d, "digits_cnn.onnx"), calib,
                     {"image": images[:, None]}, digits_labels=labels)
+    if not only or "gelu_erf" in only:
+        check_gelu_erf(args, chk)
     if not only or any(o.startswith("ort_quantized") for o in only):
         check_ort_quantized_import(args, chk)
     print(f"ORT interop: {len(chk.failures)} failed, {len(chk.pending)} with (b) pending")

@@ -11,6 +11,8 @@
 //   qdq_interop_driver import MODEL.onnx
 //       imports a QDQ model and prints "quantized_ops=N float_ops=M" (Q/DQ
 //       nodes not counted) and "fold_error=..." when folding was abandoned;
+// Every command registers the builtins plus, when the build has plugins
+// (QFORGE_DRIVER_ERF_PLUGIN), the erf plugin (Erf/Gelu quantizers, kernels).
 // Exits 0 on success; on failure prints "error: <status>" and exits 1
 // (3 when the model has no kernels for its quantized ops).
 #include <cstring>
@@ -27,16 +29,28 @@
 #include "qforge/quantize/quantize.h"
 #include "qforge/registry.h"
 #include "qforge/runtime/executor.h"
+#ifdef QFORGE_DRIVER_ERF_PLUGIN
+#include "erf/erf_plugin.h"
+#include "qforge/plugin.h"
+#endif
 
 namespace qforge {
 namespace {
+
+absl::Status RegisterAll(Registry& registry) {
+  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+#ifdef QFORGE_DRIVER_ERF_PLUGIN
+  QFORGE_RETURN_IF_ERROR(RegisterPlugin(plugins::erf::ErfPlugin(), registry));
+#endif
+  return absl::OkStatus();
+}
 
 absl::Status QuantizeCommand(const std::string& in, const std::string& calib,
                              const std::string& out,
                              const std::string& config_text) {
   QFORGE_ASSIGN_OR_RETURN(QuantConfig config, ParseQuantConfig(config_text));
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(RegisterAll(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(in, registry));
   QFORGE_ASSIGN_OR_RETURN(auto data, OpenCalibrationData(calib));
   QFORGE_ASSIGN_OR_RETURN(QuantizeResult result,
@@ -62,7 +76,7 @@ absl::Status RunCommand(const std::string& model_path,
                         const std::string& inputs_path,
                         const std::string& out_dir, bool* no_kernel) {
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(RegisterAll(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(model_path, registry));
   // Until the int8 kernels are in the executor, integer tensors would run on
   // kernels that ignore QuantParams: report "not available" instead.
@@ -115,7 +129,7 @@ absl::Status RunCommand(const std::string& model_path,
 
 absl::Status ImportCommand(const std::string& path) {
   Registry registry;
-  QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
+  QFORGE_RETURN_IF_ERROR(RegisterAll(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(path, registry));
   int quantized = 0;
   int float_ops = 0;
