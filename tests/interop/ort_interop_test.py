@@ -95,7 +95,6 @@ def cases():
         c[op.lower()] = model([helper.make_node(op, ["x", "z"], ["y"])],
                               [("x", [1, 4, 6, 6]), ("z", [1, 4, 6, 6])], "y")
     for op in ("Sigmoid", "Tanh", "Erf"):  # Erf: the erf plugin's table
-
         c[op.lower()] = model([helper.make_node(op, ["x"], ["y"])], [("x", [1, 4, 6, 6])], "y")
     c["softmax"] = model([helper.make_node("Softmax", ["x"], ["y"], axis=-1)],
                          [("x", [1, 10])], "y")

@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
+#include <variant>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -122,6 +124,81 @@ TEST_F(OnnxExportTest, WritesTheExpectedProto) {
   EXPECT_EQ(anchors.domain(), "qforge.contrib");
   ASSERT_EQ(anchors.input_size(), 3);
   EXPECT_EQ(anchors.input(1), "");
+}
+
+// x -> Gelu (erf form) -> Gelu (approximate = "tanh") -> y, default opset
+// `opset`.
+Graph GeluGraph(int64_t opset) {
+  Graph g;
+  g.set_opset("", opset);
+  Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 8}));
+  g.AddInput(x);
+  Value* h = g.AddValue("h");
+  Value* y = g.AddValue("y");
+  EXPECT_TRUE(
+      g.AddNode({.name = "g1", .op_type = "Gelu", .inputs = {x}, .outputs = {h}})
+          .ok());
+  EXPECT_TRUE(g.AddNode({.name = "g2",
+                         .op_type = "Gelu",
+                         .inputs = {h},
+                         .outputs = {y},
+                         .attributes = {{"approximate", std::string("tanh")}}})
+                  .ok());
+  g.AddOutput(y);
+  return g;
+}
+
+// Gelu joined the default domain in opset 20: below it, the export writes
+// ONNX Runtime's com.microsoft::Gelu (erf) / FastGelu (tanh, no bias), and the
+// import reads those back as Gelu.
+TEST_F(OnnxExportTest, GeluBelowOpset20IsWrittenAsContribOps) {
+  Graph g = GeluGraph(13);
+  ASSERT_THAT(VerifyGraph(g, registry_.schemas()), IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(bytes));
+  std::map<std::string, int64_t> opsets;
+  for (const auto& o : model.opset_import()) opsets[o.domain()] = o.version();
+  EXPECT_EQ(opsets,
+            (std::map<std::string, int64_t>{{"", 13}, {"com.microsoft", 1}}));
+  ASSERT_EQ(model.graph().node_size(), 2);
+  EXPECT_EQ(model.graph().node(0).domain(), "com.microsoft");
+  EXPECT_EQ(model.graph().node(0).op_type(), "Gelu");
+  EXPECT_EQ(model.graph().node(1).domain(), "com.microsoft");
+  EXPECT_EQ(model.graph().node(1).op_type(), "FastGelu");
+  EXPECT_EQ(model.graph().node(0).attribute_size(), 0);
+  EXPECT_EQ(model.graph().node(1).attribute_size(), 0);
+
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadOnnxFromBytes(bytes, registry_));
+  ASSERT_EQ(back.nodes().size(), 2u);
+  for (const Node* n : back.nodes()) {
+    EXPECT_EQ(n->domain(), "");
+    EXPECT_EQ(n->op_type(), "Gelu");
+  }
+  const Node* g2 = back.FindValue("y")->producer();
+  ASSERT_NE(g2, nullptr);
+  const Attribute* approximate = g2->FindAttribute("approximate");
+  ASSERT_NE(approximate, nullptr);
+  EXPECT_EQ(std::get<std::string>(*approximate), "tanh");
+  EXPECT_EQ(back.FindValue("h")->producer()->FindAttribute("approximate"),
+            nullptr);
+}
+
+TEST_F(OnnxExportTest, GeluAtOpset20StaysInTheDefaultDomain) {
+  Graph g = GeluGraph(20);
+  ASSERT_THAT(VerifyGraph(g, registry_.schemas()), IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(bytes));
+  ASSERT_EQ(model.opset_import_size(), 1);
+  ASSERT_EQ(model.graph().node_size(), 2);
+  for (const auto& n : model.graph().node()) {
+    EXPECT_EQ(n.domain(), "");
+    EXPECT_EQ(n.op_type(), "Gelu");
+  }
+  EXPECT_EQ(model.graph().node(1).attribute_size(), 1);
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back, LoadOnnxFromBytes(bytes, registry_));
+  EXPECT_EQ(GraphDiff(g, back), "");
 }
 
 TEST_F(OnnxExportTest, SaveModelIsAtomic) {
