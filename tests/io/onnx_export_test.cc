@@ -130,13 +130,15 @@ TEST_F(OnnxExportTest, WritesTheExpectedProto) {
 // `opset`.
 Graph GeluGraph(int64_t opset) {
   Graph g;
+  g.set_name("gelu");
   g.set_opset("", opset);
   Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 8}));
   g.AddInput(x);
   Value* h = g.AddValue("h");
   Value* y = g.AddValue("y");
   EXPECT_TRUE(
-      g.AddNode({.name = "g1", .op_type = "Gelu", .inputs = {x}, .outputs = {h}})
+      g.AddNode(
+           {.name = "g1", .op_type = "Gelu", .inputs = {x}, .outputs = {h}})
           .ok());
   EXPECT_TRUE(g.AddNode({.name = "g2",
                          .op_type = "Gelu",
