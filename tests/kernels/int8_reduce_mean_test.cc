@@ -5,8 +5,8 @@
 // GlobalAveragePool.
 #include <algorithm>
 #include <cmath>
-#include <iostream>
 #include <cstdint>
+#include <iostream>
 #include <random>
 #include <vector>
 
@@ -123,12 +123,12 @@ TEST(ReduceMeanTest, MatchesIndependentMeanInBothProfiles) {
     p.dims = c.dims;
     p.axes = c.axes;
     p.input = {RandomScale(rng, -3, 0), RandomZeroPoint(rng)};
-    p.output = trial % 4 == 0
-                   ? p.input
-                   : QuantParam{p.input.scale *
-                                    std::uniform_real_distribution<float>(
-                                        0.3f, 3.0f)(rng),
-                                RandomZeroPoint(rng)};
+    p.output =
+        trial % 4 == 0
+            ? p.input
+            : QuantParam{p.input.scale * std::uniform_real_distribution<float>(
+                                             0.3f, 3.0f)(rng),
+                         RandomZeroPoint(rng)};
     const auto groups = Groups(c);
     int64_t total = 1;
     for (int64_t d : c.dims) total *= d;
@@ -154,8 +154,8 @@ TEST(ReduceMeanTest, MatchesIndependentMeanInBothProfiles) {
         ASSERT_LE(std::fabs(got[j] - want), 1.0L)
             << ProfileName(profile) << " trial " << trial << " seed " << seed;
         if (profile == ArithmeticProfile::kTfliteReference) {
-          ASSERT_EQ(got[j], TfliteMean(raw - p.input.zero_point * n, n,
-                                       p.input, p.output))
+          ASSERT_EQ(got[j], TfliteMean(raw - p.input.zero_point * n, n, p.input,
+                                       p.output))
               << "trial " << trial << " output " << j << " seed " << seed;
           ++tflite_exact;
         } else {
@@ -225,9 +225,9 @@ TEST(ReduceMeanTest, NhwcSpatialMeanEqualsGlobalAveragePoolForTflite) {
     p.axes = {1, 2};
     p.input = g.input;
     p.output = g.output;
-    ASSERT_TRUE(ReduceMean(ArithmeticProfile::kTfliteReference, p, x.data(),
-                           got.data())
-                    .ok());
+    ASSERT_TRUE(
+        ReduceMean(ArithmeticProfile::kTfliteReference, p, x.data(), got.data())
+            .ok());
     EXPECT_EQ(got, want) << "trial " << trial << " seed " << seed;
   }
 }
@@ -239,8 +239,7 @@ TEST(ReduceMeanTest, RejectsBadAxesAndEmptyExtents) {
   std::vector<int8_t> x(6), y(6);
   for (auto axes : std::vector<std::vector<int64_t>>{{2}, {-1}, {1, 1}}) {
     p.axes = axes;
-    EXPECT_EQ(ReduceMean(ArithmeticProfile::kOnnxRuntime, p, x.data(),
-                         y.data())
+    EXPECT_EQ(ReduceMean(ArithmeticProfile::kOnnxRuntime, p, x.data(), y.data())
                   .code(),
               absl::StatusCode::kInvalidArgument);
   }

@@ -199,7 +199,8 @@ absl::Status RunReduceMean(const ReduceMeanState& s, KernelContext& ctx) {
     }
   }
   if (next != p.axes.size()) {
-    return ctx.Error(absl::StrCat("ReduceMean axes [", absl::StrJoin(p.axes, ", "),
+    return ctx.Error(absl::StrCat("ReduceMean axes [",
+                                  absl::StrJoin(p.axes, ", "),
                                   "] do not fit the input rank ", rank));
   }
   Tensor* y = ctx.output(0);
@@ -240,9 +241,8 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
   }
   for (int64_t& a : axes) {
     if (a < -rank || a >= rank) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(node.Describe(), ": axis ", a,
-                       " is out of range for rank ", rank));
+      return absl::InvalidArgumentError(absl::StrCat(
+          node.Describe(), ": axis ", a, " is out of range for rank ", rank));
     }
     if (a < 0) a += rank;
   }

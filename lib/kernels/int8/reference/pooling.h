@@ -125,8 +125,9 @@ struct ReduceMeanParams {
   ActivationRange activation;
 };
 
-absl::Status ReduceMean(ArithmeticProfile profile, const ReduceMeanParams& params,
-                        const int8_t* input, int8_t* output);
+absl::Status ReduceMean(ArithmeticProfile profile,
+                        const ReduceMeanParams& params, const int8_t* input,
+                        int8_t* output);
 
 }  // namespace qforge::kernels::reference
 
