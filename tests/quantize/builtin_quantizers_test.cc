@@ -308,6 +308,32 @@ TEST_P(BuiltinQuantizersTest, ReduceMeanSpatial) {
   Check(op);
 }
 
+TEST_P(BuiltinQuantizersTest, ReduceMeanNhwcSpatial) {
+  // TFLite's MEAN over H, W of an NHWC tensor, imported as is.
+  OpHarness op = Op("ReduceMean");
+  op.InputShape(0, {2, 4, 4, 3})
+      .Attr("axes", std::vector<int64_t>{1, 2})
+      .Attr("keepdims", int64_t{1})
+      .Seed(135);
+  Check(op);
+}
+
+TEST_P(BuiltinQuantizersTest, ReduceMeanLastAxisNoKeepDims) {
+  OpHarness op = Op("ReduceMean");
+  op.InputShape(0, {3, 5, 7})
+      .InputRange(0, -2.0f, 1.0f)
+      .Attr("axes", std::vector<int64_t>{-1})
+      .Attr("keepdims", int64_t{0})
+      .Seed(136);
+  Check(op);
+}
+
+TEST_P(BuiltinQuantizersTest, ReduceMeanAllAxes) {
+  OpHarness op = Op("ReduceMean");
+  op.InputShape(0, {2, 3, 4}).Seed(137);
+  Check(op);
+}
+
 // --- Data movement
 // -----------------------------------------------------------------
 

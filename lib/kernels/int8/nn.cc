@@ -1,7 +1,9 @@
 // INT8 pooling, spatial mean, Concat, Resize and Pad.
 //
-// MaxPool, AveragePool, GlobalAveragePool and ReduceMean over H and W call
-// the NHWC reference kernels on a transposed copy of the NCHW input.
+// MaxPool, AveragePool, GlobalAveragePool and ReduceMean over H and W of a
+// rank-4 tensor (axes [2, 3], NCHW) call the NHWC reference kernels on a
+// transposed copy of the NCHW input; ReduceMean over any other axes calls
+// reference::ReduceMean on the input as it is.
 // Resize and Pad run as DequantizeLinear -> float kernel -> QuantizeLinear
 // (int8::MakeFloatFallbackKernel):
 //   - Resize nearest and Pad shares input and output params (spec), and
@@ -168,6 +170,45 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
       [s](KernelContext& ctx) { return RunMean(*s, ctx); });
 }
 
+// --- ReduceMean over any axes ---------------------------------------------
+
+struct ReduceMeanState {
+  reference::ReduceMeanParams base;  // axes sorted, unique, non-negative
+  ArithmeticProfile profile;
+  bool keep_dims = true;
+};
+
+absl::Status RunReduceMean(const ReduceMeanState& s, KernelContext& ctx) {
+  const Tensor* x = ctx.input(0);
+  if (x == nullptr || x->dtype() != DataType::kInt8) {
+    return ctx.Error("int8 ReduceMean needs an int8 input");
+  }
+  reference::ReduceMeanParams p = s.base;
+  const int64_t rank = x->rank();
+  p.dims.clear();
+  for (int64_t d = 0; d < rank; ++d) p.dims.push_back(x->dim(d));
+  std::vector<int64_t> out_dims;
+  size_t next = 0;
+  for (int64_t d = 0; d < rank; ++d) {
+    const bool reduced = next < p.axes.size() && p.axes[next] == d;
+    if (reduced) ++next;
+    if (!reduced) {
+      out_dims.push_back(x->dim(d));
+    } else if (s.keep_dims) {
+      out_dims.push_back(1);
+    }
+  }
+  if (next != p.axes.size()) {
+    return ctx.Error(absl::StrCat("ReduceMean axes [",
+                                  absl::StrJoin(p.axes, ", "),
+                                  "] do not fit the input rank ", rank));
+  }
+  Tensor* y = ctx.output(0);
+  y->Reset(DataType::kInt8, out_dims);
+  return WrapStatus(ctx, reference::ReduceMean(s.profile, p, x->data<int8_t>(),
+                                               y->data<int8_t>()));
+}
+
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
     const KernelInitContext& init) {
   const Node& node = init.node;
@@ -186,25 +227,49 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
   }
   const Value* in = node.input(0);
   const int rank = in != nullptr ? static_cast<int>(in->shape().rank()) : -1;
+  if (rank < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(), ": int8 ReduceMean needs a known rank"));
+  }
+  QFORGE_ASSIGN_OR_RETURN(int64_t noop, node.GetInt("noop_with_empty_axes", 0));
+  if (axes.empty() && noop != 0) {
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(), ": int8 ReduceMean with noop_with_empty_axes"));
+  }
+  if (axes.empty()) {
+    for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
+  }
   for (int64_t& a : axes) {
-    if (a < 0) a += 4;
+    if (a < -rank || a >= rank) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          node.Describe(), ": axis ", a, " is out of range for rank ", rank));
+    }
+    if (a < 0) a += rank;
   }
   std::sort(axes.begin(), axes.end());
-  if (rank != 4 || axes != std::vector<int64_t>{2, 3}) {
-    return absl::UnimplementedError(
-        absl::StrCat(node.Describe(),
-                     ": int8 ReduceMean supports the spatial mean of a rank-4 "
-                     "NCHW tensor (axes [2, 3]) only; got axes [",
-                     absl::StrJoin(axes, ", "), "] on rank ", rank));
-  }
-  auto s = std::make_shared<MeanState>();
-  s->profile = init.profile;
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   QFORGE_ASSIGN_OR_RETURN(int64_t keep_dims, node.GetInt("keepdims", 1));
+  QFORGE_ASSIGN_OR_RETURN(reference::QuantParam in_q, ActivationQuant(node, 0));
+  QFORGE_ASSIGN_OR_RETURN(reference::QuantParam out_q,
+                          ActivationQuant(node, 0, true));
+  if (rank == 4 && axes == std::vector<int64_t>{2, 3}) {
+    // The spatial mean of NCHW: the GlobalAveragePool kernel.
+    auto s = std::make_shared<MeanState>();
+    s->profile = init.profile;
+    s->keep_dims = keep_dims != 0;
+    s->base.input = in_q;
+    s->base.output = out_q;
+    return std::make_unique<FunctionKernel>(
+        [s](KernelContext& ctx) { return RunMean(*s, ctx); });
+  }
+  auto s = std::make_shared<ReduceMeanState>();
+  s->profile = init.profile;
   s->keep_dims = keep_dims != 0;
-  QFORGE_ASSIGN_OR_RETURN(s->base.input, ActivationQuant(node, 0));
-  QFORGE_ASSIGN_OR_RETURN(s->base.output, ActivationQuant(node, 0, true));
+  s->base.axes = axes;
+  s->base.input = in_q;
+  s->base.output = out_q;
   return std::make_unique<FunctionKernel>(
-      [s](KernelContext& ctx) { return RunMean(*s, ctx); });
+      [s](KernelContext& ctx) { return RunReduceMean(*s, ctx); });
 }
 
 // --- Concat ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "kernels/int8/reference/fixed_point.h"
@@ -322,6 +323,88 @@ absl::Status GlobalAveragePool(ArithmeticProfile profile,
       output[b * C + c] =
           static_cast<int8_t>(ClampToActivation(q, p.activation));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReduceMean(ArithmeticProfile profile, const ReduceMeanParams& p,
+                        const int8_t* input, int8_t* output) {
+  const int rank = static_cast<int>(p.dims.size());
+  std::vector<bool> reduced(rank, false);
+  for (int64_t a : p.axes) {
+    if (a < 0 || a >= rank || reduced[a]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ReduceMean: axis ", a, " is out of range for rank ",
+                       rank, " or repeated"));
+    }
+    reduced[a] = true;
+  }
+  // Element counts with an overflow guard (2^62).
+  constexpr int64_t kLimit = int64_t{1} << 62;
+  int64_t in_count = 1, n = 1;
+  for (int d = 0; d < rank; ++d) {
+    const int64_t dim = p.dims[d];
+    if (dim < 0 || (dim > 0 && in_count > kLimit / dim)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ReduceMean: bad or too large input dim ", dim));
+    }
+    in_count *= dim;
+    if (reduced[d]) n *= dim;
+  }
+  if (n == 0) {
+    return absl::InvalidArgumentError(
+        "ReduceMean: mean over an empty extent (a reduced dim is 0)");
+  }
+  if (in_count == 0) return absl::OkStatus();
+  if (input == nullptr || output == nullptr) {
+    return absl::InvalidArgumentError("ReduceMean: null buffer");
+  }
+  QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.input, "ReduceMean input"));
+  QFORGE_RETURN_IF_ERROR(ValidateQuantParam(p.output, "ReduceMean output"));
+  QFORGE_RETURN_IF_ERROR(ValidateActivationRange(p.activation));
+  const int64_t out_count = in_count / n;
+  // Output stride of each input dim (0 for a reduced dim).
+  std::vector<int64_t> out_stride(rank, 0);
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    if (!reduced[d]) {
+      out_stride[d] = stride;
+      stride *= p.dims[d];
+    }
+  }
+  std::vector<int64_t> index(rank, 0);
+  const bool ort = profile == ArithmeticProfile::kOnnxRuntime;
+  std::vector<int32_t> int_sum(ort ? 0 : out_count, 0);
+  std::vector<float> float_sum(ort ? out_count : 0, 0.0f);
+  int64_t o = 0;  // output offset of `index`
+  for (int64_t i = 0; i < in_count; ++i) {
+    if (ort) {
+      float_sum[o] +=
+          DequantizeValue(input[i], p.input.scale, p.input.zero_point);
+    } else {
+      int_sum[o] = internal::WrappingAdd(int_sum[o], input[i]);
+    }
+    for (int d = rank - 1; d >= 0; --d) {
+      o += out_stride[d];
+      if (++index[d] < p.dims[d]) break;
+      o -= out_stride[d] * p.dims[d];
+      index[d] = 0;
+    }
+  }
+  if (ort) {
+    for (int64_t j = 0; j < out_count; ++j) {
+      const float mean = float_sum[j] / static_cast<float>(n);
+      const int32_t q = QuantizeValueOrt(mean, p.output.scale,
+                                         p.output.zero_point, -128, 127);
+      output[j] = static_cast<int8_t>(ClampToActivation(q, p.activation));
+    }
+    return absl::OkStatus();
+  }
+  QFORGE_ASSIGN_OR_RETURN(QuantizedMultiplier m,
+                          TfliteMeanMultiplier(p.input, p.output, n));
+  for (int64_t j = 0; j < out_count; ++j) {
+    const int32_t q = TfliteMeanValue(int_sum[j], n, m, p.input, p.output);
+    output[j] = static_cast<int8_t>(ClampToActivation(q, p.activation));
   }
   return absl::OkStatus();
 }

@@ -50,6 +50,7 @@
 #define QFORGE_LIB_KERNELS_INT8_REFERENCE_POOLING_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "kernels/int8/reference/profile.h"
@@ -105,6 +106,28 @@ struct GlobalPoolParams {
 absl::Status GlobalAveragePool(ArithmeticProfile profile,
                                const GlobalPoolParams& params,
                                const int8_t* input, int8_t* output);
+
+// Mean of a tensor of any rank over any set of axes (ONNX ReduceMean, TFLite
+// MEAN); n = product of the reduced dims. The output holds the kept dims in
+// their input order (keepdims only changes the shape, not the bytes).
+//   tflite_reference (reference_ops::QuantizedMeanOrSum, MEAN, any axes):
+//     as GlobalAveragePool above, with this n.
+//   onnxruntime (QDQ ReduceMean = DequantizeLinear -> float ReduceMean ->
+//     QuantizeLinear): s = 0.0f; s += float(q - zx) * sx in input order
+//     (binary32); a = s / float(n); y = QuantizeValueOrt(a, sy, zy)
+//     (quantize.h: clamp(rne(a / sy) + zy)).
+//   Then the activation clamp.
+struct ReduceMeanParams {
+  std::vector<int64_t> dims;  // input dims
+  std::vector<int64_t> axes;  // reduced axes, each in [0, rank), no repeats
+  QuantParam input;
+  QuantParam output;
+  ActivationRange activation;
+};
+
+absl::Status ReduceMean(ArithmeticProfile profile,
+                        const ReduceMeanParams& params, const int8_t* input,
+                        int8_t* output);
 
 }  // namespace qforge::kernels::reference
 
