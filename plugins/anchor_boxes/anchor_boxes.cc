@@ -74,8 +74,8 @@ absl::StatusOr<RawAttributes> RawFromFlexbuffer(const Node& node) {
   if (bytes.empty()) return bad("are missing");
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   if (!flexbuffers::VerifyBuffer(data, bytes.size())) {
-    return bad(absl::StrCat("(", bytes.size(),
-                            " bytes) are not a valid flexbuffer"));
+    return bad(
+        absl::StrCat("(", bytes.size(), " bytes) are not a valid flexbuffer"));
   }
   const flexbuffers::Reference root = flexbuffers::GetRoot(data, bytes.size());
   if (!root.IsMap()) return bad("are not a map");
@@ -106,6 +106,14 @@ absl::StatusOr<RawAttributes> RawFromFlexbuffer(const Node& node) {
             return bad(absl::StrCat("have a non-numeric entry in '", key, "'"));
           }
           floats.push_back(static_cast<float>(fv[j].AsDouble()));
+        }
+      } else if (v.IsTypedVector()) {
+        const flexbuffers::TypedVector tv = v.AsTypedVector();
+        for (size_t j = 0; j < tv.size(); ++j) {
+          if (!tv[j].IsNumeric()) {
+            return bad(absl::StrCat("have a non-numeric entry in '", key, "'"));
+          }
+          floats.push_back(static_cast<float>(tv[j].AsDouble()));
         }
       } else {
         const flexbuffers::Vector vec = v.AsVector();
@@ -362,8 +370,8 @@ absl::StatusOr<AnchorBoxesAttributes> ReadAnchorBoxesAttributes(
         a.size));
   }
   if (!raw.stride.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        node.Describe(), ": attribute 'stride' is required"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(), ": attribute 'stride' is required"));
   }
   a.stride = *raw.stride;
   if (a.stride <= 0 || a.stride > (int64_t{1} << 24)) {
@@ -374,10 +382,9 @@ absl::StatusOr<AnchorBoxesAttributes> ReadAnchorBoxesAttributes(
   QFORGE_ASSIGN_OR_RETURN(
       a.ratios, PositiveFloats(node, "ratios", raw.ratios, {0.5f, 1.0f, 2.0f}));
   QFORGE_ASSIGN_OR_RETURN(
-      a.scales,
-      PositiveFloats(node, "scales", raw.scales,
-                     {1.0f, static_cast<float>(std::exp2(1.0 / 3.0)),
-                      static_cast<float>(std::exp2(2.0 / 3.0))}));
+      a.scales, PositiveFloats(node, "scales", raw.scales,
+                               {1.0f, static_cast<float>(std::exp2(1.0 / 3.0)),
+                                static_cast<float>(std::exp2(2.0 / 3.0))}));
   return a;
 }
 
