@@ -129,8 +129,9 @@ TEST_F(AnchorBoxesCliTest, WithoutThePluginKeepFloatWritesTheNodeUnchanged) {
 // The TFLite form: CUSTOM op "AnchorBoxes" with flexbuffer options.
 const std::string kTfliteModel =
     std::string(QFORGE_SOURCE_DIR) + "/examples/models/anchor_boxes.tflite";
-const std::string kTfliteCalib = std::string(QFORGE_SOURCE_DIR) +
-                                 "/examples/models/anchor_boxes_tflite_calib.npz";
+const std::string kTfliteCalib =
+    std::string(QFORGE_SOURCE_DIR) +
+    "/examples/models/anchor_boxes_tflite_calib.npz";
 
 TEST_F(AnchorBoxesCliTest, QuantizesTheTfliteModelWithThePlugin) {
   const std::string out = Path("q.tflite");
