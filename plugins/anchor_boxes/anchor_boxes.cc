@@ -1,5 +1,9 @@
 // AnchorBoxes: schema, kernel, quantizer and plugin descriptor
 // (see anchor_boxes.h).
+// FlatBuffers' string-to-number helpers (reachable from flexbuffers'
+// AsDouble) otherwise need a locale object from the FlatBuffers library;
+// the runtime stays header-only.
+#define FLATBUFFERS_LOCALE_INDEPENDENT 0
 #include "anchor_boxes.h"
 
 #include <algorithm>
@@ -11,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "flatbuffers/flexbuffers.h"
 #include "qforge/core/status.h"
 #include "qforge/quantize/quant_math.h"
 #include "qforge/quantize/quantize.h"
@@ -24,6 +29,108 @@ namespace {
 constexpr int64_t kMaxAnchorElements = int64_t{1} << 31;
 
 OpKey Key() { return {kAnchorBoxesDomain, kAnchorBoxesOp}; }
+OpKey TfliteKey() { return {kTfliteCustomDomain, kAnchorBoxesOp}; }
+
+// The attributes as written in the file, before defaults and checks.
+struct RawAttributes {
+  std::optional<std::string> layout;
+  std::optional<float> size;
+  std::optional<int64_t> stride;
+  std::optional<std::vector<float>> ratios;
+  std::optional<std::vector<float>> scales;
+};
+
+absl::StatusOr<RawAttributes> RawFromNode(const Node& node) {
+  RawAttributes raw;
+  if (node.HasAttribute("layout")) {
+    QFORGE_ASSIGN_OR_RETURN(raw.layout, node.GetString("layout", ""));
+  }
+  if (node.HasAttribute("size")) {
+    QFORGE_ASSIGN_OR_RETURN(raw.size, node.GetFloat("size", 0.0f));
+  }
+  if (node.HasAttribute("stride")) {
+    QFORGE_ASSIGN_OR_RETURN(raw.stride, node.RequireInt("stride"));
+  }
+  if (node.HasAttribute("ratios")) {
+    QFORGE_ASSIGN_OR_RETURN(raw.ratios, node.GetFloats("ratios", {}));
+  }
+  if (node.HasAttribute("scales")) {
+    QFORGE_ASSIGN_OR_RETURN(raw.scales, node.GetFloats("scales", {}));
+  }
+  return raw;
+}
+
+// The TFLite form: custom_options is a flexbuffer map {size: float,
+// stride: int, ratios: [float], scales: [float], layout: string}, all but
+// size and stride optional.
+absl::StatusOr<RawAttributes> RawFromFlexbuffer(const Node& node) {
+  const std::string& bytes = node.custom_options();
+  const auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        node.Describe(), ": TFLite custom options of AnchorBoxes ", why,
+        " (expected a flexbuffer map with size, stride and optionally ratios, "
+        "scales, layout)"));
+  };
+  if (bytes.empty()) return bad("are missing");
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (!flexbuffers::VerifyBuffer(data, bytes.size())) {
+    return bad(
+        absl::StrCat("(", bytes.size(), " bytes) are not a valid flexbuffer"));
+  }
+  const flexbuffers::Reference root = flexbuffers::GetRoot(data, bytes.size());
+  if (!root.IsMap()) return bad("are not a map");
+  const flexbuffers::Map map = root.AsMap();
+  const flexbuffers::TypedVector keys = map.Keys();
+  RawAttributes raw;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string key = keys[i].AsKey();
+    const flexbuffers::Reference v = map.Values()[i];
+    if (key == "size") {
+      if (!v.IsNumeric()) return bad("have a non-numeric 'size'");
+      raw.size = static_cast<float>(v.AsDouble());
+    } else if (key == "stride") {
+      if (!v.IsIntOrUint()) return bad("have a non-integer 'stride'");
+      raw.stride = v.AsInt64();
+    } else if (key == "layout") {
+      if (!v.IsString()) return bad("have a non-string 'layout'");
+      raw.layout = v.AsString().str();
+    } else if (key == "ratios" || key == "scales") {
+      if (!v.IsVector() && !v.IsTypedVector() && !v.IsFixedTypedVector()) {
+        return bad(absl::StrCat("have a non-vector '", key, "'"));
+      }
+      std::vector<float> floats;
+      if (v.IsFixedTypedVector()) {
+        const flexbuffers::FixedTypedVector fv = v.AsFixedTypedVector();
+        for (size_t j = 0; j < fv.size(); ++j) {
+          if (!fv[j].IsNumeric()) {
+            return bad(absl::StrCat("have a non-numeric entry in '", key, "'"));
+          }
+          floats.push_back(static_cast<float>(fv[j].AsDouble()));
+        }
+      } else if (v.IsTypedVector()) {
+        const flexbuffers::TypedVector tv = v.AsTypedVector();
+        for (size_t j = 0; j < tv.size(); ++j) {
+          if (!tv[j].IsNumeric()) {
+            return bad(absl::StrCat("have a non-numeric entry in '", key, "'"));
+          }
+          floats.push_back(static_cast<float>(tv[j].AsDouble()));
+        }
+      } else {
+        const flexbuffers::Vector vec = v.AsVector();
+        for (size_t j = 0; j < vec.size(); ++j) {
+          if (!vec[j].IsNumeric()) {
+            return bad(absl::StrCat("have a non-numeric entry in '", key, "'"));
+          }
+          floats.push_back(static_cast<float>(vec[j].AsDouble()));
+        }
+      }
+      (key == "ratios" ? raw.ratios : raw.scales) = std::move(floats);
+    } else {
+      return bad(absl::StrCat("have an unknown key '", key, "'"));
+    }
+  }
+  return raw;
+}
 
 // (n, h, w) of a rank-4 feature map shape in `layout`; dims may be symbolic.
 struct GridDims {
@@ -208,11 +315,11 @@ class AnchorBoxesQuantizer final : public OpQuantizer {
   }
 };
 
-absl::StatusOr<std::vector<float>> PositiveFloats(const Node& node,
-                                                  absl::string_view name,
-                                                  std::vector<float> fallback) {
-  QFORGE_ASSIGN_OR_RETURN(std::vector<float> values,
-                          node.GetFloats(name, std::move(fallback)));
+absl::StatusOr<std::vector<float>> PositiveFloats(
+    const Node& node, absl::string_view name,
+    const std::optional<std::vector<float>>& given,
+    std::vector<float> fallback) {
+  std::vector<float> values = given.has_value() ? *given : std::move(fallback);
   if (values.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         node.Describe(), ": attribute '", name, "' must not be empty"));
@@ -232,11 +339,16 @@ absl::StatusOr<std::vector<float>> PositiveFloats(const Node& node,
 
 absl::StatusOr<AnchorBoxesAttributes> ReadAnchorBoxesAttributes(
     const Node& node) {
+  const bool tflite = node.domain() == kTfliteCustomDomain;
+  RawAttributes raw;
+  if (tflite) {
+    QFORGE_ASSIGN_OR_RETURN(raw, RawFromFlexbuffer(node));
+  } else {
+    QFORGE_ASSIGN_OR_RETURN(raw, RawFromNode(node));
+  }
   AnchorBoxesAttributes a;
-  QFORGE_ASSIGN_OR_RETURN(
-      std::string layout,
-      node.GetString("layout",
-                     node.layout() == Layout::kNHWC ? "NHWC" : "NCHW"));
+  const std::string layout = raw.layout.value_or(
+      tflite || node.layout() == Layout::kNHWC ? "NHWC" : "NCHW");
   if (layout == "NHWC") {
     a.layout = Layout::kNHWC;
   } else if (layout == "NCHW") {
@@ -247,26 +359,30 @@ absl::StatusOr<AnchorBoxesAttributes> ReadAnchorBoxesAttributes(
         ": attribute 'layout' must be \"NHWC\" or \"NCHW\", got \"", layout,
         "\""));
   }
-  if (!node.HasAttribute("size")) {
+  if (!raw.size.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
         node.Describe(), ": attribute 'size' (base anchor size) is required"));
   }
-  QFORGE_ASSIGN_OR_RETURN(a.size, node.GetFloat("size", 0.0f));
+  a.size = *raw.size;
   if (!std::isfinite(a.size) || a.size <= 0.0f) {
     return absl::InvalidArgumentError(absl::StrCat(
         node.Describe(), ": attribute 'size' must be positive and finite, got ",
         a.size));
   }
-  QFORGE_ASSIGN_OR_RETURN(a.stride, node.RequireInt("stride"));
+  if (!raw.stride.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(), ": attribute 'stride' is required"));
+  }
+  a.stride = *raw.stride;
   if (a.stride <= 0 || a.stride > (int64_t{1} << 24)) {
     return absl::InvalidArgumentError(absl::StrCat(
         node.Describe(), ": attribute 'stride' must be in [1, 2^24], got ",
         a.stride));
   }
-  QFORGE_ASSIGN_OR_RETURN(a.ratios,
-                          PositiveFloats(node, "ratios", {0.5f, 1.0f, 2.0f}));
   QFORGE_ASSIGN_OR_RETURN(
-      a.scales, PositiveFloats(node, "scales",
+      a.ratios, PositiveFloats(node, "ratios", raw.ratios, {0.5f, 1.0f, 2.0f}));
+  QFORGE_ASSIGN_OR_RETURN(
+      a.scales, PositiveFloats(node, "scales", raw.scales,
                                {1.0f, static_cast<float>(std::exp2(1.0 / 3.0)),
                                 static_cast<float>(std::exp2(2.0 / 3.0))}));
   return a;
@@ -325,19 +441,24 @@ absl::StatusOr<Tensor> ComputeAnchorBoxes(const AnchorBoxesAttributes& attrs,
 }
 
 absl::Status RegisterAnchorBoxes(Registry& registry) {
-  OpSchema schema;
-  schema.key = Key();
-  schema.min_inputs = schema.max_inputs = 1;
-  schema.min_outputs = schema.max_outputs = 1;
-  schema.infer = InferAnchorBoxes;
-  schema.doc =
-      "RetinaNet anchor boxes of a feature map's grid (plugin anchor_boxes)";
-  QFORGE_RETURN_IF_ERROR(registry.schemas().Register(std::move(schema)));
-  // One kernel for any input dtype: only the input's shape is read.
-  QFORGE_RETURN_IF_ERROR(registry.kernels().Register(
-      {Key(), DataType::kUndefined, CreateAnchorBoxesKernel}));
-  QFORGE_RETURN_IF_ERROR(registry.quantizers().Register(
-      Key(), std::make_unique<AnchorBoxesQuantizer>()));
+  // The same op under two keys: qforge.contrib (ONNX, attributes) and
+  // tflite.custom (a TFLite CUSTOM op with code "AnchorBoxes", flexbuffer
+  // custom_options; ReadAnchorBoxesAttributes reads either form).
+  for (const OpKey& key : {Key(), TfliteKey()}) {
+    OpSchema schema;
+    schema.key = key;
+    schema.min_inputs = schema.max_inputs = 1;
+    schema.min_outputs = schema.max_outputs = 1;
+    schema.infer = InferAnchorBoxes;
+    schema.doc =
+        "RetinaNet anchor boxes of a feature map's grid (plugin anchor_boxes)";
+    QFORGE_RETURN_IF_ERROR(registry.schemas().Register(std::move(schema)));
+    // One kernel for any input dtype: only the input's shape is read.
+    QFORGE_RETURN_IF_ERROR(registry.kernels().Register(
+        {key, DataType::kUndefined, CreateAnchorBoxesKernel}));
+    QFORGE_RETURN_IF_ERROR(registry.quantizers().Register(
+        key, std::make_unique<AnchorBoxesQuantizer>()));
+  }
   return absl::OkStatus();
 }
 

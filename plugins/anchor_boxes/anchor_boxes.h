@@ -1,14 +1,17 @@
 // The AnchorBoxes plugin: RetinaNet-style anchor boxes as an op.
 //
-// Op qforge.contrib::AnchorBoxes (ONNX domain "qforge.contrib"; a TFLite
-// custom op with code "AnchorBoxes" maps onto it with the config's
-// op_aliases). Input 0 is a feature map, [N,H,W,C] or [N,C,H,W] (attribute
-// `layout`, "NHWC" or "NCHW"; default: the node's layout, i.e. NCHW for
-// ONNX and NHWC for TFLite); only its shape is used. Attributes: `size`
-// (float, base size in pixels), `stride` (int), `ratios` (floats, default
-// [0.5, 1, 2]), `scales` (floats, default [1, 2^(1/3), 2^(2/3)]). Output 0 is
-// [N, H*W*A, 4] float32 with A = |ratios|*|scales|: row (y*W + x)*A + a holds
-// (cx - w/2, cy - h/2, cx + w/2, cy + h/2) for the cell centre
+// Op qforge.contrib::AnchorBoxes (ONNX domain "qforge.contrib"), also
+// registered as tflite.custom::AnchorBoxes: a TFLite CUSTOM op with code
+// "AnchorBoxes" whose custom_options are a flexbuffer map {size: float,
+// stride: int, ratios: [float], scales: [float], layout: string} (verified
+// before reading; malformed options are an error naming the node). Input 0 is a
+// feature map, [N,H,W,C] or [N,C,H,W] (attribute `layout`, "NHWC" or "NCHW";
+// default: the node's layout, i.e. NCHW for ONNX and NHWC for TFLite); only its
+// shape is used. Attributes: `size` (float, base size in pixels), `stride`
+// (int), `ratios` (floats, default [0.5, 1, 2]), `scales` (floats, default [1,
+// 2^(1/3), 2^(2/3)]). Output 0 is [N, H*W*A, 4] float32 with A =
+// |ratios|*|scales|: row (y*W + x)*A + a holds (cx - w/2, cy - h/2, cx + w/2,
+// cy + h/2) for the cell centre
 // ((x+0.5)*stride, (y+0.5)*stride) and anchor a = (ratio r outer, scale s
 // inner), w = sqrt((size*s)^2 / r), h = w*r.
 //
@@ -38,6 +41,8 @@ namespace qforge::contrib {
 
 inline constexpr char kAnchorBoxesDomain[] = "qforge.contrib";
 inline constexpr char kAnchorBoxesOp[] = "AnchorBoxes";
+// TFLite CUSTOM ops import into this domain, op type = custom code.
+inline constexpr char kTfliteCustomDomain[] = "tflite.custom";
 
 // The node's attributes, validated.
 struct AnchorBoxesAttributes {
@@ -52,7 +57,9 @@ struct AnchorBoxesAttributes {
   }
 };
 
-// Reads and checks the attributes of an AnchorBoxes node (errors name it).
+// Reads and checks the attributes of an AnchorBoxes node (errors name it):
+// node attributes, or for a tflite.custom node its flexbuffer custom_options
+// (layout NHWC unless the options say otherwise).
 absl::StatusOr<AnchorBoxesAttributes> ReadAnchorBoxesAttributes(
     const Node& node);
 

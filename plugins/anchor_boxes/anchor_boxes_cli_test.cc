@@ -4,6 +4,7 @@
 // with one line naming the node, the op and both fixes, and keep_float
 // succeeds, writes the node unchanged and reports it as float.
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -123,6 +124,35 @@ TEST_F(AnchorBoxesCliTest, WithoutThePluginKeepFloatWritesTheNodeUnchanged) {
   ASSERT_EQ(after->num_inputs(), 1);
   EXPECT_EQ(after->output(0)->name(), "anchors");
   EXPECT_EQ(after->output(0)->dtype(), DataType::kFloat32);
+}
+
+// The TFLite form: CUSTOM op "AnchorBoxes" with flexbuffer options.
+const std::string kTfliteModel =
+    std::string(QFORGE_SOURCE_DIR) + "/examples/models/anchor_boxes.tflite";
+const std::string kTfliteCalib =
+    std::string(QFORGE_SOURCE_DIR) +
+    "/examples/models/anchor_boxes_tflite_calib.npz";
+
+TEST_F(AnchorBoxesCliTest, QuantizesTheTfliteModelWithThePlugin) {
+  const std::string out = Path("q.tflite");
+  CliResult r = Cli({"quantize", kTfliteModel, "-o", out, "--calib",
+                     kTfliteCalib, "--plugin", QFORGE_ANCHOR_BOXES_MODULE});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("folded to a constant"));
+  std::ifstream in(out, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find("AnchorBoxes"), std::string::npos)
+      << "a CUSTOM AnchorBoxes op is left in the export";
+}
+
+TEST_F(AnchorBoxesCliTest, WithoutThePluginTheTfliteModelFailsNamingNodeOp) {
+  CliResult r = Cli({"quantize", kTfliteModel, "-o", Path("q.tflite"),
+                     "--calib", kTfliteCalib});
+  ExpectOneLineError(r, "anchors");
+  EXPECT_THAT(r.err, AllOf(HasSubstr("tflite.custom::AnchorBoxes"),
+                           HasSubstr("--plugin"), HasSubstr("keep_float")));
 }
 
 TEST_F(AnchorBoxesCliTest, ABadPluginPathIsOneLineNamingIt) {

@@ -81,11 +81,75 @@ def quantize(driver, model, calib_inputs, out, io, work, tag):
     subprocess.run([driver, "quantize", model, calib, out, io], check=True)
 
 
+def anchors_numpy(h, w, size, stride, ratios, scales):
+    """Independent RetinaNet anchors (plugins/anchor_boxes/anchor_boxes.h)."""
+    rows = []
+    for y in range(h):
+        for x in range(w):
+            cx, cy = (x + 0.5) * stride, (y + 0.5) * stride
+            for r in ratios:
+                for s in scales:
+                    bw = np.sqrt((size * s) ** 2 / r)
+                    bh = bw * r
+                    rows.append([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
+    return np.array(rows, dtype=np.float64)
+
+
+def check_anchor_boxes(a, work):
+    models = os.path.join(a.source_dir, "examples", "models")
+    out = os.path.join(work, "anchor_boxes_int8.tflite")
+    subprocess.run([a.cli, "quantize", os.path.join(models, "anchor_boxes.tflite"),
+                    "-o", out, "--calib",
+                    os.path.join(models, "anchor_boxes_tflite_calib.npz"),
+                    "--plugin", a.anchor_plugin], check=True, capture_output=True)
+    failures = []
+    with open(out, "rb") as f:
+        if b"AnchorBoxes" in f.read():
+            failures.append("anchor_boxes: a CUSTOM AnchorBoxes op is left in the export")
+    x = np.load(os.path.join(models, "anchor_boxes_tflite_calib.npz"))["image"][:4]
+    # BUILTIN_REF: LiteRT's optimized DEQUANTIZE (and XNNPACK) leave the output
+    # of a DEQUANTIZE whose input is a constant at zero (docs/io.md).
+    interp = Interpreter(model_path=out,
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    inp = interp.get_input_details()[0]
+    outs = {d["name"]: d for d in interp.get_output_details()}
+    anchors_d = [d for d in outs.values() if len(d["shape"]) == 3][0]
+    p3_d = [d for d in outs.values() if len(d["shape"]) == 4][0]
+    want = anchors_numpy(8, 8, 16.0, 2, [0.5, 1.0, 2.0], [1.0, 2.0])
+    p3 = []
+    for sample in x:
+        interp.set_tensor(inp["index"], sample[np.newaxis].astype(inp["dtype"]))
+        interp.invoke()
+        got = interp.get_tensor(anchors_d["index"])[0].astype(np.float64)
+        p3.append(interp.get_tensor(p3_d["index"])[0].copy())
+        lsb = (want.max() - min(0.0, want.min())) / 255.0
+        err = float(np.max(np.abs(got - want)))
+        if got.shape != want.shape or err > 0.5 * lsb + 1e-5:
+            failures.append(f"anchor_boxes: LiteRT anchors {got.shape} off by {err} "
+                            f"(bound {0.5 * lsb})")
+    p3 = np.stack(p3)
+    try:
+        ours = run_qforge(a.driver, out, x, "anchor_boxes_int8", work).reshape(p3.shape)
+        s = p3_d["quantization"][0] or 1.0
+        lsbs = float(np.max(np.abs(ours.astype(np.float64) - p3))) / s
+        status = "ok" if lsbs <= 1.0 + 1e-6 else "FAIL"
+        if status != "ok":
+            failures.append(f"anchor_boxes: conv output {lsbs:.2f} LSB from qforge")
+        print(f"anchor_boxes: anchors constant within 0.5 LSB of numpy; conv output "
+              f"max {lsbs:.2f} LSB from qforge [{status}]")
+    except NoKernel as e:
+        print(f"anchor_boxes: anchors ok; qforge int8 execution not available: {e} [SKIP]")
+    return failures
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--driver", required=True)
     p.add_argument("--source-dir", required=True)
     p.add_argument("--work-dir", required=True)
+    p.add_argument("--cli", help="the qforge CLI (for the AnchorBoxes check)")
+    p.add_argument("--anchor-plugin", help="libqforge_anchor_boxes.so")
     a = p.parse_args()
     work = a.work_dir
     os.makedirs(work, exist_ok=True)
@@ -200,6 +264,12 @@ def main():
           f"[{'ok' if exact == 1.0 else 'FAIL'}]")
     if exact != 1.0:
         failures.append(f"converter int8 model: {exact * 100:.2f}% equal to BUILTIN_REF")
+
+    # (e) a TFLite model with a CUSTOM AnchorBoxes op, quantized by the CLI
+    # with the anchor_boxes plugin: LiteRT runs the export, whose anchors are a
+    # constant.
+    if a.cli and a.anchor_plugin:
+        failures += check_anchor_boxes(a, work)
 
     if failures:
         print("FAILURES:\n  " + "\n  ".join(failures))
