@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "driver_util.h"
 #include "qforge/core/status.h"
 #include "qforge/io/model.h"
 #include "qforge/io/npy.h"
@@ -61,17 +62,6 @@ absl::Status QuantizeCommand(const std::string& in, const std::string& calib,
   return SaveOnnx(result.model, out);
 }
 
-// Sample i of a stacked tensor (the leading axis dropped).
-Tensor SampleOf(const Tensor& t, int64_t i) {
-  std::vector<int64_t> dims = t.dims();
-  const size_t bytes = t.num_bytes() / dims[0];
-  dims.erase(dims.begin());
-  Tensor s(t.dtype(), dims);
-  std::memcpy(s.raw_data(), static_cast<const char*>(t.raw_data()) + i * bytes,
-              bytes);
-  return s;
-}
-
 absl::Status RunCommand(const std::string& model_path,
                         const std::string& inputs_path,
                         const std::string& out_dir, bool* no_kernel) {
@@ -94,37 +84,10 @@ absl::Status RunCommand(const std::string& model_path,
                  absl::IsUnimplemented(executor.status());
     return executor.status();
   }
-  QFORGE_ASSIGN_OR_RETURN(NpzContents inputs, ReadNpz(inputs_path));
-  int64_t n = -1;
-  for (const auto& [name, t] : inputs) {
-    if (t.rank() < 1)
-      return absl::InvalidArgumentError(
-          absl::StrCat("input ", name, " is a scalar"));
-    n = t.dims()[0];
-  }
-  std::vector<std::vector<Tensor>> per_output(model.outputs().size());
-  for (int64_t i = 0; i < n; ++i) {
-    TensorMap sample;
-    for (const auto& [name, t] : inputs) sample[name] = SampleOf(t, i);
-    QFORGE_ASSIGN_OR_RETURN(TensorMap out, (*executor)->Run(sample));
-    for (size_t k = 0; k < model.outputs().size(); ++k) {
-      per_output[k].push_back(out.at(model.outputs()[k]->name()));
-    }
-  }
-  for (size_t k = 0; k < per_output.size(); ++k) {
-    const Tensor& first = per_output[k][0];
-    std::vector<int64_t> dims = first.dims();
-    dims.insert(dims.begin(), n);
-    Tensor stacked(first.dtype(), dims);
-    for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(
-          static_cast<char*>(stacked.raw_data()) + i * first.num_bytes(),
-          per_output[k][i].raw_data(), first.num_bytes());
-    }
-    QFORGE_RETURN_IF_ERROR(
-        WriteNpy(absl::StrCat(out_dir, "/output_", k, ".npy"), stacked));
-  }
-  return absl::OkStatus();
+  return interop::RunSamplesAndWriteOutputs(
+      **executor, model, inputs_path, out_dir,
+      interop::SampleBatch::kDropLeadingAxis,
+      [](int64_t) { return RunOptions(); });
 }
 
 absl::Status ImportCommand(const std::string& path) {

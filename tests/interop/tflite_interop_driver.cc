@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "driver_util.h"
 #include "io/tflite_model_builder.h"
 #include "qforge/core/status.h"
 #include "qforge/io/model.h"
@@ -158,9 +159,9 @@ absl::Status ModelsCommand(const std::string& dir) {
   QFORGE_RETURN_IF_ERROR(
       WriteModel(path("tanh"),
                  Unary(tfl::BuiltinOperator_TANH, {1, 4, 4, 3}, {1, 4, 4, 3})));
-  QFORGE_RETURN_IF_ERROR(WriteModel(
-      path("relu"),
-      Unary(tfl::BuiltinOperator_RELU, {1, 4, 4, 3}, {1, 4, 4, 3})));
+  QFORGE_RETURN_IF_ERROR(
+      WriteModel(path("relu"),
+                 Unary(tfl::BuiltinOperator_RELU, {1, 4, 4, 3}, {1, 4, 4, 3})));
   QFORGE_RETURN_IF_ERROR(WriteModel(
       path("relu6"),
       Unary(tfl::BuiltinOperator_RELU6, {1, 4, 4, 3}, {1, 4, 4, 3})));
@@ -215,17 +216,6 @@ absl::Status QuantizeCommand(const std::string& in, const std::string& calib,
                     {.input_type = type, .output_type = type});
 }
 
-// Sample i of a stacked tensor, with a batch dimension of 1.
-Tensor SampleOf(const Tensor& t, int64_t i) {
-  std::vector<int64_t> dims = t.dims();
-  const size_t bytes = t.num_bytes() / dims[0];
-  dims[0] = 1;
-  Tensor s(t.dtype(), dims);
-  std::memcpy(s.raw_data(), static_cast<const char*>(t.raw_data()) + i * bytes,
-              bytes);
-  return s;
-}
-
 absl::Status RunCommand(const std::string& model_path,
                         const std::string& inputs_path,
                         const std::string& out_dir) {
@@ -243,59 +233,32 @@ absl::Status RunCommand(const std::string& model_path,
   options.profile = ArithmeticProfile::kTfliteReference;
   QFORGE_ASSIGN_OR_RETURN(auto executor,
                           Executor::Prepare(model, registry, options));
-  QFORGE_ASSIGN_OR_RETURN(NpzContents inputs, ReadNpz(inputs_path));
-  int64_t n = -1;
-  for (const auto& [name, t] : inputs) {
-    if (t.rank() < 1)
-      return absl::InvalidArgumentError(
-          absl::StrCat("input ", name, " is a scalar"));
-    n = t.dims()[0];
-  }
-  std::vector<std::vector<Tensor>> per_output(model.outputs().size());
-  for (int64_t i = 0; i < n; ++i) {
-    TensorMap sample;
-    for (const auto& [name, t] : inputs) sample[name] = SampleOf(t, i);
-    // Debug aid: QFORGE_DUMP_DIR=D writes every value of sample 0 to
-    // D/<index>.npy and its name to D/names.txt.
-    RunOptions run_options;
-    const char* dump = std::getenv("QFORGE_DUMP_DIR");
-    std::string names;
-    int dumped = 0;
-    if (dump != nullptr && i == 0) {
-      run_options.observer = [&](const Node&, const Value& v, const Tensor& t) {
-        absl::StrAppend(&names, v.name(), "\n");
-        return WriteNpy(absl::StrCat(dump, "/", dumped++, ".npy"), t);
-      };
-    }
-    QFORGE_ASSIGN_OR_RETURN(TensorMap out, executor->Run(sample, run_options));
-    if (!names.empty()) {
-      FILE* f = std::fopen(absl::StrCat(dump, "/names.txt").c_str(), "w");
-      if (f != nullptr) {
-        std::fputs(names.c_str(), f);
-        std::fclose(f);
-      }
-    }
-    for (size_t k = 0; k < model.outputs().size(); ++k) {
-      per_output[k].push_back(out.at(model.outputs()[k]->name()));
+  // Debug aid: QFORGE_DUMP_DIR=D writes every value of sample 0 to
+  // D/<index>.npy and its name to D/names.txt.
+  const char* dump = std::getenv("QFORGE_DUMP_DIR");
+  std::string names;
+  int dumped = 0;
+  const absl::Status status = interop::RunSamplesAndWriteOutputs(
+      *executor, model, inputs_path, out_dir,
+      interop::SampleBatch::kKeepBatchOfOne, [&](int64_t i) {
+        RunOptions run_options;
+        if (dump != nullptr && i == 0) {
+          run_options.observer = [&](const Node&, const Value& v,
+                                     const Tensor& t) {
+            absl::StrAppend(&names, v.name(), "\n");
+            return WriteNpy(absl::StrCat(dump, "/", dumped++, ".npy"), t);
+          };
+        }
+        return run_options;
+      });
+  if (!names.empty()) {
+    FILE* f = std::fopen(absl::StrCat(dump, "/names.txt").c_str(), "w");
+    if (f != nullptr) {
+      std::fputs(names.c_str(), f);
+      std::fclose(f);
     }
   }
-  for (size_t k = 0; k < per_output.size(); ++k) {
-    const Tensor& first = per_output[k][0];
-    std::vector<int64_t> dims = first.dims();
-    if (dims.empty() || dims[0] != 1) {
-      return absl::InternalError("outputs are expected to have a batch of 1");
-    }
-    dims[0] = n;
-    Tensor stacked(first.dtype(), dims);
-    for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(
-          static_cast<char*>(stacked.raw_data()) + i * first.num_bytes(),
-          per_output[k][i].raw_data(), first.num_bytes());
-    }
-    QFORGE_RETURN_IF_ERROR(
-        WriteNpy(absl::StrCat(out_dir, "/output_", k, ".npy"), stacked));
-  }
-  return absl::OkStatus();
+  return status;
 }
 
 }  // namespace
