@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "attributes_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "qforge/io/model.h"
@@ -21,6 +22,8 @@
 namespace qforge::testing {
 namespace {
 
+using ::qforge::contrib::AttributesText;
+
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -28,30 +31,6 @@ const std::string kModel =
     std::string(QFORGE_SOURCE_DIR) + "/examples/models/anchor_boxes.onnx";
 const std::string kCalib =
     std::string(QFORGE_SOURCE_DIR) + "/examples/models/anchor_boxes_calib.npz";
-
-// The node's attributes as text (for comparing nodes before and after).
-std::string AttributesText(const Node& node) {
-  std::string s;
-  for (const auto& [name, value] : node.attributes()) {
-    absl::StrAppend(&s, name, "=");
-    std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, int64_t> ||
-                        std::is_same_v<T, float> ||
-                        std::is_same_v<T, std::string>) {
-            absl::StrAppend(&s, v);
-          } else if constexpr (std::is_same_v<T, Tensor>) {
-            absl::StrAppend(&s, "tensor");
-          } else {
-            absl::StrAppend(&s, "[", absl::StrJoin(v, ","), "]");
-          }
-        },
-        value);
-    absl::StrAppend(&s, ";");
-  }
-  return s;
-}
 
 class AnchorBoxesCliTest : public CliFixture {};
 

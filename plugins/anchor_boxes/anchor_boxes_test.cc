@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "attributes_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "qforge/ir/verifier.h"
@@ -112,30 +113,6 @@ std::map<std::string, Attribute> AttributesOf(const SpecCase& c) {
     }
   }
   return out;
-}
-
-// The node's attributes as text (for comparing nodes before and after).
-std::string AttributesText(const Node& node) {
-  std::string s;
-  for (const auto& [name, value] : node.attributes()) {
-    absl::StrAppend(&s, name, "=");
-    std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, int64_t> ||
-                        std::is_same_v<T, float> ||
-                        std::is_same_v<T, std::string>) {
-            absl::StrAppend(&s, v);
-          } else if constexpr (std::is_same_v<T, Tensor>) {
-            absl::StrAppend(&s, "tensor");
-          } else {
-            absl::StrAppend(&s, "[", absl::StrJoin(v, ","), "]");
-          }
-        },
-        value);
-    absl::StrAppend(&s, ";");
-  }
-  return s;
 }
 
 // --- Graph helpers
