@@ -4,9 +4,11 @@
 # prints its wall time.
 #   QFORGE_LITERT_VENV=DIR  where the venv lives (default: <repo>/build/venv-litert)
 #   QFORGE_PYTHON=PY        interpreter that creates it (default: python3)
-#   --with-tensorflow       also install tensorflow-cpu: only needed to
+#   --with-tensorflow       also install tensorflow-cpu and scikit-learn (its
+#                           bundled digits data set): only needed to
 #                           regenerate the committed fixtures
-#                           (tests/interop/make_tflite_fixtures.py), never in CI
+#                           (tests/interop/make_tflite_fixtures.py,
+#                           tests/interop/make_keras_cnn_fixture.py), never in CI
 # Needs python3-venv (scripts/install-deps.sh) and access to PyPI. Versions are
 # pinned; a venv whose pins already match is left alone. Exits non-zero (and
 # says why) when the venv cannot be created, e.g. without network access.
@@ -17,7 +19,7 @@ start=$SECONDS
 
 pins=(ai-edge-litert==2.3.0 numpy==2.2.6)
 if [[ "${1:-}" == "--with-tensorflow" ]]; then
-  pins+=(tensorflow-cpu==2.21.0)
+  pins+=(tensorflow-cpu==2.21.0 scikit-learn==1.6.1)
 fi
 stamp="$venv/.qforge-pins"
 want="${pins[*]}"
