@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "qforge/core/status.h"
 #include "qforge/ir/verifier.h"
@@ -224,6 +225,7 @@ class Driver final : public QuantizeContext {
 
  private:
   absl::StatusOr<FloatRange> RangeOf(const Value& v);
+  FloatRange LimitToSaturation(const Value& v, FloatRange r);
   absl::StatusOr<QuantParams> OverrideParams(const Value& v);
   absl::Status AssignActivationParams();
   absl::Status AssignWeightAndBiasParams();
@@ -316,6 +318,47 @@ absl::StatusOr<FloatRange> Driver::RangeOf(const Value& v) {
         "prepared graph first (were the statistics made for another model?)"));
   }
   return ChooseRange(*s, config_.calibration_method, config_.range);
+}
+
+// Input half-width beyond which a quantized Sigmoid / Tanh output no longer
+// changes: the int8 spec fixes the outputs (Sigmoid 1/256 from 0, Tanh 1/128
+// around 0), and sigmoid(x) is within half an output step (1/512) of 0 or 1
+// once |x| >= ln 511; tanh(x) within 1/256 of -1 or 1 once |x| >= ln(511)/2.
+// 0 for other ops.
+float SaturationHalfWidth(const Node& n) {
+  if (!n.domain().empty()) return 0.0f;
+  if (n.op_type() == "Sigmoid") return static_cast<float>(std::log(511.0));
+  if (n.op_type() == "Tanh") return static_cast<float>(std::log(511.0) / 2.0);
+  return 0.0f;
+}
+
+// A value read only by quantized Sigmoid / Tanh nodes with fixed output
+// parameters (and not a model output): calibrated values beyond the
+// activations' saturation points quantize to the same outputs, so the range
+// is limited to [-T, T] and the in-range values get a finer step. (The
+// TFLite converter and ONNX Runtime keep the full calibrated range.)
+FloatRange Driver::LimitToSaturation(const Value& v, FloatRange r) {
+  if (v.is_graph_output() || v.consumers().empty()) return r;
+  float half_width = std::numeric_limits<float>::infinity();
+  for (const Node* c : v.consumers()) {
+    const float t = SaturationHalfWidth(*c);
+    if (t <= 0.0f || !quantized_nodes_.contains(c) || c->num_outputs() != 1 ||
+        !fixed_.contains(c->output(0))) {
+      return r;
+    }
+    half_width = std::min(half_width, t);
+  }
+  if (r.min >= -half_width && r.max <= half_width) return r;
+  const FloatRange limited{std::clamp(r.min, -half_width, half_width),
+                           std::clamp(r.max, -half_width, half_width)};
+  for (const Node* c : v.consumers()) {
+    Note(*c, absl::StrFormat(
+                 "input '%s' range [%g, %g] limited to [%g, %g], where %s "
+                 "saturates in int8",
+                 v.name(), r.min, r.max, limited.min, limited.max,
+                 c->op_type()));
+  }
+  return limited;
 }
 
 absl::StatusOr<QuantParams> Driver::OverrideParams(const Value& v) {
@@ -485,6 +528,7 @@ absl::Status Driver::AssignActivationParams() {
     }
     if (range_followers_.contains(v)) continue;
     QFORGE_ASSIGN_OR_RETURN(FloatRange r, RangeOf(*v));
+    r = LimitToSaturation(*v, r);
     if (g.range.has_value()) {
       g.range->min = std::min(g.range->min, r.min);
       g.range->max = std::max(g.range->max, r.max);
@@ -502,6 +546,7 @@ absl::Status Driver::AssignActivationParams() {
       if (!g.range.has_value()) {
         // Only followers: take the follower's own range.
         QFORGE_ASSIGN_OR_RETURN(r, RangeOf(*v));
+        r = LimitToSaturation(*v, r);
       }
       QFORGE_ASSIGN_OR_RETURN(p, QuantParamsForRange(r, ActivationTarget(config_)));
     }

@@ -13,6 +13,7 @@
 #include "qforge/io/model.h"
 #include "qforge/io/onnx.h"
 #include "onnx/onnx_pb.h"
+#include "qforge/runtime/executor.h"
 #include "qforge/testing/status_matchers.h"
 
 namespace qforge {
@@ -223,6 +224,93 @@ TEST_F(DigitsQuantizeTest, ExclusionsKeepNodesFloatWithTheirReason) {
   }
   EXPECT_EQ(float_nodes, 2);
 }
+
+// Sigmoid and Tanh have fixed int8 outputs, so inputs beyond the points where
+// the output is within half an output step of its asymptote (sigmoid: |x| >=
+// ln 511; tanh: |x| >= ln(511) / 2) all quantize to the same output. A value
+// read only by such nodes gets its calibrated range limited there (a finer
+// step for the values that matter); a value with another reader keeps its
+// range. Either way the int8 outputs stay within 1 LSB of the float ones,
+// saturated inputs included.
+class SaturationRangeTest : public ::testing::TestWithParam<ArithmeticProfile> {};
+
+TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  Graph g;
+  g.set_opset("", 17);
+  Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 8}));
+  g.AddInput(x);
+  auto node = [&](const std::string& op, const std::string& name,
+                  std::vector<Value*> inputs) {
+    Value* out = g.AddValue(name);
+    EXPECT_THAT(g.AddNode({.name = name + "_node", .op_type = op,
+                           .inputs = inputs, .outputs = {out}}).status(),
+                IsOk());
+    return out;
+  };
+  Value* half = g.AddConstant("half", Tensor::FromVector<float>({}, {0.5f}));
+  Value* a = node("Add", "a", {x, half});  // Read by Sigmoid only.
+  Value* b = node("Add", "b", {x, half});  // Read by Tanh only.
+  Value* c = node("Add", "c", {x, half});  // Read by Sigmoid and Relu.
+  g.AddOutput(node("Sigmoid", "sig_a", {a}));
+  g.AddOutput(node("Tanh", "tanh_b", {b}));
+  g.AddOutput(node("Sigmoid", "sig_c", {c}));
+  g.AddOutput(node("Relu", "relu_c", {c}));
+
+  Tensor samples(DataType::kFloat32, {64, 8});
+  auto xs = samples.values<float>();
+  for (size_t i = 0; i < xs.size(); ++i) {
+    xs[i] = -20.0f + 40.0f * static_cast<float>(i) / (xs.size() - 1);
+  }
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto data,
+                              TensorCalibrationData::Create({{"x", samples}}));
+  QuantConfig config;
+  config.profile = GetParam();
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult result,
+                              Quantize(g, *data, config, registry));
+  EXPECT_EQ(result.report.num_float(), 0) << result.report.ToString();
+  EXPECT_THAT(result.report.ToString(),
+              AllOf(HasSubstr("where Sigmoid saturates"),
+                    HasSubstr("where Tanh saturates")));
+  std::map<std::string, QuantParams> params;
+  for (const Value* v : result.model.values()) {
+    if (v->quant().has_value()) params[v->name()] = *v->quant();
+  }
+  ASSERT_TRUE(params.contains("a") && params.contains("b") && params.contains("c"));
+  const double ln511 = std::log(511.0);
+  EXPECT_NEAR(params["a"].scale[0], 2 * ln511 / 255, 1e-6);
+  EXPECT_NEAR(params["b"].scale[0], ln511 / 255, 1e-6);
+  EXPECT_NEAR(params["c"].scale[0], 40.0 / 255, 1e-6);  // [-19.5, 20.5].
+
+  // Float vs int8 outputs, on inputs well past the saturation points too.
+  // Bound: the activation's largest slope (sigmoid 1/4, tanh 1) times half a
+  // step of x (range [-20, 20]) and of its input, plus one output step.
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec, Executor::Prepare(result.model, registry));
+  Tensor probe(DataType::kFloat32, {1, 8});
+  const std::vector<float> values = {-20, -7, -3.5f, -1, 0.3f, 2.9f, 6.5f, 20};
+  std::copy(values.begin(), values.end(), probe.values<float>().begin());
+  QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap out, exec->Run({{"x", probe}}));
+  const double x_step = 40.0 / 255;
+  const double sig_bound = 0.25 * (x_step + params["a"].scale[0]) / 2 + 1.0 / 256;
+  const double tanh_bound = (x_step + params["b"].scale[0]) / 2 + 1.0 / 128;
+  for (int i = 0; i < 8; ++i) {
+    const double in = values[i] + 0.5;
+    const bool saturated = std::abs(values[i]) > 6;
+    // Saturated inputs: the int8 output is the output step nearest to the
+    // float value (the limit loses nothing there).
+    EXPECT_NEAR(out.at("sig_a").data<float>()[i], 1 / (1 + std::exp(-in)),
+                saturated ? 1.0 / 256 : sig_bound)
+        << "x = " << values[i];
+    EXPECT_NEAR(out.at("tanh_b").data<float>()[i], std::tanh(in),
+                saturated ? 1.0 / 128 : tanh_bound)
+        << "x = " << values[i];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, SaturationRangeTest,
+                         ::testing::Values(ArithmeticProfile::kOnnxRuntime,
+                                           ArithmeticProfile::kTfliteReference));
 
 }  // namespace
 }  // namespace qforge

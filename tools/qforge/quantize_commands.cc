@@ -26,6 +26,7 @@
 #include "qforge/io/model.h"
 #include "qforge/io/npy.h"
 #include "qforge/io/tflite.h"
+#include "qforge/ir/layout.h"
 #include "qforge/quantize/calibration.h"
 #include "qforge/quantize/calibration_data.h"
 #include "qforge/quantize/quant_config.h"
@@ -291,8 +292,10 @@ absl::Status Compare(const std::vector<std::string>& args) {
       "inputs), worst layers first. With --labels, also the top-1\naccuracy "
       "of both models. The float model is prepared as 'qforge quantize' "
       "prepares it\n(BatchNorm folded); pass the same --config.");
-  parser.AddPositional("FLOAT_MODEL", "float model (.onnx)", &float_path);
-  parser.AddPositional("QUANT_MODEL", "quantized model (.onnx)", &quant_path);
+  parser.AddPositional("FLOAT_MODEL", "float model (.onnx or .tflite)",
+                       &float_path);
+  parser.AddPositional("QUANT_MODEL", "quantized model (.onnx or .tflite)",
+                       &quant_path);
   parser.AddOption("data", "DATA",
                    "inputs: FILE.npz, DIR/, NAME=FILE.npy,... or FILE.npy "
                    "(single-input model)",
@@ -313,6 +316,18 @@ absl::Status Compare(const std::vector<std::string>& args) {
   QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph float_model, LoadModel(float_path, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph quant_model, LoadModel(quant_path, registry));
+  // The int8 kernels run NCHW (docs/int8_kernels.md): a quantized NHWC model
+  // (an int8 .tflite) is converted, and the float one with it so that the
+  // intermediate tensors still match by name and shape. Model inputs and
+  // outputs keep their names and shapes.
+  bool nhwc = false;
+  for (const Node* n : quant_model.nodes()) nhwc |= n->layout() == Layout::kNHWC;
+  if (nhwc) {
+    QFORGE_RETURN_IF_ERROR(
+        ConvertLayout(quant_model, Layout::kNCHW, registry.schemas()));
+    QFORGE_RETURN_IF_ERROR(
+        ConvertLayout(float_model, Layout::kNCHW, registry.schemas()));
+  }
   QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationData> data,
                           OpenData(data_spec, float_model));
   CompareOptions options;
