@@ -18,6 +18,11 @@ Run with the LiteRT venv's python (scripts/litert-venv.sh):
     to LiteRT's default kernels is reported.
 (d) The TFLite converter's full-integer model (tests/interop/fixtures/,
     made by make_tflite_fixtures.py): qforge equals BUILTIN_REF bit for bit.
+(f) The converter-comparison Keras CNN (tests/interop/fixtures/keras_cnn/,
+    make_keras_cnn_fixture.py; docs/converter_comparison.md): the converter's
+    int8 model (float inputs and outputs) run by qforge equals BUILTIN_REF bit
+    for bit; qforge's own int8 exports of the float model (float and int8
+    inputs/outputs) load and run in LiteRT and equal BUILTIN_REF bit for bit.
 Exits 1 when any check fails.
 """
 import argparse
@@ -143,6 +148,43 @@ def check_anchor_boxes(a, work):
     return failures
 
 
+def check_keras_cnn(a, work):
+    """(f): the converter-comparison model, both tools' int8 models."""
+    fx = os.path.join(a.source_dir, "tests", "interop", "fixtures", "keras_cnn")
+    x = np.load(os.path.join(fx, "keras_cnn_test_images.npy"))[:64]
+    failures = []
+
+    def versus_ref(tag, model, inputs):
+        ref = run_litert(model, inputs, OpResolverType.BUILTIN_REF)
+        ours = run_qforge(a.driver, model, inputs, tag, work).reshape(ref.shape)
+        n_exact = int(np.sum(ours == ref))
+        ok = n_exact == ref.size
+        print(f"{tag}: {n_exact}/{ref.size} outputs equal to BUILTIN_REF "
+              f"[{'ok' if ok else 'FAIL'}]")
+        if not ok:
+            failures.append(f"{tag}: {n_exact}/{ref.size} outputs equal to BUILTIN_REF")
+
+    versus_ref("keras_cnn_converter_int8", os.path.join(fx, "keras_cnn_converter_int8.tflite"), x)
+    for io in ("float", "int8"):
+        out = os.path.join(work, f"keras_cnn_qforge_int8_{io}io.tflite")
+        r = subprocess.run([a.driver, "quantize", os.path.join(fx, "keras_cnn_float.tflite"),
+                            os.path.join(fx, "keras_cnn_calib.npz"), out, io],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            failures.append(f"keras_cnn: qforge quantize ({io} IO) failed: {r.stderr.strip()}")
+            continue
+        inputs = x
+        if io == "int8":
+            qin, _ = io_details(out)
+            s, z = qin["quantization"]
+            inputs = np.clip(np.round(x / s) + z, -128, 127).astype(np.int8)
+        try:
+            versus_ref(f"keras_cnn_qforge_int8_{io}io", out, inputs)
+        except Exception as e:  # noqa: BLE001 - report any LiteRT failure
+            failures.append(f"keras_cnn: LiteRT cannot run qforge's {io}-IO export: {e}")
+    return failures
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--driver", required=True)
@@ -264,6 +306,9 @@ def main():
           f"[{'ok' if exact == 1.0 else 'FAIL'}]")
     if exact != 1.0:
         failures.append(f"converter int8 model: {exact * 100:.2f}% equal to BUILTIN_REF")
+
+    # (f) the converter-comparison Keras CNN.
+    failures += check_keras_cnn(a, work)
 
     # (e) a TFLite model with a CUSTOM AnchorBoxes op, quantized by the CLI
     # with the anchor_boxes plugin: LiteRT runs the export, whose anchors are a
