@@ -349,5 +349,71 @@ TEST_F(QuantizeCliTest, QuantizesToAndFromTflite) {
   }
 }
 
+// Issue 6, acceptance 2, on the converter-comparison model (a Keras CNN,
+// tests/interop/fixtures/keras_cnn/, docs/converter_comparison.md):
+// `quantize` takes its float .tflite with the calibration .npz, `inspect`
+// reads the float model and the TFLite converter's int8 model, and `compare`
+// runs both int8 models against the float one.
+std::string KerasCnn(const std::string& file) {
+  return SourceDir() + "/tests/interop/fixtures/keras_cnn/" + file;
+}
+
+TEST_F(QuantizeCliTest, ConverterComparisonModel) {
+  const std::string q = Path("model_int8.tflite");
+  CliResult r = Cli({"quantize", KerasCnn("keras_cnn_float.tflite"), "-o", q,
+                     "--calib", KerasCnn("keras_cnn_calib.npz")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("calibration samples: 256"));
+  EXPECT_THAT(r.out, HasSubstr("0 kept float"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph qg, LoadModel(q, registry_));
+  EXPECT_EQ(qg.metadata().at("qforge.arithmetic_profile"), "tflite_reference");
+  // The int8 spec's rules, as the model's layers need them: fixed Sigmoid and
+  // Tanh outputs, one scale for the Concatenate's inputs and output.
+  int concats = 0;
+  for (const Node* n : qg.nodes()) {
+    if (n->op_type() == "Sigmoid" || n->op_type() == "Tanh") {
+      ASSERT_TRUE(n->output(0)->quant().has_value());
+      const bool sigmoid = n->op_type() == "Sigmoid";
+      EXPECT_EQ(n->output(0)->quant()->scale[0], sigmoid ? 1.0f / 256 : 1.0f / 128);
+      EXPECT_EQ(n->output(0)->quant()->zero_point[0], sigmoid ? -128 : 0);
+    }
+    if (n->op_type() == "Concat") {
+      ++concats;
+      ASSERT_EQ(n->num_inputs(), 3);
+      for (const Value* in : n->inputs()) {
+        EXPECT_EQ(*in->quant(), *n->output(0)->quant()) << in->name();
+      }
+    }
+  }
+  EXPECT_EQ(concats, 1);
+
+  // The Keras model: 5 convolutions (one depthwise), 3 ReLU6, a sigmoid and a
+  // tanh branch, one Concatenate, global average pooling, a Dense layer.
+  r = Cli({"inspect", KerasCnn("keras_cnn_float.tflite")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("float32[1,8,8,1]"));
+  for (const char* op : {"Conv           5", "Clip           3", "Sigmoid        1",
+                         "Tanh           1", "Concat         1", "Gemm           1"}) {
+    EXPECT_THAT(r.out, HasSubstr(op));
+  }
+  r = Cli({"inspect", KerasCnn("keras_cnn_converter_int8.tflite")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("float32[1,8,8,1]"));  // Float IO.
+  for (const char* op : {"QuantizeLinear", "DequantizeLinear", "Concat", "Sigmoid"}) {
+    EXPECT_THAT(r.out, HasSubstr(op));
+  }
+
+  // compare runs int8 TFLite models (NHWC, converted for the int8 kernels).
+  for (const std::string& m : {q, KerasCnn("keras_cnn_converter_int8.tflite")}) {
+    r = Cli({"compare", KerasCnn("keras_cnn_float.tflite"), m, "--data",
+             KerasCnn("keras_cnn_test_images.npy"), "--labels",
+             KerasCnn("keras_cnn_test_labels.npy"), "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("\"num_samples\": 540,"));
+    EXPECT_THAT(r.out, HasSubstr("\"float_top1\": 0.9"));
+    EXPECT_THAT(r.out, HasSubstr("\"quantized_top1\": 0.9"));
+  }
+}
+
 }  // namespace
 }  // namespace qforge
