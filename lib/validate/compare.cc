@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -77,12 +78,56 @@ absl::StatusOr<Tensor> RealValues(const Tensor& tensor,
 }
 
 // max(0, x), as float32.
-Tensor ApplyRelu(const Tensor& t) {
+// Bounds a fused activation clamps to: lo <= x <= hi.
+struct Clamp {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+};
+
+Tensor ApplyClamp(const Tensor& t, const Clamp& c) {
   Tensor out(DataType::kFloat32, t.dims());
   for (int64_t i = 0; i < t.num_elements(); ++i) {
-    out.data<float>()[i] = static_cast<float>(std::max(0.0, t.GetAsDouble(i)));
+    out.data<float>()[i] =
+        static_cast<float>(std::clamp(t.GetAsDouble(i), c.lo, c.hi));
   }
   return out;
+}
+
+// The real value of a scalar constant input (dequantized when it carries
+// QuantParams), if `v` is one.
+std::optional<double> ScalarConstant(const Value* v) {
+  if (v == nullptr || !v->is_constant() || v->constant()->num_elements() != 1) {
+    return std::nullopt;
+  }
+  const double x = v->constant()->GetAsDouble(0);
+  if (!v->quant().has_value()) return x;
+  const QuantParams& p = *v->quant();
+  if (p.scale.size() != 1 || p.zero_point.size() != 1) return std::nullopt;
+  return (x - static_cast<double>(p.zero_point[0])) * p.scale[0];
+}
+
+// What a Relu, or a Clip with constant (or absent) bounds, clamps to.
+std::optional<Clamp> ActivationClamp(const Node& n) {
+  if (!n.domain().empty()) return std::nullopt;
+  Clamp c;
+  if (n.op_type() == "Relu") {
+    c.lo = 0.0;
+    return c;
+  }
+  if (n.op_type() != "Clip") return std::nullopt;
+  for (int i = 1; i <= 2 && i < n.num_inputs(); ++i) {
+    if (n.input(i) == nullptr) continue;
+    const std::optional<double> bound = ScalarConstant(n.input(i));
+    if (!bound.has_value()) return std::nullopt;
+    (i == 1 ? c.lo : c.hi) = *bound;
+  }
+  // Clip before opset 11: the bounds are attributes.
+  absl::StatusOr<float> lo = n.GetFloat("min", static_cast<float>(c.lo));
+  absl::StatusOr<float> hi = n.GetFloat("max", static_cast<float>(c.hi));
+  if (!lo.ok() || !hi.ok()) return std::nullopt;
+  c.lo = *lo;
+  c.hi = *hi;
+  return c;
 }
 
 // Index of the largest element (first on ties), of a tensor whose elements
@@ -123,6 +168,7 @@ std::string ComparisonJson(const TensorComparison& c) {
       ", \"op\": ", JsonString(c.op),
       ", \"quantized\": ", c.quantized ? "true" : "false",
       ", \"fused_relu\": ", c.fused_relu ? "true" : "false",
+      ", \"fused_clip\": ", c.fused_clip ? "true" : "false",
       ", \"cumulative\": ", MetricsJson(c.cumulative), ", \"isolated\": ",
       c.isolated ? MetricsJson(*c.isolated) : std::string("null"), "}");
 }
@@ -366,6 +412,7 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
   // float tensor each is compared with). Q/DQ outputs are conversions at
   // float/integer boundaries, not layers: they are not matched.
   std::vector<TensorComparison> matched;
+  std::vector<std::optional<Clamp>> clamps;  // Fused Relu / Clip, per match.
   std::vector<std::string> refs;
   std::vector<ErrorAccumulator> accumulators;
   std::map<std::string, size_t> matched_index;
@@ -383,17 +430,24 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       if (ref.empty()) continue;
       TensorComparison c;
       c.name = ref;
-      // A Relu fused into this node's output range (the Relu that follows
-      // keeps the same params): its values are by design max(0, x), so the
-      // float reference gets the Relu too.
+      // A Relu or Clip fused into this node's output range (the activation
+      // that follows keeps the same params): its values are by design
+      // clamped (by the params, or by the activation when the params are a
+      // wider shared scale), so both sides are compared after the clamp.
+      std::optional<Clamp> clamp;
       if (v->consumers().size() == 1) {
         const Node* next = v->consumers()[0];
-        if (next->domain().empty() && next->op_type() == "Relu" &&
-            next->output(0) != nullptr && v->quant().has_value() &&
-            next->output(0)->quant() == v->quant()) {
+        clamp = ActivationClamp(*next);
+        if (!clamp.has_value() || next->output(0) == nullptr ||
+            !v->quant().has_value() || next->output(0)->quant() != v->quant()) {
+          clamp.reset();
+        } else if (next->op_type() == "Relu") {
           c.fused_relu = true;
+        } else {
+          c.fused_clip = true;
         }
       }
+      clamps.push_back(clamp);
       c.node = node->name();
       c.op = node->QualifiedOpType();
       c.quantized = IsQuantizedTensorValue(*v);
@@ -460,9 +514,12 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
       auto ref = float_values.find(refs[it->second]);
       if (ref == float_values.end()) return absl::OkStatus();
       QFORGE_ASSIGN_OR_RETURN(Tensor real, RealValues(tensor, value.quant()));
-      const Tensor reference_values =
-          matched[it->second].fused_relu ? ApplyRelu(ref->second) : ref->second;
-      absl::Status st = accumulators[it->second].Add(reference_values, real);
+      const std::optional<Clamp>& clamp = clamps[it->second];
+      absl::Status st =
+          clamp.has_value()
+              ? accumulators[it->second].Add(ApplyClamp(ref->second, *clamp),
+                                             ApplyClamp(real, *clamp))
+              : accumulators[it->second].Add(ref->second, real);
       if (!st.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("tensor '", value.name(), "': ", st.message()));
@@ -539,10 +596,13 @@ absl::StatusOr<ComparisonReport> CompareModels(const Graph& float_model,
         QFORGE_ASSIGN_OR_RETURN(Tensor real,
                                 RealValues(qi->second, out->quant()));
         auto mi = matched_index.find(out->name());
-        const bool relu =
-            mi != matched_index.end() && matched[mi->second].fused_relu;
-        QFORGE_RETURN_IF_ERROR(layer->errors[o].Add(
-            relu ? ApplyRelu(fi->second) : fi->second, real));
+        const std::optional<Clamp> clamp =
+            mi != matched_index.end() ? clamps[mi->second] : std::nullopt;
+        QFORGE_RETURN_IF_ERROR(
+            clamp.has_value()
+                ? layer->errors[o].Add(ApplyClamp(fi->second, *clamp),
+                                       ApplyClamp(real, *clamp))
+                : layer->errors[o].Add(fi->second, real));
       }
     }
     if (options.progress) options.progress(s - begin + 1, end - begin);
@@ -630,7 +690,9 @@ std::string ComparisonReport::ToString() const {
   }
   auto row = [&](const TensorComparison& c) {
     std::string iso = c.isolated ? Sqnr(c.isolated->sqnr_db) : "-";
-    const std::string op = c.fused_relu ? absl::StrCat(c.op, "+Relu") : c.op;
+    const std::string op = c.fused_relu   ? absl::StrCat(c.op, "+Relu")
+                           : c.fused_clip ? absl::StrCat(c.op, "+Clip")
+                                          : c.op;
     return absl::StrFormat("  %-*s  %-*s %10s %10s %10.6f %10.4g %10.4g\n",
                            name_width, c.name, op_width, op, iso,
                            Sqnr(c.cumulative.sqnr_db), c.cumulative.cosine,

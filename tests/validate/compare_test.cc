@@ -13,6 +13,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "qforge/io/model.h"
+#include "qforge/io/npy.h"
+#include "qforge/ir/layout.h"
 #include "qforge/ir/verifier.h"
 #include "qforge/quantize/quantize.h"
 #include "qforge/runtime/executor.h"
@@ -450,6 +452,41 @@ TEST_F(CompareTest, DigitsQuantizedModel) {
     EXPECT_GT(c.isolated->sqnr_db, 20.0) << c.name;
   }
   EXPECT_GE(fused, 3) << report.ToString();
+}
+
+// The TFLite converter's int8 model of the Keras CNN
+// (tests/interop/fixtures/keras_cnn/): its RELU6 convolutions import as
+// Conv + Clip(0, 6) sharing params, one of them a Concat input whose shared
+// scale ([-0.99, 6]) is wider than the Clip, so the Conv's own int8 output
+// is not clamped at 0 by its params: compared after the Clip on both sides,
+// each such layer is a good one, not a ~6 dB layer topping the list.
+TEST_F(CompareTest, TfliteFusedRelu6ComparedAfterTheClip) {
+  const std::string dir = SourceDir() + "/tests/interop/fixtures/keras_cnn/";
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph model,
+                              LoadModel(dir + "keras_cnn_float.tflite", registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Graph quantized, LoadModel(dir + "keras_cnn_converter_int8.tflite", registry_));
+  ASSERT_THAT(ConvertLayout(model, Layout::kNCHW, registry_.schemas()), IsOk());
+  ASSERT_THAT(ConvertLayout(quantized, Layout::kNCHW, registry_.schemas()), IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor images, ReadNpy(dir + "keras_cnn_test_images.npy"));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      auto data, TensorCalibrationData::Create({{model.inputs()[0]->name(), images}}));
+  CompareOptions options;
+  options.end = 32;
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      ComparisonReport report,
+      CompareModels(model, quantized, *data, registry_, options));
+  int fused = 0;
+  for (const TensorComparison& c : report.layers) {
+    if (!c.fused_clip) continue;
+    ++fused;
+    EXPECT_FALSE(c.fused_relu);
+    EXPECT_EQ(c.op, "Conv") << c.name;
+    EXPECT_GT(c.cumulative.sqnr_db, 30.0) << c.name << "\n" << report.ToString();
+  }
+  EXPECT_EQ(fused, 3) << report.ToString();
+  EXPECT_THAT(report.ToString(), HasSubstr("Conv+Clip"));
+  EXPECT_THAT(report.ToJson(), HasSubstr("\"fused_clip\": true"));
 }
 
 }  // namespace

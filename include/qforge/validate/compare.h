@@ -30,7 +30,10 @@
 //     dequantized outputs are compared with the float model's.
 // A Relu fused into a node's output range (the quantizer keeps the Relu node
 // with the same params) makes that node's integer output max(0, x) by
-// design; it is compared with max(0, float) and marked fused_relu.
+// design; it is compared with max(0, float) (both sides clamped: the params
+// may be a wider shared scale that leaves the clamp to the Relu) and marked
+// fused_relu. A Clip fused the same way (e.g. a TFLite RELU6) is compared
+// after its constant bounds and marked fused_clip.
 // Layers are listed worst first: lowest isolated SQNR (then cumulative).
 //
 // With labels (one class index per sample), the top-1 accuracy of both
@@ -79,8 +82,11 @@ struct TensorComparison {
   std::string op;          // Its op type.
   bool quantized = false;  // The quantized graph holds it as integers.
   // A Relu is fused into its quantized range (the Relu node after it keeps
-  // the same params): it is compared with max(0, float), shown "Conv+Relu".
+  // the same params): both sides are compared after max(0, x), shown
+  // "Conv+Relu".
   bool fused_relu = false;
+  // The same for a Clip with constant bounds (shown "Conv+Clip").
+  bool fused_clip = false;
   ErrorMetrics cumulative;
   std::optional<ErrorMetrics> isolated;
 };
