@@ -352,11 +352,11 @@ FloatRange Driver::LimitToSaturation(const Value& v, FloatRange r) {
   const FloatRange limited{std::clamp(r.min, -half_width, half_width),
                            std::clamp(r.max, -half_width, half_width)};
   for (const Node* c : v.consumers()) {
-    Note(*c, absl::StrFormat(
-                 "input '%s' range [%g, %g] limited to [%g, %g], where %s "
-                 "saturates in int8",
-                 v.name(), r.min, r.max, limited.min, limited.max,
-                 c->op_type()));
+    Note(*c,
+         absl::StrFormat(
+             "input '%s' range [%g, %g] limited to [%g, %g], where %s "
+             "saturates in int8",
+             v.name(), r.min, r.max, limited.min, limited.max, c->op_type()));
   }
   return limited;
 }

@@ -46,10 +46,12 @@ absl::StatusOr<std::vector<std::vector<double>>> RunAll(
     Graph& graph, const Tensor& images, const Registry& registry,
     std::optional<ArithmeticProfile> profile) {
   // The int8 kernels compute in NCHW; model inputs and outputs keep NHWC.
-  QFORGE_RETURN_IF_ERROR(ConvertLayout(graph, Layout::kNCHW, registry.schemas()));
+  QFORGE_RETURN_IF_ERROR(
+      ConvertLayout(graph, Layout::kNCHW, registry.schemas()));
   ExecutorOptions options;
   options.profile = profile;
-  QFORGE_ASSIGN_OR_RETURN(auto exec, Executor::Prepare(graph, registry, options));
+  QFORGE_ASSIGN_OR_RETURN(auto exec,
+                          Executor::Prepare(graph, registry, options));
   const int64_t samples = images.dim(0);
   const int64_t size = images.num_elements() / samples;
   std::vector<int64_t> dims(images.dims().begin(), images.dims().end());
@@ -115,8 +117,9 @@ class ConverterComparisonTest : public ::testing::Test {
   absl::StatusOr<Graph> QforgeInt8(const Graph& float_model) {
     QuantConfig config;
     config.profile = ArithmeticProfile::kTfliteReference;
-    QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationData> calib,
-                            OpenCalibrationData(Fixture("keras_cnn_calib.npz")));
+    QFORGE_ASSIGN_OR_RETURN(
+        std::unique_ptr<CalibrationData> calib,
+        OpenCalibrationData(Fixture("keras_cnn_calib.npz")));
     if (calib->num_samples() != 256) {
       return absl::InternalError("expected 256 calibration samples");
     }
@@ -136,20 +139,22 @@ class ConverterComparisonTest : public ::testing::Test {
 
 TEST_F(ConverterComparisonTest, QforgeIsAtLeastAsAccurateAsTheConverter) {
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Graph float_model, LoadModel(Fixture("keras_cnn_float.tflite"), registry_));
+      Graph float_model,
+      LoadModel(Fixture("keras_cnn_float.tflite"), registry_));
   QFORGE_ASSERT_OK_AND_ASSIGN(
       Graph converter,
       LoadModel(Fixture("keras_cnn_converter_int8.tflite"), registry_));
   EXPECT_EQ(converter.metadata().at("qforge.arithmetic_profile"),
             "tflite_reference");
   QFORGE_ASSERT_OK_AND_ASSIGN(Graph ours, QforgeInt8(float_model));
-  EXPECT_EQ(ours.metadata().at("qforge.arithmetic_profile"), "tflite_reference");
+  EXPECT_EQ(ours.metadata().at("qforge.arithmetic_profile"),
+            "tflite_reference");
 
   QFORGE_ASSERT_OK_AND_ASSIGN(
       auto float_logits, RunAll(float_model, images_, registry_, std::nullopt));
-  QFORGE_ASSERT_OK_AND_ASSIGN(
-      auto converter_logits,
-      RunAll(converter, images_, registry_, ArithmeticProfile::kTfliteReference));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto converter_logits,
+                              RunAll(converter, images_, registry_,
+                                     ArithmeticProfile::kTfliteReference));
   QFORGE_ASSERT_OK_AND_ASSIGN(
       auto our_logits,
       RunAll(ours, images_, registry_, ArithmeticProfile::kTfliteReference));

@@ -10,9 +10,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "onnx/onnx_pb.h"
 #include "qforge/io/model.h"
 #include "qforge/io/onnx.h"
-#include "onnx/onnx_pb.h"
 #include "qforge/runtime/executor.h"
 #include "qforge/testing/status_matchers.h"
 
@@ -232,7 +232,8 @@ TEST_F(DigitsQuantizeTest, ExclusionsKeepNodesFloatWithTheirReason) {
 // step for the values that matter); a value with another reader keeps its
 // range. Either way the int8 outputs stay within 1 LSB of the float ones,
 // saturated inputs included.
-class SaturationRangeTest : public ::testing::TestWithParam<ArithmeticProfile> {};
+class SaturationRangeTest : public ::testing::TestWithParam<ArithmeticProfile> {
+};
 
 TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
   Registry registry;
@@ -244,8 +245,11 @@ TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
   auto node = [&](const std::string& op, const std::string& name,
                   std::vector<Value*> inputs) {
     Value* out = g.AddValue(name);
-    EXPECT_THAT(g.AddNode({.name = name + "_node", .op_type = op,
-                           .inputs = inputs, .outputs = {out}}).status(),
+    EXPECT_THAT(g.AddNode({.name = name + "_node",
+                           .op_type = op,
+                           .inputs = inputs,
+                           .outputs = {out}})
+                    .status(),
                 IsOk());
     return out;
   };
@@ -277,7 +281,8 @@ TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
   for (const Value* v : result.model.values()) {
     if (v->quant().has_value()) params[v->name()] = *v->quant();
   }
-  ASSERT_TRUE(params.contains("a") && params.contains("b") && params.contains("c"));
+  ASSERT_TRUE(params.contains("a") && params.contains("b") &&
+              params.contains("c"));
   const double ln511 = std::log(511.0);
   EXPECT_NEAR(params["a"].scale[0], 2 * ln511 / 255, 1e-6);
   EXPECT_NEAR(params["b"].scale[0], ln511 / 255, 1e-6);
@@ -286,13 +291,15 @@ TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
   // Float vs int8 outputs, on inputs well past the saturation points too.
   // Bound: the activation's largest slope (sigmoid 1/4, tanh 1) times half a
   // step of x (range [-20, 20]) and of its input, plus one output step.
-  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec, Executor::Prepare(result.model, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(auto exec,
+                              Executor::Prepare(result.model, registry));
   Tensor probe(DataType::kFloat32, {1, 8});
   const std::vector<float> values = {-20, -7, -3.5f, -1, 0.3f, 2.9f, 6.5f, 20};
   std::copy(values.begin(), values.end(), probe.values<float>().begin());
   QFORGE_ASSERT_OK_AND_ASSIGN(TensorMap out, exec->Run({{"x", probe}}));
   const double x_step = 40.0 / 255;
-  const double sig_bound = 0.25 * (x_step + params["a"].scale[0]) / 2 + 1.0 / 256;
+  const double sig_bound =
+      0.25 * (x_step + params["a"].scale[0]) / 2 + 1.0 / 256;
   const double tanh_bound = (x_step + params["b"].scale[0]) / 2 + 1.0 / 128;
   for (int i = 0; i < 8; ++i) {
     const double in = values[i] + 0.5;
@@ -308,9 +315,10 @@ TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Profiles, SaturationRangeTest,
-                         ::testing::Values(ArithmeticProfile::kOnnxRuntime,
-                                           ArithmeticProfile::kTfliteReference));
+INSTANTIATE_TEST_SUITE_P(
+    Profiles, SaturationRangeTest,
+    ::testing::Values(ArithmeticProfile::kOnnxRuntime,
+                      ArithmeticProfile::kTfliteReference));
 
 }  // namespace
 }  // namespace qforge

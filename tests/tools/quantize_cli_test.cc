@@ -374,7 +374,8 @@ TEST_F(QuantizeCliTest, ConverterComparisonModel) {
     if (n->op_type() == "Sigmoid" || n->op_type() == "Tanh") {
       ASSERT_TRUE(n->output(0)->quant().has_value());
       const bool sigmoid = n->op_type() == "Sigmoid";
-      EXPECT_EQ(n->output(0)->quant()->scale[0], sigmoid ? 1.0f / 256 : 1.0f / 128);
+      EXPECT_EQ(n->output(0)->quant()->scale[0],
+                sigmoid ? 1.0f / 256 : 1.0f / 128);
       EXPECT_EQ(n->output(0)->quant()->zero_point[0], sigmoid ? -128 : 0);
     }
     if (n->op_type() == "Concat") {
@@ -392,19 +393,22 @@ TEST_F(QuantizeCliTest, ConverterComparisonModel) {
   r = Cli({"inspect", KerasCnn("keras_cnn_float.tflite")});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("float32[1,8,8,1]"));
-  for (const char* op : {"Conv           5", "Clip           3", "Sigmoid        1",
-                         "Tanh           1", "Concat         1", "Gemm           1"}) {
+  for (const char* op :
+       {"Conv           5", "Clip           3", "Sigmoid        1",
+        "Tanh           1", "Concat         1", "Gemm           1"}) {
     EXPECT_THAT(r.out, HasSubstr(op));
   }
   r = Cli({"inspect", KerasCnn("keras_cnn_converter_int8.tflite")});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("float32[1,8,8,1]"));  // Float IO.
-  for (const char* op : {"QuantizeLinear", "DequantizeLinear", "Concat", "Sigmoid"}) {
+  for (const char* op :
+       {"QuantizeLinear", "DequantizeLinear", "Concat", "Sigmoid"}) {
     EXPECT_THAT(r.out, HasSubstr(op));
   }
 
   // compare runs int8 TFLite models (NHWC, converted for the int8 kernels).
-  for (const std::string& m : {q, KerasCnn("keras_cnn_converter_int8.tflite")}) {
+  for (const std::string& m :
+       {q, KerasCnn("keras_cnn_converter_int8.tflite")}) {
     r = Cli({"compare", KerasCnn("keras_cnn_float.tflite"), m, "--data",
              KerasCnn("keras_cnn_test_images.npy"), "--labels",
              KerasCnn("keras_cnn_test_labels.npy"), "--json"});

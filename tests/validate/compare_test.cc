@@ -462,15 +462,19 @@ TEST_F(CompareTest, DigitsQuantizedModel) {
 // each such layer is a good one, not a ~6 dB layer topping the list.
 TEST_F(CompareTest, TfliteFusedRelu6ComparedAfterTheClip) {
   const std::string dir = SourceDir() + "/tests/interop/fixtures/keras_cnn/";
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph model,
-                              LoadModel(dir + "keras_cnn_float.tflite", registry_));
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      Graph quantized, LoadModel(dir + "keras_cnn_converter_int8.tflite", registry_));
+      Graph model, LoadModel(dir + "keras_cnn_float.tflite", registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Graph quantized,
+      LoadModel(dir + "keras_cnn_converter_int8.tflite", registry_));
   ASSERT_THAT(ConvertLayout(model, Layout::kNCHW, registry_.schemas()), IsOk());
-  ASSERT_THAT(ConvertLayout(quantized, Layout::kNCHW, registry_.schemas()), IsOk());
-  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor images, ReadNpy(dir + "keras_cnn_test_images.npy"));
+  ASSERT_THAT(ConvertLayout(quantized, Layout::kNCHW, registry_.schemas()),
+              IsOk());
+  QFORGE_ASSERT_OK_AND_ASSIGN(Tensor images,
+                              ReadNpy(dir + "keras_cnn_test_images.npy"));
   QFORGE_ASSERT_OK_AND_ASSIGN(
-      auto data, TensorCalibrationData::Create({{model.inputs()[0]->name(), images}}));
+      auto data,
+      TensorCalibrationData::Create({{model.inputs()[0]->name(), images}}));
   CompareOptions options;
   options.end = 32;
   QFORGE_ASSERT_OK_AND_ASSIGN(
@@ -482,7 +486,8 @@ TEST_F(CompareTest, TfliteFusedRelu6ComparedAfterTheClip) {
     ++fused;
     EXPECT_FALSE(c.fused_relu);
     EXPECT_EQ(c.op, "Conv") << c.name;
-    EXPECT_GT(c.cumulative.sqnr_db, 30.0) << c.name << "\n" << report.ToString();
+    EXPECT_GT(c.cumulative.sqnr_db, 30.0) << c.name << "\n"
+                                          << report.ToString();
   }
   EXPECT_EQ(fused, 3) << report.ToString();
   EXPECT_THAT(report.ToString(), HasSubstr("Conv+Clip"));

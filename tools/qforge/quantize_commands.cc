@@ -321,7 +321,8 @@ absl::Status Compare(const std::vector<std::string>& args) {
   // intermediate tensors still match by name and shape. Model inputs and
   // outputs keep their names and shapes.
   bool nhwc = false;
-  for (const Node* n : quant_model.nodes()) nhwc |= n->layout() == Layout::kNHWC;
+  for (const Node* n : quant_model.nodes())
+    nhwc |= n->layout() == Layout::kNHWC;
   if (nhwc) {
     QFORGE_RETURN_IF_ERROR(
         ConvertLayout(quant_model, Layout::kNCHW, registry.schemas()));
