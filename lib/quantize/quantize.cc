@@ -320,33 +320,35 @@ absl::StatusOr<FloatRange> Driver::RangeOf(const Value& v) {
   return ChooseRange(*s, config_.calibration_method, config_.range);
 }
 
-// Input half-width beyond which a quantized Sigmoid / Tanh output no longer
-// changes: the int8 spec fixes the outputs (Sigmoid 1/256 from 0, Tanh 1/128
-// around 0), and sigmoid(x) is within half an output step (1/512) of 0 or 1
-// once |x| >= ln 511; tanh(x) within 1/256 of -1 or 1 once |x| >= ln(511)/2.
-// 0 for other ops.
-float SaturationHalfWidth(const Node& n) {
-  if (!n.domain().empty()) return 0.0f;
-  if (n.op_type() == "Sigmoid") return static_cast<float>(std::log(511.0));
-  if (n.op_type() == "Tanh") return static_cast<float>(std::log(511.0) / 2.0);
-  return 0.0f;
+// Input half-width beyond which a quantized Sigmoid / Tanh output with the
+// fixed output step `s` no longer changes: sigmoid(x) is within s/2 of 0 or 1
+// once |x| >= ln(2/s - 1), tanh(x) within s/2 of -1 or 1 once
+// |x| >= ln(4/s - 1) / 2. With the int8 spec's steps (Sigmoid 1/256, Tanh
+// 1/128) both are ln 511 (6.24) and ln(511)/2 (3.12). 0 (no limit) for other
+// ops or steps too coarse for the formula.
+double SaturationHalfWidth(const Node& n, double s) {
+  if (!n.domain().empty() || !(s > 0.0) || s >= 1.0) return 0.0;
+  if (n.op_type() == "Sigmoid") return std::log(2.0 / s - 1.0);
+  if (n.op_type() == "Tanh") return std::log(4.0 / s - 1.0) / 2.0;
+  return 0.0;
 }
 
 // A value read only by quantized Sigmoid / Tanh nodes with fixed output
 // parameters (and not a model output): calibrated values beyond the
 // activations' saturation points quantize to the same outputs, so the range
-// is limited to [-T, T] and the in-range values get a finer step. (The
-// TFLite converter and ONNX Runtime keep the full calibrated range.)
+// is limited to [-T, T] (T: the largest of the readers' half-widths) and the
+// in-range values get a finer step. (The TFLite converter and ONNX Runtime
+// keep the full calibrated range.)
 FloatRange Driver::LimitToSaturation(const Value& v, FloatRange r) {
   if (v.is_graph_output() || v.consumers().empty()) return r;
-  float half_width = std::numeric_limits<float>::infinity();
+  float half_width = 0.0f;
   for (const Node* c : v.consumers()) {
-    const float t = SaturationHalfWidth(*c);
-    if (t <= 0.0f || !quantized_nodes_.contains(c) || c->num_outputs() != 1 ||
-        !fixed_.contains(c->output(0))) {
-      return r;
-    }
-    half_width = std::min(half_width, t);
+    if (!quantized_nodes_.contains(c) || c->num_outputs() != 1) return r;
+    auto fixed = fixed_.find(c->output(0));
+    if (fixed == fixed_.end() || fixed->second.scale.size() != 1) return r;
+    const double t = SaturationHalfWidth(*c, fixed->second.scale[0]);
+    if (t <= 0.0) return r;
+    half_width = std::max(half_width, static_cast<float>(t));
   }
   if (r.min >= -half_width && r.max <= half_width) return r;
   const FloatRange limited{std::clamp(r.min, -half_width, half_width),
@@ -354,8 +356,8 @@ FloatRange Driver::LimitToSaturation(const Value& v, FloatRange r) {
   for (const Node* c : v.consumers()) {
     Note(*c,
          absl::StrFormat(
-             "input '%s' range [%g, %g] limited to [%g, %g], where %s "
-             "saturates in int8",
+             "input '%s' range [%g, %g] limited to [%g, %g], beyond which "
+             "the quantized %s output no longer changes",
              v.name(), r.min, r.max, limited.min, limited.max, c->op_type()));
   }
   return limited;

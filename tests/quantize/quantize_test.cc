@@ -229,9 +229,9 @@ TEST_F(DigitsQuantizeTest, ExclusionsKeepNodesFloatWithTheirReason) {
 // the output is within half an output step of its asymptote (sigmoid: |x| >=
 // ln 511; tanh: |x| >= ln(511) / 2) all quantize to the same output. A value
 // read only by such nodes gets its calibrated range limited there (a finer
-// step for the values that matter); a value with another reader keeps its
-// range. Either way the int8 outputs stay within 1 LSB of the float ones,
-// saturated inputs included.
+// step for the values that matter; with both readers, the wider limit); a
+// value with another reader keeps its range. Either way the int8 outputs stay
+// within 1 LSB of the float ones, saturated inputs included.
 class SaturationRangeTest : public ::testing::TestWithParam<ArithmeticProfile> {
 };
 
@@ -257,10 +257,13 @@ TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
   Value* a = node("Add", "a", {x, half});  // Read by Sigmoid only.
   Value* b = node("Add", "b", {x, half});  // Read by Tanh only.
   Value* c = node("Add", "c", {x, half});  // Read by Sigmoid and Relu.
+  Value* d = node("Add", "d", {x, half});  // Read by Sigmoid and Tanh.
   g.AddOutput(node("Sigmoid", "sig_a", {a}));
   g.AddOutput(node("Tanh", "tanh_b", {b}));
   g.AddOutput(node("Sigmoid", "sig_c", {c}));
   g.AddOutput(node("Relu", "relu_c", {c}));
+  g.AddOutput(node("Sigmoid", "sig_d", {d}));
+  g.AddOutput(node("Tanh", "tanh_d", {d}));
 
   Tensor samples(DataType::kFloat32, {64, 8});
   auto xs = samples.values<float>();
@@ -275,18 +278,20 @@ TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
                               Quantize(g, *data, config, registry));
   EXPECT_EQ(result.report.num_float(), 0) << result.report.ToString();
   EXPECT_THAT(result.report.ToString(),
-              AllOf(HasSubstr("where Sigmoid saturates"),
-                    HasSubstr("where Tanh saturates")));
+              AllOf(HasSubstr("the quantized Sigmoid output no longer"),
+                    HasSubstr("the quantized Tanh output no longer")));
   std::map<std::string, QuantParams> params;
   for (const Value* v : result.model.values()) {
     if (v->quant().has_value()) params[v->name()] = *v->quant();
   }
   ASSERT_TRUE(params.contains("a") && params.contains("b") &&
-              params.contains("c"));
+              params.contains("c") && params.contains("d"));
   const double ln511 = std::log(511.0);
   EXPECT_NEAR(params["a"].scale[0], 2 * ln511 / 255, 1e-6);
   EXPECT_NEAR(params["b"].scale[0], ln511 / 255, 1e-6);
   EXPECT_NEAR(params["c"].scale[0], 40.0 / 255, 1e-6);  // [-19.5, 20.5].
+  // Both readers saturate only beyond the wider (Sigmoid's) point.
+  EXPECT_NEAR(params["d"].scale[0], 2 * ln511 / 255, 1e-6);
 
   // Float vs int8 outputs, on inputs well past the saturation points too.
   // Bound: the activation's largest slope (sigmoid 1/4, tanh 1) times half a
@@ -311,6 +316,13 @@ TEST_P(SaturationRangeTest, InputsReadOnlyBySigmoidOrTanhAreLimited) {
         << "x = " << values[i];
     EXPECT_NEAR(out.at("tanh_b").data<float>()[i], std::tanh(in),
                 saturated ? 1.0 / 128 : tanh_bound)
+        << "x = " << values[i];
+    EXPECT_NEAR(out.at("sig_d").data<float>()[i], 1 / (1 + std::exp(-in)),
+                saturated ? 1.0 / 256 : sig_bound)
+        << "x = " << values[i];
+    EXPECT_NEAR(
+        out.at("tanh_d").data<float>()[i], std::tanh(in),
+        saturated ? 1.0 / 128 : (x_step + params["d"].scale[0]) / 2 + 1.0 / 128)
         << "x = " << values[i];
   }
 }
