@@ -337,7 +337,19 @@ class TfliteExporter {
       QFORGE_ASSIGN_OR_RETURN(int t, TensorOf(qv));
       if (options_.output_type == TfliteIoType::kUint8) {
         QFORGE_ASSIGN_OR_RETURN(int u, Uint8Twin(qv, t));
-        deferred_quantize_.push_back({t, u});
+        if (qv->is_constant()) {
+          // A QUANTIZE of a constant does not run in LiteRT (it crashes in
+          // 2.3): the uint8 output is the shifted constant itself.
+          const Tensor& c = *qv->constant();
+          Tensor shifted(DataType::kUint8, c.dims());
+          for (int64_t i = 0; i < c.num_elements(); ++i) {
+            shifted.data<uint8_t>()[i] =
+                static_cast<uint8_t>(c.GetAsInt64(i) + 128);
+          }
+          tensors_[u].buffer = AddBuffer(shifted);
+        } else {
+          deferred_quantize_.push_back({t, u});
+        }
         t = u;
       }
       tensors_[t].name = v->name();

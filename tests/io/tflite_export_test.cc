@@ -388,6 +388,28 @@ TEST(TfliteExportConstantOutputTest, DequantizedConstantOutputIsAFloatConstant) 
   EXPECT_EQ(ti->type(), tfl::TensorType_INT8);
   ASSERT_NE(ti->quantization(), nullptr);
   EXPECT_THAT(*ti->quantization()->scale(), ElementsAre(0.25f, 2.0f));
+
+  // uint8 outputs: a uint8 constant (values and zero point + 128), not a
+  // QUANTIZE of the constant (which LiteRT cannot run). uint8 IO needs
+  // per-tensor params.
+  k->set_quant(QuantParams::PerTensor(0.25f, 0));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      std::string ubytes,
+      SaveTfliteToBytes(g, {.output_type = TfliteIoType::kUint8}));
+  const tfl::Model* mu = Parse(ubytes);
+  ASSERT_NE(mu, nullptr);
+  const tfl::SubGraph* sgu = mu->subgraphs()->Get(0);
+  for (const tfl::Operator* op : *sgu->operators()) {
+    const tfl::Tensor* in = sgu->tensors()->Get(op->inputs()->Get(0));
+    EXPECT_EQ(mu->buffers()->Get(in->buffer())->data(), nullptr)
+        << "an op reads the constant '" << in->name()->str() << "'";
+  }
+  const tfl::Tensor* tu = sgu->tensors()->Get(sgu->outputs()->Get(1));
+  EXPECT_EQ(tu->type(), tfl::TensorType_UINT8);
+  const auto* udata = mu->buffers()->Get(tu->buffer())->data();
+  ASSERT_NE(udata, nullptr);
+  EXPECT_THAT(std::vector<uint8_t>(udata->begin(), udata->end()),
+              ElementsAre(0, 127, 128, 131, 132, 255));
 }
 
 }  // namespace
