@@ -600,6 +600,27 @@ class TfliteExporter {
     return w;
   }
 
+  // The bias tensor of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED. With
+  // per-tensor weights the bias is written per-tensor too, as the converter
+  // does (the quantizer gives the bias one scale per channel, all equal
+  // then): XNNPACK refuses per-channel bias params with per-tensor weights
+  // ("failed to delegate CONV_2D").
+  absl::StatusOr<int> BiasOf(const Value* bias,
+                             const std::optional<QuantParams>& wq) {
+    QFORGE_ASSIGN_OR_RETURN(int t, TensorOf(bias));
+    if (t < 0 || !wq.has_value() || wq->per_axis()) return t;
+    std::optional<QuantParams>& bq = tensors_[t].quant;
+    if (!bq.has_value() || !bq->per_axis() || bq->scale.empty()) return t;
+    for (size_t i = 0; i < bq->scale.size(); ++i) {
+      if (bq->scale[i] != bq->scale[0] ||
+          bq->zero_point[i] != bq->zero_point[0]) {
+        return t;
+      }
+    }
+    bq = QuantParams::PerTensor(bq->scale[0], bq->zero_point[0], bq->storage);
+    return t;
+  }
+
   absl::Status ExportConv(const Node& n) {
     const Value* x = n.input(0);
     const Value* w = n.input(1);
@@ -645,7 +666,7 @@ class TfliteExporter {
     std::optional<QuantParams> wq = w->quant();
     if (wq.has_value()) wq->axis = PermutedAxis(wq->axis, perm);
     const int wi = AddConst(w->name(), wp, wq);
-    QFORGE_ASSIGN_OR_RETURN(int bias, TensorOf(n.input(2)));
+    QFORGE_ASSIGN_OR_RETURN(int bias, BiasOf(n.input(2), wq));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     const auto& sp = win.params;
     if (depthwise) {
@@ -728,7 +749,7 @@ class TfliteExporter {
                                     std::optional<QuantParams> wq,
                                     const Value* bias, bool keep_num_dims) {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(a));
-    QFORGE_ASSIGN_OR_RETURN(int b, TensorOf(bias));
+    QFORGE_ASSIGN_OR_RETURN(int b, BiasOf(bias, wq));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     const int w = AddConst(absl::StrCat(n.name(), "_weights"), weights, wq);
     AddOp(fb::BuiltinOperator_FULLY_CONNECTED, {in, w, b}, {out},

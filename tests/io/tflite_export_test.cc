@@ -228,6 +228,37 @@ TEST_F(TfliteExportTest, SaveModelWritesTfliteAtomically) {
   std::remove(path.c_str());
 }
 
+TEST_F(TfliteExportTest, PerTensorWeightsGetAPerTensorBias) {
+  // XNNPACK refuses per-channel bias params next to per-tensor weights.
+  QuantConfig config;
+  config.profile = ArithmeticProfile::kTfliteReference;
+  config.per_channel_weights = false;
+  QFORGE_ASSERT_OK_AND_ASSIGN(QuantizeResult q,
+                              Quantize(model_, *data_, config, registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(q.model));
+  const tfl::Model* m = Parse(bytes);
+  ASSERT_NE(m, nullptr);
+  const tfl::SubGraph* sg = m->subgraphs()->Get(0);
+  int linear = 0;
+  for (const tfl::Operator* op : *sg->operators()) {
+    const int32_t code = internal::TfliteBuiltinCode(
+        *m->operator_codes()->Get(op->opcode_index()));
+    if (code != tfl::BuiltinOperator_CONV_2D &&
+        code != tfl::BuiltinOperator_DEPTHWISE_CONV_2D &&
+        code != tfl::BuiltinOperator_FULLY_CONNECTED) {
+      continue;
+    }
+    ++linear;
+    const tfl::Tensor* w = sg->tensors()->Get(op->inputs()->Get(1));
+    const tfl::Tensor* b = sg->tensors()->Get(op->inputs()->Get(2));
+    ASSERT_NE(w->quantization(), nullptr);
+    ASSERT_NE(b->quantization(), nullptr);
+    EXPECT_EQ(w->quantization()->scale()->size(), 1u) << w->name()->str();
+    EXPECT_EQ(b->quantization()->scale()->size(), 1u) << b->name()->str();
+  }
+  EXPECT_GT(linear, 0);
+}
+
 TEST_F(TfliteExportTest, ActivationsAreFusedIntoTheirProducers) {
   // Every Relu of the digits CNN follows a Conv (after BatchNormalization
   // folding) with the same params, so the int8 export has no RELU op and as
