@@ -29,7 +29,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 RNG = np.random.default_rng(20261123)
-SINGLE_OPS = ["conv", "depthwise_conv", "fully_connected", "add", "mul", "sub",
+SINGLE_OPS = ["conv", "conv_relu6", "depthwise_conv", "fully_connected", "add", "mul", "sub",
               "average_pool", "max_pool", "softmax", "logistic", "tanh", "relu", "relu6",
               "mean", "concatenation"]
 
