@@ -175,9 +175,9 @@ class TfliteExporter {
       if (p.per_axis()) {
         if (p.axis >= q.rank() ||
             static_cast<int64_t>(p.scale.size()) != q.dim(p.axis)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              dq->Describe(), ": per-axis params ", p.ToString(),
-              " do not fit the constant's dims"));
+          return absl::FailedPreconditionError(
+              absl::StrCat(dq->Describe(), ": per-axis params ", p.ToString(),
+                           " do not fit the constant's dims"));
         }
         channels = q.dim(p.axis);
         for (int d = p.axis + 1; d < q.rank(); ++d) inner *= q.dim(d);
@@ -670,25 +670,23 @@ class TfliteExporter {
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     const auto& sp = win.params;
     if (depthwise) {
-      AddOp(fb::BuiltinOperator_DEPTHWISE_CONV_2D, {in, wi, bias}, {out},
-            fb::BuiltinOptions_DepthwiseConv2DOptions,
-            fb::CreateDepthwiseConv2DOptions(b_, *win.padding,
-                                             static_cast<int>(sp.strides[1]),
-                                             static_cast<int>(sp.strides[0]),
-                                             static_cast<int>(wt.dim(0) / c),
-                                             Activation(n),
-                                             static_cast<int>(sp.dilations[1]),
-                                             static_cast<int>(sp.dilations[0]))
-                .Union());
+      AddOp(
+          fb::BuiltinOperator_DEPTHWISE_CONV_2D, {in, wi, bias}, {out},
+          fb::BuiltinOptions_DepthwiseConv2DOptions,
+          fb::CreateDepthwiseConv2DOptions(
+              b_, *win.padding, static_cast<int>(sp.strides[1]),
+              static_cast<int>(sp.strides[0]), static_cast<int>(wt.dim(0) / c),
+              Activation(n), static_cast<int>(sp.dilations[1]),
+              static_cast<int>(sp.dilations[0]))
+              .Union());
     } else {
       AddOp(fb::BuiltinOperator_CONV_2D, {in, wi, bias}, {out},
             fb::BuiltinOptions_Conv2DOptions,
-            fb::CreateConv2DOptions(b_, *win.padding,
-                                    static_cast<int>(sp.strides[1]),
-                                    static_cast<int>(sp.strides[0]),
-                                    Activation(n),
-                                    static_cast<int>(sp.dilations[1]),
-                                    static_cast<int>(sp.dilations[0]))
+            fb::CreateConv2DOptions(
+                b_, *win.padding, static_cast<int>(sp.strides[1]),
+                static_cast<int>(sp.strides[0]), Activation(n),
+                static_cast<int>(sp.dilations[1]),
+                static_cast<int>(sp.dilations[0]))
                 .Union());
     }
     return absl::OkStatus();
@@ -755,8 +753,8 @@ class TfliteExporter {
     AddOp(fb::BuiltinOperator_FULLY_CONNECTED, {in, w, b}, {out},
           fb::BuiltinOptions_FullyConnectedOptions,
           fb::CreateFullyConnectedOptions(
-              b_, Activation(n),
-              fb::FullyConnectedOptionsWeightsFormat_DEFAULT, keep_num_dims)
+              b_, Activation(n), fb::FullyConnectedOptionsWeightsFormat_DEFAULT,
+              keep_num_dims)
               .Union());
     return absl::OkStatus();
   }
@@ -1088,7 +1086,8 @@ class TfliteExporter {
     }
     const std::string& op = n.op_type();
     if (n.input(0) == nullptr || n.output(0) == nullptr) {
-      return absl::InvalidArgumentError("the node has no first input or output");
+      return absl::InvalidArgumentError(
+          "the node has no first input or output");
     }
     if (op == "Conv") return ExportConv(n);
     if (op == "Gemm") return ExportGemm(n);

@@ -104,9 +104,8 @@ absl::Status ModelsCommand(const std::string& dir) {
     const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 6, 6, 4});
     m.AddOp(m.AddOpCode(tfl::BuiltinOperator_CONV_2D), {x, w, b}, {y},
             tfl::BuiltinOptions_Conv2DOptions, [](Builder& fb) {
-              return tfl::CreateConv2DOptions(
-                         fb, tfl::Padding_SAME, 1, 1,
-                         tfl::ActivationFunctionType_RELU6)
+              return tfl::CreateConv2DOptions(fb, tfl::Padding_SAME, 1, 1,
+                                              tfl::ActivationFunctionType_RELU6)
                   .Union();
             });
     m.SetIo({x}, {y});

@@ -278,7 +278,8 @@ TEST_F(TfliteExportTest, ActivationsAreFusedIntoTheirProducers) {
     tfl::ActivationFunctionType act = tfl::ActivationFunctionType_NONE;
     if (const auto* o = op->builtin_options_as_Conv2DOptions()) {
       act = o->fused_activation_function();
-    } else if (const auto* d = op->builtin_options_as_DepthwiseConv2DOptions()) {
+    } else if (const auto* d =
+                   op->builtin_options_as_DepthwiseConv2DOptions()) {
       act = d->fused_activation_function();
     }
     if (act == tfl::ActivationFunctionType_RELU) ++fused;
@@ -305,22 +306,28 @@ TEST(TfliteExportFusionTest, FloatFusionFollowsTheRules) {
   Value* y = g.AddValue("y");
   Value* s = g.AddValue("s");
   Value* r = g.AddValue("r");
-  ASSERT_THAT(g.AddNode({.name = "conv", .op_type = "Conv",
-                         .inputs = {x, w, b}, .outputs = {c}})
+  ASSERT_THAT(g.AddNode({.name = "conv",
+                         .op_type = "Conv",
+                         .inputs = {x, w, b},
+                         .outputs = {c}})
                   .status(),
               IsOk());
-  ASSERT_THAT(g.AddNode({.name = "clip", .op_type = "Clip",
-                         .inputs = {c, lo, hi}, .outputs = {y}})
+  ASSERT_THAT(g.AddNode({.name = "clip",
+                         .op_type = "Clip",
+                         .inputs = {c, lo, hi},
+                         .outputs = {y}})
                   .status(),
               IsOk());
-  ASSERT_THAT(g.AddNode({.name = "add", .op_type = "Add", .inputs = {x, x},
-                         .outputs = {s}})
-                  .status(),
-              IsOk());
-  ASSERT_THAT(g.AddNode({.name = "relu", .op_type = "Relu", .inputs = {s},
-                         .outputs = {r}})
-                  .status(),
-              IsOk());
+  ASSERT_THAT(
+      g.AddNode(
+           {.name = "add", .op_type = "Add", .inputs = {x, x}, .outputs = {s}})
+          .status(),
+      IsOk());
+  ASSERT_THAT(
+      g.AddNode(
+           {.name = "relu", .op_type = "Relu", .inputs = {s}, .outputs = {r}})
+          .status(),
+      IsOk());
   g.AddOutput(y);
   g.AddOutput(s);
   g.AddOutput(r);
@@ -337,15 +344,16 @@ TEST(TfliteExportFusionTest, FloatFusionFollowsTheRules) {
         sg->tensors()->Get(op->outputs()->Get(0))->name()->str();
     if (code == tfl::BuiltinOperator_CONV_2D) {
       ++conv;
-      EXPECT_EQ(op->builtin_options_as_Conv2DOptions()
-                    ->fused_activation_function(),
-                tfl::ActivationFunctionType_RELU6);
+      EXPECT_EQ(
+          op->builtin_options_as_Conv2DOptions()->fused_activation_function(),
+          tfl::ActivationFunctionType_RELU6);
       // The conv writes the activation's output (NHWC, transposed back to y).
       EXPECT_THAT(out, ::testing::StartsWith("y"));
     } else if (code == tfl::BuiltinOperator_ADD) {
       ++add;
-      EXPECT_EQ(op->builtin_options_as_AddOptions()->fused_activation_function(),
-                tfl::ActivationFunctionType_NONE);
+      EXPECT_EQ(
+          op->builtin_options_as_AddOptions()->fused_activation_function(),
+          tfl::ActivationFunctionType_NONE);
       EXPECT_EQ(out, "s");
     } else if (code == tfl::BuiltinOperator_RELU) {
       ++relu;
@@ -354,15 +362,16 @@ TEST(TfliteExportFusionTest, FloatFusionFollowsTheRules) {
   EXPECT_EQ(conv, 1);
   EXPECT_EQ(add, 1);
   EXPECT_EQ(relu, 1);
-  EXPECT_THAT(OpCodes(*m), ::testing::Not(::testing::Contains(
-                               tfl::BuiltinOperator_RELU6)));
+  EXPECT_THAT(OpCodes(*m),
+              ::testing::Not(::testing::Contains(tfl::BuiltinOperator_RELU6)));
 }
 
 // A graph output that is the DequantizeLinear of a quantized constant is
 // written as a float constant (LiteRT's default interpreter does not run a
 // DEQUANTIZE of a constant into a graph output); with integer outputs the
 // quantized constant itself is the output.
-TEST(TfliteExportConstantOutputTest, DequantizedConstantOutputIsAFloatConstant) {
+TEST(TfliteExportConstantOutputTest,
+     DequantizedConstantOutputIsAFloatConstant) {
   Graph g;
   g.set_opset("", 13);
   Value* x = g.AddValue("x", DataType::kFloat32, Shape({2}));
@@ -375,16 +384,22 @@ TEST(TfliteExportConstantOutputTest, DequantizedConstantOutputIsAFloatConstant) 
       "k", Tensor::FromVector<int8_t>({2, 3}, {-128, -1, 0, 3, 4, 127}));
   k->set_quant(QuantParams::PerAxis({0.25f, 2.0f}, {0, -2}, 0));
   Value* a = g.AddValue("anchors", DataType::kFloat32, Shape({2, 3}));
-  ASSERT_THAT(g.AddNode({.name = "qx", .op_type = "QuantizeLinear",
-                         .inputs = {x}, .outputs = {q}})
+  ASSERT_THAT(g.AddNode({.name = "qx",
+                         .op_type = "QuantizeLinear",
+                         .inputs = {x},
+                         .outputs = {q}})
                   .status(),
               IsOk());
-  ASSERT_THAT(g.AddNode({.name = "dqx", .op_type = "DequantizeLinear",
-                         .inputs = {q}, .outputs = {y}})
+  ASSERT_THAT(g.AddNode({.name = "dqx",
+                         .op_type = "DequantizeLinear",
+                         .inputs = {q},
+                         .outputs = {y}})
                   .status(),
               IsOk());
-  ASSERT_THAT(g.AddNode({.name = "dqk", .op_type = "DequantizeLinear",
-                         .inputs = {k}, .outputs = {a}})
+  ASSERT_THAT(g.AddNode({.name = "dqk",
+                         .op_type = "DequantizeLinear",
+                         .inputs = {k},
+                         .outputs = {a}})
                   .status(),
               IsOk());
   g.AddOutput(y);
