@@ -528,6 +528,26 @@ class TfliteExporter {
     return *d;
   }
 
+  // RESHAPE's new_shape for an output value: its dims, with -1 for one
+  // unknown dim (e.g. the batch of a Flatten).
+  absl::StatusOr<std::vector<int64_t>> ReshapeDims(const Value* v) {
+    if (v == nullptr) return absl::InvalidArgumentError("missing output");
+    const Shape& s = v->shape();
+    std::vector<int64_t> out;
+    int unknown = 0;
+    for (int i = 0; i < s.rank(); ++i) {
+      const Dim& d = s.dims()[i];
+      out.push_back(d.is_static() ? d.value : -1);
+      unknown += !d.is_static();
+    }
+    if (s.rank() < 0 || unknown > 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "value '", v->name(),
+          "' needs a shape with at most one unknown dim, has ", s.ToString()));
+    }
+    return out;
+  }
+
   // Dims of an NHWC activation; the batch may be unknown (reported as 1).
   absl::StatusOr<std::vector<int64_t>> NhwcDims(const Value* v) {
     if (v == nullptr) return absl::InvalidArgumentError("missing input");
@@ -1134,7 +1154,8 @@ class TfliteExporter {
     if (op == "Concat") return ExportConcat(n);
     if (op == "Reshape") return ExportReshape(n);
     if (op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
-      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od, StaticDims(n.output(0)));
+      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od,
+                              ReshapeDims(n.output(0)));
       return ExportReshapeTo(n, od);
     }
     if (op == "Softmax") return ExportSoftmax(n);
@@ -1199,7 +1220,8 @@ class TfliteExporter {
                            fb::BuiltinOptions_QuantizeOptions,
                            fb::CreateQuantizeOptions(b_).Union());
       }
-      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od, StaticDims(n.output(0)));
+      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od,
+                              ReshapeDims(n.output(0)));
       return ExportReshapeTo(n, od);
     }
     return absl::UnimplementedError(

@@ -299,6 +299,39 @@ def main():
             failures.append(f"{tag}: {n_exact}/{ref.size} logits equal to BUILTIN_REF")
         failures += check_default_kernels(tag, dq, xq, ours)
 
+    # (c2) examples/models/tiny_cnn.onnx (dynamic batch: its Flatten becomes
+    # RESHAPE [-1, 16]), calibrated and run on the digits images (same
+    # 1x8x8 input): BUILTIN_REF bit for bit, and >= 99.9% of the outputs (and
+    # of the FULLY_CONNECTED logits) within 1 LSB of LiteRT's default kernels.
+    tq = os.path.join(work, "tiny_cnn_int8.tflite")
+    tiny_calib = os.path.join(work, "tiny_cnn_calib.npz")
+    np.savez(tiny_calib, image=x)
+    subprocess.run([a.driver, "quantize", os.path.join(a.source_dir, "examples", "models",
+                                                       "tiny_cnn.onnx"),
+                    tiny_calib, tq, "int8"], check=True)
+    qin, _ = io_details(tq)
+    s, z = qin["quantization"]
+    xq = np.clip(np.round(x / s) + z, -128, 127).astype(np.int8)
+    ours = run_qforge(a.driver, tq, xq, "tiny_cnn_int8", work).astype(np.int64)
+    model = layer_diff.Model(tq)
+    diff = layer_diff.Diff(model, xq)
+    ref = diff.reference_output()
+    ours = ours.reshape(ref.shape)
+    fc = [k for k in range(len(model.sg.operators))
+          if model.op_name(k) == "FULLY_CONNECTED"][-1]
+    t = model.output_of(fc)
+    within = float(np.mean(np.abs(layer_diff.stack(diff.dflt, diff.final) - ours) <= 1))
+    within_fc = float(np.mean(np.abs(layer_diff.stack(diff.dflt, t) -
+                                     layer_diff.stack(diff.ref, t)) <= 1))
+    exact = bool(np.array_equal(ours, ref))
+    ok = exact and within >= 0.999 and within_fc >= 0.999
+    print(f"tiny_cnn_int8: {'equal' if exact else 'NOT equal'} to BUILTIN_REF; vs LiteRT default: "
+          f"{within * 100:.2f}% of outputs, {within_fc * 100:.2f}% of logits within 1 LSB "
+          f"(>= 99.9%) [{'ok' if ok else 'FAIL'}]")
+    if not ok:
+        failures.append(f"tiny_cnn_int8: exact {exact}, {within * 100:.2f}% / "
+                        f"{within_fc * 100:.2f}% within 1 LSB of the default kernels")
+
     # (d) the TFLite converter's own full-integer model (committed fixture).
     cm = os.path.join(a.source_dir, "tests", "interop", "fixtures", "small_cnn_int8.tflite")
     qin, _ = io_details(cm)

@@ -259,6 +259,35 @@ TEST_F(TfliteExportTest, PerTensorWeightsGetAPerTensorBias) {
   EXPECT_GT(linear, 0);
 }
 
+TEST_F(TfliteExportTest, FlattenOfADynamicBatchIsAReshapeWithMinusOne) {
+  // examples/models/tiny_cnn.onnx has a symbolic batch: Flatten [?, 16].
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      Graph tiny,
+      LoadModel(SourceDir() + "/examples/models/tiny_cnn.onnx", registry_));
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(tiny));
+  const tfl::Model* m = Parse(bytes);
+  ASSERT_NE(m, nullptr);
+  const tfl::SubGraph* sg = m->subgraphs()->Get(0);
+  int reshapes = 0;
+  for (const tfl::Operator* op : *sg->operators()) {
+    if (internal::TfliteBuiltinCode(*m->operator_codes()->Get(
+            op->opcode_index())) != tfl::BuiltinOperator_RESHAPE) {
+      continue;
+    }
+    ++reshapes;
+    const tfl::Tensor* shape = sg->tensors()->Get(op->inputs()->Get(1));
+    const auto* data = m->buffers()->Get(shape->buffer())->data();
+    ASSERT_NE(data, nullptr);
+    ASSERT_EQ(data->size(), 2 * sizeof(int32_t));
+    int32_t dims[2];
+    std::memcpy(dims, data->data(), sizeof(dims));
+    EXPECT_EQ(dims[0], -1);
+    EXPECT_EQ(dims[1], 16);
+  }
+  EXPECT_EQ(reshapes, 1);
+  QFORGE_EXPECT_OK(LoadTfliteFromBytes(bytes, registry_).status());
+}
+
 TEST_F(TfliteExportTest, ActivationsAreFusedIntoTheirProducers) {
   // Every Relu of the digits CNN follows a Conv (after BatchNormalization
   // folding) with the same params, so the int8 export has no RELU op and as
