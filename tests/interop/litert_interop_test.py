@@ -17,6 +17,8 @@ Run with the LiteRT venv's python (scripts/litert-venv.sh):
     weights): qforge's logits equal BUILTIN_REF's bit for bit; against
     LiteRT's default kernels (XNNPACK) every op alone is within 1 LSB and the
     logits are within 1 LSB for >= 98% (see check_default_kernels).
+    examples/models/tiny_cnn.onnx: BUILTIN_REF bit for bit, >= 99.9% within
+    1 LSB of the default kernels.
 (d) The TFLite converter's full-integer model (tests/interop/fixtures/,
     made by make_tflite_fixtures.py): qforge equals BUILTIN_REF bit for bit.
 Exits 1 when any check fails.
