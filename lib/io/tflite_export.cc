@@ -94,8 +94,10 @@ class TfliteExporter {
           ConvertLayout(graph_, Layout::kNHWC, registry_.schemas()));
     }
     QFORGE_RETURN_IF_ERROR(FoldConstantNodes());
+    QFORGE_RETURN_IF_ERROR(FoldConstantDequantizeOutputs());
     QFORGE_RETURN_IF_ERROR(graph_.TopologicalSort());
     QFORGE_RETURN_IF_ERROR(PlanModelIo());
+    QFORGE_RETURN_IF_ERROR(PlanFusedActivations());
     for (Node* n : graph_.nodes()) {
       if (skipped_.contains(n)) continue;
       absl::Status s = ExportNode(*n);
@@ -147,6 +149,130 @@ class TfliteExporter {
       out->set_constant(std::move(data));
     }
     return absl::OkStatus();
+  }
+
+  // A float graph output computed by DequantizeLinear from a quantized
+  // constant (e.g. anchors folded by a plugin) is written as the float
+  // constant itself: LiteRT's default interpreter (XNNPACK delegate, and the
+  // optimized DEQUANTIZE) leaves the output of a DEQUANTIZE whose input is a
+  // constant unwritten (docs/io.md). The values are TFLite's DEQUANTIZE:
+  // float(double(scale) * (q - zero_point)), per axis when the params are.
+  // With integer model outputs the quantized constant is the output.
+  absl::Status FoldConstantDequantizeOutputs() {
+    if (options_.output_type != TfliteIoType::kFloat32) return absl::OkStatus();
+    for (Value* v : graph_.outputs()) {
+      Node* dq = v->producer();
+      if (dq == nullptr || dq->op_type() != "DequantizeLinear" ||
+          !dq->domain().empty() || dq->input(0) == nullptr ||
+          !dq->input(0)->is_constant() || !dq->input(0)->quant().has_value() ||
+          v->dtype() != DataType::kFloat32) {
+        continue;
+      }
+      const Tensor& q = *dq->input(0)->constant();
+      const QuantParams& p = *dq->input(0)->quant();
+      const int64_t count = q.num_elements();
+      int64_t inner = 1, channels = 1;
+      if (p.per_axis()) {
+        if (p.axis >= q.rank() ||
+            static_cast<int64_t>(p.scale.size()) != q.dim(p.axis)) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(dq->Describe(), ": per-axis params ", p.ToString(),
+                           " do not fit the constant's dims"));
+        }
+        channels = q.dim(p.axis);
+        for (int d = p.axis + 1; d < q.rank(); ++d) inner *= q.dim(d);
+      } else if (p.scale.size() != 1 || p.zero_point.size() != 1) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(dq->Describe(), ": malformed params ", p.ToString()));
+      }
+      Tensor f(DataType::kFloat32, q.dims());
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t c = p.per_axis() ? (i / inner) % channels : 0;
+        f.data<float>()[i] = static_cast<float>(
+            static_cast<double>(p.scale[c]) *
+            static_cast<double>(q.GetAsInt64(i) - p.zero_point[c]));
+      }
+      graph_.RemoveNode(dq);
+      v->set_constant(std::move(f));
+    }
+    return absl::OkStatus();
+  }
+
+  // --- fused activations --------------------------------------------------
+
+  // The TFLite activation a Relu / Clip node is, if any.
+  std::optional<fb::ActivationFunctionType> ActivationOf(const Node& n) {
+    if (!n.domain().empty()) return std::nullopt;
+    if (n.op_type() == "Relu") return fb::ActivationFunctionType_RELU;
+    if (n.op_type() != "Clip") return std::nullopt;
+    absl::StatusOr<std::pair<float, float>> b = ClipBounds(n);
+    if (!b.ok()) return std::nullopt;
+    if (b->first == 0.0f && std::isinf(b->second) && b->second > 0)
+      return fb::ActivationFunctionType_RELU;
+    if (b->first == 0.0f && b->second == 6.0f)
+      return fb::ActivationFunctionType_RELU6;
+    if (b->first == -1.0f && b->second == 1.0f)
+      return fb::ActivationFunctionType_RELU_N1_TO_1;
+    return std::nullopt;
+  }
+
+  // Whether `n` becomes a TFLite op with a fused_activation_function:
+  // CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED (Gemm, MatMul by a constant
+  // 2-D matrix), ADD, SUB, MUL (also the ADD of a float BatchNormalization).
+  bool CanFuseActivation(const Node& n) {
+    if (!n.domain().empty() || n.num_outputs() != 1) return false;
+    const std::string& op = n.op_type();
+    if (op == "Conv" || op == "Gemm" || op == "Add" || op == "Sub" ||
+        op == "Mul" || op == "BatchNormalization") {
+      return true;
+    }
+    if (op == "MatMul") {
+      const Value* b = n.input(1);
+      return b != nullptr && b->is_constant() && b->constant()->rank() == 2;
+    }
+    return false;
+  }
+
+  // An activation (Relu, Clip(0, 6), Clip(0, inf), Clip(-1, 1)) that is the
+  // only reader of an op with a fused_activation_function field is written as
+  // that field, the op writing the activation's output, as the TFLite
+  // converter does. For a quantized graph only when the op's output and the
+  // activation's output have the same params: TFLite then clamps the op's
+  // output at the activation's quantized bounds, which is what the separate
+  // RELU / RELU6 computes on equal params (its requantization by 1.0 is
+  // exact), so the int8 results are unchanged. Otherwise the activation
+  // stays its own op.
+  absl::Status PlanFusedActivations() {
+    for (Node* act : graph_.nodes()) {
+      if (skipped_.contains(act)) continue;
+      const std::optional<fb::ActivationFunctionType> type = ActivationOf(*act);
+      if (!type.has_value() || act->input(0) == nullptr ||
+          act->output(0) == nullptr) {
+        continue;
+      }
+      Value* pre = act->input(0);
+      Node* producer = pre->producer();
+      if (producer == nullptr || skipped_.contains(producer) ||
+          fused_.contains(producer) || !CanFuseActivation(*producer) ||
+          pre->is_graph_output() || pre->consumers().size() != 1 ||
+          tensor_of_.contains(pre) || pre->dtype() != act->output(0)->dtype() ||
+          pre->quant().has_value() != act->output(0)->quant().has_value() ||
+          (pre->quant().has_value() &&
+           !(pre->quant()->scale == act->output(0)->quant()->scale &&
+             pre->quant()->zero_point == act->output(0)->quant()->zero_point &&
+             pre->quant()->storage == act->output(0)->quant()->storage))) {
+        continue;
+      }
+      fused_[producer] = {*type, act->output(0)};
+      skipped_.insert(act);
+    }
+    return absl::OkStatus();
+  }
+
+  fb::ActivationFunctionType Activation(const Node& n) const {
+    auto it = fused_.find(&n);
+    return it == fused_.end() ? fb::ActivationFunctionType_NONE
+                              : it->second.type;
   }
 
   // --- model inputs and outputs -------------------------------------------
@@ -211,7 +337,19 @@ class TfliteExporter {
       QFORGE_ASSIGN_OR_RETURN(int t, TensorOf(qv));
       if (options_.output_type == TfliteIoType::kUint8) {
         QFORGE_ASSIGN_OR_RETURN(int u, Uint8Twin(qv, t));
-        deferred_quantize_.push_back({t, u});
+        if (qv->is_constant()) {
+          // A QUANTIZE of a constant does not run in LiteRT (it crashes in
+          // 2.3): the uint8 output is the shifted constant itself.
+          const Tensor& c = *qv->constant();
+          Tensor shifted(DataType::kUint8, c.dims());
+          for (int64_t i = 0; i < c.num_elements(); ++i) {
+            shifted.data<uint8_t>()[i] =
+                static_cast<uint8_t>(c.GetAsInt64(i) + 128);
+          }
+          tensors_[u].buffer = AddBuffer(shifted);
+        } else {
+          deferred_quantize_.push_back({t, u});
+        }
         t = u;
       }
       tensors_[t].name = v->name();
@@ -373,6 +511,8 @@ class TfliteExporter {
     if (n.num_outputs() != 1 || n.output(0) == nullptr) {
       return absl::UnimplementedError("only single-output nodes are exported");
     }
+    auto it = fused_.find(&n);
+    if (it != fused_.end()) return TensorOf(it->second.output);
     return TensorOf(n.output(0));
   }
 
@@ -386,6 +526,26 @@ class TfliteExporter {
                        v->shape().ToString()));
     }
     return *d;
+  }
+
+  // RESHAPE's new_shape for an output value: its dims, with -1 for one
+  // unknown dim (e.g. the batch of a Flatten).
+  absl::StatusOr<std::vector<int64_t>> ReshapeDims(const Value* v) {
+    if (v == nullptr) return absl::InvalidArgumentError("missing output");
+    const Shape& s = v->shape();
+    std::vector<int64_t> out;
+    int unknown = 0;
+    for (int i = 0; i < s.rank(); ++i) {
+      const Dim& d = s.dims()[i];
+      out.push_back(d.is_static() ? d.value : -1);
+      unknown += !d.is_static();
+    }
+    if (s.rank() < 0 || unknown > 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "value '", v->name(),
+          "' needs a shape with at most one unknown dim, has ", s.ToString()));
+    }
+    return out;
   }
 
   // Dims of an NHWC activation; the batch may be unknown (reported as 1).
@@ -460,6 +620,27 @@ class TfliteExporter {
     return w;
   }
 
+  // The bias tensor of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED. With
+  // per-tensor weights the bias is written per-tensor too, as the converter
+  // does (the quantizer gives the bias one scale per channel, all equal
+  // then): XNNPACK refuses per-channel bias params with per-tensor weights
+  // ("failed to delegate CONV_2D").
+  absl::StatusOr<int> BiasOf(const Value* bias,
+                             const std::optional<QuantParams>& wq) {
+    QFORGE_ASSIGN_OR_RETURN(int t, TensorOf(bias));
+    if (t < 0 || !wq.has_value() || wq->per_axis()) return t;
+    std::optional<QuantParams>& bq = tensors_[t].quant;
+    if (!bq.has_value() || !bq->per_axis() || bq->scale.empty()) return t;
+    for (size_t i = 0; i < bq->scale.size(); ++i) {
+      if (bq->scale[i] != bq->scale[0] ||
+          bq->zero_point[i] != bq->zero_point[0]) {
+        return t;
+      }
+    }
+    bq = QuantParams::PerTensor(bq->scale[0], bq->zero_point[0], bq->storage);
+    return t;
+  }
+
   absl::Status ExportConv(const Node& n) {
     const Value* x = n.input(0);
     const Value* w = n.input(1);
@@ -505,29 +686,27 @@ class TfliteExporter {
     std::optional<QuantParams> wq = w->quant();
     if (wq.has_value()) wq->axis = PermutedAxis(wq->axis, perm);
     const int wi = AddConst(w->name(), wp, wq);
-    QFORGE_ASSIGN_OR_RETURN(int bias, TensorOf(n.input(2)));
+    QFORGE_ASSIGN_OR_RETURN(int bias, BiasOf(n.input(2), wq));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     const auto& sp = win.params;
     if (depthwise) {
-      AddOp(fb::BuiltinOperator_DEPTHWISE_CONV_2D, {in, wi, bias}, {out},
-            fb::BuiltinOptions_DepthwiseConv2DOptions,
-            fb::CreateDepthwiseConv2DOptions(b_, *win.padding,
-                                             static_cast<int>(sp.strides[1]),
-                                             static_cast<int>(sp.strides[0]),
-                                             static_cast<int>(wt.dim(0) / c),
-                                             fb::ActivationFunctionType_NONE,
-                                             static_cast<int>(sp.dilations[1]),
-                                             static_cast<int>(sp.dilations[0]))
-                .Union());
+      AddOp(
+          fb::BuiltinOperator_DEPTHWISE_CONV_2D, {in, wi, bias}, {out},
+          fb::BuiltinOptions_DepthwiseConv2DOptions,
+          fb::CreateDepthwiseConv2DOptions(
+              b_, *win.padding, static_cast<int>(sp.strides[1]),
+              static_cast<int>(sp.strides[0]), static_cast<int>(wt.dim(0) / c),
+              Activation(n), static_cast<int>(sp.dilations[1]),
+              static_cast<int>(sp.dilations[0]))
+              .Union());
     } else {
       AddOp(fb::BuiltinOperator_CONV_2D, {in, wi, bias}, {out},
             fb::BuiltinOptions_Conv2DOptions,
-            fb::CreateConv2DOptions(b_, *win.padding,
-                                    static_cast<int>(sp.strides[1]),
-                                    static_cast<int>(sp.strides[0]),
-                                    fb::ActivationFunctionType_NONE,
-                                    static_cast<int>(sp.dilations[1]),
-                                    static_cast<int>(sp.dilations[0]))
+            fb::CreateConv2DOptions(
+                b_, *win.padding, static_cast<int>(sp.strides[1]),
+                static_cast<int>(sp.strides[0]), Activation(n),
+                static_cast<int>(sp.dilations[1]),
+                static_cast<int>(sp.dilations[0]))
                 .Union());
     }
     return absl::OkStatus();
@@ -588,14 +767,14 @@ class TfliteExporter {
                                     std::optional<QuantParams> wq,
                                     const Value* bias, bool keep_num_dims) {
     QFORGE_ASSIGN_OR_RETURN(int in, TensorOf(a));
-    QFORGE_ASSIGN_OR_RETURN(int b, TensorOf(bias));
+    QFORGE_ASSIGN_OR_RETURN(int b, BiasOf(bias, wq));
     QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
     const int w = AddConst(absl::StrCat(n.name(), "_weights"), weights, wq);
     AddOp(fb::BuiltinOperator_FULLY_CONNECTED, {in, w, b}, {out},
           fb::BuiltinOptions_FullyConnectedOptions,
           fb::CreateFullyConnectedOptions(
-              b_, fb::ActivationFunctionType_NONE,
-              fb::FullyConnectedOptionsWeightsFormat_DEFAULT, keep_num_dims)
+              b_, Activation(n), fb::FullyConnectedOptionsWeightsFormat_DEFAULT,
+              keep_num_dims)
               .Union());
     return absl::OkStatus();
   }
@@ -652,26 +831,28 @@ class TfliteExporter {
     return absl::OkStatus();
   }
 
-  absl::Status ExportClip(const Node& n) {
-    std::optional<float> lo, hi;
+  // Clip's [min, max] (attributes before opset 11, constant inputs after).
+  absl::StatusOr<std::pair<float, float>> ClipBounds(const Node& n) {
+    float lo = -INFINITY, hi = INFINITY;
     if (graph_.onnx_opset() < 11 && graph_.onnx_opset() != 0) {
-      QFORGE_ASSIGN_OR_RETURN(float l, n.GetFloat("min", -INFINITY));
-      QFORGE_ASSIGN_OR_RETURN(float h, n.GetFloat("max", INFINITY));
-      lo = l, hi = h;
-    } else {
-      for (int i : {1, 2}) {
-        const Value* v = n.input(i);
-        float bound = i == 1 ? -INFINITY : INFINITY;
-        if (v != nullptr) {
-          if (!v->is_constant() || v->constant()->num_elements() != 1) {
-            return absl::UnimplementedError(
-                "Clip bounds must be constant scalars");
-          }
-          bound = static_cast<float>(v->constant()->GetAsDouble(0));
-        }
-        (i == 1 ? lo : hi) = bound;
-      }
+      QFORGE_ASSIGN_OR_RETURN(lo, n.GetFloat("min", -INFINITY));
+      QFORGE_ASSIGN_OR_RETURN(hi, n.GetFloat("max", INFINITY));
+      return std::pair{lo, hi};
     }
+    for (int i : {1, 2}) {
+      const Value* v = i < n.num_inputs() ? n.input(i) : nullptr;
+      if (v == nullptr) continue;
+      if (!v->is_constant() || v->constant()->num_elements() != 1) {
+        return absl::UnimplementedError("Clip bounds must be constant scalars");
+      }
+      (i == 1 ? lo : hi) = static_cast<float>(v->constant()->GetAsDouble(0));
+    }
+    return std::pair{lo, hi};
+  }
+
+  absl::Status ExportClip(const Node& n) {
+    QFORGE_ASSIGN_OR_RETURN(auto bounds, ClipBounds(n));
+    const std::optional<float> lo = bounds.first, hi = bounds.second;
     if (*lo == 0.0f && *hi == 6.0f)
       return ExportUnary(n, fb::BuiltinOperator_RELU6);
     if (*lo == 0.0f && std::isinf(*hi))
@@ -903,7 +1084,8 @@ class TfliteExporter {
     AddOp(fb::BuiltinOperator_MUL, {in, st}, {mul},
           fb::BuiltinOptions_MulOptions, fb::CreateMulOptions(b_).Union());
     AddOp(fb::BuiltinOperator_ADD, {mul, sh}, {out},
-          fb::BuiltinOptions_AddOptions, fb::CreateAddOptions(b_).Union());
+          fb::BuiltinOptions_AddOptions,
+          fb::CreateAddOptions(b_, Activation(n)).Union());
     return absl::OkStatus();
   }
 
@@ -924,7 +1106,8 @@ class TfliteExporter {
     }
     const std::string& op = n.op_type();
     if (n.input(0) == nullptr || n.output(0) == nullptr) {
-      return absl::InvalidArgumentError("the node has no first input or output");
+      return absl::InvalidArgumentError(
+          "the node has no first input or output");
     }
     if (op == "Conv") return ExportConv(n);
     if (op == "Gemm") return ExportGemm(n);
@@ -934,13 +1117,13 @@ class TfliteExporter {
       QFORGE_ASSIGN_OR_RETURN(int out, Output(n));
       if (op == "Add") {
         AddOp(fb::BuiltinOperator_ADD, in, {out}, fb::BuiltinOptions_AddOptions,
-              fb::CreateAddOptions(b_).Union());
+              fb::CreateAddOptions(b_, Activation(n)).Union());
       } else if (op == "Sub") {
         AddOp(fb::BuiltinOperator_SUB, in, {out}, fb::BuiltinOptions_SubOptions,
-              fb::CreateSubOptions(b_).Union());
+              fb::CreateSubOptions(b_, Activation(n)).Union());
       } else {
         AddOp(fb::BuiltinOperator_MUL, in, {out}, fb::BuiltinOptions_MulOptions,
-              fb::CreateMulOptions(b_).Union());
+              fb::CreateMulOptions(b_, Activation(n)).Union());
       }
       return absl::OkStatus();
     }
@@ -971,7 +1154,8 @@ class TfliteExporter {
     if (op == "Concat") return ExportConcat(n);
     if (op == "Reshape") return ExportReshape(n);
     if (op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
-      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od, StaticDims(n.output(0)));
+      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od,
+                              ReshapeDims(n.output(0)));
       return ExportReshapeTo(n, od);
     }
     if (op == "Softmax") return ExportSoftmax(n);
@@ -1036,7 +1220,8 @@ class TfliteExporter {
                            fb::BuiltinOptions_QuantizeOptions,
                            fb::CreateQuantizeOptions(b_).Union());
       }
-      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od, StaticDims(n.output(0)));
+      QFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> od,
+                              ReshapeDims(n.output(0)));
       return ExportReshapeTo(n, od);
     }
     return absl::UnimplementedError(
@@ -1133,6 +1318,11 @@ class TfliteExporter {
   absl::flat_hash_set<const Node*> skipped_;
   std::vector<std::pair<int, int>> post_ops_;
   std::vector<std::pair<int, int>> deferred_quantize_;
+  struct Fusion {
+    fb::ActivationFunctionType type;
+    Value* output;  // The activation's output, written by the fused op.
+  };
+  absl::flat_hash_map<const Node*, Fusion> fused_;
 };
 
 }  // namespace

@@ -212,46 +212,51 @@ TEST_F(AnchorBoxesTfliteTest, QuantizesAndExportsAnchorsAsAConstant) {
   QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(r.model));
   EXPECT_EQ(bytes.find("AnchorBoxes"), std::string::npos)
       << "a CUSTOM AnchorBoxes op is left in the exported file";
-  // Re-import: the anchors output is a quantized constant within 0.5 LSB of
-  // the exact anchors.
-  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
-                              LoadTfliteFromBytes(bytes, registry_));
+  // Re-import: the anchors output is a constant within 0.5 LSB of the exact
+  // anchors: with float model outputs a float constant holding the
+  // dequantized int8 anchors (the export writes a constant graph output
+  // without a DEQUANTIZE, docs/io.md), with int8 outputs the int8 constant.
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor want,
                               ComputeAnchorBoxes(ExampleAttrs(), 1, 8, 8));
-  const Value* out = nullptr;
-  for (const Value* v : back.outputs()) {
-    if (v->shape().rank_known() && v->shape().rank() == 3) out = v;
+  for (TfliteIoType io : {TfliteIoType::kFloat32, TfliteIoType::kInt8}) {
+    QFORGE_ASSERT_OK_AND_ASSIGN(
+        std::string io_bytes, SaveTfliteToBytes(r.model, {.output_type = io}));
+    QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                                LoadTfliteFromBytes(io_bytes, registry_));
+    const Value* out = nullptr;
+    for (const Value* v : back.outputs()) {
+      if (v->shape().rank_known() && v->shape().rank() == 3) out = v;
+    }
+    ASSERT_NE(out, nullptr);
+    std::string nodes;
+    for (const Node* n : back.nodes()) nodes += n->Describe() + "; ";
+    ASSERT_TRUE(out->is_constant()) << out->name() << " in " << nodes;
+    Tensor t(DataType::kFloat32, out->constant()->dims());
+    if (io == TfliteIoType::kFloat32) {
+      ASSERT_FALSE(out->quant().has_value()) << out->name();
+      t = *out->constant();
+    } else {
+      ASSERT_TRUE(out->quant().has_value()) << out->name();
+      const QuantParams& p = *out->quant();
+      ASSERT_EQ(p.scale.size(), 1u);
+      for (int64_t i = 0; i < t.num_elements(); ++i) {
+        t.data<float>()[i] = static_cast<float>(
+            (out->constant()->GetAsInt64(i) - p.zero_point[0]) * p.scale[0]);
+      }
+    }
+    ASSERT_EQ(t.num_elements(), want.num_elements());
+    double scale = 0.0;
+    for (int64_t i = 0; i < want.num_elements(); ++i) {
+      const double d = t.GetAsDouble(i);
+      scale = std::max(scale, std::abs(d - want.data<float>()[i]));
+    }
+    // Range of the anchors / 255 is one LSB; half of it is the bound.
+    const auto v = want.values<float>();
+    const double lsb = (*std::max_element(v.begin(), v.end()) -
+                        std::min(0.0f, *std::min_element(v.begin(), v.end()))) /
+                       255.0;
+    EXPECT_LE(scale, 0.5 * lsb + 1e-6);
   }
-  ASSERT_NE(out, nullptr);
-  // The anchors are a quantized constant, possibly behind a DEQUANTIZE
-  // (float model outputs).
-  if (!out->is_constant() && out->producer() != nullptr &&
-      out->producer()->op_type() == "DequantizeLinear") {
-    out = out->producer()->input(0);
-  }
-  std::string nodes;
-  for (const Node* n : back.nodes()) nodes += n->Describe() + "; ";
-  ASSERT_TRUE(out->is_constant()) << out->name() << " in " << nodes;
-  ASSERT_TRUE(out->quant().has_value()) << out->name();
-  const QuantParams& p = *out->quant();
-  ASSERT_EQ(p.scale.size(), 1u);
-  Tensor t(DataType::kFloat32, out->constant()->dims());
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    t.data<float>()[i] = static_cast<float>(
-        (out->constant()->GetAsInt64(i) - p.zero_point[0]) * p.scale[0]);
-  }
-  ASSERT_EQ(t.num_elements(), want.num_elements());
-  double scale = 0.0;
-  for (int64_t i = 0; i < want.num_elements(); ++i) {
-    const double d = t.GetAsDouble(i);
-    scale = std::max(scale, std::abs(d - want.data<float>()[i]));
-  }
-  // Range of the anchors / 255 is one LSB; half of it is the bound.
-  const auto v = want.values<float>();
-  const double lsb = (*std::max_element(v.begin(), v.end()) -
-                      std::min(0.0f, *std::min_element(v.begin(), v.end()))) /
-                     255.0;
-  EXPECT_LE(scale, 0.5 * lsb + 1e-6);
 }
 
 TEST(AnchorBoxesTfliteErrors, MalformedOptionsNameTheNode) {

@@ -93,6 +93,25 @@ absl::Status ModelsCommand(const std::string& dir) {
     QFORGE_RETURN_IF_ERROR(WriteModel(path("conv"), m));
   }
   {
+    // CONV_2D with a fused RELU6 (qforge imports it as Conv + Clip and
+    // exports it fused again).
+    TfliteModelBuilder m;
+    const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 6, 6, 3});
+    const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32,
+                                       {4, 3, 3, 3}, Ramp(108, 1.5f, 0.2f));
+    const int b = m.AddConstant<float>("b", tfl::TensorType_FLOAT32, {4},
+                                       Ramp(4, 0.5f, 0.1f));
+    const int y = m.AddTensor("y", tfl::TensorType_FLOAT32, {1, 6, 6, 4});
+    m.AddOp(m.AddOpCode(tfl::BuiltinOperator_CONV_2D), {x, w, b}, {y},
+            tfl::BuiltinOptions_Conv2DOptions, [](Builder& fb) {
+              return tfl::CreateConv2DOptions(fb, tfl::Padding_SAME, 1, 1,
+                                              tfl::ActivationFunctionType_RELU6)
+                  .Union();
+            });
+    m.SetIo({x}, {y});
+    QFORGE_RETURN_IF_ERROR(WriteModel(path("conv_relu6"), m));
+  }
+  {
     TfliteModelBuilder m;
     const int x = m.AddTensor("x", tfl::TensorType_FLOAT32, {1, 6, 6, 4});
     const int w = m.AddConstant<float>("w", tfl::TensorType_FLOAT32,
