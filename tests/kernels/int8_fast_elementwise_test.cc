@@ -261,6 +261,63 @@ TEST_P(FastElementwiseTest, BinaryOpsEqualReferenceOnAllValuePairs) {
   ExpectSimdRan();
 }
 
+// ORT's Add has three span forms (general, input2 constant, input1
+// constant) that differ in the last bit of binary32 roundings. Searches
+// parameters where the reference's forms give different bytes for the same
+// values and checks that the fast kernel follows each form.
+TEST_P(FastElementwiseTest, OrtAddFollowsTheReferenceSpanForm) {
+  std::mt19937 rng(seed_ + 6);
+  std::vector<int8_t> a(256);
+  for (int i = 0; i < 256; ++i) a[i] = static_cast<int8_t>(i);
+  const std::vector<int64_t> full = {256}, one = {1};
+  const ArithmeticProfile ort = ArithmeticProfile::kOnnxRuntime;
+  int found = 0;
+  for (int attempt = 0; attempt < 20000 && found < 20; ++attempt) {
+    const BinaryParams p = RandomBinaryParams(rng, false);
+    const int8_t b0 = static_cast<int8_t>(
+        std::uniform_int_distribution<int>(-128, 127)(rng));
+    const std::vector<int8_t> b(256, b0);
+    std::vector<int8_t> general(256), constant2(256), constant1(256);
+    ASSERT_TRUE(reference::Add(ort, p, full, a.data(), full, b.data(),
+                               general.data())
+                    .ok());
+    ASSERT_TRUE(
+        reference::Add(ort, p, full, a.data(), one, &b0, constant2.data())
+            .ok());
+    ASSERT_TRUE(
+        reference::Add(ort, p, one, &b0, full, a.data(), constant1.data())
+            .ok());
+    // The general form with input1 = b, input2 = a, for the input1
+    // constant case.
+    std::vector<int8_t> general1(256);
+    ASSERT_TRUE(reference::Add(ort, p, full, b.data(), full, a.data(),
+                               general1.data())
+                    .ok());
+    if (general == constant2 && general1 == constant1) continue;
+    ++found;
+    std::vector<int8_t> fast(256);
+    ASSERT_TRUE(Add(GetParam(), ort, p, full, a.data(), full, b.data(),
+                    fast.data())
+                    .ok());
+    EXPECT_EQ(FirstDifference(general, fast), "") << "general, seed=" << seed_ + 6;
+    ASSERT_TRUE(
+        Add(GetParam(), ort, p, full, a.data(), one, &b0, fast.data()).ok());
+    EXPECT_EQ(FirstDifference(constant2, fast), "")
+        << "input2 constant, seed=" << seed_ + 6;
+    ASSERT_TRUE(
+        Add(GetParam(), ort, p, one, &b0, full, a.data(), fast.data()).ok());
+    EXPECT_EQ(FirstDifference(constant1, fast), "")
+        << "input1 constant, seed=" << seed_ + 6;
+    ASSERT_TRUE(Add(GetParam(), ort, p, full, b.data(), full, a.data(),
+                    fast.data())
+                    .ok());
+    EXPECT_EQ(FirstDifference(general1, fast), "")
+        << "general (b, a), seed=" << seed_ + 6;
+  }
+  EXPECT_GT(found, 0) << "no parameters found where the forms differ";
+  ExpectSimdRan();
+}
+
 TEST_P(FastElementwiseTest, BinaryOpsReportErrorsLikeReference) {
   const std::vector<int64_t> s3 = {3}, s4 = {4};
   const int8_t a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8};
