@@ -27,6 +27,7 @@
 #include "kernels/int8/reference/elementwise.h"
 #include "kernels/int8/reference/lut.h"
 #include "kernels/int8/reference/quantize.h"
+#include "kernels/int8/reference/softmax.h"
 #include "qforge/testing/status_matchers.h"
 
 namespace qforge::kernels::int8::fast {
@@ -549,6 +550,63 @@ TEST_P(FastElementwiseTest, ConcatEqualsReference) {
               reference::Concat(profile, {good, null}, 1, 1, ok_q, y));
     EXPECT_EQ(Concat(GetParam(), profile, {good}, 1, 1, bad_q, y),
               reference::Concat(profile, {good}, 1, 1, bad_q, y));
+  }
+  ExpectSimdRan();
+}
+
+// --- Softmax -------------------------------------------------------------
+
+TEST_P(FastElementwiseTest, SoftmaxEqualsReference) {
+  std::mt19937 rng(seed_ + 7);
+  for (ArithmeticProfile profile : kProfiles) {
+    int trial = 0;
+    for (int64_t depth : {1, 2, 3, 7, 8, 17, 31, 32, 33, 64, 100, 1000}) {
+      for (int rep = 0; rep < 4; ++rep, ++trial) {
+        const int64_t rows = 1 + trial % 3;
+        reference::SoftmaxParams params;
+        params.input_scale = RandomScale(rng, -3, 0);
+        std::vector<int8_t> x = RandomInt8(rng, rows * depth);
+        if (rep == 1) {  // one dominant value per row, the rest far below
+          for (int64_t r = 0; r < rows; ++r) {
+            for (int64_t c = 0; c < depth; ++c) x[r * depth + c] = -128;
+            x[r * depth + (r % depth)] = 127;
+          }
+        }
+        if (rep == 2) {  // narrow values, many ties
+          for (int8_t& v : x) v = static_cast<int8_t>(v & 3);
+        }
+        std::vector<int8_t> expected(x.size(), 0x55), actual(x.size(), 0x55);
+        const absl::Status ref_status = reference::Softmax(
+            profile, params, x.data(), rows, depth, expected.data());
+        const absl::Status fast_status =
+            Softmax(GetParam(), profile, params, x.data(), rows, depth,
+                    actual.data());
+        const std::string context =
+            std::string(ProfileName(profile)) + " seed=" +
+            std::to_string(seed_ + 7) + " trial=" + std::to_string(trial) +
+            " rows=" + std::to_string(rows) + " depth=" +
+            std::to_string(depth) +
+            " scale=" + std::to_string(params.input_scale);
+        ASSERT_EQ(fast_status, ref_status) << context;
+        const std::string diff = FirstDifference(expected, actual);
+        ASSERT_TRUE(diff.empty()) << context << ": " << diff;
+      }
+    }
+  }
+  // Errors as the reference's: bad scale, beta for onnxruntime, a
+  // tflite_reference row too long to normalize.
+  const std::vector<int8_t> x(3000, 5);
+  std::vector<int8_t> y1(3000), y2(3000);
+  for (ArithmeticProfile profile : kProfiles) {
+    for (const reference::SoftmaxParams& params :
+         {reference::SoftmaxParams{0.0f, 1.0f},
+          reference::SoftmaxParams{0.1f, 2.0f},
+          reference::SoftmaxParams{0.1f, 1.0f}}) {
+      EXPECT_EQ(Softmax(GetParam(), profile, params, x.data(), 1, 3000,
+                        y1.data()),
+                reference::Softmax(profile, params, x.data(), 1, 3000,
+                                   y2.data()));
+    }
   }
   ExpectSimdRan();
 }

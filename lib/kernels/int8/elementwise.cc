@@ -8,7 +8,7 @@
 // the quantization range, which gives the same bytes), and TFLite's int8
 // RELU/LEAKY_RELU requantize the same values.
 //
-// Add, Sub, Mul, the tables and Identity run through the fast element-wise
+// Add, Sub, Mul, the tables, Identity and Softmax run through the fast element-wise
 // kernels (kernels/int8/fast/elementwise_kernels.h) with the ISA chosen at
 // prepare time; they return the reference kernels' bytes.
 #include "kernels/int8/reference/elementwise.h"
@@ -212,9 +212,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateSoftmax(
   QFORGE_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", legacy ? 1 : -1));
   reference::SoftmaxParams params;
   params.input_scale = q.in.scale;
+  QFORGE_ASSIGN_OR_RETURN(const fast::Isa isa, NodeIsa(node));
   const ArithmeticProfile profile = init.profile;
   return std::make_unique<FunctionKernel>(
-      [params, profile, axis, legacy](KernelContext& ctx) -> absl::Status {
+      [params, profile, axis, legacy, isa](KernelContext& ctx) -> absl::Status {
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 0));
         const Tensor* x = ctx.input(0);
         const int rank = x->rank();
@@ -235,9 +236,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateSoftmax(
         y->Reset(DataType::kInt8, x->dims());
         if (x->num_elements() == 0) return absl::OkStatus();
         return WrapStatus(ctx,
-                          reference::Softmax(profile, params, x->data<int8_t>(),
-                                             x->num_elements() / depth, depth,
-                                             y->data<int8_t>()));
+                          fast::Softmax(isa, profile, params, x->data<int8_t>(),
+                                        x->num_elements() / depth, depth,
+                                        y->data<int8_t>()));
       });
 }
 

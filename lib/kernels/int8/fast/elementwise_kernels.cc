@@ -1,7 +1,10 @@
 #include "kernels/int8/fast/elementwise_kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cmath>
+#include <limits>
 #include <cstring>
 #include <vector>
 
@@ -406,6 +409,87 @@ absl::Status Concat(Isa isa, ArithmeticProfile profile,
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status Softmax(Isa isa, ArithmeticProfile profile,
+                     const reference::SoftmaxParams& params,
+                     const int8_t* input, int64_t rows, int64_t depth,
+                     int8_t* output) {
+  auto reference_softmax = [&] {
+    return reference::Softmax(profile, params, input, rows, depth, output);
+  };
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  int64_t count = 0;
+  if (ElementwiseIsa(isa) != Isa::kAvx2 || rows <= 0 || depth <= 0 ||
+      __builtin_mul_overflow(rows, depth, &count) || input == nullptr ||
+      output == nullptr || !std::isfinite(params.input_scale) ||
+      !(params.input_scale > 0.0f) || !std::isfinite(params.beta) ||
+      !(params.beta > 0.0f)) {
+    return reference_softmax();
+  }
+  if (profile == ArithmeticProfile::kOnnxRuntime) {
+    if (params.beta != 1.0f) return reference_softmax();
+    // QlinearBuildLookupTableUint32, as reference::Softmax builds it.
+    const float quotient = std::numeric_limits<float>::max() /
+                           static_cast<float>(static_cast<uint64_t>(depth));
+    double bit_shift = std::log(static_cast<double>(quotient));
+    constexpr double kReserveBit = 5;
+    bit_shift = std::max(0.0, bit_shift - kReserveBit) /
+                static_cast<double>(params.input_scale);
+    std::array<float, 256> table;
+    for (int32_t i = 0; i < 256; ++i) {
+      const double scaled_exp =
+          std::exp((static_cast<double>(i) - 255 + bit_shift) *
+                   static_cast<double>(params.input_scale));
+      table[static_cast<uint8_t>(i - 128)] = static_cast<float>(scaled_exp);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      avx2::SoftmaxOrtRow(table.data(), input + r * depth, depth,
+                          output + r * depth);
+    }
+    Counted();
+    return absl::OkStatus();
+  }
+  // tflite_reference (reference::Softmax's SoftmaxTflite).
+  constexpr int kScaledDiffIntegerBits = 5;
+  constexpr int kAccumulationIntegerBits = 12;
+  absl::StatusOr<reference::QuantizedMultiplier> scaling =
+      reference::PreprocessSoftmaxScaling(
+          static_cast<double>(params.beta),
+          static_cast<double>(params.input_scale), kScaledDiffIntegerBits);
+  if (!scaling.ok()) return reference_softmax();
+  const int diff_min = static_cast<int>(
+      -1.0 * reference::CalculateInputRadius(kScaledDiffIntegerBits,
+                                             scaling->shift));
+  // exp_table[255 + d], d = x - max in [-255, 0].
+  std::array<int32_t, 256> exp_table;
+  for (int32_t d = -255; d <= 0; ++d) {
+    exp_table[255 + d] =
+        d >= diff_min
+            ? reference::ExpOnNegativeValues(
+                  reference::MultiplyByQuantizedMultiplierGreaterThanOne(
+                      d, scaling->multiplier, scaling->shift),
+                  kScaledDiffIntegerBits)
+            : 0;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t* x = input + r * depth;
+    const int32_t max = avx2::MaxInt8(x, depth);
+    const int32_t sum = avx2::SoftmaxTfliteSum(exp_table.data(), x, depth, max);
+    if (sum <= 0) return reference_softmax();  // the reference's error
+    int num_bits_over_unit = 0;
+    const int32_t shifted_scale = reference::GetReciprocal(
+        sum, kAccumulationIntegerBits, &num_bits_over_unit);
+    const int exponent = num_bits_over_unit + 31 - 8;
+    if (exponent < 0 || exponent > 31) return reference_softmax();
+    avx2::SoftmaxTfliteOutputs(exp_table.data(), x, depth, max, shifted_scale,
+                               exponent, output + r * depth);
+  }
+  Counted();
+  return absl::OkStatus();
+#else
+  return reference_softmax();
+#endif
 }
 
 }  // namespace qforge::kernels::int8::fast

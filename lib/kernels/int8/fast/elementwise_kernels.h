@@ -1,7 +1,7 @@
 // Fast INT8 element-wise kernels with runtime ISA dispatch: Add, Sub, Mul
 // (numpy broadcasting, requantization), 256-entry table lookup (Relu, Clip,
 // Sigmoid, Tanh, HardSwish, plugin tables, int8 -> int8 requantization),
-// QuantizeLinear / DequantizeLinear and Concat with requantization.
+// QuantizeLinear / DequantizeLinear, Concat with requantization, Softmax.
 //
 // Each function takes the same arguments as its reference kernel
 // (lib/kernels/int8/reference/) plus the ISA, and returns the same bytes in
@@ -28,6 +28,7 @@
 #include "kernels/int8/reference/lut.h"
 #include "kernels/int8/reference/profile.h"
 #include "kernels/int8/reference/quant_types.h"
+#include "kernels/int8/reference/softmax.h"
 
 namespace qforge::kernels::int8::fast {
 
@@ -77,6 +78,17 @@ absl::Status Concat(Isa isa, ArithmeticProfile profile,
                     int64_t outer_size, int64_t inner_size,
                     const reference::QuantParam& output_quant,
                     int8_t* output);
+
+// reference::Softmax over the last axis. AVX2: the row maximum with
+// vpmaxsb; onnxruntime keeps the binary32 sum in row order (scalar) and
+// vectorizes the table gather, division and conversion; tflite_reference
+// tabulates the fixed-point exponential of the 256 possible differences
+// x - max once per call (0 below diff_min) and gathers from it for the
+// (wrapping, order-free) int32 sum and the outputs.
+absl::Status Softmax(Isa isa, ArithmeticProfile profile,
+                     const reference::SoftmaxParams& params,
+                     const int8_t* input, int64_t rows, int64_t depth,
+                     int8_t* output);
 
 }  // namespace qforge::kernels::int8::fast
 

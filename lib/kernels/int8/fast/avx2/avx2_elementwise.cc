@@ -340,4 +340,117 @@ void Dequantize(const int8_t* in, int64_t count, float scale,
   }
 }
 
+int32_t MaxInt8(const int8_t* x, int64_t depth) {
+  int64_t i = 0;
+  int32_t m = -128;
+  if (depth >= 32) {
+    __m256i vm = _mm256_set1_epi8(-128);
+    for (; i + 32 <= depth; i += 32) {
+      vm = _mm256_max_epi8(
+          vm, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)));
+    }
+    alignas(32) int8_t lanes[32];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), vm);
+    for (int j = 0; j < 32; ++j) m = lanes[j] > m ? lanes[j] : m;
+  }
+  for (; i < depth; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+namespace {
+
+// Runs op(x + base) on 8 int32 lanes at a time and stores the 8 resulting
+// bytes (op returns int32 lanes in [-128, 127]); a tail is padded with a
+// value of the row, so every lane indexes the table validly.
+template <typename Op>
+inline void ForRowIndices(const int8_t* x, int64_t depth, int32_t base,
+                          int8_t* y, Op op) {
+  const __m256i vbase = _mm256_set1_epi32(base);
+  int64_t i = 0;
+  for (; i + 8 <= depth; i += 8) {
+    Store8(op(_mm256_add_epi32(Load8(x + i), vbase)), y + i);
+  }
+  if (i < depth) {
+    const int64_t n = depth - i;
+    alignas(16) int8_t tx[8], ty[8];
+    std::memset(tx, static_cast<int>(x[i]), 8);  // valid indices
+    std::memcpy(tx, x + i, n);
+    Store8(op(_mm256_add_epi32(Load8(tx), vbase)), ty);
+    std::memcpy(y + i, ty, n);
+  }
+}
+
+}  // namespace
+
+void SoftmaxOrtRow(const float* table, const int8_t* x, int64_t depth,
+                   int8_t* y) {
+  const int32_t adjustment = 127 - MaxInt8(x, depth);
+  float sum = 0.0f;
+  for (int64_t c = 0; c < depth; ++c) {
+    sum += table[static_cast<uint8_t>(adjustment + x[c])];
+  }
+  const __m256 vsum = _mm256_set1_ps(sum);
+  const __m256 y_scale = _mm256_set1_ps(256.0f);
+  const __m256i zp = _mm256_set1_epi32(-128);
+  const __m256i limit = _mm256_set1_epi32(255);
+  const __m256i low_byte = _mm256_set1_epi32(0xFF);
+  const __m256i minus_one = _mm256_set1_epi32(-1);
+  // adjustment + x lies in [-128, 127]; the table index is its low byte.
+  auto op = [&](__m256i idx) {
+    const __m256i byte = _mm256_and_si256(idx, low_byte);
+    const __m256 t = _mm256_i32gather_ps(table, byte, 4);
+    const __m256 ratio = _mm256_div_ps(_mm256_mul_ps(t, y_scale), vsum);
+    const __m256i v = _mm256_add_epi32(_mm256_cvtps_epi32(ratio), zp);
+    const __m256i over = _mm256_cmpgt_epi32(v, limit);
+    // int8(v & 0xFF) as a signed lane, or -1 above 255.
+    __m256i b = _mm256_and_si256(v, low_byte);
+    b = _mm256_sub_epi32(
+        b, _mm256_and_si256(_mm256_cmpgt_epi32(b, _mm256_set1_epi32(127)),
+                            _mm256_set1_epi32(256)));
+    return _mm256_blendv_epi8(b, minus_one, over);
+  };
+  ForRowIndices(x, depth, adjustment, y, op);
+}
+
+int32_t SoftmaxTfliteSum(const int32_t* exp_table, const int8_t* x,
+                         int64_t depth, int32_t max) {
+  const __m256i e12 = _mm256_set1_epi32(12);
+  const __m256i vbase = _mm256_set1_epi32(255 - max);
+  __m256i acc = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 8 <= depth; i += 8) {
+    const __m256i idx = _mm256_add_epi32(Load8(x + i), vbase);
+    acc = _mm256_add_epi32(
+        acc, Rdbpot(_mm256_i32gather_epi32(exp_table, idx, 4), e12));
+  }
+  alignas(32) int32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+  uint32_t sum = 0;
+  for (int j = 0; j < 8; ++j) sum += static_cast<uint32_t>(lanes[j]);
+  for (; i < depth; ++i) {
+    const int32_t e = exp_table[255 + x[i] - max];
+    // RoundingDivideByPOT(e, 12) for e >= 0.
+    const int32_t mask = (1 << 12) - 1;
+    const int32_t rounded = (e >> 12) + ((e & mask) > (mask >> 1) ? 1 : 0);
+    sum += static_cast<uint32_t>(rounded);
+  }
+  return static_cast<int32_t>(sum);
+}
+
+void SoftmaxTfliteOutputs(const int32_t* exp_table, const int8_t* x,
+                          int64_t depth, int32_t max, int32_t scale,
+                          int32_t exponent, int8_t* y) {
+  const __m256i vscale = _mm256_set1_epi32(scale);
+  const __m256i vexp = _mm256_set1_epi32(exponent);
+  const __m256i lo = _mm256_set1_epi32(-128);
+  const __m256i hi = _mm256_set1_epi32(127);
+  const __m256i offset = _mm256_set1_epi32(128);
+  ForRowIndices(x, depth, 255 - max, y, [&](__m256i idx) {
+    const __m256i e = _mm256_i32gather_epi32(exp_table, idx, 4);
+    const __m256i v = Rdbpot(Srdhm(e, vscale), vexp);
+    // v - 128 cannot overflow: v <= 2^31 / 2^exponent.
+    return Clamp(_mm256_sub_epi32(v, offset), lo, hi);
+  });
+}
+
 }  // namespace qforge::kernels::int8::fast::avx2

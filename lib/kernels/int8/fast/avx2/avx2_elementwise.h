@@ -94,6 +94,27 @@ void QuantizeTflite(const float* in, int64_t count, float scale,
 void Dequantize(const int8_t* in, int64_t count, float scale,
                 int32_t zero_point, float* out);
 
+// max over x[0, depth) (depth >= 1).
+int32_t MaxInt8(const int8_t* x, int64_t depth);
+
+// ORT QLinearSoftmax, one row (reference::Softmax, onnxruntime): table[256]
+// holds T indexed by uint8(127 - max + x); sum = 0.0f; sum += t in order
+// (scalar, binary32); then per element v = cvtps2dq((t * 256.0f) / sum)
+// - 128 (wrapping), y = v > 255 ? -1 : int8(v & 0xFF).
+void SoftmaxOrtRow(const float* table, const int8_t* x, int64_t depth,
+                   int8_t* y);
+
+// TFLite Softmax pieces for one row with max m: exp_table[255 + d] is
+// ExpOnNegativeValues(...) for d = x - m >= diff_min and 0 below.
+// SoftmaxTfliteSum: sum of RDBPOT(exp_table[255 + x - m], 12) (wrapping).
+// SoftmaxTfliteOutputs: y = clamp(RDBPOT(SRDHM(scale, e), exponent) - 128,
+// -128, 127) with e = exp_table[255 + x - m] (0 gives -128).
+int32_t SoftmaxTfliteSum(const int32_t* exp_table, const int8_t* x,
+                         int64_t depth, int32_t max);
+void SoftmaxTfliteOutputs(const int32_t* exp_table, const int8_t* x,
+                          int64_t depth, int32_t max, int32_t scale,
+                          int32_t exponent, int8_t* y);
+
 }  // namespace qforge::kernels::int8::fast::avx2
 
 #endif  // QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_ELEMENTWISE_H_
