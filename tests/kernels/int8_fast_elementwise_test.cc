@@ -504,7 +504,7 @@ TEST_P(FastElementwiseTest, ConcatEqualsReference) {
       const QuantParam out_q{RandomScale(rng, -6, 0), RandomZeroPoint(rng)};
       const int64_t outer = std::uniform_int_distribution<int>(0, 3)(rng);
       const int64_t inner =
-          std::vector<int64_t>{1, 3, 7, 17, 33}[trial % 5];
+          std::vector<int64_t>{1, 3, 7, 17, 33, 100}[trial % 6];
       const int num_inputs = 1 + trial % 4;
       std::vector<std::vector<int8_t>> data(num_inputs);
       std::vector<reference::ConcatInput> inputs(num_inputs);

@@ -401,6 +401,12 @@ absl::Status Concat(Isa isa, ArithmeticProfile profile,
       const int8_t* in = inputs[i].data + o * block;
       if (copy[i]) {
         std::memcpy(out, in, block);
+      } else if (block < 64) {
+        // Short blocks (e.g. a few channels of NHWC): a call's table setup
+        // would cost more than the lookups.
+        for (int64_t j = 0; j < block; ++j) {
+          out[j] = reference::LookUp(tables[i], in[j]);
+        }
       } else {
         // ApplyLut cannot fail here: block > 0 and both buffers are set.
         ApplyLut(run_isa, tables[i], in, block, out).IgnoreError();
@@ -408,6 +414,7 @@ absl::Status Concat(Isa isa, ArithmeticProfile profile,
       out += block;
     }
   }
+  if (run_isa != Isa::kScalar) Counted();
   return absl::OkStatus();
 }
 
