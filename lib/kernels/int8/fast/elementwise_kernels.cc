@@ -115,6 +115,49 @@ void ForEachSpan(const std::vector<MergedDim>& dims, const int8_t* in1,
   }
 }
 
+// When the innermost span is short, both operands are contiguous in it, and
+// one operand is the same vector for every span (stride 0 in every outer
+// dim) while the other runs on contiguously through the next dim: replaces
+// that vector by `tiled`, k copies of it, and merges k rows of the next dim
+// into the span (k divides that dim). Same bytes, longer spans.
+void TileShortVectorOperand(std::vector<MergedDim>& dims, const int8_t** in1,
+                            const int8_t** in2, std::vector<int8_t>* tiled) {
+  constexpr int64_t kTargetSpan = 1024;
+  if (dims.size() < 2) return;
+  MergedDim& inner = dims[0];
+  MergedDim& next = dims[1];
+  if (inner.size >= kTargetSpan / 2 || inner.stride1 == 0 ||
+      inner.stride2 == 0) {
+    return;
+  }
+  auto vector_operand = [&](bool second) {
+    for (size_t d = 1; d < dims.size(); ++d) {
+      if ((second ? dims[d].stride2 : dims[d].stride1) != 0) return false;
+    }
+    return (second ? next.stride1 : next.stride2) == inner.size;
+  };
+  const bool tile2 = vector_operand(true);
+  const bool tile1 = !tile2 && vector_operand(false);
+  if (!tile1 && !tile2) return;
+  int64_t k = std::min(next.size, kTargetSpan / inner.size);
+  while (k > 1 && next.size % k != 0) --k;
+  if (k <= 1) return;
+  const int8_t* vec = tile2 ? *in2 : *in1;
+  tiled->resize(static_cast<size_t>(inner.size * k));
+  for (int64_t r = 0; r < k; ++r) {
+    std::memcpy(tiled->data() + r * inner.size, vec, inner.size);
+  }
+  if (tile2) {
+    *in2 = tiled->data();
+    next.stride1 *= k;
+  } else {
+    *in1 = tiled->data();
+    next.stride2 *= k;
+  }
+  next.size /= k;
+  inner.size *= k;
+}
+
 bool BinaryArgsValid(const BinaryParams& p, absl::Span<const int64_t> shape1,
                      const int8_t* input1, absl::Span<const int64_t> shape2,
                      const int8_t* input2, int8_t* output,
@@ -158,9 +201,15 @@ bool BinaryAvx2(BinaryOp op, ArithmeticProfile profile, const BinaryParams& p,
   if (count == 0) return Counted();
   const int32_t lo = std::max(p.activation.min, kInt8Min);
   const int32_t hi = std::min(p.activation.max, kInt8Max);
-  const std::vector<MergedDim> dims = MergeDims(out_dims, shape1, shape2);
+  std::vector<MergedDim> dims = MergeDims(out_dims, shape1, shape2);
+  // A short vector operand repeated along the outer dims (per-channel NHWC
+  // [N, H, W, C] + [C]): tile it so that each span covers many rows.
+  std::vector<int8_t> tiled;
+  const int8_t* in1 = input1;
+  const int8_t* in2 = input2;
+  TileShortVectorOperand(dims, &in1, &in2, &tiled);
   auto run = [&](auto&& span_fn) {
-    ForEachSpan(dims, input1, input2, output, span_fn);
+    ForEachSpan(dims, in1, in2, output, span_fn);
     return Counted();
   };
   if (profile == ArithmeticProfile::kOnnxRuntime) {
