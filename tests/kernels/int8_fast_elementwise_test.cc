@@ -127,6 +127,11 @@ std::vector<ShapePair> BroadcastCases() {
   cases.push_back({{3, 1}, {1, 17}});        // outer product
   cases.push_back({{2, 3, 4, 5}, {3, 1, 5}});
   cases.push_back({{0, 7}, {7}});            // empty
+  // Per-channel vectors tiled over several rows, several tiles per output.
+  cases.push_back({{4, 50, 64}, {64}});
+  cases.push_back({{64}, {4, 50, 64}});
+  cases.push_back({{6, 300}, {1, 300}});
+  cases.push_back({{3, 6, 17}, {3, 1, 17}});  // vector differs per outer
   return cases;
 }
 
