@@ -53,27 +53,25 @@ void RegisterBinary(const std::string& isa_name, fast::Isa isa,
   const std::string name = std::string("elementwise/") + (mul ? "mul" : "add") +
                            "_" + shape_name + "/" + ProfileTag(profile) + "/" +
                            isa_name;
-  benchmark::RegisterBenchmark(
-      name.c_str(), [=](benchmark::State& state) {
-        const std::vector<int64_t> shape1 = {1, kH, kW, kC};
-        int64_t n2 = 1;
-        for (int64_t d : shape2) n2 *= d;
-        const std::vector<int8_t> a = RandomBytes(kCount, 1);
-        const std::vector<int8_t> b = RandomBytes(n2, 2);
-        std::vector<int8_t> out(kCount);
-        ref::BinaryParams p = Params();
-        if (mul) p.output.scale = 0.3f;
-        for (auto _ : state) {
-          const absl::Status s =
-              mul ? fast::Mul(isa, profile, p, shape1, a.data(), shape2,
-                              b.data(), out.data())
-                  : fast::Add(isa, profile, p, shape1, a.data(), shape2,
-                              b.data(), out.data());
-          if (!s.ok()) state.SkipWithError(std::string(s.message()).c_str());
-          benchmark::DoNotOptimize(out.data());
-        }
-        state.SetItemsProcessed(state.iterations() * kCount);
-      });
+  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+    const std::vector<int64_t> shape1 = {1, kH, kW, kC};
+    int64_t n2 = 1;
+    for (int64_t d : shape2) n2 *= d;
+    const std::vector<int8_t> a = RandomBytes(kCount, 1);
+    const std::vector<int8_t> b = RandomBytes(n2, 2);
+    std::vector<int8_t> out(kCount);
+    ref::BinaryParams p = Params();
+    if (mul) p.output.scale = 0.3f;
+    for (auto _ : state) {
+      const absl::Status s = mul ? fast::Mul(isa, profile, p, shape1, a.data(),
+                                             shape2, b.data(), out.data())
+                                 : fast::Add(isa, profile, p, shape1, a.data(),
+                                             shape2, b.data(), out.data());
+      if (!s.ok()) state.SkipWithError(std::string(s.message()).c_str());
+      benchmark::DoNotOptimize(out.data());
+    }
+    state.SetItemsProcessed(state.iterations() * kCount);
+  });
 }
 
 void RegisterUnary(const std::string& isa_name, fast::Isa isa) {

@@ -49,34 +49,56 @@ struct Case {
 std::vector<Case> Cases() {
   using testing::OpHarness;
   return {
-      {"AddSameShape", "Add",
-       [](OpHarness& op) { op.InputShape(0, {2, 37}).InputShape(1, {2, 37}); },
+      {"AddSameShape",
+       "Add",
+       [](OpHarness& op) {
+         op.InputShape(0, {2, 37}).InputShape(1, {2, 37});
+       },
        {{2, 37}, {2, 37}}},
-      {"AddPerChannelNhwc", "Add",
+      {"AddPerChannelNhwc",
+       "Add",
        [](OpHarness& op) {
          op.InputShape(0, {1, 5, 6, 19}).InputShape(1, {19});
        },
        {{1, 5, 6, 19}, {19}}},
-      {"SubPerChannelNchw", "Sub",
+      {"SubPerChannelNchw",
+       "Sub",
        [](OpHarness& op) {
          op.InputShape(0, {1, 3, 7, 9}).InputShape(1, {3, 1, 1});
        },
        {{1, 3, 7, 9}, {3, 1, 1}}},
-      {"MulScalar", "Mul",
-       [](OpHarness& op) { op.InputShape(0, {4, 33}).InputShape(1, {1}); },
+      {"MulScalar",
+       "Mul",
+       [](OpHarness& op) {
+         op.InputShape(0, {4, 33}).InputShape(1, {1});
+       },
        {{4, 33}, {1}}},
-      {"Sigmoid", "Sigmoid", [](OpHarness& op) { op.InputShape(0, {3, 45}); },
+      {"Sigmoid",
+       "Sigmoid",
+       [](OpHarness& op) {
+         op.InputShape(0, {3, 45});
+       },
        {{3, 45}}},
       {"Tanh", "Tanh", [](OpHarness& op) { op.InputShape(0, {70}); }, {{70}}},
-      {"HardSwish", "HardSwish",
-       [](OpHarness& op) { op.InputShape(0, {2, 40}); }, {{2, 40}}},
-      {"Concat", "Concat",
+      {"HardSwish",
+       "HardSwish",
        [](OpHarness& op) {
-         op.InputShape(0, {2, 3, 40}).InputShape(1, {2, 5, 40})
+         op.InputShape(0, {2, 40});
+       },
+       {{2, 40}}},
+      {"Concat",
+       "Concat",
+       [](OpHarness& op) {
+         op.InputShape(0, {2, 3, 40})
+             .InputShape(1, {2, 5, 40})
              .Attr("axis", int64_t{1});
        },
        {{2, 3, 40}, {2, 5, 40}}},
-      {"Softmax", "Softmax", [](OpHarness& op) { op.InputShape(0, {3, 50}); },
+      {"Softmax",
+       "Softmax",
+       [](OpHarness& op) {
+         op.InputShape(0, {3, 50});
+       },
        {{3, 50}}},
   };
 }

@@ -100,8 +100,7 @@ class FastElementwiseTest : public ::testing::TestWithParam<Isa> {
 
 TEST_P(FastElementwiseTest, UsesAvx2WhenTheCpuHasAvx2) {
   const Isa isa = GetParam();
-  EXPECT_EQ(ElementwiseIsa(isa),
-            isa >= Isa::kAvx2 ? Isa::kAvx2 : Isa::kScalar);
+  EXPECT_EQ(ElementwiseIsa(isa), isa >= Isa::kAvx2 ? Isa::kAvx2 : Isa::kScalar);
 }
 
 // --- Add / Sub / Mul -----------------------------------------------------
@@ -113,20 +112,20 @@ struct ShapePair {
 std::vector<ShapePair> BroadcastCases() {
   std::vector<ShapePair> cases;
   for (int64_t n : {1, 3, 7, 8, 17, 31, 32, 33, 64, 100, 1000}) {
-    cases.push_back({{n}, {n}});            // same shape
-    cases.push_back({{2, n}, {1}});         // scalar input2
-    cases.push_back({{1}, {3, n}});         // scalar input1
-    cases.push_back({{2, 3, n}, {n}});      // per-channel, innermost (NHWC)
-    cases.push_back({{n}, {2, 3, n}});      // per-channel input1
+    cases.push_back({{n}, {n}});        // same shape
+    cases.push_back({{2, n}, {1}});     // scalar input2
+    cases.push_back({{1}, {3, n}});     // scalar input1
+    cases.push_back({{2, 3, n}, {n}});  // per-channel, innermost (NHWC)
+    cases.push_back({{n}, {2, 3, n}});  // per-channel input1
     cases.push_back({{1, n, 2, 3}, {n, 1, 1}});  // per-channel (NCHW)
     cases.push_back({{2, n, 5}, {2, 1, 5}});     // middle broadcast
   }
-  cases.push_back({{}, {}});                 // one element
-  cases.push_back({{1, 1}, {1}});            // one element, rank 2
-  cases.push_back({{4, 1, 3}, {5, 1}});      // both broadcast
-  cases.push_back({{3, 1}, {1, 17}});        // outer product
+  cases.push_back({{}, {}});             // one element
+  cases.push_back({{1, 1}, {1}});        // one element, rank 2
+  cases.push_back({{4, 1, 3}, {5, 1}});  // both broadcast
+  cases.push_back({{3, 1}, {1, 17}});    // outer product
   cases.push_back({{2, 3, 4, 5}, {3, 1, 5}});
-  cases.push_back({{0, 7}, {7}});            // empty
+  cases.push_back({{0, 7}, {7}});  // empty
   // Per-channel vectors tiled over several rows, several tiles per output.
   cases.push_back({{4, 50, 64}, {64}});
   cases.push_back({{64}, {4, 50, 64}});
@@ -166,9 +165,8 @@ BinaryParams RandomBinaryParams(std::mt19937& rng, bool mul) {
   p.input1 = {RandomScale(rng, -6, 0), RandomZeroPoint(rng)};
   p.input2 = {RandomScale(rng, -6, 0), RandomZeroPoint(rng)};
   std::uniform_int_distribution<int> pick(0, 5);
-  const double magnitude =
-      mul ? double{p.input1.scale} * p.input2.scale * 128.0
-          : std::max(p.input1.scale, p.input2.scale) * 2.0;
+  const double magnitude = mul ? double{p.input1.scale} * p.input2.scale * 128.0
+                               : std::max(p.input1.scale, p.input2.scale) * 2.0;
   if (pick(rng) == 0) {
     p.output = {RandomScale(rng, -6, 0), RandomZeroPoint(rng)};
   } else {
@@ -280,13 +278,13 @@ TEST_P(FastElementwiseTest, OrtAddFollowsTheReferenceSpanForm) {
   int found = 0;
   for (int attempt = 0; attempt < 20000 && found < 20; ++attempt) {
     const BinaryParams p = RandomBinaryParams(rng, false);
-    const int8_t b0 = static_cast<int8_t>(
-        std::uniform_int_distribution<int>(-128, 127)(rng));
+    const int8_t b0 =
+        static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
     const std::vector<int8_t> b(256, b0);
     std::vector<int8_t> general(256), constant2(256), constant1(256);
-    ASSERT_TRUE(reference::Add(ort, p, full, a.data(), full, b.data(),
-                               general.data())
-                    .ok());
+    ASSERT_TRUE(
+        reference::Add(ort, p, full, a.data(), full, b.data(), general.data())
+            .ok());
     ASSERT_TRUE(
         reference::Add(ort, p, full, a.data(), one, &b0, constant2.data())
             .ok());
@@ -296,16 +294,17 @@ TEST_P(FastElementwiseTest, OrtAddFollowsTheReferenceSpanForm) {
     // The general form with input1 = b, input2 = a, for the input1
     // constant case.
     std::vector<int8_t> general1(256);
-    ASSERT_TRUE(reference::Add(ort, p, full, b.data(), full, a.data(),
-                               general1.data())
-                    .ok());
+    ASSERT_TRUE(
+        reference::Add(ort, p, full, b.data(), full, a.data(), general1.data())
+            .ok());
     if (general == constant2 && general1 == constant1) continue;
     ++found;
     std::vector<int8_t> fast(256);
-    ASSERT_TRUE(Add(GetParam(), ort, p, full, a.data(), full, b.data(),
-                    fast.data())
-                    .ok());
-    EXPECT_EQ(FirstDifference(general, fast), "") << "general, seed=" << seed_ + 6;
+    ASSERT_TRUE(
+        Add(GetParam(), ort, p, full, a.data(), full, b.data(), fast.data())
+            .ok());
+    EXPECT_EQ(FirstDifference(general, fast), "")
+        << "general, seed=" << seed_ + 6;
     ASSERT_TRUE(
         Add(GetParam(), ort, p, full, a.data(), one, &b0, fast.data()).ok());
     EXPECT_EQ(FirstDifference(constant2, fast), "")
@@ -314,9 +313,9 @@ TEST_P(FastElementwiseTest, OrtAddFollowsTheReferenceSpanForm) {
         Add(GetParam(), ort, p, one, &b0, full, a.data(), fast.data()).ok());
     EXPECT_EQ(FirstDifference(constant1, fast), "")
         << "input1 constant, seed=" << seed_ + 6;
-    ASSERT_TRUE(Add(GetParam(), ort, p, full, b.data(), full, a.data(),
-                    fast.data())
-                    .ok());
+    ASSERT_TRUE(
+        Add(GetParam(), ort, p, full, b.data(), full, a.data(), fast.data())
+            .ok());
     EXPECT_EQ(FirstDifference(general1, fast), "")
         << "general (b, a), seed=" << seed_ + 6;
   }
@@ -387,8 +386,8 @@ TEST_P(FastElementwiseTest, LookUpEqualsReference) {
       std::vector<int8_t> expected(n), actual(n);
       ASSERT_TRUE(
           reference::ApplyLut(tables[t], x.data(), n, expected.data()).ok());
-      ASSERT_TRUE(ApplyLut(GetParam(), tables[t], x.data(), n, actual.data())
-                      .ok());
+      ASSERT_TRUE(
+          ApplyLut(GetParam(), tables[t], x.data(), n, actual.data()).ok());
       const std::string diff = FirstDifference(expected, actual);
       ASSERT_TRUE(diff.empty()) << "seed=" << seed_ + 2 << " table " << t
                                 << " n=" << n << ": " << diff;
@@ -451,9 +450,9 @@ TEST_P(FastElementwiseTest, QuantizeLinearEqualsReference) {
         const QuantParam q{RandomScale(rng, -6, 0), RandomZeroPoint(rng)};
         const std::vector<float> x = QuantizeInputs(rng, q, n);
         std::vector<int8_t> expected(n), actual(n);
-        ASSERT_TRUE(reference::QuantizeLinear(profile, x.data(), n, q,
-                                              expected.data())
-                        .ok());
+        ASSERT_TRUE(
+            reference::QuantizeLinear(profile, x.data(), n, q, expected.data())
+                .ok());
         ASSERT_TRUE(
             QuantizeLinear(GetParam(), profile, x.data(), n, q, actual.data())
                 .ok());
@@ -491,9 +490,9 @@ TEST_P(FastElementwiseTest, DequantizeLinearEqualsReference) {
       ASSERT_TRUE(
           DequantizeLinear(GetParam(), x.data(), n, q, actual.data()).ok());
       const std::string diff = FirstDifference(expected, actual);
-      ASSERT_TRUE(diff.empty()) << "seed=" << seed_ + 4 << " n=" << n << " "
-                                << reference::DescribeQuantParam(q) << ": "
-                                << diff;
+      ASSERT_TRUE(diff.empty())
+          << "seed=" << seed_ + 4 << " n=" << n << " "
+          << reference::DescribeQuantParam(q) << ": " << diff;
     }
   }
   ExpectSimdRan();
@@ -528,14 +527,12 @@ TEST_P(FastElementwiseTest, ConcatEqualsReference) {
       std::vector<int8_t> actual(expected.size(), 0x55);
       const absl::Status ref_status = reference::Concat(
           profile, inputs, outer, inner, out_q, expected.data());
-      const absl::Status fast_status = Concat(GetParam(), profile, inputs,
-                                              outer, inner, out_q,
-                                              actual.data());
+      const absl::Status fast_status = Concat(
+          GetParam(), profile, inputs, outer, inner, out_q, actual.data());
       ASSERT_EQ(fast_status, ref_status) << "trial " << trial;
       const std::string diff = FirstDifference(expected, actual);
-      ASSERT_TRUE(diff.empty()) << ProfileName(profile) << " seed="
-                                << seed_ + 5 << " trial=" << trial << ": "
-                                << diff;
+      ASSERT_TRUE(diff.empty()) << ProfileName(profile) << " seed=" << seed_ + 5
+                                << " trial=" << trial << ": " << diff;
     }
   }
   // Invalid arguments give the reference's errors.
@@ -583,14 +580,14 @@ TEST_P(FastElementwiseTest, SoftmaxEqualsReference) {
         std::vector<int8_t> expected(x.size(), 0x55), actual(x.size(), 0x55);
         const absl::Status ref_status = reference::Softmax(
             profile, params, x.data(), rows, depth, expected.data());
-        const absl::Status fast_status =
-            Softmax(GetParam(), profile, params, x.data(), rows, depth,
-                    actual.data());
+        const absl::Status fast_status = Softmax(
+            GetParam(), profile, params, x.data(), rows, depth, actual.data());
         const std::string context =
-            std::string(ProfileName(profile)) + " seed=" +
-            std::to_string(seed_ + 7) + " trial=" + std::to_string(trial) +
-            " rows=" + std::to_string(rows) + " depth=" +
-            std::to_string(depth) +
+            std::string(ProfileName(profile)) +
+            " seed=" + std::to_string(seed_ + 7) +
+            " trial=" + std::to_string(trial) +
+            " rows=" + std::to_string(rows) +
+            " depth=" + std::to_string(depth) +
             " scale=" + std::to_string(params.input_scale);
         ASSERT_EQ(fast_status, ref_status) << context;
         const std::string diff = FirstDifference(expected, actual);
@@ -607,10 +604,9 @@ TEST_P(FastElementwiseTest, SoftmaxEqualsReference) {
          {reference::SoftmaxParams{0.0f, 1.0f},
           reference::SoftmaxParams{0.1f, 2.0f},
           reference::SoftmaxParams{0.1f, 1.0f}}) {
-      EXPECT_EQ(Softmax(GetParam(), profile, params, x.data(), 1, 3000,
-                        y1.data()),
-                reference::Softmax(profile, params, x.data(), 1, 3000,
-                                   y2.data()));
+      EXPECT_EQ(
+          Softmax(GetParam(), profile, params, x.data(), 1, 3000, y1.data()),
+          reference::Softmax(profile, params, x.data(), 1, 3000, y2.data()));
     }
   }
   ExpectSimdRan();

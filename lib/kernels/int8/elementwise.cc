@@ -8,9 +8,9 @@
 // the quantization range, which gives the same bytes), and TFLite's int8
 // RELU/LEAKY_RELU requantize the same values.
 //
-// Add, Sub, Mul, the tables, Identity and Softmax run through the fast element-wise
-// kernels (kernels/int8/fast/elementwise_kernels.h) with the ISA chosen at
-// prepare time; they return the reference kernels' bytes.
+// Add, Sub, Mul, the tables, Identity and Softmax run through the fast
+// element-wise kernels (kernels/int8/fast/elementwise_kernels.h) with the ISA
+// chosen at prepare time; they return the reference kernels' bytes.
 #include "kernels/int8/reference/elementwise.h"
 
 #include <algorithm>
@@ -235,10 +235,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateSoftmax(
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, x->dims());
         if (x->num_elements() == 0) return absl::OkStatus();
-        return WrapStatus(ctx,
-                          fast::Softmax(isa, profile, params, x->data<int8_t>(),
-                                        x->num_elements() / depth, depth,
-                                        y->data<int8_t>()));
+        return WrapStatus(
+            ctx,
+            fast::Softmax(isa, profile, params, x->data<int8_t>(),
+                          x->num_elements() / depth, depth, y->data<int8_t>()));
       });
 }
 

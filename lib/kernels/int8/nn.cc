@@ -291,11 +291,13 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(
   // The fast kernel (memcpy / SIMD table lookup) with the ISA chosen now.
   const absl::StatusOr<int8::fast::Isa> isa = int8::fast::ActiveIsa();
   if (!isa.ok()) {
-    return absl::Status(isa.status().code(), absl::StrCat(node.Describe(), ": ",
-                                                          isa.status().message()));
+    return absl::Status(
+        isa.status().code(),
+        absl::StrCat(node.Describe(), ": ", isa.status().message()));
   }
   return std::make_unique<FunctionKernel>(
-      [in_q, out_q, axis, profile, isa = *isa](KernelContext& ctx) -> absl::Status {
+      [in_q, out_q, axis, profile,
+       isa = *isa](KernelContext& ctx) -> absl::Status {
         if (ctx.num_inputs() == 0 || ctx.input(0) == nullptr) {
           return ctx.Error("Concat needs at least one input");
         }
@@ -332,9 +334,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(
         dims[a] = total;
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, dims);
-        return WrapStatus(ctx, int8::fast::Concat(isa, profile, inputs, outer,
-                                                  inner, out_q,
-                                                  y->data<int8_t>()));
+        return WrapStatus(
+            ctx, int8::fast::Concat(isa, profile, inputs, outer, inner, out_q,
+                                    y->data<int8_t>()));
       });
 }
 

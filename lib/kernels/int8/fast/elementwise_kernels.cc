@@ -4,8 +4,8 @@
 #include <array>
 #include <atomic>
 #include <cmath>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "kernels/int8/reference/fixed_point.h"
@@ -32,7 +32,8 @@ std::atomic<int64_t> g_simd_calls{0};
 
 bool CpuHasAvx2Fma() {
 #ifdef QFORGE_HAVE_AVX2_KERNELS
-  static const bool has = CpuHasIsa(Isa::kAvx2) && __builtin_cpu_supports("fma");
+  static const bool has =
+      CpuHasIsa(Isa::kAvx2) && __builtin_cpu_supports("fma");
   return has;
 #else
   return false;
@@ -178,8 +179,8 @@ bool BinaryArgsValid(const BinaryParams& p, absl::Span<const int64_t> shape1,
   if (!dims.ok()) return false;
   *count = 1;
   for (int64_t d : *dims) *count *= d;
-  if (*count > 0 && (input1 == nullptr || input2 == nullptr ||
-                     output == nullptr)) {
+  if (*count > 0 &&
+      (input1 == nullptr || input2 == nullptr || output == nullptr)) {
     return false;
   }
   *out_dims = *std::move(dims);
@@ -218,21 +219,31 @@ bool BinaryAvx2(BinaryOp op, ArithmeticProfile profile, const BinaryParams& p,
         const avx2::OrtAddArgs args = avx2::MakeOrtAddArgs(
             p.input1.scale, p.input1.zero_point, p.input2.scale,
             p.input2.zero_point, p.output.scale, p.output.zero_point, lo, hi);
-        return run([&](const avx2::BinarySpan& s) { avx2::OrtAddSpan(s, args); });
+        return run(
+            [&](const avx2::BinarySpan& s) { avx2::OrtAddSpan(s, args); });
       }
       case BinaryOp::kSub: {
-        const avx2::OrtSubArgs args{p.input1.scale,      p.input2.scale,
-                                    p.output.scale,      p.input1.zero_point,
-                                    p.input2.zero_point, p.output.zero_point,
-                                    lo,                  hi};
-        return run([&](const avx2::BinarySpan& s) { avx2::OrtSubSpan(s, args); });
+        const avx2::OrtSubArgs args{p.input1.scale,
+                                    p.input2.scale,
+                                    p.output.scale,
+                                    p.input1.zero_point,
+                                    p.input2.zero_point,
+                                    p.output.zero_point,
+                                    lo,
+                                    hi};
+        return run(
+            [&](const avx2::BinarySpan& s) { avx2::OrtSubSpan(s, args); });
       }
       case BinaryOp::kMul: {
         const float product = p.input1.scale * p.input2.scale;
-        const avx2::OrtMulArgs args{p.input1.zero_point, p.input2.zero_point,
-                                    p.output.zero_point, product / p.output.scale,
-                                    lo, hi};
-        return run([&](const avx2::BinarySpan& s) { avx2::OrtMulSpan(s, args); });
+        const avx2::OrtMulArgs args{p.input1.zero_point,
+                                    p.input2.zero_point,
+                                    p.output.zero_point,
+                                    product / p.output.scale,
+                                    lo,
+                                    hi};
+        return run(
+            [&](const avx2::BinarySpan& s) { avx2::OrtMulSpan(s, args); });
       }
     }
     return false;
@@ -246,10 +257,15 @@ bool BinaryAvx2(BinaryOp op, ArithmeticProfile profile, const BinaryParams& p,
     if (!m.ok() || m->multiplier < 0 || m->shift < -31 || m->shift > 31) {
       return false;
     }
-    const avx2::TfliteMulArgs args{p.input1.zero_point, p.input2.zero_point,
-                                   p.output.zero_point, m->multiplier,
-                                   m->shift, lo, hi};
-    return run([&](const avx2::BinarySpan& s) { avx2::TfliteMulSpan(s, args); });
+    const avx2::TfliteMulArgs args{p.input1.zero_point,
+                                   p.input2.zero_point,
+                                   p.output.zero_point,
+                                   m->multiplier,
+                                   m->shift,
+                                   lo,
+                                   hi};
+    return run(
+        [&](const avx2::BinarySpan& s) { avx2::TfliteMulSpan(s, args); });
   }
   // add.cc / sub.cc Prepare (reference::Add's PrepareTfliteAdd).
   const double twice_max =
@@ -262,20 +278,26 @@ bool BinaryAvx2(BinaryOp op, ArithmeticProfile profile, const BinaryParams& p,
           static_cast<double>(p.input2.scale) / twice_max);
   absl::StatusOr<reference::QuantizedMultiplier> mo =
       reference::QuantizeMultiplierSmallerThanOneExp(
-          twice_max / (static_cast<double>(1 << 20) *
-                       static_cast<double>(p.output.scale)));
+          twice_max /
+          (static_cast<double>(1 << 20) * static_cast<double>(p.output.scale)));
   for (const auto* m : {&m1, &m2, &mo}) {
     if (!m->ok() || (*m)->multiplier < 0 || (*m)->shift > 0 ||
         (*m)->shift < -31) {
       return false;
     }
   }
-  const avx2::TfliteAddArgs args{p.input1.zero_point, p.input2.zero_point,
-                                 p.output.zero_point, m1->multiplier,
-                                 m1->shift,           m2->multiplier,
-                                 m2->shift,           mo->multiplier,
-                                 mo->shift,           op == BinaryOp::kSub,
-                                 lo,                  hi};
+  const avx2::TfliteAddArgs args{p.input1.zero_point,
+                                 p.input2.zero_point,
+                                 p.output.zero_point,
+                                 m1->multiplier,
+                                 m1->shift,
+                                 m2->multiplier,
+                                 m2->shift,
+                                 mo->multiplier,
+                                 mo->shift,
+                                 op == BinaryOp::kSub,
+                                 lo,
+                                 hi};
   return run([&](const avx2::BinarySpan& s) { avx2::TfliteAddSpan(s, args); });
 }
 
@@ -288,8 +310,7 @@ int64_t SimdCallsForTesting() {
 }
 
 Isa ElementwiseIsa(Isa requested) {
-  return requested >= Isa::kAvx2 && CpuHasAvx2Fma() ? Isa::kAvx2
-                                                     : Isa::kScalar;
+  return requested >= Isa::kAvx2 && CpuHasAvx2Fma() ? Isa::kAvx2 : Isa::kScalar;
 }
 
 absl::Status Add(Isa isa, ArithmeticProfile profile,
@@ -372,8 +393,7 @@ absl::Status QuantizeLinear(Isa isa, ArithmeticProfile profile,
     return absl::OkStatus();
   }
 #endif
-  return reference::QuantizeLinear(profile, input, count, output_quant,
-                                   output);
+  return reference::QuantizeLinear(profile, input, count, output_quant, output);
 }
 
 absl::Status DequantizeLinear(Isa isa, const int8_t* input, int64_t count,
@@ -395,8 +415,7 @@ absl::Status DequantizeLinear(Isa isa, const int8_t* input, int64_t count,
 absl::Status Concat(Isa isa, ArithmeticProfile profile,
                     absl::Span<const reference::ConcatInput> inputs,
                     int64_t outer_size, int64_t inner_size,
-                    const reference::QuantParam& output_quant,
-                    int8_t* output) {
+                    const reference::QuantParam& output_quant, int8_t* output) {
   auto reference_concat = [&] {
     return reference::Concat(profile, inputs, outer_size, inner_size,
                              output_quant, output);
@@ -435,8 +454,7 @@ absl::Status Concat(Isa isa, ArithmeticProfile profile,
     copy[i] = inputs[i].quant == output_quant;
     if (copy[i]) continue;
     const reference::ConcatInput one{all_values, 256, inputs[i].quant};
-    if (!reference::Concat(profile, {one}, 1, 1, output_quant,
-                           tables[i].data())
+    if (!reference::Concat(profile, {one}, 1, 1, output_quant, tables[i].data())
              .ok()) {
       return reference_concat();
     }
@@ -514,9 +532,9 @@ absl::Status Softmax(Isa isa, ArithmeticProfile profile,
           static_cast<double>(params.beta),
           static_cast<double>(params.input_scale), kScaledDiffIntegerBits);
   if (!scaling.ok()) return reference_softmax();
-  const int diff_min = static_cast<int>(
-      -1.0 * reference::CalculateInputRadius(kScaledDiffIntegerBits,
-                                             scaling->shift));
+  const int diff_min =
+      static_cast<int>(-1.0 * reference::CalculateInputRadius(
+                                  kScaledDiffIntegerBits, scaling->shift));
   // exp_table[255 + d], d = x - max in [-255, 0].
   std::array<int32_t, 256> exp_table;
   for (int32_t d = -255; d <= 0; ++d) {

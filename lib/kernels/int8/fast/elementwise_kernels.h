@@ -76,8 +76,7 @@ absl::Status DequantizeLinear(Isa isa, const int8_t* input, int64_t count,
 absl::Status Concat(Isa isa, ArithmeticProfile profile,
                     absl::Span<const reference::ConcatInput> inputs,
                     int64_t outer_size, int64_t inner_size,
-                    const reference::QuantParam& output_quant,
-                    int8_t* output);
+                    const reference::QuantParam& output_quant, int8_t* output);
 
 // reference::Softmax over the last axis. AVX2: the row maximum with
 // vpmaxsb; onnxruntime keeps the binary32 sum in row order (scalar) and

@@ -62,9 +62,9 @@ inline __m256i Srdhm(__m256i x, __m256i m) {
   const __m256i even =
       _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
   const __m256i odd = _mm256_srli_epi64(
-      _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32),
-                                        _mm256_srli_epi64(m, 32)),
-                       nudge),
+      _mm256_add_epi64(
+          _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)),
+          nudge),
       31);
   return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
@@ -137,9 +137,9 @@ void OrtAddSpan(const BinarySpan& s, const OrtAddArgs& p) {
   } else {  // fma(a, r1, fma(b, r2, K))
     const __m256 k = _mm256_set1_ps(p.fixed);
     ForSpan(s, [&](__m256i a, __m256i b) {
-      const __m256 v = _mm256_fmadd_ps(
-          _mm256_cvtepi32_ps(a), r1,
-          _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), r2, k));
+      const __m256 v =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), r1,
+                          _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), r2, k));
       return Clamp(_mm256_cvtps_epi32(v), lo, hi);
     });
   }
@@ -157,8 +157,10 @@ void OrtSubSpan(const BinarySpan& s, const OrtSubArgs& p) {
   const __m256 flo = _mm256_set1_ps(static_cast<float>(-128 - p.zero_c));
   const __m256 fhi = _mm256_set1_ps(static_cast<float>(127 - p.zero_c));
   ForSpan(s, [&](__m256i a, __m256i b) {
-    const __m256 fa = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(a, za)), sa);
-    const __m256 fb = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(b, zb)), sb);
+    const __m256 fa =
+        _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(a, za)), sa);
+    const __m256 fb =
+        _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(b, zb)), sb);
     const __m256i q = QuantizeOrt8(_mm256_sub_ps(fa, fb), sc, flo, fhi, zc);
     return Clamp(q, lo, hi);
   });
@@ -222,11 +224,11 @@ void TfliteAddSpan(const BinarySpan& s, const TfliteAddArgs& p) {
 // D_k = T_k ^ T_{k-1} telescopes to T_{s >> 4}. Group H does the same for
 // inputs 128..255 on s ^ 0x80 with T_8..T_15. Each group yields 0 for the
 // other's inputs.
-void LookUp(const int8_t* table, const int8_t* in, int64_t count,
-            int8_t* out) {
+void LookUp(const int8_t* table, const int8_t* in, int64_t count, int8_t* out) {
   __m256i d[16];
   for (int k = 0; k < 16; ++k) {
-    __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k));
+    __m128i t =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k));
     if (k != 0 && k != 8) {
       t = _mm_xor_si128(t, _mm_loadu_si128(reinterpret_cast<const __m128i*>(
                                table + 16 * (k - 1))));

@@ -80,8 +80,7 @@ struct TfliteAddArgs {
 void TfliteAddSpan(const BinarySpan& span, const TfliteAddArgs& args);
 
 // out[i] = table[uint8(in[i])] (vpshufb over 16 sub-tables).
-void LookUp(const int8_t* table, const int8_t* in, int64_t count,
-            int8_t* out);
+void LookUp(const int8_t* table, const int8_t* in, int64_t count, int8_t* out);
 
 // reference::QuantizeValueOrt / QuantizeValueTflite into int8 (qmin -128,
 // qmax 127).
