@@ -7,6 +7,10 @@
 // as DequantizeLinear -> float op -> QuantizeLinear (or folds Relu/Clip into
 // the quantization range, which gives the same bytes), and TFLite's int8
 // RELU/LEAKY_RELU requantize the same values.
+//
+// Add, Sub, Mul, the tables, Identity and Softmax run through the fast
+// element-wise kernels (kernels/int8/fast/elementwise_kernels.h) with the ISA
+// chosen at prepare time; they return the reference kernels' bytes.
 #include "kernels/int8/reference/elementwise.h"
 
 #include <algorithm>
@@ -16,6 +20,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "kernels/int8/fast/elementwise_kernels.h"
+#include "kernels/int8/fast/isa.h"
 #include "kernels/int8/reference/lut.h"
 #include "kernels/int8/reference/quantize.h"
 #include "kernels/int8/reference/softmax.h"
@@ -27,6 +33,7 @@ namespace qforge::kernels {
 namespace {
 
 using int8::ActivationQuant;
+namespace fast = int8::fast;
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
   if (s.ok()) return s;
@@ -42,9 +49,21 @@ absl::Status RequireInt8(const KernelContext& ctx, int i) {
   return absl::OkStatus();
 }
 
+// The ISA the fast kernels of `node` use (an invalid QFORGE_ISA fails here,
+// as for the linear kernels).
+absl::StatusOr<fast::Isa> NodeIsa(const Node& node) {
+  absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
+  if (!isa.ok()) {
+    return absl::Status(
+        isa.status().code(),
+        absl::StrCat(node.Describe(), ": ", isa.status().message()));
+  }
+  return *isa;
+}
+
 // --- Add / Sub / Mul ---------------------------------------------------------
 
-using BinaryFn = absl::Status (*)(ArithmeticProfile,
+using BinaryFn = absl::Status (*)(fast::Isa, ArithmeticProfile,
                                   const reference::BinaryParams&,
                                   absl::Span<const int64_t>, const int8_t*,
                                   absl::Span<const int64_t>, const int8_t*,
@@ -57,9 +76,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateBinary(
   QFORGE_ASSIGN_OR_RETURN(p.input1, ActivationQuant(init.node, 0));
   QFORGE_ASSIGN_OR_RETURN(p.input2, ActivationQuant(init.node, 1));
   QFORGE_ASSIGN_OR_RETURN(p.output, ActivationQuant(init.node, 0, true));
+  QFORGE_ASSIGN_OR_RETURN(const fast::Isa isa, NodeIsa(init.node));
   const ArithmeticProfile profile = init.profile;
   return std::make_unique<FunctionKernel>(
-      [p, profile](KernelContext& ctx) -> absl::Status {
+      [p, profile, isa](KernelContext& ctx) -> absl::Status {
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 0));
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 1));
         const Tensor* a = ctx.input(0);
@@ -70,22 +90,24 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateBinary(
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, *dims);
         return WrapStatus(
-            ctx, Fn(profile, p, a->dims(), a->data<int8_t>(), b->dims(),
+            ctx, Fn(isa, profile, p, a->dims(), a->data<int8_t>(), b->dims(),
                     b->data<int8_t>(), y->data<int8_t>()));
       });
 }
 
 // --- Tables ------------------------------------------------------------------
 
-std::unique_ptr<OpKernel> LutKernel(const reference::Int8Lut& lut) {
+absl::StatusOr<std::unique_ptr<OpKernel>> LutKernel(
+    const Node& node, const reference::Int8Lut& lut) {
+  QFORGE_ASSIGN_OR_RETURN(const fast::Isa isa, NodeIsa(node));
   return std::make_unique<FunctionKernel>(
-      [lut](KernelContext& ctx) -> absl::Status {
+      [lut, isa](KernelContext& ctx) -> absl::Status {
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 0));
         const Tensor* x = ctx.input(0);
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, x->dims());
-        return reference::ApplyLut(lut, x->data<int8_t>(), x->num_elements(),
-                                   y->data<int8_t>());
+        return fast::ApplyLut(isa, lut, x->data<int8_t>(), x->num_elements(),
+                              y->data<int8_t>());
       });
 }
 
@@ -107,7 +129,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateRelu(
       reference::Int8Lut lut,
       reference::BuildLut(init.profile, q.in, q.out,
                           [](float x) { return x > 0.0f ? x : 0.0f; }));
-  return LutKernel(lut);
+  return LutKernel(init.node, lut);
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateLeakyRelu(
@@ -119,7 +141,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateLeakyRelu(
       reference::BuildLut(init.profile, q.in, q.out, [alpha](float x) {
         return x >= 0.0f ? x : alpha * x;
       }));
-  return LutKernel(lut);
+  return LutKernel(init.node, lut);
 }
 
 // Clip bound from a constant float input (opset >= 11) or attribute.
@@ -153,7 +175,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateClip(
       reference::BuildLut(init.profile, q.in, q.out, [lo, hi](float x) {
         return std::min(std::max(x, lo), hi);
       }));
-  return LutKernel(lut);
+  return LutKernel(init.node, lut);
 }
 
 using LutBuilder = absl::StatusOr<reference::Int8Lut> (*)(
@@ -170,7 +192,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateTable(
         lut.status().code(),
         absl::StrCat(init.node.Describe(), ": ", lut.status().message()));
   }
-  return LutKernel(*lut);
+  return LutKernel(init.node, *lut);
 }
 
 // --- Softmax -----------------------------------------------------------------
@@ -190,9 +212,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateSoftmax(
   QFORGE_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", legacy ? 1 : -1));
   reference::SoftmaxParams params;
   params.input_scale = q.in.scale;
+  QFORGE_ASSIGN_OR_RETURN(const fast::Isa isa, NodeIsa(node));
   const ArithmeticProfile profile = init.profile;
   return std::make_unique<FunctionKernel>(
-      [params, profile, axis, legacy](KernelContext& ctx) -> absl::Status {
+      [params, profile, axis, legacy, isa](KernelContext& ctx) -> absl::Status {
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 0));
         const Tensor* x = ctx.input(0);
         const int rank = x->rank();
@@ -212,10 +235,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateSoftmax(
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, x->dims());
         if (x->num_elements() == 0) return absl::OkStatus();
-        return WrapStatus(ctx,
-                          reference::Softmax(profile, params, x->data<int8_t>(),
-                                             x->num_elements() / depth, depth,
-                                             y->data<int8_t>()));
+        return WrapStatus(
+            ctx,
+            fast::Softmax(isa, profile, params, x->data<int8_t>(),
+                          x->num_elements() / depth, depth, y->data<int8_t>()));
       });
 }
 
@@ -227,20 +250,22 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateIdentity(
   QFORGE_ASSIGN_OR_RETURN(
       reference::Int8Requantizer r,
       reference::Int8Requantizer::Create(init.profile, q.in, q.out));
+  if (!r.is_identity()) {
+    // The requantization of one int8 value, tabulated.
+    reference::Int8Lut lut;
+    for (int v = 0; v < 256; ++v) {
+      lut[v] = r.Apply(static_cast<int8_t>(v));
+    }
+    return LutKernel(init.node, lut);
+  }
   return std::make_unique<FunctionKernel>(
-      [r](KernelContext& ctx) -> absl::Status {
+      [](KernelContext& ctx) -> absl::Status {
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 0));
         const Tensor* x = ctx.input(0);
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, x->dims());
         const int8_t* in = x->data<int8_t>();
-        int8_t* out = y->data<int8_t>();
-        const int64_t n = x->num_elements();
-        if (r.is_identity()) {
-          std::copy(in, in + n, out);
-        } else {
-          for (int64_t i = 0; i < n; ++i) out[i] = r.Apply(in[i]);
-        }
+        std::copy(in, in + x->num_elements(), y->data<int8_t>());
         return absl::OkStatus();
       });
 }
@@ -249,11 +274,11 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateIdentity(
 
 absl::Status RegisterInt8ElementwiseKernels(KernelTable& table) {
   QFORGE_RETURN_IF_ERROR(
-      int8::RegisterQuantized(table, "Add", CreateBinary<reference::Add>));
+      int8::RegisterQuantized(table, "Add", CreateBinary<fast::Add>));
   QFORGE_RETURN_IF_ERROR(
-      int8::RegisterQuantized(table, "Sub", CreateBinary<reference::Sub>));
+      int8::RegisterQuantized(table, "Sub", CreateBinary<fast::Sub>));
   QFORGE_RETURN_IF_ERROR(
-      int8::RegisterQuantized(table, "Mul", CreateBinary<reference::Mul>));
+      int8::RegisterQuantized(table, "Mul", CreateBinary<fast::Mul>));
   QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "Relu", CreateRelu));
   QFORGE_RETURN_IF_ERROR(int8::RegisterQuantized(table, "Clip", CreateClip));
   QFORGE_RETURN_IF_ERROR(

@@ -19,6 +19,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "kernels/int8/fast/elementwise_kernels.h"
+#include "kernels/int8/fast/isa.h"
 #include "kernels/int8/reference/concat.h"
 #include "kernels/int8/reference/pooling.h"
 #include "kernels/int8/register.h"
@@ -286,8 +288,16 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(
   QFORGE_ASSIGN_OR_RETURN(reference::QuantParam out_q,
                           ActivationQuant(node, 0, true));
   const ArithmeticProfile profile = init.profile;
+  // The fast kernel (memcpy / SIMD table lookup) with the ISA chosen now.
+  const absl::StatusOr<int8::fast::Isa> isa = int8::fast::ActiveIsa();
+  if (!isa.ok()) {
+    return absl::Status(
+        isa.status().code(),
+        absl::StrCat(node.Describe(), ": ", isa.status().message()));
+  }
   return std::make_unique<FunctionKernel>(
-      [in_q, out_q, axis, profile](KernelContext& ctx) -> absl::Status {
+      [in_q, out_q, axis, profile,
+       isa = *isa](KernelContext& ctx) -> absl::Status {
         if (ctx.num_inputs() == 0 || ctx.input(0) == nullptr) {
           return ctx.Error("Concat needs at least one input");
         }
@@ -324,8 +334,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(
         dims[a] = total;
         Tensor* y = ctx.output(0);
         y->Reset(DataType::kInt8, dims);
-        return WrapStatus(ctx, reference::Concat(profile, inputs, outer, inner,
-                                                 out_q, y->data<int8_t>()));
+        return WrapStatus(
+            ctx, int8::fast::Concat(isa, profile, inputs, outer, inner, out_q,
+                                    y->data<int8_t>()));
       });
 }
 

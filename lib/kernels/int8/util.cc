@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "kernels/int8/fast/elementwise_kernels.h"
+#include "kernels/int8/fast/isa.h"
 #include "kernels/int8/reference/quantize.h"
 #include "qforge/core/status.h"
 
@@ -230,8 +232,12 @@ class FloatFallbackKernel final : public OpKernel {
  public:
   FloatFallbackKernel(std::unique_ptr<OpKernel> inner,
                       ArithmeticProfile profile, reference::QuantParam in,
-                      reference::QuantParam out)
-      : inner_(std::move(inner)), profile_(profile), in_(in), out_(out) {}
+                      reference::QuantParam out, fast::Isa isa)
+      : inner_(std::move(inner)),
+        profile_(profile),
+        in_(in),
+        out_(out),
+        isa_(isa) {}
 
   absl::Status Run(KernelContext& ctx) const override {
     const Tensor* x = ctx.input(0);
@@ -240,8 +246,8 @@ class FloatFallbackKernel final : public OpKernel {
       return ctx.Error("expects an int8 input 0 and an output 0");
     }
     Tensor xf(DataType::kFloat32, x->dims());
-    QFORGE_RETURN_IF_ERROR(reference::DequantizeLinear(
-        x->data<int8_t>(), x->num_elements(), in_, xf.data<float>()));
+    QFORGE_RETURN_IF_ERROR(fast::DequantizeLinear(
+        isa_, x->data<int8_t>(), x->num_elements(), in_, xf.data<float>()));
     std::vector<const Tensor*> inputs;
     for (int i = 0; i < ctx.num_inputs(); ++i) inputs.push_back(ctx.input(i));
     inputs[0] = &xf;
@@ -253,8 +259,8 @@ class FloatFallbackKernel final : public OpKernel {
       return ctx.Error("the float kernel did not produce float32");
     }
     y->Reset(DataType::kInt8, yf.dims());
-    return reference::QuantizeLinear(
-        profile_, yf.data<float>(), yf.num_elements(), out_, y->data<int8_t>());
+    return fast::QuantizeLinear(isa_, profile_, yf.data<float>(),
+                                yf.num_elements(), out_, y->data<int8_t>());
   }
 
  private:
@@ -262,6 +268,7 @@ class FloatFallbackKernel final : public OpKernel {
   ArithmeticProfile profile_;
   reference::QuantParam in_;
   reference::QuantParam out_;
+  fast::Isa isa_;
 };
 
 }  // namespace
@@ -277,8 +284,14 @@ absl::StatusOr<std::unique_ptr<OpKernel>> MakeFloatFallbackKernel(
         init.node.Describe(), ": no float kernel to run the int8 node with"));
   }
   QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> inner, float_factory(init));
+  const absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
+  if (!isa.ok()) {
+    return absl::Status(
+        isa.status().code(),
+        absl::StrCat(init.node.Describe(), ": ", isa.status().message()));
+  }
   return std::make_unique<FloatFallbackKernel>(std::move(inner), init.profile,
-                                               in, out);
+                                               in, out, *isa);
 }
 
 }  // namespace qforge::kernels::int8
