@@ -500,7 +500,7 @@ void CheckDepthwise(Isa isa, Isa expected, ArithmeticProfile profile,
                << " seed " << seed);
   ASSERT_EQ(want_status, got_status);
   if (!want_status.ok()) return;
-  EXPECT_EQ(kernel.isa(), c.mult == 1 ? expected : Isa::kScalar);
+  EXPECT_EQ(kernel.isa(), expected);
   EXPECT_EQ(FirstDifference(want, got, oc), "");
   g_coverage.Add(want, p.activation);
 }
@@ -514,7 +514,7 @@ TEST_P(FastKernelTest, DepthwiseConv2DEqualsReference) {
     cases.push_back({1, 9, 9, ch, 1, 3, 3, 1, 2, 2});
     cases.push_back({1, 5, 6, ch, 1, 1, 1, 1, 1, 0});
     cases.push_back({1, 10, 9, ch, 1, 5, 5, 2, 1, 2});
-    cases.push_back({1, 6, 6, ch, 2, 3, 3, 1, 1, 1});  // multiplier 2: scalar
+    cases.push_back({1, 6, 6, ch, 2, 3, 3, 1, 1, 1});
   }
   cases.push_back({1, 12, 12, 9, 1, 9, 9, 1, 1, 4});  // > 64 taps
   for (ArithmeticProfile profile : kProfiles) {
