@@ -624,9 +624,11 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
   if (!requantizer.ok()) return kernel;
   const int64_t padded = (oc + 7) / 8 * 8;
   const int64_t taps = g.kernel_height * g.kernel_width;
-  const int64_t pairs = (taps + 1) / 2;
+  const int64_t kw = g.kernel_width;
+  // Vertical tap pairs: rows 2j and 2j + 1 at the same kx.
+  const int64_t row_pairs = (g.kernel_height + 1) / 2;
   kernel.padded_channels_ = padded;
-  kernel.packed_.assign(static_cast<size_t>(pairs * padded * 2), 0);
+  kernel.packed_.assign(static_cast<size_t>(row_pairs * kw * padded * 2), 0);
   kernel.folded_bias_.assign(static_cast<size_t>(padded), 0);
   const uint32_t zx = static_cast<uint32_t>(p.input.zero_point);
   for (int64_t o = 0; o < oc; ++o) {
@@ -634,7 +636,8 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
     uint32_t wsum = 0;
     for (int64_t t = 0; t < taps; ++t) {
       const int32_t w = static_cast<int32_t>(weights[t * oc + o]) - zw;
-      kernel.packed_[((t / 2) * padded + o) * 2 + t % 2] =
+      const int64_t ky = t / kw, kx = t % kw;
+      kernel.packed_[(((ky / 2) * kw + kx) * padded + o) * 2 + ky % 2] =
           static_cast<int16_t>(w);
       wsum += static_cast<uint32_t>(w);
     }
@@ -719,9 +722,6 @@ absl::Status DepthwiseConv2DKernel::Run(const reference::ConvGeometry& g,
   d.output_zero_point = params_.output.zero_point;
   d.act_min = act.min;
   d.act_max = act.max;
-  const int64_t taps = g.kernel_height * g.kernel_width;
-  std::vector<const int8_t*> tap_pointers(static_cast<size_t>(taps + 1));
-  d.taps = tap_pointers.data();
   d.scratch = nullptr;
   std::vector<int8_t> scratch(
       static_cast<size_t>(avx2::DepthwiseScratchBytes(d)));

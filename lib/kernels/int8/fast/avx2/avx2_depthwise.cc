@@ -4,167 +4,167 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "kernels/int8/fast/avx2/avx2_vector_requant.h"
 
 namespace qforge::kernels::int8::fast::avx2 {
 namespace {
 
-// Tap addresses of an output pixel inside the image: base + offset[t].
-struct InteriorTaps {
-  const int8_t* base;
-  const int64_t* offsets;
-  const int8_t* operator()(int64_t t) const { return base + offsets[t]; }
+int64_t RoundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+
+struct Layout {
+  int64_t O, padded, row_pairs, padded_width;
+  int64_t expanded_bytes, zx_row_bytes, pair_row_elems;
 };
 
-// Tap addresses of a border pixel (padding taps point at a zx row).
-struct ListedTaps {
-  const int8_t* const* taps;
-  const int8_t* operator()(int64_t t) const { return taps[t]; }
-};
-
-// acc += the pairs' products for 8 channels whose int8 inputs of the two
-// taps are the low 8 bytes of a and b.
-inline __m256i MaddPair8(__m128i a, __m128i b, const int16_t* w, __m256i acc) {
-  const __m256i x = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b));
-  return _mm256_add_epi32(
-      acc, _mm256_madd_epi16(
-               x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+Layout LayoutFor(const DepthwiseConvArgs& d) {
+  Layout l;
+  l.O = d.in_channels * d.multiplier;
+  l.padded = d.padded_channels;
+  l.row_pairs = (d.kh + 1) / 2;
+  const int64_t reach =
+      (d.out_w - 1) * d.stride_w + (d.kw - 1) * d.dilation_w + 1;
+  l.padded_width = d.pad_left + d.in_w > reach ? d.pad_left + d.in_w : reach;
+  l.expanded_bytes = d.multiplier > 1 ? RoundUp(d.in_h * d.in_w * l.O, 64) : 0;
+  l.zx_row_bytes = RoundUp(d.in_w * l.O + 16, 64);
+  l.pair_row_elems = l.padded_width * l.padded * 2;  // int16
+  return l;
 }
 
-// All output channels of one pixel.
-template <typename Taps>
-inline void Pixel(const Taps& taps, int64_t pairs, int64_t channels,
-                  int64_t padded, const int16_t* weights, const int32_t* bias,
-                  const VecOutputParams& out_params, int8_t* out) {
-  const int64_t pair_stride = padded * 2;
-  int64_t c = 0;
-  for (; c + 32 <= channels; c += 32) {
-    __m256i acc0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
-    __m256i acc1 =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c + 8));
-    __m256i acc2 =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c + 16));
-    __m256i acc3 =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c + 24));
-    const int16_t* w = weights + c * 2;
-    for (int64_t p = 0; p < pairs; ++p, w += pair_stride) {
-      const __m256i a =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(taps(2 * p) + c));
-      const __m256i b = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(taps(2 * p + 1) + c));
-      // Within each 128-bit lane: lo = channels 0-7 | 16-23 interleaved
-      // (a, b) bytes, hi = 8-15 | 24-31.
-      const __m256i lo = _mm256_unpacklo_epi8(a, b);
-      const __m256i hi = _mm256_unpackhi_epi8(a, b);
-      const __m256i x0 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(lo));
-      const __m256i x1 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(hi));
-      const __m256i x2 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(lo, 1));
-      const __m256i x3 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(hi, 1));
-      acc0 = _mm256_add_epi32(
-          acc0, _mm256_madd_epi16(x0, _mm256_loadu_si256(
-                                          reinterpret_cast<const __m256i*>(w))));
-      acc1 = _mm256_add_epi32(
-          acc1, _mm256_madd_epi16(x1, _mm256_loadu_si256(
-                                          reinterpret_cast<const __m256i*>(
-                                              w + 16))));
-      acc2 = _mm256_add_epi32(
-          acc2, _mm256_madd_epi16(x2, _mm256_loadu_si256(
-                                          reinterpret_cast<const __m256i*>(
-                                              w + 32))));
-      acc3 = _mm256_add_epi32(
-          acc3, _mm256_madd_epi16(x3, _mm256_loadu_si256(
-                                          reinterpret_cast<const __m256i*>(
-                                              w + 48))));
+// 8 channels of two rows as int16 pairs (a[c], b[c]); n < 8 reads n bytes.
+inline __m256i PairUp(const int8_t* a, const int8_t* b, int64_t n) {
+  __m128i va, vb;
+  if (n == 8) {
+    va = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(a));
+    vb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b));
+  } else {
+    alignas(16) int8_t ta[16] = {}, tb[16] = {};
+    for (int64_t j = 0; j < n; ++j) {
+      ta[j] = a[j];
+      tb[j] = b[j];
     }
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c),
-                     PackInt32x16(VecRequantize8(acc0, c, out_params),
-                                  VecRequantize8(acc1, c + 8, out_params)));
-    _mm_storeu_si128(
-        reinterpret_cast<__m128i*>(out + c + 16),
-        PackInt32x16(VecRequantize8(acc2, c + 16, out_params),
-                     VecRequantize8(acc3, c + 24, out_params)));
+    va = _mm_load_si128(reinterpret_cast<const __m128i*>(ta));
+    vb = _mm_load_si128(reinterpret_cast<const __m128i*>(tb));
   }
-  for (; c + 16 <= channels; c += 16) {
-    __m256i acc0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
-    __m256i acc1 =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c + 8));
-    const int16_t* w = weights + c * 2;
-    for (int64_t p = 0; p < pairs; ++p, w += pair_stride) {
-      const __m128i a =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(taps(2 * p) + c));
-      const __m128i b =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(taps(2 * p + 1) + c));
-      acc0 = MaddPair8(a, b, w, acc0);
-      acc1 = MaddPair8(_mm_unpackhi_epi64(a, a), _mm_unpackhi_epi64(b, b),
-                       w + 16, acc1);
-    }
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c),
-                     PackInt32x16(VecRequantize8(acc0, c, out_params),
-                                  VecRequantize8(acc1, c + 8, out_params)));
-  }
-  for (; c < channels; c += 8) {
-    const int64_t n = channels - c < 8 ? channels - c : 8;
-    __m256i acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
-    const int16_t* w = weights + c * 2;
-    for (int64_t p = 0; p < pairs; ++p, w += pair_stride) {
-      __m128i a, b;
-      if (n == 8) {
-        a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(taps(2 * p) + c));
-        b = _mm_loadl_epi64(
-            reinterpret_cast<const __m128i*>(taps(2 * p + 1) + c));
-      } else {
-        // Channel tail: no read past the row (padding lanes have weight 0).
-        alignas(16) int8_t ta[16] = {}, tb[16] = {};
-        const int8_t* sa = taps(2 * p) + c;
-        const int8_t* sb = taps(2 * p + 1) + c;
-        for (int64_t j = 0; j < n; ++j) {
-          ta[j] = sa[j];
-          tb[j] = sb[j];
-        }
-        a = _mm_load_si128(reinterpret_cast<const __m128i*>(ta));
-        b = _mm_load_si128(reinterpret_cast<const __m128i*>(tb));
+  return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(va, vb));
+}
+
+// One row of pairs: dst[xp][o][2] = (row_a[xp - pad_left][o],
+// row_b[xp - pad_left][o]), zx outside [0, in_w).
+void BuildPairRow(const int8_t* row_a, const int8_t* row_b, int64_t in_w,
+                  int64_t pad_left, int64_t padded_width, int64_t O,
+                  int64_t padded, const __m256i zx_pairs, int16_t* dst) {
+  for (int64_t xp = 0; xp < padded_width; ++xp) {
+    int16_t* out = dst + xp * padded * 2;
+    const int64_t ix = xp - pad_left;
+    if (ix < 0 || ix >= in_w) {
+      for (int64_t c = 0; c < padded; c += 8) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c * 2), zx_pairs);
       }
-      acc = MaddPair8(a, b, w, acc);
+      continue;
     }
-    const __m128i bytes = PackInt32x8(VecRequantize8(acc, c, out_params));
-    if (n == 8) {
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), bytes);
-    } else {
-      alignas(16) int8_t tmp[16];
-      _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
-      for (int64_t j = 0; j < n; ++j) out[c + j] = tmp[j];
+    const int8_t* a = row_a + ix * O;
+    const int8_t* b = row_b + ix * O;
+    int64_t c = 0;
+    for (; c + 16 <= O; c += 16) {
+      const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + c));
+      const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + c));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c * 2),
+                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(va, vb)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c * 2 + 16),
+                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(va, vb)));
+    }
+    for (; c < padded; c += 8) {
+      const int64_t n = O - c < 8 ? O - c : 8;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c * 2),
+                          PairUp(a + c, b + c, n));
     }
   }
 }
 
-int64_t RoundUp64(int64_t v) { return (v + 63) / 64 * 64; }
+// Stores the low n (<= 8) bytes of the requantized lanes.
+inline void StoreBytes(__m256i q, int64_t n, int8_t* out) {
+  const __m128i bytes = PackInt32x8(q);
+  if (n == 8) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out), bytes);
+    return;
+  }
+  alignas(16) int8_t tmp[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+  for (int64_t j = 0; j < n; ++j) out[j] = tmp[j];
+}
+
+// K output pixels (ox0, ox0 + 1, ...) x 8 channels [c, c + 8).
+template <int K>
+inline void PixelBlock(const int16_t* const* rows, int64_t offset,
+                       int64_t row_pairs, int64_t kw, int64_t pixel_step,
+                       int64_t tap_step, const int16_t* weights,
+                       int64_t padded, const int32_t* bias, int64_t c,
+                       int64_t lanes, const VecOutputParams& out_params,
+                       int8_t* out, int64_t out_step) {
+  __m256i acc[K];
+  const __m256i b =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
+#pragma GCC unroll 4
+  for (int k = 0; k < K; ++k) acc[k] = b;
+  const int16_t* w = weights + c * 2;
+  for (int64_t j = 0; j < row_pairs; ++j) {
+    const int16_t* x = rows[j] + offset + c * 2;
+    for (int64_t kx = 0; kx < kw; ++kx, x += tap_step, w += padded * 2) {
+      const __m256i wv =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+#pragma GCC unroll 4
+      for (int k = 0; k < K; ++k) {
+        acc[k] = _mm256_add_epi32(
+            acc[k],
+            _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                                  x + k * pixel_step)),
+                              wv));
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < K; ++k) {
+    StoreBytes(VecRequantize8(acc[k], c, out_params), lanes,
+               out + k * out_step + c);
+  }
+}
+
+// Rows of pairs are cached (2 * J slots, tagged by their first input row)
+// so that an output row reuses the pair rows of the previous ones (with
+// stride 1 and a 3x3 window every pair row is built once, not twice).
+int64_t CacheSlots(const Layout& l) { return 2 * l.row_pairs; }
 
 }  // namespace
 
 int64_t DepthwiseScratchBytes(const DepthwiseConvArgs& d) {
-  const int64_t o = d.in_channels * d.multiplier;
-  int64_t bytes = RoundUp64(o);  // the padding row (x = zx)
-  if (d.multiplier > 1) bytes += d.in_h * d.in_w * o;  // expanded image
-  return bytes;
+  const Layout l = LayoutFor(d);
+  return l.expanded_bytes + l.zx_row_bytes +
+         CacheSlots(l) * l.pair_row_elems * 2 + 64 +
+         CacheSlots(l) * 2 * 8 + l.row_pairs * 8;
 }
 
 void DepthwiseConv(const DepthwiseConvArgs& d) {
-  const int64_t C = d.in_channels, M = d.multiplier, O = C * M;
+  const Layout l = LayoutFor(d);
+  const int64_t C = d.in_channels, M = d.multiplier, O = l.O;
   const int64_t H = d.in_h, W = d.in_w;
-  const int64_t T = d.kh * d.kw, pairs = (T + 1) / 2;
-  int8_t* pad_row = d.scratch;
-  for (int64_t o = 0; o < O; ++o) pad_row[o] = static_cast<int8_t>(d.input_zero_point);
-  int8_t* expanded = d.scratch + RoundUp64(O);
-
-  // Interior tap offsets (in bytes of the O-channel image); the odd tap
-  // count's padding tap repeats the last one (its weight is 0).
-  int64_t offsets_small[64];
-  int64_t* offsets = 2 * pairs <= 64 ? offsets_small : new int64_t[2 * pairs];
-  for (int64_t t = 0; t < 2 * pairs; ++t) {
-    const int64_t tt = t < T ? t : T - 1;
-    const int64_t ky = tt / d.kw, kx = tt % d.kw;
-    offsets[t] = (ky * d.dilation_h * W + kx * d.dilation_w) * O;
+  int8_t* expanded = d.scratch;
+  int8_t* zx_row = expanded + l.expanded_bytes;
+  for (int64_t i = 0; i < W * O; ++i) {
+    zx_row[i] = static_cast<int8_t>(d.input_zero_point);
   }
+  int16_t* pair_rows = reinterpret_cast<int16_t*>(zx_row + l.zx_row_bytes);
+  const int64_t slots = CacheSlots(l);
+  // Slot bookkeeping in the scratch too (plain arrays): first input row
+  // (INT64_MIN: empty), last output row that used it; the J rows of the
+  // current output row.
+  int64_t* tag = reinterpret_cast<int64_t*>(
+      reinterpret_cast<char*>(pair_rows) + slots * l.pair_row_elems * 2 + 64);
+  int64_t* used = tag + slots;
+  const int16_t** rows = reinterpret_cast<const int16_t**>(used + slots);
+  const __m256i zx_pairs =
+      _mm256_set1_epi16(static_cast<int16_t>(d.input_zero_point));
 
   VecOutputParams out_params;
   out_params.tflite = d.tflite;
@@ -173,8 +173,8 @@ void DepthwiseConv(const DepthwiseConvArgs& d) {
   out_params.shifts = d.shifts;
   out_params.clamp = MakeVecClamp(d.output_zero_point, d.act_min, d.act_max);
 
-  const int64_t y_span = (d.kh - 1) * d.dilation_h;
-  const int64_t x_span = (d.kw - 1) * d.dilation_w;
+  const int64_t pixel_step = d.stride_w * l.padded * 2;  // int16 elements
+  const int64_t tap_step = d.dilation_w * l.padded * 2;
   for (int64_t b = 0; b < d.batch; ++b) {
     const int8_t* image = d.input + b * H * W * C;
     if (M > 1) {
@@ -187,32 +187,55 @@ void DepthwiseConv(const DepthwiseConvArgs& d) {
       }
       image = expanded;
     }
+    auto row_at = [&](int64_t y) -> const int8_t* {
+      return y < 0 || y >= H ? zx_row : image + y * W * O;
+    };
+    for (int64_t s = 0; s < slots; ++s) {
+      tag[s] = INT64_MIN;
+      used[s] = -1;
+    }
     for (int64_t oy = 0; oy < d.out_h; ++oy) {
       const int64_t y0 = oy * d.stride_h - d.pad_top;
-      const bool rows_inside = y0 >= 0 && y0 + y_span < H;
+      for (int64_t j = 0; j < l.row_pairs; ++j) {
+        // Pair row (ya, ya + dh); an odd kh's last row has a zero weight
+        // for its second half, so the same pair row serves it.
+        const int64_t ya = y0 + 2 * j * d.dilation_h;
+        int64_t slot = -1;
+        for (int64_t s = 0; s < slots && slot < 0; ++s) {
+          if (tag[s] == ya) slot = s;
+        }
+        if (slot < 0) {
+          // The least recently used slot not taken by this output row.
+          for (int64_t s = 0; s < slots; ++s) {
+            if (used[s] != oy && (slot < 0 || used[s] < used[slot])) slot = s;
+          }
+          int16_t* dst = pair_rows + slot * l.pair_row_elems;
+          BuildPairRow(row_at(ya), row_at(ya + d.dilation_h), W, d.pad_left,
+                       l.padded_width, O, l.padded, zx_pairs, dst);
+          tag[slot] = ya;
+        }
+        used[slot] = oy;
+        rows[j] = pair_rows + slot * l.pair_row_elems;
+      }
       int8_t* out_row = d.output + (b * d.out_h + oy) * d.out_w * O;
-      for (int64_t ox = 0; ox < d.out_w; ++ox) {
-        const int64_t x0 = ox * d.stride_w - d.pad_left;
-        int8_t* out = out_row + ox * O;
-        if (rows_inside && x0 >= 0 && x0 + x_span < W) {
-          Pixel(InteriorTaps{image + (y0 * W + x0) * O, offsets}, pairs, O,
-                d.padded_channels, d.weights, d.bias, out_params, out);
-          continue;
+      for (int64_t c = 0; c < O; c += 8) {
+        const int64_t lanes = O - c < 8 ? O - c : 8;
+        int64_t ox = 0;
+        for (; ox + 4 <= d.out_w; ox += 4) {
+          PixelBlock<4>(rows, ox * pixel_step, l.row_pairs, d.kw,
+                        pixel_step, tap_step, d.weights,
+                        l.padded, d.bias, c, lanes, out_params,
+                        out_row + ox * O, O);
         }
-        for (int64_t t = 0; t < 2 * pairs; ++t) {
-          const int64_t tt = t < T ? t : T - 1;
-          const int64_t iy = y0 + (tt / d.kw) * d.dilation_h;
-          const int64_t ix = x0 + (tt % d.kw) * d.dilation_w;
-          d.taps[t] = (iy < 0 || iy >= H || ix < 0 || ix >= W)
-                          ? pad_row
-                          : image + (iy * W + ix) * O;
+        for (; ox < d.out_w; ++ox) {
+          PixelBlock<1>(rows, ox * pixel_step, l.row_pairs, d.kw,
+                        pixel_step, tap_step, d.weights,
+                        l.padded, d.bias, c, lanes, out_params,
+                        out_row + ox * O, O);
         }
-        Pixel(ListedTaps{d.taps}, pairs, O, d.padded_channels, d.weights,
-              d.bias, out_params, out);
       }
     }
   }
-  if (offsets != offsets_small) delete[] offsets;
 }
 
 }  // namespace qforge::kernels::int8::fast::avx2
