@@ -178,11 +178,22 @@ void DepthwiseConv(const DepthwiseConvArgs& d) {
   for (int64_t b = 0; b < d.batch; ++b) {
     const int8_t* image = d.input + b * H * W * C;
     if (M > 1) {
-      for (int64_t i = 0; i < H * W; ++i) {
-        const int8_t* src = image + i * C;
-        int8_t* dst = expanded + i * O;
-        for (int64_t c = 0; c < C; ++c) {
-          for (int64_t m = 0; m < M; ++m) dst[c * M + m] = src[c];
+      if (M == 2) {
+        const int64_t count = H * W * C;
+        int64_t i = 0;
+        for (; i + 16 <= count; i += 16) {
+          const __m128i v =
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(image + i));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(expanded + 2 * i),
+                           _mm_unpacklo_epi8(v, v));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(expanded + 2 * i + 16),
+                           _mm_unpackhi_epi8(v, v));
+        }
+        for (; i < count; ++i) expanded[2 * i] = expanded[2 * i + 1] = image[i];
+      } else {
+        for (int64_t i = 0; i < H * W * C; ++i) {
+          int8_t* dst = expanded + i * M;
+          for (int64_t m = 0; m < M; ++m) dst[m] = image[i];
         }
       }
       image = expanded;

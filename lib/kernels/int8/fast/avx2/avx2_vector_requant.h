@@ -48,23 +48,21 @@ static inline __m256i VecRequantizeOrt(__m256i acc, __m256 scale,
 
 // gemmlowp SaturatingRoundingDoublingHighMul(x, m) for 0 <= m < 2^31 (no
 // INT32_MIN * INT32_MIN saturation): trunc((x*m + nudge) / 2^31) with
-// nudge = 2^30 when x*m >= 0, 1 - 2^30 otherwise.
+// nudge = 2^30 when x*m >= 0, 1 - 2^30 otherwise. Both cases equal
+// floor((x*m + 2^30) / 2^31) (for t = x*m + 1 - 2^30 < 0, trunc(t / 2^31) =
+// floor((t + 2^31 - 1) / 2^31)), i.e. the integer nearest to x*m / 2^31 with
+// ties toward +infinity (docs/arithmetic.md). The quotient fits in int32, so
+// its low 32 bits are bits 31..62 of the 64-bit sum: a logical shift gives
+// them as well as an arithmetic one would.
 static inline __m256i VecDoublingHighMul(__m256i x, __m256i m) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i pos_nudge = _mm256_set1_epi64x(int64_t{1} << 30);
-  const __m256i neg_nudge = _mm256_set1_epi64x(int64_t{1} - (int64_t{1} << 30));
-  const __m256i trunc_bias = _mm256_set1_epi64x((int64_t{1} << 31) - 1);
-  auto half = [&](__m256i a, __m256i b) {
-    const __m256i ab = _mm256_mul_epi32(a, b);
-    const __m256i negative = _mm256_cmpgt_epi64(zero, ab);
-    __m256i t = _mm256_add_epi64(
-        ab, _mm256_blendv_epi8(pos_nudge, neg_nudge, negative));
-    const __m256i t_negative = _mm256_cmpgt_epi64(zero, t);
-    t = _mm256_add_epi64(t, _mm256_and_si256(t_negative, trunc_bias));
-    return _mm256_srli_epi64(t, 31);
-  };
-  const __m256i even = half(x, m);
-  const __m256i odd = half(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32));
+  const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
+  const __m256i even =
+      _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
+  const __m256i odd = _mm256_srli_epi64(
+      _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32),
+                                        _mm256_srli_epi64(m, 32)),
+                       nudge),
+      31);
   return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
 
