@@ -15,35 +15,40 @@
 
 namespace qforge::kernels::int8::fast::avx2 {
 
-// Output clamp of a requantization: the int8 range shifted by the zero point
-// (applied before adding it) and the activation range.
+// Output clamp of a requantization. The reference clamps to the int8 range
+// shifted by the zero point, adds the zero point, then clamps to the
+// activation range [lo, hi] (within [-128, 127], lo <= hi). All bounds are
+// integers and the clamps are monotonic, so one clamp to [lo - zp, hi - zp]
+// before adding the zero point gives the same value (also in binary32:
+// clamping before rounding to an integer equals clamping after).
 struct VecClamp {
-  __m256i zero_point, lo, hi;
-  __m256 fmin, fmax;      // onnxruntime: -128 - zp, 127 - zp (float)
-  __m256i vmin, vmax;     // tflite_reference: -128 - zp, 127 - zp
+  __m256i zero_point;
+  __m256 fmin, fmax;   // onnxruntime: lo - zp, hi - zp (float, exact)
+  __m256i vmin, vmax;  // tflite_reference: lo - zp, hi - zp
 };
 
 static inline VecClamp MakeVecClamp(int32_t zero_point, int32_t lo,
                                     int32_t hi) {
+  lo = lo < -128 ? -128 : lo;
+  hi = hi > 127 ? 127 : hi;
   VecClamp c;
   c.zero_point = _mm256_set1_epi32(zero_point);
-  c.lo = _mm256_set1_epi32(lo < -128 ? -128 : lo);
-  c.hi = _mm256_set1_epi32(hi > 127 ? 127 : hi);
-  c.fmin = _mm256_set1_ps(static_cast<float>(-128 - zero_point));
-  c.fmax = _mm256_set1_ps(static_cast<float>(127 - zero_point));
-  c.vmin = _mm256_set1_epi32(-128 - zero_point);
-  c.vmax = _mm256_set1_epi32(127 - zero_point);
+  c.fmin = _mm256_set1_ps(static_cast<float>(lo - zero_point));
+  c.fmax = _mm256_set1_ps(static_cast<float>(hi - zero_point));
+  c.vmin = _mm256_set1_epi32(lo - zero_point);
+  c.vmax = _mm256_set1_epi32(hi - zero_point);
   return c;
 }
 
 // reference::RequantizeOrt + ClampToActivation: clamp(cvtps2dq(min(max(
-// float(acc) * scale, -128 - zp), 127 - zp)) + zp, lo, hi). Default MXCSR.
+// float(acc) * scale, -128 - zp), 127 - zp)) + zp, lo, hi), with the clamps
+// merged as above (maxps returns the bound for NaN, as in the reference).
+// Default MXCSR.
 static inline __m256i VecRequantizeOrt(__m256i acc, __m256 scale,
                                        const VecClamp& c) {
   __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
   f = _mm256_min_ps(_mm256_max_ps(f, c.fmin), c.fmax);
-  const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), c.zero_point);
-  return _mm256_min_epi32(_mm256_max_epi32(q, c.lo), c.hi);
+  return _mm256_add_epi32(_mm256_cvtps_epi32(f), c.zero_point);
 }
 
 // gemmlowp SaturatingRoundingDoublingHighMul(x, m) for 0 <= m < 2^31 (no
@@ -86,9 +91,8 @@ static inline __m256i VecRequantizeTflite(__m256i acc, __m256i multiplier,
   const __m256i right = _mm256_sub_epi32(left, shift);
   __m256i v = VecDoublingHighMul(_mm256_sllv_epi32(acc, left), multiplier);
   v = VecRoundingDivideByPot(v, right);
-  v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, c.vmin), c.vmax),
-                       c.zero_point);
-  return _mm256_min_epi32(_mm256_max_epi32(v, c.lo), c.hi);
+  return _mm256_add_epi32(
+      _mm256_min_epi32(_mm256_max_epi32(v, c.vmin), c.vmax), c.zero_point);
 }
 
 // Two vectors of 8 int32 in [-128, 127] -> 16 bytes in lane order.
