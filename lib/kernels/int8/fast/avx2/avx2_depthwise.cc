@@ -124,6 +124,20 @@ inline void PixelBlock(const int16_t* const* rows, int64_t offset,
       }
     }
   }
+  if (K % 2 == 0 && lanes == 8) {
+    // Two pixels per pack: bytes 0-7 of pixel k, 8-15 of pixel k + 1.
+#pragma GCC unroll 2
+    for (int k = 0; k < K; k += 2) {
+      const __m128i bytes =
+          PackInt32x16(VecRequantize8(acc[k], c, out_params),
+                       VecRequantize8(acc[k + 1], c, out_params));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + k * out_step + c),
+                       bytes);
+      _mm_storeh_pd(reinterpret_cast<double*>(out + (k + 1) * out_step + c),
+                    _mm_castsi128_pd(bytes));
+    }
+    return;
+  }
 #pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     StoreBytes(VecRequantize8(acc[k], c, out_params), lanes,
