@@ -120,31 +120,56 @@ void AverageTflitePixel(const Pool2DArgs& a, const int8_t* image,
   }
 }
 
+// Sums of float(q - zx) * sx over the window for G groups of 8 channels
+// at once (independent accumulators: the additions of one lane stay in the
+// reference's order, rows outer, columns inner).
+template <int G>
+inline void OrtSums(const Pool2DArgs& a, const int8_t* image, const Window& w,
+                    int64_t c, int64_t lanes, __m256* s) {
+  const int64_t C = a.channels;
+  const __m256 sx = _mm256_set1_ps(a.input_scale);
+  const __m256i zx = _mm256_set1_epi32(a.input_zero_point);
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) s[g] = _mm256_setzero_ps();
+  for (int64_t y = w.y_begin; y < w.y_end; ++y) {
+    const int8_t* row = image + (y * a.in_w) * C + c;
+    for (int64_t x = w.x_begin; x < w.x_end; ++x) {
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        const __m256i q = _mm256_sub_epi32(
+            Load8AsInt32(row + x * C + 8 * g, G == 1 ? lanes : 8), zx);
+        s[g] = _mm256_add_ps(s[g], _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
+      }
+    }
+  }
+}
+
 void AverageOrtPixel(const Pool2DArgs& a, const int8_t* image, const Window& w,
                      int8_t* out) {
   const int64_t C = a.channels;
   const int64_t n = a.count_include_pad ? a.kh * a.kw : w.count();
   const __m256 count = _mm256_set1_ps(static_cast<float>(n));
-  const __m256 sx = _mm256_set1_ps(a.input_scale);
   const __m256 sy = _mm256_set1_ps(a.output_scale);
   const __m256 zy = _mm256_set1_ps(static_cast<float>(a.output_zero_point));
-  const __m256i zx = _mm256_set1_epi32(a.input_zero_point);
   const __m256i lo = _mm256_set1_epi32(a.lo), hi = _mm256_set1_epi32(a.hi);
-  for (int64_t c = 0; c < C; c += 8) {
-    const int64_t lanes = C - c < 8 ? C - c : 8;
-    __m256 s = _mm256_setzero_ps();
-    for (int64_t y = w.y_begin; y < w.y_end; ++y) {
-      const int8_t* row = image + (y * a.in_w) * C + c;
-      for (int64_t x = w.x_begin; x < w.x_end; ++x) {
-        const __m256i q = _mm256_sub_epi32(Load8AsInt32(row + x * C, lanes), zx);
-        s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
-      }
-    }
+  auto finish = [&](__m256 s, int64_t lanes, int8_t* dst) {
     const __m256 shifted =
         _mm256_add_ps(_mm256_div_ps(_mm256_div_ps(s, count), sy), zy);
     __m256i q = _mm256_cvtps_epi32(shifted);
     q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
-    Store8(q, lanes, out + c);
+    Store8(q, lanes, dst);
+  };
+  int64_t c = 0;
+  for (; c + 32 <= C; c += 32) {
+    __m256 s[4];
+    OrtSums<4>(a, image, w, c, 8, s);
+    for (int g = 0; g < 4; ++g) finish(s[g], 8, out + c + 8 * g);
+  }
+  for (; c < C; c += 8) {
+    const int64_t lanes = C - c < 8 ? C - c : 8;
+    __m256 s[1];
+    OrtSums<1>(a, image, w, c, lanes, s);
+    finish(s[0], lanes, out + c);
   }
 }
 
