@@ -261,6 +261,63 @@ TEST(FastPoolTest, LargeImageGlobalPoolEqualsReference) {
   }
 }
 
+TEST(FastPoolTest, ReduceMeanEqualsReference) {
+  uint32_t seed = TestSeed(5772);
+  for (ArithmeticProfile profile : kProfiles) {
+    int compared = 0;
+    for (int i = 0; i < 150; ++i, ++seed) {
+      std::mt19937 rng(seed);
+      reference::ReduceMeanParams p;
+      const int64_t rank = Pick(rng, 1, 5);
+      for (int64_t d = 0; d < rank; ++d) {
+        p.dims.push_back(d == rank - 1
+                             ? kChannels[Pick(rng, 0, std::size(kChannels) - 1)]
+                             : Pick(rng, 1, 7));
+      }
+      // Mostly one contiguous block (the AVX2 path: NHWC [1, 2] among
+      // them), sometimes a gap (the reference path).
+      if (rank == 4 && Pick(rng, 0, 2) == 0) {
+        p.axes = {1, 2};
+      } else {
+        const int64_t first = Pick(rng, 0, rank - 1);
+        const int64_t last = Pick(rng, first, rank - 1);
+        for (int64_t a = last; a >= first; --a) p.axes.push_back(a);
+        if (rank >= 3 && Pick(rng, 0, 4) == 0) p.axes = {0, rank - 1};
+      }
+      p.input.scale = reference::testing::RandomScale(rng, -3, 0);
+      p.input.zero_point = RandomZeroPoint(rng);
+      p.output.scale = static_cast<float>(
+          p.input.scale * std::uniform_real_distribution<double>(0.05, 2.0)(rng));
+      p.output.zero_point = RandomZeroPoint(rng);
+      p.activation = RandomActivation(rng, p.output.zero_point);
+      int64_t count = 1, n = 1;
+      for (int64_t d = 0; d < rank; ++d) count *= p.dims[d];
+      for (int64_t a : p.axes) n *= p.dims[a];
+      const std::vector<int8_t> x = RandomInt8(rng, count);
+      std::vector<int8_t> want(static_cast<size_t>(count / n), 0);
+      const absl::Status want_status =
+          reference::ReduceMean(profile, p, x.data(), want.data());
+      for (Isa isa : CpuIsas()) {
+        std::vector<int8_t> got(want.size(), 0);
+        const absl::Status got_status =
+            ReduceMean(isa, profile, p, x.data(), got.data());
+        SCOPED_TRACE(::testing::Message()
+                     << "ReduceMean isa " << IsaName(isa) << " profile "
+                     << ArithmeticProfileName(profile) << " dims "
+                     << ::testing::PrintToString(p.dims) << " axes "
+                     << ::testing::PrintToString(p.axes) << " seed " << seed);
+        ASSERT_EQ(want_status, got_status);
+        if (want_status.ok()) {
+          EXPECT_EQ(FirstDifference(want, got, p.dims.back()), "");
+        }
+      }
+      if (HasFatalFailure()) return;
+      if (want_status.ok()) ++compared;
+    }
+    EXPECT_GT(compared, 120);
+  }
+}
+
 TEST(FastPoolTest, InvalidParametersFailLikeReference) {
   for (ArithmeticProfile profile : kProfiles) {
     reference::Pool2DParams p;

@@ -3,8 +3,9 @@
 // MaxPool, AveragePool, GlobalAveragePool and ReduceMean over H and W of a
 // rank-4 tensor (axes [2, 3], NCHW) call the NHWC fast pooling kernels
 // (kernels/int8/fast/pooling.h: AVX2 or the reference, by the ISA read at
-// prepare time) on a transposed copy of the NCHW input; ReduceMean over any other axes calls
-// reference::ReduceMean on the input as it is.
+// prepare time) on a transposed copy of the NCHW input; ReduceMean over
+// any other axes calls fast::ReduceMean (AVX2 for one contiguous block of
+// axes, else reference::ReduceMean) on the input as it is.
 // Resize and Pad run as DequantizeLinear -> float kernel -> QuantizeLinear
 // (int8::MakeFloatFallbackKernel):
 //   - Resize nearest and Pad shares input and output params (spec), and
@@ -197,6 +198,7 @@ struct ReduceMeanState {
   reference::ReduceMeanParams base;  // axes sorted, unique, non-negative
   ArithmeticProfile profile;
   bool keep_dims = true;
+  fast::Isa isa = fast::Isa::kScalar;
 };
 
 absl::Status RunReduceMean(const ReduceMeanState& s, KernelContext& ctx) {
@@ -226,8 +228,8 @@ absl::Status RunReduceMean(const ReduceMeanState& s, KernelContext& ctx) {
   }
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, out_dims);
-  return WrapStatus(ctx, reference::ReduceMean(s.profile, p, x->data<int8_t>(),
-                                               y->data<int8_t>()));
+  return WrapStatus(ctx, fast::ReduceMean(s.isa, s.profile, p,
+                                          x->data<int8_t>(), y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
@@ -286,6 +288,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
   }
   auto s = std::make_shared<ReduceMeanState>();
   s->profile = init.profile;
+  QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(node));
   s->keep_dims = keep_dims != 0;
   s->base.axes = axes;
   s->base.input = in_q;

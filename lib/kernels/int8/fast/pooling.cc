@@ -256,4 +256,91 @@ absl::Status GlobalAveragePool(Isa isa, ArithmeticProfile profile,
 #endif
 }
 
+absl::Status ReduceMean(Isa isa, ArithmeticProfile profile,
+                        const reference::ReduceMeanParams& p,
+                        const int8_t* input, int8_t* output) {
+  auto fallback = [&] {
+    return reference::ReduceMean(profile, p, input, output);
+  };
+  const int64_t rank = static_cast<int64_t>(p.dims.size());
+  if (!UseAvx2(isa) || input == nullptr || output == nullptr ||
+      p.axes.empty() || !QuantOk(p.input, p.output, p.activation)) {
+    return fallback();
+  }
+  // One contiguous block of reduced axes [first, last], each in range, no
+  // repeats.
+  int64_t first = rank, last = -1;
+  for (int64_t a : p.axes) {
+    if (a < 0 || a >= rank) return fallback();
+    first = std::min(first, a);
+    last = std::max(last, a);
+  }
+  if (last - first + 1 != static_cast<int64_t>(p.axes.size())) {
+    return fallback();  // repeats or a gap
+  }
+  std::vector<int64_t> outer_dims, reduced_dims, inner_dims;
+  for (int64_t d = 0; d < rank; ++d) {
+    (d < first ? outer_dims : d <= last ? reduced_dims : inner_dims)
+        .push_back(p.dims[d]);
+  }
+  // Products with a guard (2^40 elements is far beyond any real tensor).
+  auto product = [](const std::vector<int64_t>& dims) -> int64_t {
+    int64_t v = 1;
+    for (int64_t d : dims) {
+      if (d <= 0 || v > (int64_t{1} << 40) / d) return -1;
+      v *= d;
+    }
+    return v;
+  };
+  const int64_t outer_count = product(outer_dims);
+  const int64_t n_count = product(reduced_dims);
+  const int64_t inner_count = product(inner_dims);
+  if (outer_count <= 0 || n_count <= 0 || inner_count <= 0 ||
+      !CheckedElementCount({outer_count, n_count, inner_count, 4}, "").ok()) {
+    return fallback();
+  }
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  const int64_t out_count = outer_count * inner_count;
+  if (profile == ArithmeticProfile::kOnnxRuntime) {
+    std::vector<float> sums(static_cast<size_t>(out_count));
+    avx2::GlobalFloatSums(input, outer_count, n_count, inner_count, p.input.zero_point,
+                          p.input.scale, sums.data());
+    for (int64_t j = 0; j < out_count; ++j) {
+      const float mean = sums[j] / static_cast<float>(n_count);
+      const int32_t q = reference::QuantizeValueOrt(
+          mean, p.output.scale, p.output.zero_point, -128, 127);
+      output[j] =
+          static_cast<int8_t>(reference::ClampToActivation(q, p.activation));
+    }
+    return absl::OkStatus();
+  }
+  // tflite_reference: the spatial-mean formula with this n.
+  absl::StatusOr<reference::QuantizedMultiplier> base =
+      reference::QuantizeMultiplierChecked(static_cast<double>(p.input.scale) /
+                                           static_cast<double>(p.output.scale));
+  if (!base.ok()) return fallback();
+  int k = 63 - __builtin_clzll(static_cast<uint64_t>(n_count));
+  k = std::min(k, 32);
+  k = std::min(k, 31 + base->shift);
+  reference::QuantizedMultiplier m;
+  m.multiplier =
+      static_cast<int32_t>((static_cast<int64_t>(base->multiplier) << k) / n_count);
+  m.shift = base->shift - k;
+  std::vector<int32_t> sums(static_cast<size_t>(out_count));
+  avx2::GlobalSums(input, outer_count, n_count, inner_count, sums.data());
+  for (int64_t j = 0; j < out_count; ++j) {
+    const int32_t shifted = static_cast<int32_t>(
+        static_cast<int64_t>(sums[j]) -
+        static_cast<int64_t>(p.input.zero_point) * n_count);
+    const int32_t q =
+        reference::RequantizeTflite(shifted, m, p.output.zero_point);
+    output[j] =
+        static_cast<int8_t>(reference::ClampToActivation(q, p.activation));
+  }
+  return absl::OkStatus();
+#else
+  return fallback();
+#endif
+}
+
 }  // namespace qforge::kernels::int8::fast

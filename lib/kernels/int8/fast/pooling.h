@@ -34,6 +34,14 @@ absl::Status GlobalAveragePool(Isa isa, ArithmeticProfile profile,
                                const reference::GlobalPoolParams& params,
                                const int8_t* input, int8_t* output);
 
+// Mean over any axes (reference::ReduceMean). The AVX2 path covers reduced
+// axes that form one contiguous block (e.g. H, W of NHWC: TFLite's MEAN
+// over axes [1, 2]); it views the input as [outer, reduced, inner] and sums
+// over the middle, vectorized over `inner`, in the reference's order.
+absl::Status ReduceMean(Isa isa, ArithmeticProfile profile,
+                        const reference::ReduceMeanParams& params,
+                        const int8_t* input, int8_t* output);
+
 }  // namespace qforge::kernels::int8::fast
 
 #endif  // QFORGE_LIB_KERNELS_INT8_FAST_POOLING_H_

@@ -242,4 +242,41 @@ void GlobalSums(const int8_t* input, int64_t batch, int64_t pixels,
   }
 }
 
+void GlobalFloatSums(const int8_t* input, int64_t batch, int64_t pixels,
+                     int64_t channels, int32_t zero_point, float scale,
+                     float* sums) {
+  const int64_t C = channels;
+  const __m256 sx = _mm256_set1_ps(scale);
+  const __m256i zx = _mm256_set1_epi32(zero_point);
+  for (int64_t b = 0; b < batch; ++b) {
+    const int8_t* image = input + b * pixels * C;
+    int64_t c = 0;
+    for (; c + 32 <= C; c += 32) {
+      __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps(), _mm256_setzero_ps()};
+      for (int64_t i = 0; i < pixels; ++i) {
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; ++g) {
+          const __m256i q =
+              _mm256_sub_epi32(Load8AsInt32(image + i * C + c + 8 * g, 8), zx);
+          s[g] = _mm256_add_ps(s[g], _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
+        }
+      }
+      for (int g = 0; g < 4; ++g) _mm256_storeu_ps(sums + b * C + c + 8 * g, s[g]);
+    }
+    for (; c < C; c += 8) {
+      const int64_t lanes = C - c < 8 ? C - c : 8;
+      __m256 s = _mm256_setzero_ps();
+      for (int64_t i = 0; i < pixels; ++i) {
+        const __m256i q =
+            _mm256_sub_epi32(Load8AsInt32(image + i * C + c, lanes), zx);
+        s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
+      }
+      alignas(32) float tmp[8];
+      _mm256_store_ps(tmp, s);
+      for (int64_t j = 0; j < lanes; ++j) sums[b * C + c + j] = tmp[j];
+    }
+  }
+}
+
 }  // namespace qforge::kernels::int8::fast::avx2

@@ -44,6 +44,12 @@ void Pool2D(const Pool2DArgs& args);
 void GlobalSums(const int8_t* input, int64_t batch, int64_t pixels,
                 int64_t channels, int32_t* sums);
 
+// The onnxruntime ReduceMean sum in binary32: sums[b * channels + c] = 0.0f,
+// then += float(q - zero_point) * scale for each pixel in order.
+void GlobalFloatSums(const int8_t* input, int64_t batch, int64_t pixels,
+                     int64_t channels, int32_t zero_point, float scale,
+                     float* sums);
+
 }  // namespace qforge::kernels::int8::fast::avx2
 
 #endif  // QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_POOLING_H_
