@@ -77,9 +77,9 @@ void RandomPoolQuant(std::mt19937& rng, reference::QuantParam* in,
       out->scale = in->scale + 5e-7f;
       break;
     default:
-      out->scale = in->scale *
-                   static_cast<float>(std::uniform_real_distribution<double>(
-                       0.3, 3.0)(rng));
+      out->scale =
+          in->scale * static_cast<float>(std::uniform_real_distribution<double>(
+                          0.3, 3.0)(rng));
       out->zero_point = RandomZeroPoint(rng);
       break;
   }
@@ -127,21 +127,20 @@ void CheckPool(Op op, ArithmeticProfile profile, uint32_t seed,
     p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 0;
   }
   const bool ceil_mode = Pick(rng, 0, 1) == 1;
-  p.output_height = reference::PoolOutputSize(
-      p.input_height, p.kernel_height, p.stride_height, p.pad_top,
-      p.pad_bottom, ceil_mode);
+  p.output_height = reference::PoolOutputSize(p.input_height, p.kernel_height,
+                                              p.stride_height, p.pad_top,
+                                              p.pad_bottom, ceil_mode);
   p.output_width =
       reference::PoolOutputSize(p.input_width, p.kernel_width, p.stride_width,
                                 p.pad_left, p.pad_right, ceil_mode);
-  p.count_include_pad = profile == ArithmeticProfile::kOnnxRuntime &&
-                        Pick(rng, 0, 1) == 1;
+  p.count_include_pad =
+      profile == ArithmeticProfile::kOnnxRuntime && Pick(rng, 0, 1) == 1;
   RandomPoolQuant(rng, &p.input, &p.output);
   p.activation = RandomActivation(rng, p.output.zero_point);
-  const std::vector<int8_t> x = RandomInt8(
-      rng, p.batch * p.input_height * p.input_width * p.channels);
-  const int64_t out_count =
-      p.batch * std::max<int64_t>(p.output_height, 0) *
-      std::max<int64_t>(p.output_width, 0) * p.channels;
+  const std::vector<int8_t> x =
+      RandomInt8(rng, p.batch * p.input_height * p.input_width * p.channels);
+  const int64_t out_count = p.batch * std::max<int64_t>(p.output_height, 0) *
+                            std::max<int64_t>(p.output_width, 0) * p.channels;
   std::vector<int8_t> want(static_cast<size_t>(out_count), 0);
   const absl::Status want_status =
       op == Op::kMax
@@ -159,9 +158,9 @@ void CheckPool(Op op, ArithmeticProfile profile, uint32_t seed,
                  << p.input_height << " W" << p.input_width << " C"
                  << p.channels << " k" << p.kernel_height << "x"
                  << p.kernel_width << " s" << p.stride_height << "x"
-                 << p.stride_width << " pads " << p.pad_top << ","
-                 << p.pad_left << "," << p.pad_bottom << "," << p.pad_right
-                 << " include_pad " << p.count_include_pad << " seed " << seed);
+                 << p.stride_width << " pads " << p.pad_top << "," << p.pad_left
+                 << "," << p.pad_bottom << "," << p.pad_right << " include_pad "
+                 << p.count_include_pad << " seed " << seed);
     ASSERT_EQ(want_status, got_status);
     if (want_status.ok()) EXPECT_EQ(FirstDifference(want, got, p.channels), "");
   }
@@ -194,8 +193,9 @@ TEST(FastPoolTest, AveragePoolEqualsReference) {
   }
 }
 
-void CheckGlobal(ArithmeticProfile profile, const reference::GlobalPoolParams& p,
-                 uint32_t seed, std::mt19937& rng, int* compared) {
+void CheckGlobal(ArithmeticProfile profile,
+                 const reference::GlobalPoolParams& p, uint32_t seed,
+                 std::mt19937& rng, int* compared) {
   const std::vector<int8_t> x =
       RandomInt8(rng, p.batch * p.height * p.width * p.channels);
   std::vector<int8_t> want(static_cast<size_t>(p.batch * p.channels), 0);
@@ -287,7 +287,8 @@ TEST(FastPoolTest, ReduceMeanEqualsReference) {
       p.input.scale = reference::testing::RandomScale(rng, -3, 0);
       p.input.zero_point = RandomZeroPoint(rng);
       p.output.scale = static_cast<float>(
-          p.input.scale * std::uniform_real_distribution<double>(0.05, 2.0)(rng));
+          p.input.scale *
+          std::uniform_real_distribution<double>(0.05, 2.0)(rng));
       p.output.zero_point = RandomZeroPoint(rng);
       p.activation = RandomActivation(rng, p.output.zero_point);
       int64_t count = 1, n = 1;
@@ -341,8 +342,9 @@ TEST(FastPoolTest, InvalidParametersFailLikeReference) {
       bad_scale.output_height = 1;
       bad_scale.pad_bottom = 0;
       bad_scale.input.scale = -1.0f;
-      EXPECT_EQ(MaxPool2D(isa, profile, bad_scale, x.data(), got.data()),
-                reference::MaxPool2D(profile, bad_scale, x.data(), want.data()));
+      EXPECT_EQ(
+          MaxPool2D(isa, profile, bad_scale, x.data(), got.data()),
+          reference::MaxPool2D(profile, bad_scale, x.data(), want.data()));
       EXPECT_FALSE(MaxPool2D(isa, profile, p, x.data(), got.data()).ok());
     }
   }

@@ -527,8 +527,8 @@ TEST_P(FastKernelTest, DepthwiseConv2DEqualsReference) {
   auto uniform = [&](int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(shape_rng);
   };
-  const int64_t channel_choices[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 24,
-                                     31, 32, 33, 40, 64};
+  const int64_t channel_choices[] = {1,  2,  3,  5,  7,  8,  9,  15,
+                                     16, 17, 24, 31, 32, 33, 40, 64};
   for (int i = 0; i < 60; ++i) {
     DwCase c;
     c.batch = uniform(1, 2);

@@ -109,10 +109,9 @@ absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
   int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
   std::vector<int8_t> out(n * oh * ow * c);
   QFORGE_RETURN_IF_ERROR(WrapStatus(
-      ctx,
-      s.max ? fast::MaxPool2D(s.isa, s.profile, p, nhwc.data(), out.data())
-            : fast::AveragePool2D(s.isa, s.profile, p, nhwc.data(),
-                                  out.data())));
+      ctx, s.max ? fast::MaxPool2D(s.isa, s.profile, p, nhwc.data(), out.data())
+                 : fast::AveragePool2D(s.isa, s.profile, p, nhwc.data(),
+                                       out.data())));
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, {n, c, oh, ow});
   int8::NhwcToNchw(out.data(), n, c, oh, ow, y->data<int8_t>());
@@ -176,8 +175,9 @@ absl::Status RunMean(const MeanState& s, KernelContext& ctx) {
     y->Reset(DataType::kInt8, {n, c});
   }
   // [N, C] is the same bytes as [N, C, 1, 1].
-  return WrapStatus(ctx, fast::GlobalAveragePool(s.isa, s.profile, p,
-                                                 nhwc.data(), y->data<int8_t>()));
+  return WrapStatus(ctx,
+                    fast::GlobalAveragePool(s.isa, s.profile, p, nhwc.data(),
+                                            y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
@@ -228,8 +228,9 @@ absl::Status RunReduceMean(const ReduceMeanState& s, KernelContext& ctx) {
   }
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, out_dims);
-  return WrapStatus(ctx, fast::ReduceMean(s.isa, s.profile, p,
-                                          x->data<int8_t>(), y->data<int8_t>()));
+  return WrapStatus(ctx,
+                    fast::ReduceMean(s.isa, s.profile, p, x->data<int8_t>(),
+                                     y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(

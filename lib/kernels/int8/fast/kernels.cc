@@ -597,11 +597,9 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
   kernel.profile_ = profile;
   kernel.params_ = p;
   const reference::ConvGeometry& g = p.geometry;
-  const bool channels_ok = p.input_channels > 0 && p.depth_multiplier > 0 &&
-                           CheckedElementCount({p.input_channels,
-                                                p.depth_multiplier},
-                                               "")
-                               .ok();
+  const bool channels_ok =
+      p.input_channels > 0 && p.depth_multiplier > 0 &&
+      CheckedElementCount({p.input_channels, p.depth_multiplier}, "").ok();
   const int64_t oc = channels_ok ? p.input_channels * p.depth_multiplier : 0;
   absl::StatusOr<int64_t> w_count =
       CheckedElementCount({g.kernel_height, g.kernel_width, oc}, "weights");

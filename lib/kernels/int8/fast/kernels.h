@@ -167,7 +167,7 @@ class DepthwiseConv2DKernel {
   std::vector<int32_t> bias_;
   // AVX2 operands, channels padded to a multiple of 8 (Op).
   int64_t padded_channels_ = 0;
-  std::vector<int16_t> packed_;  // [ceil(kH/2)][kW][Op][2], w - zw
+  std::vector<int16_t> packed_;       // [ceil(kH/2)][kW][Op][2], w - zw
   std::vector<int32_t> folded_bias_;  // [Op], bias - zx * sum (w - zw)
   std::vector<float> scales_;         // onnxruntime, [Op]
   std::vector<int32_t> multipliers_;  // tflite_reference, [Op]

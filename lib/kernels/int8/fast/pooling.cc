@@ -135,8 +135,8 @@ absl::Status MaxPool2D(Isa isa, ArithmeticProfile profile,
   int8_t table[256];
   if (!raw) {
     for (int v = -128; v <= 127; ++v) {
-      table[static_cast<uint8_t>(v)] = static_cast<int8_t>(
-          reference::ClampToActivation(
+      table[static_cast<uint8_t>(v)] =
+          static_cast<int8_t>(reference::ClampToActivation(
               requantizer->Apply(static_cast<int8_t>(v)), p.activation));
     }
   }
@@ -215,8 +215,7 @@ absl::Status GlobalAveragePool(Isa isa, ArithmeticProfile profile,
   if (profile == ArithmeticProfile::kOnnxRuntime) {
     const float denominator = p.output.scale * static_cast<float>(n);
     ort_scale = p.input.scale / denominator;
-    if (n >= 0x1000000 || !(ort_scale >= 0x1.0p-32f) ||
-        !(ort_scale < 256.0f)) {
+    if (n >= 0x1000000 || !(ort_scale >= 0x1.0p-32f) || !(ort_scale < 256.0f)) {
       return fallback();
     }
   } else {
@@ -228,8 +227,8 @@ absl::Status GlobalAveragePool(Isa isa, ArithmeticProfile profile,
     int k = 63 - __builtin_clzll(static_cast<uint64_t>(n));
     k = std::min(k, 32);
     k = std::min(k, 31 + base->shift);
-    tflite_m.multiplier = static_cast<int32_t>(
-        (static_cast<int64_t>(base->multiplier) << k) / n);
+    tflite_m.multiplier =
+        static_cast<int32_t>((static_cast<int64_t>(base->multiplier) << k) / n);
     tflite_m.shift = base->shift - k;
   }
   std::vector<int32_t> sums(static_cast<size_t>(p.batch * C));
@@ -242,9 +241,9 @@ absl::Status GlobalAveragePool(Isa isa, ArithmeticProfile profile,
           reference::internal::WrappingAdd(sums[i], ort_bias), ort_scale,
           p.output.zero_point);
     } else {
-      const int32_t shifted = static_cast<int32_t>(
-          static_cast<int64_t>(sums[i]) -
-          static_cast<int64_t>(p.input.zero_point) * n);
+      const int32_t shifted =
+          static_cast<int32_t>(static_cast<int64_t>(sums[i]) -
+                               static_cast<int64_t>(p.input.zero_point) * n);
       q = reference::RequantizeTflite(shifted, tflite_m, p.output.zero_point);
     }
     output[i] =
@@ -280,7 +279,9 @@ absl::Status ReduceMean(Isa isa, ArithmeticProfile profile,
   }
   std::vector<int64_t> outer_dims, reduced_dims, inner_dims;
   for (int64_t d = 0; d < rank; ++d) {
-    (d < first ? outer_dims : d <= last ? reduced_dims : inner_dims)
+    (d < first   ? outer_dims
+     : d <= last ? reduced_dims
+                 : inner_dims)
         .push_back(p.dims[d]);
   }
   // Products with a guard (2^40 elements is far beyond any real tensor).
@@ -303,8 +304,8 @@ absl::Status ReduceMean(Isa isa, ArithmeticProfile profile,
   const int64_t out_count = outer_count * inner_count;
   if (profile == ArithmeticProfile::kOnnxRuntime) {
     std::vector<float> sums(static_cast<size_t>(out_count));
-    avx2::GlobalFloatSums(input, outer_count, n_count, inner_count, p.input.zero_point,
-                          p.input.scale, sums.data());
+    avx2::GlobalFloatSums(input, outer_count, n_count, inner_count,
+                          p.input.zero_point, p.input.scale, sums.data());
     for (int64_t j = 0; j < out_count; ++j) {
       const float mean = sums[j] / static_cast<float>(n_count);
       const int32_t q = reference::QuantizeValueOrt(
@@ -323,8 +324,8 @@ absl::Status ReduceMean(Isa isa, ArithmeticProfile profile,
   k = std::min(k, 32);
   k = std::min(k, 31 + base->shift);
   reference::QuantizedMultiplier m;
-  m.multiplier =
-      static_cast<int32_t>((static_cast<int64_t>(base->multiplier) << k) / n_count);
+  m.multiplier = static_cast<int32_t>(
+      (static_cast<int64_t>(base->multiplier) << k) / n_count);
   m.shift = base->shift - k;
   std::vector<int32_t> sums(static_cast<size_t>(out_count));
   avx2::GlobalSums(input, outer_count, n_count, inner_count, sums.data());

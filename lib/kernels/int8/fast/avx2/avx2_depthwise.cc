@@ -68,8 +68,10 @@ void BuildPairRow(const int8_t* row_a, const int8_t* row_b, int64_t in_w,
     const int8_t* b = row_b + ix * O;
     int64_t c = 0;
     for (; c + 16 <= O; c += 16) {
-      const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + c));
-      const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + c));
+      const __m128i va =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + c));
+      const __m128i vb =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + c));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c * 2),
                           _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(va, vb)));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c * 2 + 16),
@@ -99,10 +101,10 @@ inline void StoreBytes(__m256i q, int64_t n, int8_t* out) {
 template <int K>
 inline void PixelBlock(const int16_t* const* rows, int64_t offset,
                        int64_t row_pairs, int64_t kw, int64_t pixel_step,
-                       int64_t tap_step, const int16_t* weights,
-                       int64_t padded, const int32_t* bias, int64_t c,
-                       int64_t lanes, const VecOutputParams& out_params,
-                       int8_t* out, int64_t out_step) {
+                       int64_t tap_step, const int16_t* weights, int64_t padded,
+                       const int32_t* bias, int64_t c, int64_t lanes,
+                       const VecOutputParams& out_params, int8_t* out,
+                       int64_t out_step) {
   __m256i acc[K];
   const __m256i b =
       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
@@ -117,10 +119,10 @@ inline void PixelBlock(const int16_t* const* rows, int64_t offset,
 #pragma GCC unroll 4
       for (int k = 0; k < K; ++k) {
         acc[k] = _mm256_add_epi32(
-            acc[k],
-            _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(
-                                  x + k * pixel_step)),
-                              wv));
+            acc[k], _mm256_madd_epi16(
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                            x + k * pixel_step)),
+                        wv));
       }
     }
   }
@@ -155,8 +157,8 @@ int64_t CacheSlots(const Layout& l) { return 2 * l.row_pairs; }
 int64_t DepthwiseScratchBytes(const DepthwiseConvArgs& d) {
   const Layout l = LayoutFor(d);
   return l.expanded_bytes + l.zx_row_bytes +
-         CacheSlots(l) * l.pair_row_elems * 2 + 64 +
-         CacheSlots(l) * 2 * 8 + l.row_pairs * 8;
+         CacheSlots(l) * l.pair_row_elems * 2 + 64 + CacheSlots(l) * 2 * 8 +
+         l.row_pairs * 8;
 }
 
 void DepthwiseConv(const DepthwiseConvArgs& d) {
@@ -173,8 +175,8 @@ void DepthwiseConv(const DepthwiseConvArgs& d) {
   // Slot bookkeeping in the scratch too (plain arrays): first input row
   // (INT64_MIN: empty), last output row that used it; the J rows of the
   // current output row.
-  int64_t* tag = reinterpret_cast<int64_t*>(
-      reinterpret_cast<char*>(pair_rows) + slots * l.pair_row_elems * 2 + 64);
+  int64_t* tag = reinterpret_cast<int64_t*>(reinterpret_cast<char*>(pair_rows) +
+                                            slots * l.pair_row_elems * 2 + 64);
   int64_t* used = tag + slots;
   const int16_t** rows = reinterpret_cast<const int16_t**>(used + slots);
   const __m256i zx_pairs =
@@ -247,16 +249,14 @@ void DepthwiseConv(const DepthwiseConvArgs& d) {
         const int64_t lanes = O - c < 8 ? O - c : 8;
         int64_t ox = 0;
         for (; ox + 4 <= d.out_w; ox += 4) {
-          PixelBlock<4>(rows, ox * pixel_step, l.row_pairs, d.kw,
-                        pixel_step, tap_step, d.weights,
-                        l.padded, d.bias, c, lanes, out_params,
-                        out_row + ox * O, O);
+          PixelBlock<4>(rows, ox * pixel_step, l.row_pairs, d.kw, pixel_step,
+                        tap_step, d.weights, l.padded, d.bias, c, lanes,
+                        out_params, out_row + ox * O, O);
         }
         for (; ox < d.out_w; ++ox) {
-          PixelBlock<1>(rows, ox * pixel_step, l.row_pairs, d.kw,
-                        pixel_step, tap_step, d.weights,
-                        l.padded, d.bias, c, lanes, out_params,
-                        out_row + ox * O, O);
+          PixelBlock<1>(rows, ox * pixel_step, l.row_pairs, d.kw, pixel_step,
+                        tap_step, d.weights, l.padded, d.bias, c, lanes,
+                        out_params, out_row + ox * O, O);
         }
       }
     }

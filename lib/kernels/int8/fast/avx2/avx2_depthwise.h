@@ -37,8 +37,8 @@ struct DepthwiseConvArgs {
   int64_t kh, kw, stride_h, stride_w, dilation_h, dilation_w;
   int64_t pad_top, pad_left, out_h, out_w;
   int32_t input_zero_point;
-  const int16_t* weights;  // [J][kw][Op][2]: (w'[2j][kx][o], w'[2j+1][kx][o])
-  const int32_t* bias;     // [Op], zero point folded in as above
+  const int16_t* weights;   // [J][kw][Op][2]: (w'[2j][kx][o], w'[2j+1][kx][o])
+  const int32_t* bias;      // [Op], zero point folded in as above
   int64_t padded_channels;  // Op
   // Output stage: tflite_reference (multipliers/shifts) or onnxruntime
   // (scales), each [Op].

@@ -65,7 +65,8 @@ void MaxPixel(const Pool2DArgs& a, const int8_t* image, const Window& w,
       const int8_t* row = image + (y * a.in_w) * C + c;
       for (int64_t x = w.x_begin; x < w.x_end; ++x) {
         m = _mm256_max_epi8(
-            m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + x * C)));
+            m,
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + x * C)));
       }
     }
     if (a.table == nullptr) m = _mm256_min_epi8(_mm256_max_epi8(m, lo), hi);
@@ -110,8 +111,8 @@ void AverageTflitePixel(const Pool2DArgs& a, const int8_t* image,
     const __m256i positive = _mm256_cmpgt_epi32(s, _mm256_setzero_si256());
     const __m256i num = _mm256_blendv_epi8(_mm256_sub_epi32(s, half),
                                            _mm256_add_epi32(s, half), positive);
-    const __m128i q_lo = _mm256_cvttpd_epi32(
-        _mm256_div_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(num)), divisor));
+    const __m128i q_lo = _mm256_cvttpd_epi32(_mm256_div_pd(
+        _mm256_cvtepi32_pd(_mm256_castsi256_si128(num)), divisor));
     const __m128i q_hi = _mm256_cvttpd_epi32(_mm256_div_pd(
         _mm256_cvtepi32_pd(_mm256_extracti128_si256(num, 1)), divisor));
     __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(q_lo), q_hi, 1);
@@ -216,12 +217,15 @@ void GlobalSums(const int8_t* input, int64_t batch, int64_t pixels,
         const int8_t* p = image + i * C + c;
         s0 = _mm256_add_epi32(s0, _mm256_cvtepi8_epi32(_mm_loadl_epi64(
                                       reinterpret_cast<const __m128i*>(p))));
-        s1 = _mm256_add_epi32(s1, _mm256_cvtepi8_epi32(_mm_loadl_epi64(
-                                      reinterpret_cast<const __m128i*>(p + 8))));
-        s2 = _mm256_add_epi32(s2, _mm256_cvtepi8_epi32(_mm_loadl_epi64(
-                                      reinterpret_cast<const __m128i*>(p + 16))));
-        s3 = _mm256_add_epi32(s3, _mm256_cvtepi8_epi32(_mm_loadl_epi64(
-                                      reinterpret_cast<const __m128i*>(p + 24))));
+        s1 = _mm256_add_epi32(
+            s1, _mm256_cvtepi8_epi32(
+                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8))));
+        s2 = _mm256_add_epi32(
+            s2, _mm256_cvtepi8_epi32(
+                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16))));
+        s3 = _mm256_add_epi32(
+            s3, _mm256_cvtepi8_epi32(
+                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 24))));
       }
       int32_t* dst = sums + b * C + c;
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), s0);
@@ -262,7 +266,8 @@ void GlobalFloatSums(const int8_t* input, int64_t batch, int64_t pixels,
           s[g] = _mm256_add_ps(s[g], _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
         }
       }
-      for (int g = 0; g < 4; ++g) _mm256_storeu_ps(sums + b * C + c + 8 * g, s[g]);
+      for (int g = 0; g < 4; ++g)
+        _mm256_storeu_ps(sums + b * C + c + 8 * g, s[g]);
     }
     for (; c < C; c += 8) {
       const int64_t lanes = C - c < 8 ? C - c : 8;

@@ -64,9 +64,9 @@ static inline __m256i VecDoublingHighMul(__m256i x, __m256i m) {
   const __m256i even =
       _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
   const __m256i odd = _mm256_srli_epi64(
-      _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32),
-                                        _mm256_srli_epi64(m, 32)),
-                       nudge),
+      _mm256_add_epi64(
+          _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)),
+          nudge),
       31);
   return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
@@ -91,8 +91,8 @@ static inline __m256i VecRequantizeTflite(__m256i acc, __m256i multiplier,
   const __m256i right = _mm256_sub_epi32(left, shift);
   __m256i v = VecDoublingHighMul(_mm256_sllv_epi32(acc, left), multiplier);
   v = VecRoundingDivideByPot(v, right);
-  return _mm256_add_epi32(
-      _mm256_min_epi32(_mm256_max_epi32(v, c.vmin), c.vmax), c.zero_point);
+  return _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, c.vmin), c.vmax),
+                          c.zero_point);
 }
 
 // Two vectors of 8 int32 in [-128, 127] -> 16 bytes in lane order.
