@@ -108,7 +108,7 @@ inline void PixelBlock(const int16_t* const* rows, int64_t offset,
   __m256i acc[K];
   const __m256i b =
       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int k = 0; k < K; ++k) acc[k] = b;
   const int16_t* w = weights + c * 2;
   for (int64_t j = 0; j < row_pairs; ++j) {
@@ -116,7 +116,7 @@ inline void PixelBlock(const int16_t* const* rows, int64_t offset,
     for (int64_t kx = 0; kx < kw; ++kx, x += tap_step, w += padded * 2) {
       const __m256i wv =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int k = 0; k < K; ++k) {
         acc[k] = _mm256_add_epi32(
             acc[k], _mm256_madd_epi16(
@@ -128,7 +128,7 @@ inline void PixelBlock(const int16_t* const* rows, int64_t offset,
   }
   if (K % 2 == 0 && lanes == 8) {
     // Two pixels per pack: bytes 0-7 of pixel k, 8-15 of pixel k + 1.
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int k = 0; k < K; k += 2) {
       const __m128i bytes =
           PackInt32x16(VecRequantize8(acc[k], c, out_params),
@@ -248,6 +248,11 @@ void DepthwiseConv(const DepthwiseConvArgs& d) {
       for (int64_t c = 0; c < O; c += 8) {
         const int64_t lanes = O - c < 8 ? O - c : 8;
         int64_t ox = 0;
+        for (; ox + 8 <= d.out_w; ox += 8) {
+          PixelBlock<8>(rows, ox * pixel_step, l.row_pairs, d.kw, pixel_step,
+                        tap_step, d.weights, l.padded, d.bias, c, lanes,
+                        out_params, out_row + ox * O, O);
+        }
         for (; ox + 4 <= d.out_w; ox += 4) {
           PixelBlock<4>(rows, ox * pixel_step, l.row_pairs, d.kw, pixel_step,
                         tap_step, d.weights, l.padded, d.bias, c, lanes,

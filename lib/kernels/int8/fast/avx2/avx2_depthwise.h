@@ -17,9 +17,10 @@
 // a zero weight. For each output row, the ceil(kh / 2) rows of such int16
 // pairs are built once, padded left and right with zx (a row outside the
 // image is all zx), so the per-pixel loop has no borders and no shuffles: a
-// load, a vpmaddwd and an add per pair of taps and 8 channels, 4 output
-// pixels at a time. Output channel o = c * M + m reads input channel c; with
-// M > 1 each image is first expanded to C * M channels (x repeated M times).
+// load, a vpmaddwd and an add per pair of taps and 8 channels, 8 output
+// pixels at a time (then 4, then 1). Output channel o = c * M + m reads input
+// channel c; with M > 1 each image is first expanded to C * M channels (x
+// repeated M times).
 #ifndef QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_DEPTHWISE_H_
 #define QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_DEPTHWISE_H_
 
