@@ -500,7 +500,7 @@ void CheckDepthwise(Isa isa, Isa expected, ArithmeticProfile profile,
                << " seed " << seed);
   ASSERT_EQ(want_status, got_status);
   if (!want_status.ok()) return;
-  EXPECT_EQ(kernel.isa(), c.mult == 1 ? expected : Isa::kScalar);
+  EXPECT_EQ(kernel.isa(), expected);
   EXPECT_EQ(FirstDifference(want, got, oc), "");
   g_coverage.Add(want, p.activation);
 }
@@ -514,9 +514,35 @@ TEST_P(FastKernelTest, DepthwiseConv2DEqualsReference) {
     cases.push_back({1, 9, 9, ch, 1, 3, 3, 1, 2, 2});
     cases.push_back({1, 5, 6, ch, 1, 1, 1, 1, 1, 0});
     cases.push_back({1, 10, 9, ch, 1, 5, 5, 2, 1, 2});
-    cases.push_back({1, 6, 6, ch, 2, 3, 3, 1, 1, 1});  // multiplier 2: scalar
+    cases.push_back({1, 6, 6, ch, 2, 3, 3, 1, 1, 1});
+    cases.push_back({1, 7, 6, ch, 3, 3, 3, 2, 1, 1});
   }
   cases.push_back({1, 12, 12, 9, 1, 9, 9, 1, 1, 4});  // > 64 taps
+  cases.push_back({1, 12, 12, 40, 1, 9, 9, 1, 1, 4});
+  cases.push_back({1, 9, 11, 48, 1, 3, 3, 1, 1, 1});  // 32 + 16 channels
+  // Randomized: kernel sizes 1..7, depth multipliers 1..3, strides 1..2,
+  // dilations 1..2, padding up to the kernel size, channel counts around
+  // the 8/16/32 blocks.
+  std::mt19937 shape_rng(seed);
+  auto uniform = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(shape_rng);
+  };
+  const int64_t channel_choices[] = {1,  2,  3,  5,  7,  8,  9,  15,
+                                     16, 17, 24, 31, 32, 33, 40, 64};
+  for (int i = 0; i < 60; ++i) {
+    DwCase c;
+    c.batch = uniform(1, 2);
+    c.c = channel_choices[uniform(0, 15)];
+    c.mult = uniform(1, 3);
+    c.kh = uniform(1, 7);
+    c.kw = uniform(1, 7);
+    c.stride = uniform(1, 2);
+    c.dilation = uniform(1, 2);
+    c.pad = uniform(0, std::max(c.kh, c.kw) - 1);
+    c.h = uniform((c.kh - 1) * c.dilation + 1, 14);
+    c.w = uniform((c.kw - 1) * c.dilation + 1, 14);
+    cases.push_back(c);
+  }
   for (ArithmeticProfile profile : kProfiles) {
     for (const DwCase& c : cases) {
       CheckDepthwise(GetParam(), ConvExpected(), profile, c, seed++);

@@ -1,9 +1,11 @@
 // INT8 pooling, spatial mean, Concat, Resize and Pad.
 //
 // MaxPool, AveragePool, GlobalAveragePool and ReduceMean over H and W of a
-// rank-4 tensor (axes [2, 3], NCHW) call the NHWC reference kernels on a
-// transposed copy of the NCHW input; ReduceMean over any other axes calls
-// reference::ReduceMean on the input as it is.
+// rank-4 tensor (axes [2, 3], NCHW) call the NHWC fast pooling kernels
+// (kernels/int8/fast/pooling.h: AVX2 or the reference, by the ISA read at
+// prepare time) on a transposed copy of the NCHW input; ReduceMean over
+// any other axes calls fast::ReduceMean (AVX2 for one contiguous block of
+// axes, else reference::ReduceMean) on the input as it is.
 // Resize and Pad run as DequantizeLinear -> float kernel -> QuantizeLinear
 // (int8::MakeFloatFallbackKernel):
 //   - Resize nearest and Pad shares input and output params (spec), and
@@ -21,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "kernels/int8/fast/elementwise_kernels.h"
 #include "kernels/int8/fast/isa.h"
+#include "kernels/int8/fast/pooling.h"
 #include "kernels/int8/reference/concat.h"
 #include "kernels/int8/reference/pooling.h"
 #include "kernels/int8/register.h"
@@ -31,6 +34,7 @@ namespace qforge::kernels {
 namespace {
 
 using int8::ActivationQuant;
+namespace fast = int8::fast;
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
   if (s.ok()) return s;
@@ -44,6 +48,18 @@ absl::StatusOr<const Tensor*> Nchw(const KernelContext& ctx) {
     return ctx.Error("expects an int8 NCHW input of rank 4");
   }
   return x;
+}
+
+// The ISA of the fast pooling kernels (kernels/int8/fast/pooling.h), read
+// when the node is prepared.
+absl::StatusOr<fast::Isa> PoolIsa(const Node& node) {
+  absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
+  if (!isa.ok()) {
+    return absl::Status(
+        isa.status().code(),
+        absl::StrCat(node.Describe(), ": ", isa.status().message()));
+  }
+  return *isa;
 }
 
 absl::Status RequireNchw(const Node& node) {
@@ -62,6 +78,7 @@ struct PoolState {
   int8::Window2D window;
   reference::Pool2DParams base;
   ArithmeticProfile profile;
+  fast::Isa isa = fast::Isa::kScalar;
 };
 
 absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
@@ -93,9 +110,9 @@ absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
   int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
   std::vector<int8_t> out(n * oh * ow * c);
   QFORGE_RETURN_IF_ERROR(WrapStatus(
-      ctx,
-      s.max ? reference::MaxPool2D(s.profile, p, nhwc.data(), out.data())
-            : reference::AveragePool2D(s.profile, p, nhwc.data(), out.data())));
+      ctx, s.max ? fast::MaxPool2D(s.isa, s.profile, p, nhwc.data(), out.data())
+                 : fast::AveragePool2D(s.isa, s.profile, p, nhwc.data(),
+                                       out.data())));
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, {n, c, oh, ow});
   int8::NhwcToNchw(out.data(), n, c, oh, ow, y->data<int8_t>());
@@ -110,6 +127,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreatePool(
   auto s = std::make_shared<PoolState>();
   s->max = kMax;
   s->profile = init.profile;
+  QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(node));
   QFORGE_ASSIGN_OR_RETURN(s->window, int8::Window2D::FromNode(node, nullptr));
   if (s->window.dilation_h != 1 || s->window.dilation_w != 1) {
     return absl::UnimplementedError(absl::StrCat(
@@ -137,6 +155,7 @@ struct MeanState {
   reference::GlobalPoolParams base;
   ArithmeticProfile profile;
   bool keep_dims = true;
+  fast::Isa isa = fast::Isa::kScalar;
 };
 
 absl::Status RunMean(const MeanState& s, KernelContext& ctx) {
@@ -157,8 +176,9 @@ absl::Status RunMean(const MeanState& s, KernelContext& ctx) {
     y->Reset(DataType::kInt8, {n, c});
   }
   // [N, C] is the same bytes as [N, C, 1, 1].
-  return WrapStatus(ctx, reference::GlobalAveragePool(s.profile, p, nhwc.data(),
-                                                      y->data<int8_t>()));
+  return WrapStatus(ctx,
+                    fast::GlobalAveragePool(s.isa, s.profile, p, nhwc.data(),
+                                            y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
@@ -166,6 +186,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
   QFORGE_RETURN_IF_ERROR(RequireNchw(init.node));
   auto s = std::make_shared<MeanState>();
   s->profile = init.profile;
+  QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(init.node));
   QFORGE_ASSIGN_OR_RETURN(s->base.input, ActivationQuant(init.node, 0));
   QFORGE_ASSIGN_OR_RETURN(s->base.output, ActivationQuant(init.node, 0, true));
   return std::make_unique<FunctionKernel>(
@@ -178,6 +199,7 @@ struct ReduceMeanState {
   reference::ReduceMeanParams base;  // axes sorted, unique, non-negative
   ArithmeticProfile profile;
   bool keep_dims = true;
+  fast::Isa isa = fast::Isa::kScalar;
 };
 
 absl::Status RunReduceMean(const ReduceMeanState& s, KernelContext& ctx) {
@@ -207,8 +229,9 @@ absl::Status RunReduceMean(const ReduceMeanState& s, KernelContext& ctx) {
   }
   Tensor* y = ctx.output(0);
   y->Reset(DataType::kInt8, out_dims);
-  return WrapStatus(ctx, reference::ReduceMean(s.profile, p, x->data<int8_t>(),
-                                               y->data<int8_t>()));
+  return WrapStatus(ctx,
+                    fast::ReduceMean(s.isa, s.profile, p, x->data<int8_t>(),
+                                     y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
@@ -258,6 +281,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
     // The spatial mean of NCHW: the GlobalAveragePool kernel.
     auto s = std::make_shared<MeanState>();
     s->profile = init.profile;
+    QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(node));
     s->keep_dims = keep_dims != 0;
     s->base.input = in_q;
     s->base.output = out_q;
@@ -266,6 +290,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
   }
   auto s = std::make_shared<ReduceMeanState>();
   s->profile = init.profile;
+  QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(node));
   s->keep_dims = keep_dims != 0;
   s->base.axes = axes;
   s->base.input = in_q;

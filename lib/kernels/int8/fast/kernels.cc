@@ -7,6 +7,7 @@
 #include "kernels/int8/reference/kernel_util.h"
 
 #ifdef QFORGE_HAVE_AVX2_KERNELS
+#include "kernels/int8/fast/avx2/avx2_depthwise.h"
 #include "kernels/int8/fast/avx2/avx2_kernels.h"
 #endif
 
@@ -596,7 +597,9 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
   kernel.profile_ = profile;
   kernel.params_ = p;
   const reference::ConvGeometry& g = p.geometry;
-  const bool channels_ok = p.input_channels > 0 && p.depth_multiplier > 0;
+  const bool channels_ok =
+      p.input_channels > 0 && p.depth_multiplier > 0 &&
+      CheckedElementCount({p.input_channels, p.depth_multiplier}, "").ok();
   const int64_t oc = channels_ok ? p.input_channels * p.depth_multiplier : 0;
   absl::StatusOr<int64_t> w_count =
       CheckedElementCount({g.kernel_height, g.kernel_width, oc}, "weights");
@@ -605,9 +608,9 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
   }
   if (bias != nullptr && oc > 0) kernel.bias_.assign(bias, bias + oc);
   Isa chosen = std::min(ImplementedIsa(isa), Isa::kAvx2);
-  if (chosen == Isa::kScalar || !channels_ok || p.depth_multiplier != 1 ||
-      !w_count.ok() || weights == nullptr || g.kernel_height <= 0 ||
-      g.kernel_width <= 0 || !QuantParamsOk(p.input, p.weights, oc, p.output) ||
+  if (chosen == Isa::kScalar || !channels_ok || !w_count.ok() ||
+      weights == nullptr || g.kernel_height <= 0 || g.kernel_width <= 0 ||
+      !QuantParamsOk(p.input, p.weights, oc, p.output) ||
       (profile == ArithmeticProfile::kTfliteReference &&
        !p.weights.all_zero_points_zero())) {
     return kernel;
@@ -617,12 +620,50 @@ DepthwiseConv2DKernel DepthwiseConv2DKernel::Create(
                                         p.weights.scales, p.output.scale,
                                         p.output.zero_point, p.activation);
   if (!requantizer.ok()) return kernel;
-  kernel.weights32_.resize(static_cast<size_t>(*w_count));
-  for (int64_t i = 0; i < *w_count; ++i) {
-    kernel.weights32_[i] =
-        static_cast<int32_t>(weights[i]) - p.weights.zero_point(i % oc);
+  const int64_t padded = (oc + 7) / 8 * 8;
+  const int64_t taps = g.kernel_height * g.kernel_width;
+  const int64_t kw = g.kernel_width;
+  // Vertical tap pairs: rows 2j and 2j + 1 at the same kx.
+  const int64_t row_pairs = (g.kernel_height + 1) / 2;
+  kernel.padded_channels_ = padded;
+  kernel.packed_.assign(static_cast<size_t>(row_pairs * kw * padded * 2), 0);
+  kernel.folded_bias_.assign(static_cast<size_t>(padded), 0);
+  const uint32_t zx = static_cast<uint32_t>(p.input.zero_point);
+  for (int64_t o = 0; o < oc; ++o) {
+    const int32_t zw = p.weights.zero_point(o);
+    uint32_t wsum = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      const int32_t w = static_cast<int32_t>(weights[t * oc + o]) - zw;
+      const int64_t ky = t / kw, kx = t % kw;
+      kernel.packed_[(((ky / 2) * kw + kx) * padded + o) * 2 + ky % 2] =
+          static_cast<int16_t>(w);
+      wsum += static_cast<uint32_t>(w);
+    }
+    const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[o]) : 0;
+    kernel.folded_bias_[o] = static_cast<int32_t>(b - zx * wsum);
   }
-  kernel.output_ = OutputStage(*std::move(requantizer), oc, chosen);
+  if (profile == ArithmeticProfile::kOnnxRuntime) {
+    const std::vector<float>& s = requantizer->ort_scales();
+    kernel.scales_.assign(static_cast<size_t>(padded), 1.0f);
+    for (int64_t o = 0; o < oc; ++o) {
+      kernel.scales_[o] = s.size() == 1 ? s[0] : s[o];
+    }
+  } else {
+    const auto& m = requantizer->tflite_multipliers();
+    kernel.multipliers_.assign(static_cast<size_t>(padded), 1 << 30);
+    kernel.shifts_.assign(static_cast<size_t>(padded), 0);
+    for (int64_t o = 0; o < oc; ++o) {
+      const reference::QuantizedMultiplier& q = m.size() == 1 ? m[0] : m[o];
+      // The vector MBQM needs a multiplier != INT32_MIN and |shift| <= 31
+      // (QuantizeMultiplier gives [0, 2^31); other shifts stay scalar).
+      if (q.multiplier == std::numeric_limits<int32_t>::min() ||
+          q.shift < -31 || q.shift > 31) {
+        return kernel;
+      }
+      kernel.multipliers_[o] = q.multiplier;
+      kernel.shifts_[o] = q.shift;
+    }
+  }
   kernel.isa_ = chosen;
   return kernel;
 }
@@ -641,23 +682,23 @@ absl::Status DepthwiseConv2DKernel::Run(const reference::ConvGeometry& g,
                                         const int8_t* input,
                                         int8_t* output) const {
   const int64_t C = params_.input_channels;
+  const int64_t M = params_.depth_multiplier;
   if (isa_ == Isa::kScalar || input == nullptr || output == nullptr ||
-      !SameWindow(g, params_.geometry) || !GeometryOk(g, C, C)) {
+      !SameWindow(g, params_.geometry) || !GeometryOk(g, C, C * M) ||
+      !CheckedElementCount({g.input_height, g.input_width, C * M, 2}, "")
+           .ok()) {
     return RunReference(g, input, output);
   }
 #ifdef QFORGE_HAVE_AVX2_KERNELS
-  const int64_t OH = g.output_height(), OW = g.output_width();
-  const int64_t positions = g.batch * OH * OW;
-  std::vector<int32_t> acc(static_cast<size_t>(positions * C));
-  avx2::DepthwiseArgs d;
+  const reference::ActivationRange& act = params_.activation;
+  avx2::DepthwiseConvArgs d;
   d.input = input;
-  d.weights = weights32_.data();
-  d.bias = bias_.empty() ? nullptr : bias_.data();
-  d.acc = acc.data();
+  d.output = output;
   d.batch = g.batch;
   d.in_h = g.input_height;
   d.in_w = g.input_width;
-  d.channels = C;
+  d.in_channels = C;
+  d.multiplier = M;
   d.kh = g.kernel_height;
   d.kw = g.kernel_width;
   d.stride_h = g.stride_height;
@@ -666,13 +707,24 @@ absl::Status DepthwiseConv2DKernel::Run(const reference::ConvGeometry& g,
   d.dilation_w = g.dilation_width;
   d.pad_top = g.pad_top;
   d.pad_left = g.pad_left;
-  d.out_h = OH;
-  d.out_w = OW;
+  d.out_h = g.output_height();
+  d.out_w = g.output_width();
   d.input_zero_point = params_.input.zero_point;
-  avx2::DepthwiseAccumulate(d);
-  for (int64_t i = 0; i < positions; ++i) {
-    output_.Row(acc.data() + i * C, C, output + i * C);
-  }
+  d.weights = packed_.data();
+  d.bias = folded_bias_.data();
+  d.padded_channels = padded_channels_;
+  d.tflite = profile_ == ArithmeticProfile::kTfliteReference;
+  d.scales = scales_.data();
+  d.multipliers = multipliers_.data();
+  d.shifts = shifts_.data();
+  d.output_zero_point = params_.output.zero_point;
+  d.act_min = act.min;
+  d.act_max = act.max;
+  d.scratch = nullptr;
+  std::vector<int8_t> scratch(
+      static_cast<size_t>(avx2::DepthwiseScratchBytes(d)));
+  d.scratch = scratch.data();
+  avx2::DepthwiseConv(d);
   return absl::OkStatus();
 #else
   return RunReference(g, input, output);

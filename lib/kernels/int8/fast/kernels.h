@@ -9,7 +9,7 @@
 // exactly (the onnxruntime profile's binary32 formula and the
 // tflite_reference profile's gemmlowp fixed-point formula). With
 // Isa::kScalar, and whenever a case has no SIMD kernel (invalid parameters,
-// depth multiplier > 1, the tflite_reference profile with nonzero weight
+// the tflite_reference profile with nonzero weight
 // zero points, ...), a kernel calls the reference kernel itself, so errors
 // are reported exactly as the reference reports them.
 #ifndef QFORGE_LIB_KERNELS_INT8_FAST_KERNELS_H_
@@ -146,7 +146,9 @@ class Conv2DKernel {
 
 class DepthwiseConv2DKernel {
  public:
-  // `weights` [kH, kW, C * M] (copied).
+  // `weights` [kH, kW, C * M] (copied). Any depth multiplier M; the AVX2
+  // path (avx2/avx2_depthwise.h) packs the weights as int16 tap pairs with
+  // the input zero point folded into the bias and fuses the requantization.
   static DepthwiseConv2DKernel Create(
       Isa isa, ArithmeticProfile profile,
       const reference::DepthwiseConv2DParams& params, const int8_t* weights,
@@ -163,8 +165,13 @@ class DepthwiseConv2DKernel {
   reference::DepthwiseConv2DParams params_;
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
-  std::vector<int32_t> weights32_;  // [kH * kW][C], w - zw
-  OutputStage output_;
+  // AVX2 operands, channels padded to a multiple of 8 (Op).
+  int64_t padded_channels_ = 0;
+  std::vector<int16_t> packed_;       // [ceil(kH/2)][kW][Op][2], w - zw
+  std::vector<int32_t> folded_bias_;  // [Op], bias - zx * sum (w - zw)
+  std::vector<float> scales_;         // onnxruntime, [Op]
+  std::vector<int32_t> multipliers_;  // tflite_reference, [Op]
+  std::vector<int32_t> shifts_;       // tflite_reference, [Op]
 };
 
 }  // namespace qforge::kernels::int8::fast

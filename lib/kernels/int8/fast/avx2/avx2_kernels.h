@@ -52,19 +52,6 @@ void RequantizeTfliteRow(const int32_t* acc, int64_t count,
                          int32_t zero_point, int32_t lo, int32_t hi,
                          int8_t* out);
 
-// Depthwise convolution with depth multiplier 1, NHWC, accumulators only.
-struct DepthwiseArgs {
-  const int8_t* input;     // [batch, in_h, in_w, channels]
-  const int32_t* weights;  // [kh * kw][channels], w - zw
-  const int32_t* bias;     // [channels] or null
-  int32_t* acc;            // [batch, out_h, out_w, channels]
-  int64_t batch, in_h, in_w, channels;
-  int64_t kh, kw, stride_h, stride_w, dilation_h, dilation_w;
-  int64_t pad_top, pad_left, out_h, out_w;
-  int32_t input_zero_point;
-};
-void DepthwiseAccumulate(const DepthwiseArgs& args);
-
 }  // namespace qforge::kernels::int8::fast::avx2
 
 #endif  // QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_KERNELS_H_
