@@ -52,15 +52,27 @@ PackedGemmB PackB(int64_t k, int64_t n, BAt&& b_at) {
   return b;
 }
 
-// Packs raw int8 weights for the AVX2 matrix-vector kernel (layout in
-// avx2_kernels.h, GemvS8: groups of up to 32 columns, k-pairs interleaved).
+// Packs raw int8 weights for the AVX2 matrix-vector kernels (layouts in
+// avx2_kernels.h, GemvS8Sign / GemvS8: groups of up to 32 columns, k-quads
+// or k-pairs interleaved).
 template <typename WeightAt>
 PackedGemvB PackGemv(int64_t k, int64_t n, const reference::WeightQuant& wq,
+                     int32_t input_zero_point, const int32_t* bias,
                      WeightAt&& weight_at) {
   constexpr int64_t kGroup = 32;
   PackedGemvB v;
-  v.kp = (k + 1) / 2 * 2;
   v.n = n;
+  v.sign = true;
+  for (int64_t col = 0; col < n && v.sign; ++col) {
+    for (int64_t kk = 0; kk < k; ++kk) {
+      if (weight_at(kk, col) == -128) {
+        v.sign = false;
+        break;
+      }
+    }
+  }
+  const int64_t unit = v.sign ? 4 : 2;  // k values per 32-bit lane
+  v.kp = (k + unit - 1) / unit * unit;
   const int64_t n8 = (n + 7) / 8 * 8;
   v.data.assign(static_cast<size_t>(n8 * v.kp), 0);
   for (int64_t col = 0; col < n; ++col) {
@@ -68,13 +80,28 @@ PackedGemvB PackGemv(int64_t k, int64_t n, const reference::WeightQuant& wq,
     const int64_t width = std::min(kGroup, n8 - g0);
     int8_t* group = v.data.data() + g0 * v.kp;
     for (int64_t kk = 0; kk < k; ++kk) {
-      group[(kk / 2) * width * 2 + (col - g0) * 2 + kk % 2] =
+      group[(kk / unit) * width * unit + (col - g0) * unit + kk % unit] =
           weight_at(kk, col);
     }
   }
   if (!wq.all_zero_points_zero()) {
     v.zero_points.resize(static_cast<size_t>(n));
     for (int64_t col = 0; col < n; ++col) v.zero_points[col] = wq.zero_point(col);
+  }
+  if (v.sign) {
+    // sum (x - zx)(w - zw) = sum x w - zw sum x - zx sum w + K zx zw.
+    const uint32_t zx = static_cast<uint32_t>(input_zero_point);
+    v.bias.resize(static_cast<size_t>(n));
+    for (int64_t col = 0; col < n; ++col) {
+      uint32_t wsum = 0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        wsum += static_cast<uint32_t>(static_cast<int32_t>(weight_at(kk, col)));
+      }
+      const uint32_t zw = static_cast<uint32_t>(wq.zero_point(col));
+      const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[col]) : 0;
+      v.bias[col] = static_cast<int32_t>(b - zx * wsum +
+                                         static_cast<uint32_t>(k) * zx * zw);
+    }
   }
   return v;
 }
@@ -309,7 +336,8 @@ FullyConnectedKernel FullyConnectedKernel::CreateImpl(
       return static_cast<int32_t>(weight_at(kk, col)) -
              p.weights.zero_point(col);
     });
-    kernel.gemv_ = PackGemv(k, n, p.weights, weight_at);
+    kernel.gemv_ =
+        PackGemv(k, n, p.weights, p.input.zero_point, bias, weight_at);
   }
   kernel.output_ = OutputStage(*std::move(requantizer), n, chosen);
   kernel.isa_ = chosen;
@@ -335,18 +363,32 @@ absl::Status FullyConnectedKernel::Run(int64_t rows, const int8_t* input,
     // Matrix-vector: the int8 weights are read once, at half the bytes of
     // the int16 GEMM panels.
     const int32_t zx = p.input.zero_point;
-    std::vector<int16_t> x(static_cast<size_t>(kp), 0);
-    avx2::ConvertS8ToS16(input, k, zx, x.data());
-    uint32_t x_sum = 0;
-    if (!gemv_.zero_points.empty()) {
-      for (int64_t kk = 0; kk < k; ++kk) {
-        x_sum += static_cast<uint32_t>(static_cast<int32_t>(x[kk]));
-      }
-    }
+    const int32_t* zw =
+        gemv_.zero_points.empty() ? nullptr : gemv_.zero_points.data();
     std::vector<int32_t> acc(static_cast<size_t>(n));
-    avx2::GemvS8(x.data(), kp, gemv_.data.data(), n, bias,
-                 gemv_.zero_points.empty() ? nullptr : gemv_.zero_points.data(),
-                 static_cast<int32_t>(x_sum), acc.data());
+    uint32_t x_sum = 0;
+    if (gemv_.sign) {
+      std::vector<int8_t> x(static_cast<size_t>(gemv_.kp), 0);
+      std::copy(input, input + k, x.begin());
+      if (zw != nullptr) {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          x_sum += static_cast<uint32_t>(static_cast<int32_t>(input[kk]));
+        }
+      }
+      avx2::GemvS8Sign(x.data(), gemv_.kp, gemv_.data.data(), n,
+                       gemv_.bias.data(), zw, static_cast<int32_t>(x_sum),
+                       acc.data());
+    } else {
+      std::vector<int16_t> x(static_cast<size_t>(gemv_.kp), 0);
+      avx2::ConvertS8ToS16(input, k, zx, x.data());
+      if (zw != nullptr) {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          x_sum += static_cast<uint32_t>(static_cast<int32_t>(x[kk]));
+        }
+      }
+      avx2::GemvS8(x.data(), gemv_.kp, gemv_.data.data(), n, bias, zw,
+                   static_cast<int32_t>(x_sum), acc.data());
+    }
     output_.Row(acc.data(), n, output);
     return absl::OkStatus();
   }

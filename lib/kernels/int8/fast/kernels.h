@@ -41,13 +41,17 @@ struct PackedGemmB {
   std::vector<int16_t> data;  // [ceil(n / 8)][kp / 2][8][2]
 };
 
-// Raw int8 weights packed for the AVX2 matrix-vector kernel (batch-1 fully
-// connected; avx2_kernels.h, GemvS8) and the weight zero points it corrects
-// with (empty when all are 0).
+// Raw int8 weights packed for the AVX2 matrix-vector kernels (batch-1 fully
+// connected; avx2_kernels.h) and the weight zero points they correct with
+// (empty when all are 0). With every weight in [-127, 127] (sign = true)
+// the layout is GemvS8Sign's (k-quads, kp a multiple of 4) and `bias` holds
+// bias - zx * sum_k w + K * zx * zw (wrapping); else GemvS8's (k-pairs).
 struct PackedGemvB {
   int64_t kp = 0, n = 0;
+  bool sign = false;
   std::vector<int8_t> data;
   std::vector<int32_t> zero_points;
+  std::vector<int32_t> bias;
 };
 
 // Weights packed for the VNNI (u8 x s8, vpdpbusd) micro-kernels: raw int8

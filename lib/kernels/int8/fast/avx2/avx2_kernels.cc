@@ -266,6 +266,72 @@ void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
   }
 }
 
+namespace {
+
+// GemvS8Sign over one group of NB column blocks.
+template <int NB>
+void GemvSignGroup(const int8_t* x, int64_t quads, const int8_t* w,
+                   __m256i* acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+#pragma GCC unroll 4
+  for (int j = 0; j < NB; ++j) acc[j] = _mm256_setzero_si256();
+  for (int64_t q = 0; q < quads; ++q) {
+    int32_t quad;
+    __builtin_memcpy(&quad, x + 4 * q, sizeof(quad));
+    const __m256i xv = _mm256_set1_epi32(quad);
+    const __m256i ax = _mm256_abs_epi8(xv);  // |-128| = 128 as uint8
+    const int8_t* wp = w + q * NB * 32;
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+      const __m256i wv =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + j * 32));
+      // w * sign(x) fits int8 since |w| <= 127.
+      const __m256i prod =
+          _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv));
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(prod, ones));
+    }
+  }
+}
+
+}  // namespace
+
+void GemvS8Sign(const int8_t* x, int64_t kq4, const int8_t* packed_w,
+                int64_t n_cols, const int32_t* bias,
+                const int32_t* zero_points, int32_t x_sum, int32_t* c) {
+  const int64_t quads = kq4 / 4;
+  const __m256i xs = _mm256_set1_epi32(x_sum);
+  for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {
+    const int64_t blocks =
+        (n_cols - n0 >= kGemvGroup ? kGemvGroup : n_cols - n0 + 7) / 8;
+    const int8_t* w = packed_w + n0 * kq4;
+    __m256i acc[4];
+    switch (blocks) {
+      case 4:
+        GemvSignGroup<4>(x, quads, w, acc);
+        break;
+      case 3:
+        GemvSignGroup<3>(x, quads, w, acc);
+        break;
+      case 2:
+        GemvSignGroup<2>(x, quads, w, acc);
+        break;
+      default:
+        GemvSignGroup<1>(x, quads, w, acc);
+        break;
+    }
+    for (int64_t j = 0; j < blocks; ++j) {
+      const int64_t col = n0 + 8 * j;
+      const int64_t cols = n_cols - col;
+      __m256i v = _mm256_add_epi32(acc[j], LoadCols(bias + col, cols));
+      if (zero_points != nullptr) {
+        v = _mm256_sub_epi32(
+            v, _mm256_mullo_epi32(LoadCols(zero_points + col, cols), xs));
+      }
+      StoreCols(c + col, cols, v);
+    }
+  }
+}
+
 void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
                     int16_t* out) {
   const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(zero_point));

@@ -62,6 +62,21 @@ void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
             int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
             int32_t x_sum, int32_t* c);
 
+// Packed int8 weights for GemvS8Sign: as for GemvS8 but with k-quads
+// instead of k-pairs: K padded to kq4 (a multiple of 4), and group g of
+// width gw holds for quad q the gw * 4 bytes w[4q..4q+3][n] of its columns
+// n in order at offset q * gw * 4 (group g starts at byte g * 32 * kq4).
+// Every weight must be in [-127, 127].
+//
+// c[n] = bias[n] + sum_k x[k] * w[k][n] - zero_points[n] * x_sum (int32,
+// wrapping) for raw int8 x [kq4] (padding 0). Exact with vpmaddubsw:
+// |x| * (w * sign(x)) has |x| <= 128 and |w| <= 127, so a pair of products
+// is at most 2 * 128 * 127 = 32512 and never saturates int16. bias is not
+// null; zero_points may be null.
+void GemvS8Sign(const int8_t* x, int64_t kq4, const int8_t* packed_w,
+                int64_t n_cols, const int32_t* bias,
+                const int32_t* zero_points, int32_t x_sum, int32_t* c);
+
 // out[i] = int16(in[i]) - zero_point for i < count.
 void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
                     int16_t* out);
