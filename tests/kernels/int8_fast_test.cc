@@ -462,6 +462,19 @@ TEST_P(FastKernelTest, Conv2DEqualsReference) {
   g_coverage.Check();
 }
 
+// An input whose zero-padded int16 copy exceeds the direct AVX2 path's
+// limit (1 Mi elements) takes im2col with the direct packing (9 channels:
+// taps padded to 10 values); a 2x2 window with stride 2 keeps the
+// reference fast.
+TEST_P(FastKernelTest, Conv2DLargeImageEqualsReference) {
+  uint32_t seed = TestSeed(1357);
+  for (ArithmeticProfile profile : kProfiles) {
+    CheckConv(GetParam(), Expected(), profile,
+              {1, 341, 341, 9, 3, 1, 2, 2, 2, 1, 1}, seed++, false);
+    if (HasFatalFailure()) return;
+  }
+}
+
 TEST_P(FastKernelTest, Conv2DTfliteAsymmetricWeightsFailLikeReference) {
   CheckConv(GetParam(), Expected(), ArithmeticProfile::kTfliteReference,
             {1, 4, 4, 3, 5, 1, 3, 3, 1, 1, 1}, TestSeed(99), true);

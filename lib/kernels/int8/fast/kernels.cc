@@ -18,6 +18,10 @@ using reference::internal::CheckedElementCount;
 // Output positions per im2col / GEMM chunk: bounds the scratch buffers.
 constexpr int64_t kRowChunk = 96;
 
+// Largest zero-padded int16 image (elements) the direct AVX2 convolution
+// copies; larger inputs use im2col.
+constexpr int64_t kDirectMaxImage = int64_t{1} << 20;
+
 // The AVX2 convolution reads its GEMM rows straight from a zero-padded int16
 // copy of the input (no im2col) when a group has at least this many
 // channels; with fewer, the per-tap segments are too short and im2col wins.
@@ -583,30 +587,20 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
   const int64_t chunk = std::min<int64_t>(positions, kRowChunk);
   std::vector<int32_t> acc(
       static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
-  if (direct_ && !(pointwise && kp == C)) {
-    // Direct: a zero-padded int16 copy of the input (x - zx, padding 0,
-    // channel stride cs) whose pixels are read in place per tap.
-    const int64_t cs = C + cg % 2;
-    const int64_t ph = g.input_height + g.pad_top + g.pad_bottom;
-    const int64_t pw = g.input_width + g.pad_left + g.pad_right;
-    absl::StatusOr<int64_t> img_count =
-        CheckedElementCount({g.batch, ph, pw, cs}, "");
-    if (!img_count.ok()) return RunReference(g, input, output);
-    std::vector<int16_t> img(static_cast<size_t>(*img_count), 0);
-    for (int64_t b = 0; b < g.batch; ++b) {
-      for (int64_t iy = 0; iy < g.input_height; ++iy) {
-        const int8_t* src = input + (b * g.input_height + iy) * g.input_width * C;
-        int16_t* dst = img.data() +
-                       ((b * ph + iy + g.pad_top) * pw + g.pad_left) * cs;
-        if (cs == C) {
-          avx2::ConvertS8ToS16(src, g.input_width * C, zx, dst);
-        } else {
-          for (int64_t ix = 0; ix < g.input_width; ++ix) {
-            avx2::ConvertS8ToS16(src + ix * C, C, zx, dst + ix * cs);
-          }
-        }
-      }
-    }
+  // Direct: a zero-padded int16 copy of one input image (x - zx, padding
+  // 0, channel stride cs) whose pixels are read in place per tap; images
+  // larger than kDirectMaxImage elements use im2col (bounded scratch).
+  const int64_t cs = C + cg % 2;
+  const bool small_pads =
+      std::max({g.pad_top, g.pad_bottom, g.pad_left, g.pad_right}) <=
+      kDirectMaxImage;
+  const int64_t ph =
+      small_pads ? g.input_height + g.pad_top + g.pad_bottom : 0;
+  const int64_t pw = small_pads ? g.input_width + g.pad_left + g.pad_right : 0;
+  absl::StatusOr<int64_t> image_size = CheckedElementCount({ph, pw, cs}, "");
+  if (direct_ && !(pointwise && kp == C) && small_pads && image_size.ok() &&
+      *image_size <= kDirectMaxImage) {
+    std::vector<int16_t> img(static_cast<size_t>(ph * pw * cs), 0);
     const int64_t cgp = cg + cg % 2;
     std::vector<avx2::KSegment> segments;
     for (int64_t ky = 0; ky < g.kernel_height; ++ky) {
@@ -617,32 +611,48 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
       }
     }
     std::vector<const int16_t*> rows_ptr(static_cast<size_t>(chunk));
-    for (int64_t pos0 = 0; pos0 < positions; pos0 += chunk) {
-      const int64_t rows = std::min(chunk, positions - pos0);
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t pos = pos0 + r;
-        const int64_t b = pos / (OH * OW);
-        const int64_t oy = (pos / OW) % OH, ox = pos % OW;
-        rows_ptr[r] = img.data() +
-                      ((b * ph + oy * g.stride_height) * pw +
-                       ox * g.stride_width) * cs;
-      }
-      for (int64_t grp = 0; grp < groups; ++grp) {
-        if (grp > 0) {
-          for (int64_t r = 0; r < rows; ++r) rows_ptr[r] += cg;
+    const int64_t image_positions = OH * OW;
+    for (int64_t b = 0; b < g.batch; ++b) {
+      for (int64_t iy = 0; iy < g.input_height; ++iy) {
+        const int8_t* src =
+            input + (b * g.input_height + iy) * g.input_width * C;
+        int16_t* dst = img.data() + ((iy + g.pad_top) * pw + g.pad_left) * cs;
+        if (cs == C) {
+          avx2::ConvertS8ToS16(src, g.input_width * C, zx, dst);
+        } else {
+          for (int64_t ix = 0; ix < g.input_width; ++ix) {
+            avx2::ConvertS8ToS16(src + ix * C, C, zx, dst + ix * cs);
+          }
         }
-        avx2::GemmS16Indirect(rows_ptr.data(), rows, segments.data(),
-                              static_cast<int64_t>(segments.size()),
-                              packed_[grp].data.data(), kp, og,
-                              bias != nullptr ? bias + grp * og : nullptr,
-                              acc.data() + grp * og, O);
       }
-      for (int64_t r = 0; r < rows; ++r) {
-        output_.Row(acc.data() + r * O, O, output + (pos0 + r) * O);
+      int8_t* image_out = output + b * image_positions * O;
+      for (int64_t pos0 = 0; pos0 < image_positions; pos0 += chunk) {
+        const int64_t rows = std::min(chunk, image_positions - pos0);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t oy = (pos0 + r) / OW, ox = (pos0 + r) % OW;
+          rows_ptr[r] = img.data() + (oy * g.stride_height * pw +
+                                      ox * g.stride_width) * cs;
+        }
+        for (int64_t grp = 0; grp < groups; ++grp) {
+          if (grp > 0) {
+            for (int64_t r = 0; r < rows; ++r) rows_ptr[r] += cg;
+          }
+          avx2::GemmS16Indirect(rows_ptr.data(), rows, segments.data(),
+                                static_cast<int64_t>(segments.size()),
+                                packed_[grp].data.data(), kp, og,
+                                bias != nullptr ? bias + grp * og : nullptr,
+                                acc.data() + grp * og, O);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          output_.Row(acc.data() + r * O, O, image_out + (pos0 + r) * O);
+        }
       }
     }
     return absl::OkStatus();
   }
+  // im2col. With the direct packing each tap holds cg + cg % 2 values (the
+  // padding one stays 0 in `a`).
+  const int64_t tap_k = direct_ ? cg + cg % 2 : cg;
   std::vector<int16_t> a(static_cast<size_t>(std::max<int64_t>(chunk, 1) * kp),
                          0);
   for (int64_t pos0 = 0; pos0 < positions; pos0 += chunk) {
@@ -661,7 +671,7 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
           int16_t* dst = a.data() + r * kp;
           for (int64_t ky = 0; ky < g.kernel_height; ++ky) {
             const int64_t iy = y0 + ky * g.dilation_height;
-            for (int64_t kx = 0; kx < g.kernel_width; ++kx, dst += cg) {
+            for (int64_t kx = 0; kx < g.kernel_width; ++kx, dst += tap_k) {
               const int64_t ix = x0 + kx * g.dilation_width;
               if (iy < 0 || iy >= g.input_height || ix < 0 ||
                   ix >= g.input_width) {
