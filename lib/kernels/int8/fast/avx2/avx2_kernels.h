@@ -5,11 +5,12 @@
 // in an -mavx2 translation unit could be picked by the linker for the whole
 // library and run AVX2 code on a CPU without it.
 //
-// Exactness: every product is (x - zx) * (w - zw) with both factors in
-// [-255, 255] held as int16; vpmaddwd sums two such products into int32
-// exactly (|sum| <= 130050), and the int32 accumulation wraps modulo 2^32
-// like the reference kernels (vpaddd). No saturating instruction
-// (vpmaddubsw, vpdpbusds) is used.
+// Exactness: in the GEMM and GemvS8 every product is (x - zx) * (w - zw)
+// with both factors in [-255, 255] held as int16; vpmaddwd sums two such
+// products into int32 exactly (|sum| <= 130050), and the int32 accumulation
+// wraps modulo 2^32 like the reference kernels (vpaddd). The one saturating
+// instruction, vpmaddubsw, appears only in GemvS8Sign, on operands for which
+// it provably cannot saturate (see there).
 #ifndef QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_KERNELS_H_
 #define QFORGE_LIB_KERNELS_INT8_FAST_AVX2_AVX2_KERNELS_H_
 
