@@ -90,7 +90,8 @@ PackedGemvB PackGemv(int64_t k, int64_t n, const reference::WeightQuant& wq,
   }
   if (!wq.all_zero_points_zero()) {
     v.zero_points.resize(static_cast<size_t>(n));
-    for (int64_t col = 0; col < n; ++col) v.zero_points[col] = wq.zero_point(col);
+    for (int64_t col = 0; col < n; ++col)
+      v.zero_points[col] = wq.zero_point(col);
   }
   if (v.sign) {
     // sum (x - zx)(w - zw) = sum x w - zw sum x - zx sum w + K zx zw.
@@ -591,11 +592,9 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
   // 0, channel stride cs) whose pixels are read in place per tap; images
   // larger than kDirectMaxImage elements use im2col (bounded scratch).
   const int64_t cs = C + cg % 2;
-  const bool small_pads =
-      std::max({g.pad_top, g.pad_bottom, g.pad_left, g.pad_right}) <=
-      kDirectMaxImage;
-  const int64_t ph =
-      small_pads ? g.input_height + g.pad_top + g.pad_bottom : 0;
+  const bool small_pads = std::max({g.pad_top, g.pad_bottom, g.pad_left,
+                                    g.pad_right}) <= kDirectMaxImage;
+  const int64_t ph = small_pads ? g.input_height + g.pad_top + g.pad_bottom : 0;
   const int64_t pw = small_pads ? g.input_width + g.pad_left + g.pad_right : 0;
   absl::StatusOr<int64_t> image_size = CheckedElementCount({ph, pw, cs}, "");
   if (direct_ && !(pointwise && kp == C) && small_pads && image_size.ok() &&
@@ -630,8 +629,8 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
         const int64_t rows = std::min(chunk, image_positions - pos0);
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t oy = (pos0 + r) / OW, ox = (pos0 + r) % OW;
-          rows_ptr[r] = img.data() + (oy * g.stride_height * pw +
-                                      ox * g.stride_width) * cs;
+          rows_ptr[r] = img.data() +
+                        (oy * g.stride_height * pw + ox * g.stride_width) * cs;
         }
         for (int64_t grp = 0; grp < groups; ++grp) {
           if (grp > 0) {

@@ -37,8 +37,7 @@ inline __m256i TailMask(int64_t cols) {
 
 inline __m256i LoadCols(const int32_t* p, int64_t cols) {
   if (cols >= 8) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  return _mm256_maskload_epi32(reinterpret_cast<const int*>(p),
-                               TailMask(cols));
+  return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), TailMask(cols));
 }
 
 inline void StoreCols(int32_t* p, int64_t cols, __m256i v) {
@@ -91,8 +90,7 @@ void MicroKernel(const int16_t* const* a_rows, const KSegment* segments,
         const __m256i av = _mm256_set1_epi32(LoadPair(a[r] + 2 * p));
 #pragma GCC unroll 8
         for (int j = 0; j < NB; ++j) {
-          acc[r][j] =
-              _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, bv[j]));
+          acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, bv[j]));
         }
       }
     }
@@ -113,10 +111,10 @@ void RowTile(int64_t r, const int16_t* const* a_rows, const KSegment* segments,
              bool first, const int32_t* bias, int64_t n0, int64_t n_cols,
              int32_t* c, int64_t ldc) {
   switch (r) {
-#define QFORGE_TILE(R)                                                      \
-  case R:                                                                   \
+#define QFORGE_TILE(R)                                                     \
+  case R:                                                                  \
     MicroKernel<R, NB>(a_rows, segments, num_segments, b, b_stride, first, \
-                       bias, n0, n_cols, c, ldc);                           \
+                       bias, n0, n_cols, c, ldc);                          \
     break;
     QFORGE_TILE(1)
     QFORGE_TILE(2)
@@ -132,10 +130,10 @@ void RowTile(int64_t r, const int16_t* const* a_rows, const KSegment* segments,
 
 // One K pass (segments holding pass_pairs pairs, B advanced to the pass's
 // first pair): every column panel of kNb blocks against all rows.
-void KPass(const int16_t* const* a_rows, int64_t rows,
-           const KSegment* segments, int64_t num_segments, const int16_t* b,
-           int64_t b_stride, int64_t n_cols, bool first, const int32_t* bias,
-           int32_t* c, int64_t ldc) {
+void KPass(const int16_t* const* a_rows, int64_t rows, const KSegment* segments,
+           int64_t num_segments, const int16_t* b, int64_t b_stride,
+           int64_t n_cols, bool first, const int32_t* bias, int32_t* c,
+           int64_t ldc) {
   const int64_t blocks = (n_cols + 7) / 8;
   for (int64_t blk = 0; blk < blocks; blk += kNb) {
     const int64_t nb = blocks - blk < kNb ? blocks - blk : kNb;
@@ -174,8 +172,8 @@ void GemmS16Indirect(const int16_t* const* a_rows, int64_t rows,
     while (s1 < num_segments && pairs + segments[s1].pairs <= kKcPairs) {
       pairs += segments[s1++].pairs;
     }
-    KPass(a_rows, rows, segments + s0, s1 - s0, packed_b + pair0 * 16,
-          b_stride, n_cols, first, bias, c, ldc);
+    KPass(a_rows, rows, segments + s0, s1 - s0, packed_b + pair0 * 16, b_stride,
+          n_cols, first, bias, c, ldc);
     first = false;
     pair0 += pairs;
     s0 = s1;
@@ -194,8 +192,8 @@ void GemmS16(const int16_t* a, int64_t rows, int64_t lda, int64_t kp,
   while ((total + seg_pairs - 1) / seg_pairs > kMaxSegments) seg_pairs *= 2;
   int64_t num_segments = 0;
   for (int64_t p0 = 0; p0 < total; p0 += seg_pairs) {
-    segments[num_segments++] = {2 * p0,
-                                total - p0 < seg_pairs ? total - p0 : seg_pairs};
+    segments[num_segments++] = {
+        2 * p0, total - p0 < seg_pairs ? total - p0 : seg_pairs};
   }
   const int16_t* a_rows[kRows];
   for (int64_t m0 = 0; m0 < rows; m0 += kRows) {
@@ -210,8 +208,7 @@ namespace {
 
 // GEMV over one group of NB column blocks.
 template <int NB>
-void GemvGroup(const int16_t* x, int64_t pairs, const int8_t* w,
-               __m256i* acc) {
+void GemvGroup(const int16_t* x, int64_t pairs, const int8_t* w, __m256i* acc) {
 #pragma GCC unroll 4
   for (int j = 0; j < NB; ++j) acc[j] = _mm256_setzero_si256();
   for (int64_t p = 0; p < pairs; ++p) {
@@ -286,8 +283,7 @@ void GemvSignGroup(const int8_t* x, int64_t quads, const int8_t* w,
       const __m256i wv =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + j * 32));
       // w * sign(x) fits int8 since |w| <= 127.
-      const __m256i prod =
-          _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv));
+      const __m256i prod = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv));
       acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(prod, ones));
     }
   }
@@ -296,8 +292,8 @@ void GemvSignGroup(const int8_t* x, int64_t quads, const int8_t* w,
 }  // namespace
 
 void GemvS8Sign(const int8_t* x, int64_t kq4, const int8_t* packed_w,
-                int64_t n_cols, const int32_t* bias,
-                const int32_t* zero_points, int32_t x_sum, int32_t* c) {
+                int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
+                int32_t x_sum, int32_t* c) {
   const int64_t quads = kq4 / 4;
   const __m256i xs = _mm256_set1_epi32(x_sum);
   for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {

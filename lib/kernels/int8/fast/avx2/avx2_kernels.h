@@ -75,8 +75,8 @@ void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
 // is at most 2 * 128 * 127 = 32512 and never saturates int16. bias is not
 // null; zero_points may be null.
 void GemvS8Sign(const int8_t* x, int64_t kq4, const int8_t* packed_w,
-                int64_t n_cols, const int32_t* bias,
-                const int32_t* zero_points, int32_t x_sum, int32_t* c);
+                int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
+                int32_t x_sum, int32_t* c);
 
 // out[i] = int16(in[i]) - zero_point for i < count.
 void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
