@@ -223,7 +223,8 @@ using FcFactory = FullyConnectedKernel (*)(
 
 void CheckFullyConnected(Isa isa, Isa expected, ArithmeticProfile profile,
                          const FcCase& c, uint32_t seed,
-                         FcFactory create = &FullyConnectedKernel::Create) {
+                         FcFactory create = &FullyConnectedKernel::Create,
+                         bool no_int8_min_weights = false) {
   std::mt19937 rng(seed);
   const bool symmetric = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
   Quant q = RandomQuant(rng, profile, c.n, c.k, symmetric);
@@ -239,7 +240,15 @@ void CheckFullyConnected(Isa isa, Isa expected, ArithmeticProfile profile,
   p.output = q.output;
   p.activation = q.activation;
   const std::vector<int8_t> x = RandomInt8(rng, c.m * c.k);
-  const std::vector<int8_t> w = RandomInt8(rng, c.k * c.n);
+  std::vector<int8_t> w = RandomInt8(rng, c.k * c.n);
+  if (no_int8_min_weights) {
+    // Full-range quantized weights lie in [-127, 127]; half of them at the
+    // extremes.
+    for (int8_t& v : w) {
+      if (v == -128 || v < -100) v = -127;
+      if (v > 100) v = 127;
+    }
+  }
   const bool with_bias = std::uniform_int_distribution<int>(0, 3)(rng) != 0;
   const std::vector<int32_t> bias = RandomBias(rng, c.n);
   const int32_t* b = with_bias ? bias.data() : nullptr;
@@ -284,6 +293,22 @@ TEST_P(FastKernelTest, FullyConnectedEqualsReference) {
     }
   }
   g_coverage.Check();
+}
+
+// Batch 1 with weights in [-127, 127]: the AVX2 matrix-vector kernel's
+// vpmaddubsw form (avx2_kernels.h, GemvS8Sign), with inputs at -128 and
+// weights at +-127 (the largest products).
+TEST_P(FastKernelTest, FullyConnectedBatch1FullRangeWeightsEqualsReference) {
+  uint32_t seed = TestSeed(2468);
+  for (ArithmeticProfile profile : kProfiles) {
+    for (int64_t k : {1, 3, 4, 5, 8, 63, 64, 67, 1280}) {
+      for (int64_t n : {1, 7, 8, 9, 31, 32, 33, 100}) {
+        CheckFullyConnected(GetParam(), Expected(), profile, {1, k, n}, seed++,
+                            &FullyConnectedKernel::Create, true);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
 }
 
 // tflite_reference FULLY_CONNECTED rescales in double (docs/arithmetic.md):
@@ -435,6 +460,19 @@ TEST_P(FastKernelTest, Conv2DEqualsReference) {
     }
   }
   g_coverage.Check();
+}
+
+// An input whose zero-padded int16 copy exceeds the direct AVX2 path's
+// limit (1 Mi elements) takes im2col with the direct packing (9 channels:
+// taps padded to 10 values); a 2x2 window with stride 2 keeps the
+// reference fast.
+TEST_P(FastKernelTest, Conv2DLargeImageEqualsReference) {
+  uint32_t seed = TestSeed(1357);
+  for (ArithmeticProfile profile : kProfiles) {
+    CheckConv(GetParam(), Expected(), profile,
+              {1, 341, 341, 9, 3, 1, 2, 2, 2, 1, 1}, seed++, false);
+    if (HasFatalFailure()) return;
+  }
 }
 
 TEST_P(FastKernelTest, Conv2DTfliteAsymmetricWeightsFailLikeReference) {

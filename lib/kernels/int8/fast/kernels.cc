@@ -19,6 +19,15 @@ using reference::internal::CheckedElementCount;
 // Output positions per im2col / GEMM chunk: bounds the scratch buffers.
 constexpr int64_t kRowChunk = 96;
 
+// Largest zero-padded int16 image (elements) the direct AVX2 convolution
+// copies; larger inputs use im2col.
+constexpr int64_t kDirectMaxImage = int64_t{1} << 20;
+
+// The AVX2 convolution reads its GEMM rows straight from a zero-padded int16
+// copy of the input (no im2col) when a group has at least this many
+// channels; with fewer, the per-tap segments are too short and im2col wins.
+constexpr int64_t kDirectMinChannels = 8;
+
 bool QuantParamsOk(const reference::QuantParam& input,
                    const reference::WeightQuant& weights, int64_t channels,
                    const reference::QuantParam& output) {
@@ -27,10 +36,10 @@ bool QuantParamsOk(const reference::QuantParam& input,
          reference::ValidateQuantParam(output, "output").ok();
 }
 
-// Packs B[k][n] = w(k, n) - zw[n] for the int16 micro-kernels.
-template <typename WeightAt>
-PackedGemmB PackB(int64_t k, int64_t n, const reference::WeightQuant& wq,
-                  WeightAt&& weight_at) {
+// Packs B[k][n] = b_at(k, n) (= w - zw, or 0 for padding) for the int16
+// micro-kernels.
+template <typename BAt>
+PackedGemmB PackB(int64_t k, int64_t n, BAt&& b_at) {
   PackedGemmB b;
   b.k = k;
   b.kp = (k + 1) / 2 * 2;
@@ -38,15 +47,69 @@ PackedGemmB PackB(int64_t k, int64_t n, const reference::WeightQuant& wq,
   const int64_t blocks = (n + 7) / 8;
   b.data.assign(static_cast<size_t>(blocks * b.kp * 8), 0);
   for (int64_t col = 0; col < n; ++col) {
-    const int32_t zw = wq.zero_point(col);
     int16_t* block = b.data.data() + (col / 8) * b.kp * 8;
     const int64_t lane = col % 8;
     for (int64_t kk = 0; kk < k; ++kk) {
       block[(kk / 2) * 16 + lane * 2 + (kk % 2)] =
-          static_cast<int16_t>(static_cast<int32_t>(weight_at(kk, col)) - zw);
+          static_cast<int16_t>(b_at(kk, col));
     }
   }
   return b;
+}
+
+// Packs raw int8 weights for the AVX2 matrix-vector kernels (layouts in
+// avx2_kernels.h, GemvS8Sign / GemvS8: groups of up to 32 columns, k-quads
+// or k-pairs interleaved).
+template <typename WeightAt>
+PackedGemvB PackGemv(int64_t k, int64_t n, const reference::WeightQuant& wq,
+                     int32_t input_zero_point, const int32_t* bias,
+                     WeightAt&& weight_at) {
+  constexpr int64_t kGroup = 32;
+  PackedGemvB v;
+  v.n = n;
+  v.sign = true;
+  for (int64_t col = 0; col < n && v.sign; ++col) {
+    for (int64_t kk = 0; kk < k; ++kk) {
+      if (weight_at(kk, col) == -128) {
+        v.sign = false;
+        break;
+      }
+    }
+  }
+  const int64_t unit = v.sign ? 4 : 2;  // k values per 32-bit lane
+  v.kp = (k + unit - 1) / unit * unit;
+  const int64_t n8 = (n + 7) / 8 * 8;
+  v.data.assign(static_cast<size_t>(n8 * v.kp), 0);
+  for (int64_t col = 0; col < n; ++col) {
+    const int64_t g0 = col / kGroup * kGroup;
+    const int64_t width = std::min(kGroup, n8 - g0);
+    int8_t* group = v.data.data() + g0 * v.kp;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      group[(kk / unit) * width * unit + (col - g0) * unit + kk % unit] =
+          weight_at(kk, col);
+    }
+  }
+  if (!wq.all_zero_points_zero()) {
+    v.zero_points.resize(static_cast<size_t>(n));
+    for (int64_t col = 0; col < n; ++col)
+      v.zero_points[col] = wq.zero_point(col);
+  }
+  if (v.sign) {
+    // sum (x - zx)(w - zw) = sum x w - zw sum x - zx sum w + K zx zw.
+    const uint32_t zx = static_cast<uint32_t>(input_zero_point);
+    v.bias.resize(static_cast<size_t>(n));
+    for (int64_t col = 0; col < n; ++col) {
+      uint32_t wsum = 0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        wsum += static_cast<uint32_t>(static_cast<int32_t>(weight_at(kk, col)));
+      }
+      const uint32_t zw = static_cast<uint32_t>(wq.zero_point(col));
+      const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[col]) : 0;
+      v.bias[col] = static_cast<int32_t>(b - zx * wsum +
+                                         static_cast<uint32_t>(k) * zx * zw);
+    }
+  }
+  return v;
 }
 
 // Packs raw weights for the VNNI micro-kernels and folds the corrections
@@ -275,7 +338,12 @@ FullyConnectedKernel FullyConnectedKernel::CreateImpl(
         k, n, p.input.zero_point, bias,
         [&](int64_t col) { return p.weights.zero_point(col); }, weight_at);
   } else {
-    kernel.packed_ = PackB(k, n, p.weights, weight_at);
+    kernel.packed_ = PackB(k, n, [&](int64_t kk, int64_t col) {
+      return static_cast<int32_t>(weight_at(kk, col)) -
+             p.weights.zero_point(col);
+    });
+    kernel.gemv_ =
+        PackGemv(k, n, p.weights, p.input.zero_point, bias, weight_at);
   }
   kernel.output_ = OutputStage(*std::move(requantizer), n, chosen);
   kernel.isa_ = chosen;
@@ -297,6 +365,39 @@ absl::Status FullyConnectedKernel::Run(int64_t rows, const int8_t* input,
   if (vnni_gemm_ != nullptr) return RunVnni(rows, input, output);
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   const int64_t k = packed_.k, kp = packed_.kp, n = packed_.n;
+  if (rows == 1) {
+    // Matrix-vector: the int8 weights are read once, at half the bytes of
+    // the int16 GEMM panels.
+    const int32_t zx = p.input.zero_point;
+    const int32_t* zw =
+        gemv_.zero_points.empty() ? nullptr : gemv_.zero_points.data();
+    std::vector<int32_t> acc(static_cast<size_t>(n));
+    uint32_t x_sum = 0;
+    if (gemv_.sign) {
+      std::vector<int8_t> x(static_cast<size_t>(gemv_.kp), 0);
+      std::copy(input, input + k, x.begin());
+      if (zw != nullptr) {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          x_sum += static_cast<uint32_t>(static_cast<int32_t>(input[kk]));
+        }
+      }
+      avx2::GemvS8Sign(x.data(), gemv_.kp, gemv_.data.data(), n,
+                       gemv_.bias.data(), zw, static_cast<int32_t>(x_sum),
+                       acc.data());
+    } else {
+      std::vector<int16_t> x(static_cast<size_t>(gemv_.kp), 0);
+      avx2::ConvertS8ToS16(input, k, zx, x.data());
+      if (zw != nullptr) {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          x_sum += static_cast<uint32_t>(static_cast<int32_t>(x[kk]));
+        }
+      }
+      avx2::GemvS8(x.data(), gemv_.kp, gemv_.data.data(), n, bias, zw,
+                   static_cast<int32_t>(x_sum), acc.data());
+    }
+    output_.Row(acc.data(), n, output);
+    return absl::OkStatus();
+  }
   const int64_t chunk = std::min<int64_t>(rows, kRowChunk);
   std::vector<int16_t> a(static_cast<size_t>(chunk * kp), 0);
   std::vector<int32_t> acc(static_cast<size_t>(chunk * n));
@@ -413,6 +514,8 @@ Conv2DKernel Conv2DKernel::CreateImpl(Isa chosen, GemmU8S8Fn vnni_gemm,
   if (!requantizer.ok()) return kernel;
   const int64_t og = p.output_channels / p.groups;
   const int64_t kdim = g.kernel_height * g.kernel_width * cg;
+  // For even cg the direct layout equals the im2col one.
+  kernel.direct_ = vnni_gemm == nullptr && cg >= kDirectMinChannels;
   for (int64_t grp = 0; grp < p.groups; ++grp) {
     // B[k][n]: k = (ky * kW + kx) * cg + c, n = output channel in the group;
     // OHWI weights hold exactly that order per output channel.
@@ -427,12 +530,24 @@ Conv2DKernel Conv2DKernel::CreateImpl(Isa chosen, GemmU8S8Fn vnni_gemm,
           weight_at));
       continue;
     }
-    reference::WeightQuant wq;
-    wq.scales = {1.0f};
-    for (int64_t col = 0; col < og; ++col) {
-      wq.zero_points.push_back(p.weights.zero_point(grp * og + col));
+    if (kernel.direct_) {
+      // K = taps x (cg padded to even): the padding channel reads the next
+      // channel of the converted image, so its weight is 0.
+      const int64_t cgp = cg + cg % 2;
+      const int64_t taps = g.kernel_height * g.kernel_width;
+      kernel.packed_.push_back(
+          PackB(taps * cgp, og, [&](int64_t kk, int64_t col) {
+            const int64_t ch = kk % cgp;
+            if (ch >= cg) return 0;
+            return static_cast<int32_t>(weight_at(kk / cgp * cg + ch, col)) -
+                   p.weights.zero_point(grp * og + col);
+          }));
+      continue;
     }
-    kernel.packed_.push_back(PackB(kdim, og, wq, weight_at));
+    kernel.packed_.push_back(PackB(kdim, og, [&](int64_t kk, int64_t col) {
+      return static_cast<int32_t>(weight_at(kk, col)) -
+             p.weights.zero_point(grp * og + col);
+    }));
   }
   kernel.vnni_gemm_ = vnni_gemm;
   kernel.output_ =
@@ -472,10 +587,74 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
                          g.pad_top == 0 && g.pad_left == 0 &&
                          g.pad_bottom == 0 && g.pad_right == 0 && groups == 1;
   const int64_t chunk = std::min<int64_t>(positions, kRowChunk);
-  std::vector<int16_t> a(static_cast<size_t>(std::max<int64_t>(chunk, 1) * kp),
-                         0);
   std::vector<int32_t> acc(
       static_cast<size_t>(std::max<int64_t>(chunk, 1) * O));
+  // Direct: a zero-padded int16 copy of one input image (x - zx, padding
+  // 0, channel stride cs) whose pixels are read in place per tap; images
+  // larger than kDirectMaxImage elements use im2col (bounded scratch).
+  const int64_t cs = C + cg % 2;
+  const bool small_pads = std::max({g.pad_top, g.pad_bottom, g.pad_left,
+                                    g.pad_right}) <= kDirectMaxImage;
+  const int64_t ph = small_pads ? g.input_height + g.pad_top + g.pad_bottom : 0;
+  const int64_t pw = small_pads ? g.input_width + g.pad_left + g.pad_right : 0;
+  absl::StatusOr<int64_t> image_size = CheckedElementCount({ph, pw, cs}, "");
+  if (direct_ && !(pointwise && kp == C) && small_pads && image_size.ok() &&
+      *image_size <= kDirectMaxImage) {
+    std::vector<int16_t> img(static_cast<size_t>(ph * pw * cs), 0);
+    const int64_t cgp = cg + cg % 2;
+    std::vector<avx2::KSegment> segments;
+    for (int64_t ky = 0; ky < g.kernel_height; ++ky) {
+      for (int64_t kx = 0; kx < g.kernel_width; ++kx) {
+        segments.push_back(
+            {(ky * g.dilation_height * pw + kx * g.dilation_width) * cs,
+             cgp / 2});
+      }
+    }
+    std::vector<const int16_t*> rows_ptr(static_cast<size_t>(chunk));
+    const int64_t image_positions = OH * OW;
+    for (int64_t b = 0; b < g.batch; ++b) {
+      for (int64_t iy = 0; iy < g.input_height; ++iy) {
+        const int8_t* src =
+            input + (b * g.input_height + iy) * g.input_width * C;
+        int16_t* dst = img.data() + ((iy + g.pad_top) * pw + g.pad_left) * cs;
+        if (cs == C) {
+          avx2::ConvertS8ToS16(src, g.input_width * C, zx, dst);
+        } else {
+          for (int64_t ix = 0; ix < g.input_width; ++ix) {
+            avx2::ConvertS8ToS16(src + ix * C, C, zx, dst + ix * cs);
+          }
+        }
+      }
+      int8_t* image_out = output + b * image_positions * O;
+      for (int64_t pos0 = 0; pos0 < image_positions; pos0 += chunk) {
+        const int64_t rows = std::min(chunk, image_positions - pos0);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t oy = (pos0 + r) / OW, ox = (pos0 + r) % OW;
+          rows_ptr[r] = img.data() +
+                        (oy * g.stride_height * pw + ox * g.stride_width) * cs;
+        }
+        for (int64_t grp = 0; grp < groups; ++grp) {
+          if (grp > 0) {
+            for (int64_t r = 0; r < rows; ++r) rows_ptr[r] += cg;
+          }
+          avx2::GemmS16Indirect(rows_ptr.data(), rows, segments.data(),
+                                static_cast<int64_t>(segments.size()),
+                                packed_[grp].data.data(), kp, og,
+                                bias != nullptr ? bias + grp * og : nullptr,
+                                acc.data() + grp * og, O);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          output_.Row(acc.data() + r * O, O, image_out + (pos0 + r) * O);
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+  // im2col. With the direct packing each tap holds cg + cg % 2 values (the
+  // padding one stays 0 in `a`).
+  const int64_t tap_k = direct_ ? cg + cg % 2 : cg;
+  std::vector<int16_t> a(static_cast<size_t>(std::max<int64_t>(chunk, 1) * kp),
+                         0);
   for (int64_t pos0 = 0; pos0 < positions; pos0 += chunk) {
     const int64_t rows = std::min(chunk, positions - pos0);
     for (int64_t grp = 0; grp < groups; ++grp) {
@@ -492,7 +671,7 @@ absl::Status Conv2DKernel::Run(const reference::ConvGeometry& g,
           int16_t* dst = a.data() + r * kp;
           for (int64_t ky = 0; ky < g.kernel_height; ++ky) {
             const int64_t iy = y0 + ky * g.dilation_height;
-            for (int64_t kx = 0; kx < g.kernel_width; ++kx, dst += cg) {
+            for (int64_t kx = 0; kx < g.kernel_width; ++kx, dst += tap_k) {
               const int64_t ix = x0 + kx * g.dilation_width;
               if (iy < 0 || iy >= g.input_height || ix < 0 ||
                   ix >= g.input_width) {

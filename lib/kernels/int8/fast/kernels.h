@@ -41,6 +41,19 @@ struct PackedGemmB {
   std::vector<int16_t> data;  // [ceil(n / 8)][kp / 2][8][2]
 };
 
+// Raw int8 weights packed for the AVX2 matrix-vector kernels (batch-1 fully
+// connected; avx2_kernels.h) and the weight zero points they correct with
+// (empty when all are 0). With every weight in [-127, 127] (sign = true)
+// the layout is GemvS8Sign's (k-quads, kp a multiple of 4) and `bias` holds
+// bias - zx * sum_k w + K * zx * zw (wrapping); else GemvS8's (k-pairs).
+struct PackedGemvB {
+  int64_t kp = 0, n = 0;
+  bool sign = false;
+  std::vector<int8_t> data;
+  std::vector<int32_t> zero_points;
+  std::vector<int32_t> bias;
+};
+
 // Weights packed for the VNNI (u8 x s8, vpdpbusd) micro-kernels: raw int8
 // weights laid out per vnni_gemm.h, the bias with the sign flip and the
 // zero-point terms folded in, and the weight zero points (empty when all are
@@ -104,6 +117,7 @@ class FullyConnectedKernel {
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
   PackedGemmB packed_;
+  PackedGemvB gemv_;  // AVX2, rows == 1
   OutputStage output_;
 };
 
@@ -138,7 +152,10 @@ class Conv2DKernel {
   reference::Conv2DParams params_;
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
-  std::vector<PackedGemmB> packed_;  // AVX2: one per group
+  // AVX2: one per group. With direct_ (no im2col), K runs over the taps,
+  // each holding the group's channels padded to even (cg + cg % 2).
+  std::vector<PackedGemmB> packed_;
+  bool direct_ = false;
   GemmU8S8Fn vnni_gemm_ = nullptr;
   std::vector<PackedVnniB> vnni_;  // VNNI: one per group
   OutputStage output_;

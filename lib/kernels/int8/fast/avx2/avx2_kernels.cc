@@ -18,107 +18,313 @@ inline int32_t LoadPair(const int16_t* p) {
   return v;
 }
 
-// Stores acc + bias for columns [n0, n0 + 8) clipped to n_cols.
-inline void StoreBlock(__m256i acc, const int32_t* bias, int64_t n0,
-                       int64_t n_cols, int32_t* c_row) {
-  if (n0 + 8 <= n_cols) {
-    if (bias != nullptr) {
-      acc = _mm256_add_epi32(
-          acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + n0)));
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(c_row + n0), acc);
-    return;
-  }
-  alignas(32) int32_t tmp[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), acc);
-  for (int64_t j = 0; n0 + j < n_cols; ++j) {
-    c_row[n0 + j] = bias != nullptr ? WrapAdd(tmp[j], bias[n0 + j]) : tmp[j];
+// Register blocking of the GEMM micro-kernel: kMr rows x kNb blocks of 8
+// columns = 12 ymm accumulators, plus kNb B vectors and one broadcast A pair
+// (15 of the 16 ymm registers).
+constexpr int kMr = 6;
+constexpr int kNb = 2;
+// K blocking: at most kKcPairs k-pairs per pass, so that a pass's B panel
+// (kKcPairs * 16 * 2 bytes per column block) stays in L1 while every row
+// tile uses it.
+constexpr int64_t kKcPairs = 256;
+
+// Lane mask of the first `cols` (< 8) lanes.
+inline __m256i TailMask(int64_t cols) {
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(cols)),
+                            lanes);
+}
+
+inline __m256i LoadCols(const int32_t* p, int64_t cols) {
+  if (cols >= 8) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), TailMask(cols));
+}
+
+inline void StoreCols(int32_t* p, int64_t cols, __m256i v) {
+  if (cols >= 8) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+  } else {
+    _mm256_maskstore_epi32(reinterpret_cast<int*>(p), TailMask(cols), v);
   }
 }
 
-// R rows x NB blocks of 8 columns.
+// R rows x NB blocks of 8 columns, over the k-pairs of `segments`; B's
+// blocks start at b + j * b_stride (already advanced to the first pair).
+// The tile starts from bias (first pass) or from C (later passes).
 template <int R, int NB>
-void MicroKernel(const int16_t* a, int64_t lda, int64_t kp,
-                 const int16_t* b_block, int64_t n0, int64_t n_cols,
-                 const int32_t* bias, int32_t* c, int64_t ldc) {
+void MicroKernel(const int16_t* const* a_rows, const KSegment* segments,
+                 int64_t num_segments, const int16_t* b, int64_t b_stride,
+                 bool first, const int32_t* bias, int64_t n0, int64_t n_cols,
+                 int32_t* c, int64_t ldc) {
   __m256i acc[R][NB];
+  int64_t cols[NB];
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; ++j) cols[j] = n_cols - (n0 + 8 * j);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
-    for (int j = 0; j < NB; ++j) acc[r][j] = _mm256_setzero_si256();
-  }
-  const int64_t pairs = kp / 2;
-  const int16_t* b[NB];
-#pragma GCC unroll 8
-  for (int j = 0; j < NB; ++j) b[j] = b_block + j * kp * 8;
-  for (int64_t p = 0; p < pairs; ++p) {
-    __m256i bv[NB];
-#pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) {
-      bv[j] =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[j] + p * 16));
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m256i av = _mm256_set1_epi32(LoadPair(a + r * lda + 2 * p));
-#pragma GCC unroll 8
-      for (int j = 0; j < NB; ++j) {
-        acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, bv[j]));
+      if (!first) {
+        acc[r][j] = LoadCols(c + r * ldc + n0 + 8 * j, cols[j]);
+      } else if (bias != nullptr) {
+        acc[r][j] = LoadCols(bias + n0 + 8 * j, cols[j]);
+      } else {
+        acc[r][j] = _mm256_setzero_si256();
       }
     }
   }
+  for (int64_t s = 0; s < num_segments; ++s) {
+    const int64_t pairs = segments[s].pairs;
+    const int16_t* a[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) a[r] = a_rows[r] + segments[s].offset;
+    for (int64_t p = 0; p < pairs; ++p) {
+      __m256i bv[NB];
+#pragma GCC unroll 8
+      for (int j = 0; j < NB; ++j) {
+        bv[j] = _mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(b + j * b_stride + p * 16));
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m256i av = _mm256_set1_epi32(LoadPair(a[r] + 2 * p));
+#pragma GCC unroll 8
+        for (int j = 0; j < NB; ++j) {
+          acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, bv[j]));
+        }
+      }
+    }
+    b += pairs * 16;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
     for (int j = 0; j < NB; ++j) {
-      StoreBlock(acc[r][j], bias, n0 + 8 * j, n_cols, c + r * ldc);
+      StoreCols(c + r * ldc + n0 + 8 * j, cols[j], acc[r][j]);
     }
   }
 }
 
-// One panel of NB column blocks (kp * 8 * NB int16 of B, kept in L1) against
-// all rows, 4 at a time.
 template <int NB>
-void ColumnPanel(const int16_t* a, int64_t rows, int64_t lda, int64_t kp,
-                 const int16_t* b_block, int64_t n0, int64_t n_cols,
-                 const int32_t* bias, int32_t* c, int64_t ldc) {
-  int64_t m = 0;
-  for (; m + 4 <= rows; m += 4) {
-    MicroKernel<4, NB>(a + m * lda, lda, kp, b_block, n0, n_cols, bias,
-                       c + m * ldc, ldc);
-  }
-  switch (rows - m) {
-    case 3:
-      MicroKernel<3, NB>(a + m * lda, lda, kp, b_block, n0, n_cols, bias,
-                         c + m * ldc, ldc);
-      break;
-    case 2:
-      MicroKernel<2, NB>(a + m * lda, lda, kp, b_block, n0, n_cols, bias,
-                         c + m * ldc, ldc);
-      break;
-    case 1:
-      MicroKernel<1, NB>(a + m * lda, lda, kp, b_block, n0, n_cols, bias,
-                         c + m * ldc, ldc);
-      break;
+void RowTile(int64_t r, const int16_t* const* a_rows, const KSegment* segments,
+             int64_t num_segments, const int16_t* b, int64_t b_stride,
+             bool first, const int32_t* bias, int64_t n0, int64_t n_cols,
+             int32_t* c, int64_t ldc) {
+  switch (r) {
+#define QFORGE_TILE(R)                                                     \
+  case R:                                                                  \
+    MicroKernel<R, NB>(a_rows, segments, num_segments, b, b_stride, first, \
+                       bias, n0, n_cols, c, ldc);                          \
+    break;
+    QFORGE_TILE(1)
+    QFORGE_TILE(2)
+    QFORGE_TILE(3)
+    QFORGE_TILE(4)
+    QFORGE_TILE(5)
+    QFORGE_TILE(6)
+#undef QFORGE_TILE
     default:
       break;
   }
 }
 
+// One K pass (segments holding pass_pairs pairs, B advanced to the pass's
+// first pair): every column panel of kNb blocks against all rows.
+void KPass(const int16_t* const* a_rows, int64_t rows, const KSegment* segments,
+           int64_t num_segments, const int16_t* b, int64_t b_stride,
+           int64_t n_cols, bool first, const int32_t* bias, int32_t* c,
+           int64_t ldc) {
+  const int64_t blocks = (n_cols + 7) / 8;
+  for (int64_t blk = 0; blk < blocks; blk += kNb) {
+    const int64_t nb = blocks - blk < kNb ? blocks - blk : kNb;
+    const int16_t* bb = b + blk * b_stride;
+    for (int64_t m = 0; m < rows; m += kMr) {
+      const int64_t r = rows - m < kMr ? rows - m : kMr;
+      if (nb == 2) {
+        RowTile<2>(r, a_rows + m, segments, num_segments, bb, b_stride, first,
+                   bias, blk * 8, n_cols, c + m * ldc, ldc);
+      } else {
+        RowTile<1>(r, a_rows + m, segments, num_segments, bb, b_stride, first,
+                   bias, blk * 8, n_cols, c + m * ldc, ldc);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+void GemmS16Indirect(const int16_t* const* a_rows, int64_t rows,
+                     const KSegment* segments, int64_t num_segments,
+                     const int16_t* packed_b, int64_t kp, int64_t n_cols,
+                     const int32_t* bias, int32_t* c, int64_t ldc) {
+  const int64_t b_stride = kp * 8;
+  if (num_segments <= 0) {
+    const KSegment empty{0, 0};
+    KPass(a_rows, rows, &empty, 1, packed_b, b_stride, n_cols, true, bias, c,
+          ldc);
+    return;
+  }
+  int64_t s0 = 0, pair0 = 0;
+  bool first = true;
+  while (s0 < num_segments) {
+    // A pass: consecutive segments up to kKcPairs pairs (at least one).
+    int64_t s1 = s0 + 1, pairs = segments[s0].pairs;
+    while (s1 < num_segments && pairs + segments[s1].pairs <= kKcPairs) {
+      pairs += segments[s1++].pairs;
+    }
+    KPass(a_rows, rows, segments + s0, s1 - s0, packed_b + pair0 * 16, b_stride,
+          n_cols, first, bias, c, ldc);
+    first = false;
+    pair0 += pairs;
+    s0 = s1;
+  }
+}
 
 void GemmS16(const int16_t* a, int64_t rows, int64_t lda, int64_t kp,
              const int16_t* packed_b, int64_t n_cols, const int32_t* bias,
              int32_t* c, int64_t ldc) {
-  const int64_t blocks = (n_cols + 7) / 8;
-  int64_t blk = 0;
-  for (; blk + 2 <= blocks; blk += 2) {
-    ColumnPanel<2>(a, rows, lda, kp, packed_b + blk * kp * 8, blk * 8, n_cols,
-                   bias, c, ldc);
+  // K split into segments of kKcPairs pairs: one segment per pass.
+  constexpr int64_t kMaxSegments = 64;
+  constexpr int64_t kRows = 96;
+  KSegment segments[kMaxSegments];
+  const int64_t total = kp / 2;
+  int64_t seg_pairs = kKcPairs;
+  while ((total + seg_pairs - 1) / seg_pairs > kMaxSegments) seg_pairs *= 2;
+  int64_t num_segments = 0;
+  for (int64_t p0 = 0; p0 < total; p0 += seg_pairs) {
+    segments[num_segments++] = {
+        2 * p0, total - p0 < seg_pairs ? total - p0 : seg_pairs};
   }
-  if (blk < blocks) {
-    ColumnPanel<1>(a, rows, lda, kp, packed_b + blk * kp * 8, blk * 8, n_cols,
-                   bias, c, ldc);
+  const int16_t* a_rows[kRows];
+  for (int64_t m0 = 0; m0 < rows; m0 += kRows) {
+    const int64_t mc = rows - m0 < kRows ? rows - m0 : kRows;
+    for (int64_t r = 0; r < mc; ++r) a_rows[r] = a + (m0 + r) * lda;
+    GemmS16Indirect(a_rows, mc, segments, num_segments, packed_b, kp, n_cols,
+                    bias, c + m0 * ldc, ldc);
+  }
+}
+
+namespace {
+
+// GEMV over one group of NB column blocks.
+template <int NB>
+void GemvGroup(const int16_t* x, int64_t pairs, const int8_t* w, __m256i* acc) {
+#pragma GCC unroll 4
+  for (int j = 0; j < NB; ++j) acc[j] = _mm256_setzero_si256();
+  for (int64_t p = 0; p < pairs; ++p) {
+    const __m256i xv = _mm256_set1_epi32(LoadPair(x + 2 * p));
+    const int8_t* wp = w + p * NB * 16;
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+      const __m256i wv = _mm256_cvtepi8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(wp + j * 16)));
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(xv, wv));
+    }
+  }
+}
+
+}  // namespace
+
+void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
+            int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
+            int32_t x_sum, int32_t* c) {
+  const int64_t pairs = kp / 2;
+  const __m256i xs = _mm256_set1_epi32(x_sum);
+  for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {
+    const int64_t blocks =
+        (n_cols - n0 >= kGemvGroup ? kGemvGroup : n_cols - n0 + 7) / 8;
+    const int8_t* w = packed_w + n0 * kp;
+    __m256i acc[4];
+    switch (blocks) {
+      case 4:
+        GemvGroup<4>(x, pairs, w, acc);
+        break;
+      case 3:
+        GemvGroup<3>(x, pairs, w, acc);
+        break;
+      case 2:
+        GemvGroup<2>(x, pairs, w, acc);
+        break;
+      default:
+        GemvGroup<1>(x, pairs, w, acc);
+        break;
+    }
+    for (int64_t j = 0; j < blocks; ++j) {
+      const int64_t col = n0 + 8 * j;
+      const int64_t cols = n_cols - col;
+      __m256i v = acc[j];
+      if (bias != nullptr) v = _mm256_add_epi32(v, LoadCols(bias + col, cols));
+      if (zero_points != nullptr) {
+        v = _mm256_sub_epi32(
+            v, _mm256_mullo_epi32(LoadCols(zero_points + col, cols), xs));
+      }
+      StoreCols(c + col, cols, v);
+    }
+  }
+}
+
+namespace {
+
+// GemvS8Sign over one group of NB column blocks.
+template <int NB>
+void GemvSignGroup(const int8_t* x, int64_t quads, const int8_t* w,
+                   __m256i* acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+#pragma GCC unroll 4
+  for (int j = 0; j < NB; ++j) acc[j] = _mm256_setzero_si256();
+  for (int64_t q = 0; q < quads; ++q) {
+    int32_t quad;
+    __builtin_memcpy(&quad, x + 4 * q, sizeof(quad));
+    const __m256i xv = _mm256_set1_epi32(quad);
+    const __m256i ax = _mm256_abs_epi8(xv);  // |-128| = 128 as uint8
+    const int8_t* wp = w + q * NB * 32;
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+      const __m256i wv =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + j * 32));
+      // w * sign(x) fits int8 since |w| <= 127.
+      const __m256i prod = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv));
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(prod, ones));
+    }
+  }
+}
+
+}  // namespace
+
+void GemvS8Sign(const int8_t* x, int64_t kq4, const int8_t* packed_w,
+                int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
+                int32_t x_sum, int32_t* c) {
+  const int64_t quads = kq4 / 4;
+  const __m256i xs = _mm256_set1_epi32(x_sum);
+  for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {
+    const int64_t blocks =
+        (n_cols - n0 >= kGemvGroup ? kGemvGroup : n_cols - n0 + 7) / 8;
+    const int8_t* w = packed_w + n0 * kq4;
+    __m256i acc[4];
+    switch (blocks) {
+      case 4:
+        GemvSignGroup<4>(x, quads, w, acc);
+        break;
+      case 3:
+        GemvSignGroup<3>(x, quads, w, acc);
+        break;
+      case 2:
+        GemvSignGroup<2>(x, quads, w, acc);
+        break;
+      default:
+        GemvSignGroup<1>(x, quads, w, acc);
+        break;
+    }
+    for (int64_t j = 0; j < blocks; ++j) {
+      const int64_t col = n0 + 8 * j;
+      const int64_t cols = n_cols - col;
+      __m256i v = _mm256_add_epi32(acc[j], LoadCols(bias + col, cols));
+      if (zero_points != nullptr) {
+        v = _mm256_sub_epi32(
+            v, _mm256_mullo_epi32(LoadCols(zero_points + col, cols), xs));
+      }
+      StoreCols(c + col, cols, v);
+    }
   }
 }
 
