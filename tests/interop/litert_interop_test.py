@@ -25,7 +25,8 @@ Run with the LiteRT venv's python (scripts/litert-venv.sh):
     make_keras_cnn_fixture.py; docs/converter_comparison.md): the converter's
     int8 model (float inputs and outputs) run by qforge equals BUILTIN_REF bit
     for bit; qforge's own int8 exports of the float model (float and int8
-    inputs/outputs) load and run in LiteRT and equal BUILTIN_REF bit for bit.
+    inputs/outputs) load and run in LiteRT and equal BUILTIN_REF bit for bit;
+    the int8-IO export is >= 99.9% within 1 LSB of LiteRT's default kernels.
 Exits 1 when any check fails.
 """
 import argparse
@@ -198,6 +199,21 @@ def check_keras_cnn(a, work):
             versus_ref(f"keras_cnn_qforge_int8_{io}io", out, inputs)
         except Exception as e:  # noqa: BLE001 - report any LiteRT failure
             failures.append(f"keras_cnn: LiteRT cannot run qforge's {io}-IO export: {e}")
+            continue
+        if io == "int8":
+            # An example model without digits' unlucky requantization
+            # (docs/io.md): >= 99.9% of the logits within 1 LSB of LiteRT's
+            # default kernels (XNNPACK).
+            ref = run_litert(out, inputs, OpResolverType.BUILTIN_REF).astype(np.int32)
+            dflt = run_litert(out, inputs, OpResolverType.AUTO).astype(np.int32)
+            within = float(np.mean(np.abs(dflt - ref) <= 1))
+            ok = within >= 0.999
+            print(f"keras_cnn_qforge_int8_int8io vs LiteRT default (XNNPACK): "
+                  f"{within * 100:.2f}% of {ref.size} logits within 1 LSB (>= 99.9%) "
+                  f"[{'ok' if ok else 'FAIL'}]")
+            if not ok:
+                failures.append(f"keras_cnn: {within * 100:.2f}% of the logits within 1 LSB of "
+                                f"the default kernels")
     return failures
 
 
