@@ -49,7 +49,8 @@ Tensor Transposed(const Tensor& t, const std::vector<int64_t>& perm) {
   out.set_quant(t.quant());
   const size_t es = SizeOf(t.dtype());
   std::vector<int64_t> in_strides(r, 1);
-  for (int i = r - 2; i >= 0; --i) in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
+  for (int i = r - 2; i >= 0; --i)
+    in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
   std::vector<int64_t> step(r);
   for (int i = 0; i < r; ++i) step[i] = in_strides[perm[i]];
   std::vector<int64_t> idx(r, 0);
@@ -97,9 +98,14 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
     // The int8 spatial kernels run NHWC (docs/int8_kernels.md).
     auto copy = std::make_unique<Graph>(original.Clone());
     LayoutStats stats;
-    QFORGE_RETURN_IF_ERROR(ConvertLayout(*copy, Layout::kNHWC,
-                                         registry.schemas(), &stats,
-                                         {.int8_exact = true}));
+    const absl::Status converted = ConvertLayout(
+        *copy, Layout::kNHWC, registry.schemas(), &stats, {.int8_exact = true});
+    if (!converted.ok()) {
+      return absl::Status(
+          converted.code(),
+          absl::StrCat("converting the quantized graph to NHWC: ",
+                       converted.message()));
+    }
     if (stats.nodes_converted > 0 || stats.transposes_removed > 0 ||
         stats.constants_permuted > 0) {
       for (const auto& [name, perm] : stats.permuted_values) {

@@ -127,11 +127,11 @@ TEST_F(LayoutQuantTest, ParamsFollowAndPerChannelConstantAxisMoves) {
   EXPECT_EQ(transposes, 2);  // After x and before y.
   // The output keeps its name, shape and params.
   EXPECT_EQ(g_.outputs()[0]->name(), "y");
-  EXPECT_EQ(g_.outputs()[0]->shape().ToString(), Shape({1, 3, 6, 5}).ToString());
+  EXPECT_EQ(g_.outputs()[0]->shape().ToString(),
+            Shape({1, 3, 6, 5}).ToString());
   EXPECT_EQ(g_.outputs()[0]->quant(), kAct);
   // The stats name the values stored NHWC under their original names.
-  EXPECT_EQ(stats.permuted_values.at("c"),
-            (std::vector<int64_t>{0, 2, 3, 1}));
+  EXPECT_EQ(stats.permuted_values.at("c"), (std::vector<int64_t>{0, 2, 3, 1}));
   EXPECT_EQ(stats.permuted_values.count("y"), 0);
   EXPECT_EQ(stats.permuted_values.count("x"), 0);
 }

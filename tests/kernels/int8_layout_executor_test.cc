@@ -128,9 +128,9 @@ TEST_P(Int8LayoutExecutorTest, QuantizedDigitsRunsNhwcInvisibly) {
   const Tensor& nchw = f.at(name);
   ASSERT_EQ(nchw.rank(), 4);
   ASSERT_EQ(seen.at(name).dims(), nchw.dims());
-  EXPECT_EQ(std::memcmp(seen.at(name).raw_data(), nchw.raw_data(),
-                        nchw.num_bytes()),
-            0);
+  EXPECT_EQ(
+      std::memcmp(seen.at(name).raw_data(), nchw.raw_data(), nchw.num_bytes()),
+      0);
   const Value* stored = run.FindValue(name);
   ASSERT_NE(stored, nullptr);
   EXPECT_EQ(stored->producer()->layout(), Layout::kNHWC);

@@ -96,9 +96,9 @@ absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
   y->Reset(DataType::kInt8, {n, oh, ow, c});
   const int8_t* in = x->data<int8_t>();
   int8_t* out = y->data<int8_t>();
-  return WrapStatus(ctx, s.max ? reference::MaxPool2D(s.profile, p, in, out)
-                               : reference::AveragePool2D(s.profile, p, in,
-                                                          out));
+  return WrapStatus(ctx, s.max
+                             ? reference::MaxPool2D(s.profile, p, in, out)
+                             : reference::AveragePool2D(s.profile, p, in, out));
 }
 
 template <bool kMax>
@@ -154,8 +154,9 @@ absl::Status RunMean(const MeanState& s, KernelContext& ctx) {
     y->Reset(DataType::kInt8, {n, c});
   }
   // [N, C] is the same bytes as [N, 1, 1, C].
-  return WrapStatus(ctx, reference::GlobalAveragePool(
-                             s.profile, p, x->data<int8_t>(), y->data<int8_t>()));
+  return WrapStatus(
+      ctx, reference::GlobalAveragePool(s.profile, p, x->data<int8_t>(),
+                                        y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
