@@ -596,8 +596,10 @@ absl::StatusOr<QforgeCase> MakeQforgeLinear(LinearOp op, int64_t m, int64_t k,
 absl::StatusOr<QforgeCase> MakeQforgeConv(const ConvShape& s, uint64_t seed) {
   QFORGE_ASSIGN_OR_RETURN(auto rg, NewGraph());
   Graph& g = *rg.second;
+  // NHWC activations, as the int8 kernels run them (a Conv node of layout
+  // kNHWC; its weights stay OIHW): no layout conversion in the timed run.
   Value* x =
-      AddActivation(g, "x", {1, s.c, s.h, s.w}, kInputScale, kInputZeroPoint);
+      AddActivation(g, "x", {1, s.h, s.w, s.c}, kInputScale, kInputZeroPoint);
   g.AddInput(x);
   const int64_t cg = s.c / s.group;
   Value* w = g.AddConstant("w", Tensor::FromVector<int8_t>(
@@ -605,7 +607,7 @@ absl::StatusOr<QforgeCase> MakeQforgeConv(const ConvShape& s, uint64_t seed) {
                                     RandomInt8(s.o * cg * s.kh * s.kw, seed)));
   std::vector<float> scales = ChannelScales(s.o, seed + 1);
   w->set_quant(QuantParams::PerAxis(scales, Zeros(s.o), 0));
-  Value* y = AddActivation(g, "y", {1, s.o, s.out_h(), s.out_w()}, kOutputScale,
+  Value* y = AddActivation(g, "y", {1, s.out_h(), s.out_w(), s.o}, kOutputScale,
                            kOutputZeroPoint);
   NodeSpec spec{.name = "op",
                 .op_type = "Conv",
@@ -615,9 +617,10 @@ absl::StatusOr<QforgeCase> MakeQforgeConv(const ConvShape& s, uint64_t seed) {
   spec.attributes["strides"] = std::vector<int64_t>{s.stride, s.stride};
   spec.attributes["pads"] = std::vector<int64_t>{s.pad, s.pad, s.pad, s.pad};
   spec.attributes["group"] = s.group;
-  QFORGE_RETURN_IF_ERROR(g.AddNode(std::move(spec)).status());
+  QFORGE_ASSIGN_OR_RETURN(Node * node, g.AddNode(std::move(spec)));
+  node->set_layout(Layout::kNHWC);
   g.AddOutput(y);
-  return Finish(std::move(rg.first), std::move(rg.second), {1, s.c, s.h, s.w},
+  return Finish(std::move(rg.first), std::move(rg.second), {1, s.h, s.w, s.c},
                 seed);
 }
 

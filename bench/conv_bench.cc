@@ -1,7 +1,7 @@
 // Convolution rows, batch 1: 56x56x64->64 3x3 s1 p1 and 7x7x320->1280 1x1.
-// qforge runs a one-node int8 ONNX Conv graph, whose activations are NCHW
-// (the row includes whatever layout handling the executor does); oneDNN,
-// XNNPACK (QC8) and the float Eigen reference read and write NHWC.
+// qforge runs a one-node int8 Conv graph with NHWC activations (the layout
+// the executor runs quantized graphs in); oneDNN, XNNPACK (QC8) and the float
+// Eigen reference read and write NHWC too.
 #include <string>
 #include <vector>
 
@@ -38,7 +38,7 @@ void RegisterConvRows() {
   };
   for (const auto& [name, s] : shapes) {
     const std::string p = absl::StrCat("conv/", name, "/");
-    RegisterRow(p + "qforge_conv_nchw", s.macs(), QforgeConv(s));
+    RegisterRow(p + "qforge_conv_nhwc", s.macs(), QforgeConv(s));
     if (HaveOneDnn()) RegisterRow(p + "onednn_nhwc", s.macs(), OneDnnConv(s));
     if (HaveXnnpack())
       RegisterRow(p + "xnnpack_qc8_nhwc", s.macs(), XnnpackConv(s));

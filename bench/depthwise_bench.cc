@@ -1,6 +1,6 @@
 // Depthwise 3x3 rows, batch 1, on 112x112x32 (stride 1, pad 1, multiplier
-// 1). qforge runs a one-node int8 ONNX Conv graph with group = C (NCHW
-// activations); oneDNN, XNNPACK (QC8) and float Eigen use NHWC.
+// 1). qforge runs a one-node int8 Conv graph with group = C (NHWC
+// activations); oneDNN, XNNPACK (QC8) and float Eigen use NHWC too.
 #include <string>
 
 #include "common.h"
@@ -21,7 +21,7 @@ void RegisterDepthwiseRows() {
                        .pad = 1,
                        .group = 32};
   const std::string p = "depthwise/112x112x32_3x3s1p1/";
-  RegisterRow(p + "qforge_dwconv_nchw", s.macs(), QforgeConv(s));
+  RegisterRow(p + "qforge_dwconv_nhwc", s.macs(), QforgeConv(s));
   if (HaveOneDnn()) RegisterRow(p + "onednn_nhwc", s.macs(), OneDnnConv(s));
   if (HaveXnnpack())
     RegisterRow(p + "xnnpack_qc8_nhwc", s.macs(), XnnpackConv(s));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,13 +82,25 @@ Shape PermuteShape(const Shape& s, const Perm& p) {
   return Shape(std::move(dims));
 }
 
+// QuantParams of a tensor transposed with `p` (out dim i = in dim p[i]): a
+// per-axis axis moves to where its dim went; per-tensor params stay.
+std::optional<QuantParams> PermuteQuant(const std::optional<QuantParams>& q,
+                                        const Perm& p) {
+  if (!q.has_value() || !q->per_axis()) return q;
+  QuantParams out = *q;
+  for (int i = 0; i < static_cast<int>(p.size()); ++i) {
+    if (p[i] == q->axis) out.axis = i;
+  }
+  return out;
+}
+
 // out dim i = in dim p[i]; any element type with a fixed size.
 Tensor TransposeTensor(const Tensor& t, const Perm& p) {
   const int r = t.rank();
   std::vector<int64_t> out_dims(r);
   for (int i = 0; i < r; ++i) out_dims[i] = t.dim(p[i]);
   Tensor out(t.dtype(), out_dims);
-  out.set_quant(t.quant());
+  out.set_quant(PermuteQuant(t.quant(), p));
   const size_t es = SizeOf(t.dtype());
   std::vector<int64_t> in_strides(r, 1);
   for (int i = r - 2; i >= 0; --i)
@@ -200,8 +213,12 @@ bool AxisInRange(int64_t axis, int rank) {
 class LayoutConverter {
  public:
   LayoutConverter(Graph& graph, Layout target, const OpSchemaTable& schemas,
-                  LayoutStats& stats)
-      : g_(graph), target_(target), schemas_(schemas), stats_(stats) {
+                  LayoutStats& stats, const LayoutOptions& options)
+      : g_(graph),
+        target_(target),
+        schemas_(schemas),
+        stats_(stats),
+        options_(options) {
     opset_ = graph.onnx_opset();
   }
 
@@ -215,6 +232,12 @@ class LayoutConverter {
     QFORGE_RETURN_IF_ERROR(g_.TopologicalSort());
     for (Node* n : g_.nodes()) {
       if (inserted_.contains(n)) ++stats_.transposes_inserted;
+    }
+    for (const Value* v : g_.values()) {
+      auto it = perm_.find(v);
+      if (it != perm_.end() && !IsIdentity(it->second)) {
+        stats_.permuted_values[v->name()] = ToInt64(it->second);
+      }
     }
     return absl::OkStatus();
   }
@@ -261,6 +284,7 @@ class LayoutConverter {
     }
     perm_[v] = p;
     v->set_shape(PermuteShape(v->shape(), p));
+    v->set_quant(PermuteQuant(v->quant(), p));
   }
 
   // The layout-to-target permutation of a rank-`rank` activation.
@@ -304,8 +328,10 @@ class LayoutConverter {
     for (int i = 0; i < r; ++i) t[i] = cur_inv[q[i]];
     if (v->is_constant()) {
       Tensor data = TransposeTensor(*v->constant(), t);
+      std::optional<QuantParams> quant = PermuteQuant(v->quant(), t);
       if (Uses(v) == 1 && !v->is_graph_output() && !v->is_graph_input()) {
         v->set_constant(std::move(data));
+        v->set_quant(std::move(quant));
         if (IsIdentity(q)) {
           perm_.erase(v);
         } else {
@@ -316,6 +342,7 @@ class LayoutConverter {
       }
       Value* nv =
           g_.AddConstant(absl::StrCat(v->name(), Suffix(q)), std::move(data));
+      nv->set_quant(std::move(quant));
       if (!IsIdentity(q)) perm_[nv] = q;
       cache_[key] = nv;
       cache_[std::make_pair(static_cast<const Value*>(nv), cur)] = v;
@@ -324,7 +351,7 @@ class LayoutConverter {
     }
     Value* nv = g_.AddValue(absl::StrCat(v->name(), Suffix(q)), v->dtype(),
                             PermuteShape(v->shape(), t));
-    nv->set_quant(v->quant());
+    nv->set_quant(PermuteQuant(v->quant(), t));
     QFORGE_ASSIGN_OR_RETURN(
         Node * node,
         g_.AddNode({.name = absl::StrCat(v->name(), Suffix(q), "_transpose"),
@@ -355,17 +382,29 @@ class LayoutConverter {
     auto key = std::make_pair(static_cast<const Value*>(v), q);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     Tensor data = *v->constant();
-    std::vector<int64_t> dims(rank - data.rank(), 1);
+    const int offset = rank - data.rank();
+    std::vector<int64_t> dims(offset, 1);
     dims.insert(dims.end(), data.dims().begin(), data.dims().end());
     data.Reshape(dims);
+    // A per-axis axis moves right with the alignment, then with q.
+    std::optional<QuantParams> quant = v->quant();
+    if (quant.has_value() && quant->per_axis()) quant->axis += offset;
+    if (data.quant().has_value() && data.quant()->per_axis()) {
+      QuantParams tq = *data.quant();
+      tq.axis += offset;
+      data.set_quant(tq);
+    }
     data = TransposeTensor(data, q);
+    quant = PermuteQuant(quant, q);
     ++stats_.constants_permuted;
     if (Uses(v) == 1 && !v->is_graph_output() && !v->is_graph_input()) {
       v->set_constant(std::move(data));
+      v->set_quant(std::move(quant));
       return v;
     }
     Value* nv =
         g_.AddConstant(absl::StrCat(v->name(), Suffix(q)), std::move(data));
+    nv->set_quant(std::move(quant));
     cache_[key] = nv;
     return nv;
   }
@@ -403,6 +442,9 @@ class LayoutConverter {
     const std::string& op = node->op_type();
     if (schemas_.Find(OpKey::Of(*node)) == nullptr) return Plain(node);
     if (SpatialOps().contains(op)) return VisitSpatial(node);
+    if (options_.int8_exact && op == "ReduceMean" && IsQuantized(node)) {
+      return VisitInt8ReduceMean(node);
+    }
     if (ElementwiseOps().contains(op)) return VisitElementwise(node);
     if (op == "Concat") {
       for (Value* in : node->inputs()) {
@@ -449,6 +491,37 @@ class LayoutConverter {
       Value* out = node->output(i);
       if (out != nullptr && RankOf(out) == r) SetPerm(out, s);
     }
+    return absl::OkStatus();
+  }
+
+  static bool IsQuantized(const Node* node) {
+    return node->num_inputs() > 0 && node->input(0) != nullptr &&
+           node->input(0)->quant().has_value();
+  }
+
+  // int8_exact: a quantized ReduceMean is the spatial mean (axes [2, 3] of
+  // a rank-4 NCHW tensor, converted like a spatial op and marked kNHWC) or
+  // keeps the original layout.
+  absl::Status VisitInt8ReduceMean(Node* node) {
+    Value* x = node->input(0);
+    if (target_ != Layout::kNHWC || node->layout() == Layout::kNHWC ||
+        RankOf(x) != 4) {
+      return Plain(node);
+    }
+    bool from_input = false;
+    std::optional<std::vector<int64_t>> axes = ReadAxes(node, 1, &from_input);
+    if (!axes.has_value() || axes->size() != 2) return Plain(node);
+    std::vector<int64_t> a;
+    for (int64_t v : *axes) {
+      if (!AxisInRange(v, 4)) return Plain(node);
+      a.push_back(NormAxis(v, 4));
+    }
+    std::sort(a.begin(), a.end());
+    if (a != std::vector<int64_t>{2, 3}) return Plain(node);
+    if (!node->GetInt("keepdims", 1).ok()) return Plain(node);
+    QFORGE_RETURN_IF_ERROR(VisitReduce(node, SpatialPerm(4), /*arg=*/false));
+    node->set_layout(Layout::kNHWC);
+    ++stats_.nodes_converted;
     return absl::OkStatus();
   }
 
@@ -530,7 +603,12 @@ class LayoutConverter {
         if ((i >= a && q[i] != i) || (i < a && q[i] >= a)) return Plain(node);
       }
     } else {
-      node->SetAttribute("axis", int64_t{Inverse(q)[a]});
+      const int physical = Inverse(q)[a];
+      // The int8 kernels take the last axis only.
+      if (options_.int8_exact && IsQuantized(node) && physical != r - 1) {
+        return Plain(node);
+      }
+      node->SetAttribute("axis", int64_t{physical});
     }
     QFORGE_RETURN_IF_ERROR(SetInputPerm(node, 0, q));
     SetPerm(node->output(0), q);
@@ -921,7 +999,14 @@ class LayoutConverter {
           const std::string name = out->name();
           const Shape shape = out->shape();
           g_.ReplaceAllUses(out, in);
+          // `in` takes over the output's identity, stored as it was.
+          const Perm out_perm = PermOf(out);
           RemoveTranspose(n);
+          if (out_perm.empty()) {
+            perm_.erase(in);
+          } else {
+            perm_[in] = out_perm;
+          }
           if (g_.RenameValue(out,
                              g_.UniqueValueName(absl::StrCat(name, "_removed")))
                   .ok() &&
@@ -939,6 +1024,7 @@ class LayoutConverter {
   const Layout target_;
   const OpSchemaTable& schemas_;
   LayoutStats& stats_;
+  const LayoutOptions options_;
   int64_t opset_ = 0;
   absl::flat_hash_map<const Value*, Perm> perm_;
   std::map<std::pair<const Value*, Perm>, Value*> cache_;
@@ -948,11 +1034,12 @@ class LayoutConverter {
 }  // namespace
 
 absl::Status ConvertLayout(Graph& graph, Layout target,
-                           const OpSchemaTable& schemas, LayoutStats* stats) {
+                           const OpSchemaTable& schemas, LayoutStats* stats,
+                           const LayoutOptions& options) {
   LayoutStats local;
   LayoutStats& s = stats != nullptr ? *stats : local;
   s = LayoutStats();
-  LayoutConverter converter(graph, target, schemas, s);
+  LayoutConverter converter(graph, target, schemas, s, options);
   return converter.Run();
 }
 

@@ -1,5 +1,6 @@
 #include "qforge/runtime/executor.h"
 
+#include <cstring>
 #include <new>
 
 #include "absl/container/flat_hash_map.h"
@@ -7,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "qforge/core/status.h"
+#include "qforge/ir/layout.h"
 #include "qforge/registry.h"
 
 namespace qforge {
@@ -38,12 +40,86 @@ absl::flat_hash_set<const Node*> NodesNeededFor(const std::vector<const Value*>&
   return needed;
 }
 
+// out dim i = in dim perm[i], for any fixed-size element type.
+Tensor Transposed(const Tensor& t, const std::vector<int64_t>& perm) {
+  const int r = t.rank();
+  std::vector<int64_t> out_dims(r);
+  for (int i = 0; i < r; ++i) out_dims[i] = t.dim(static_cast<int>(perm[i]));
+  Tensor out(t.dtype(), out_dims);
+  out.set_quant(t.quant());
+  const size_t es = SizeOf(t.dtype());
+  std::vector<int64_t> in_strides(r, 1);
+  for (int i = r - 2; i >= 0; --i)
+    in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
+  std::vector<int64_t> step(r);
+  for (int i = 0; i < r; ++i) step[i] = in_strides[perm[i]];
+  std::vector<int64_t> idx(r, 0);
+  const char* src = static_cast<const char*>(t.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
+  int64_t off = 0;
+  for (int64_t i = 0; i < out.num_elements(); ++i) {
+    std::memcpy(dst + i * es, src + off * es, es);
+    for (int d = r - 1; d >= 0; --d) {
+      off += step[d];
+      if (++idx[d] < out_dims[d]) break;
+      off -= step[d] * out_dims[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+bool IsQuantizedGraph(const Graph& graph) {
+  for (const Value* v : graph.values()) {
+    if (v->quant().has_value()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
+const Tensor& Executor::ToOriginalLayout(const Value& value,
+                                         const Tensor& tensor,
+                                         Tensor& scratch) const {
+  auto it = to_original_.find(&value);
+  if (it == to_original_.end() ||
+      static_cast<int>(it->second.size()) != tensor.rank()) {
+    return tensor;
+  }
+  scratch = Transposed(tensor, it->second);
+  return scratch;
+}
+
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
-    const Graph& graph, const Registry& registry, const ExecutorOptions& options) {
+    const Graph& original, const Registry& registry,
+    const ExecutorOptions& options) {
+  auto executor = std::unique_ptr<Executor>(new Executor(original));
+  if (IsQuantizedGraph(original)) {
+    // The int8 spatial kernels run NHWC (docs/int8_kernels.md).
+    auto copy = std::make_unique<Graph>(original.Clone());
+    LayoutStats stats;
+    const absl::Status converted = ConvertLayout(
+        *copy, Layout::kNHWC, registry.schemas(), &stats, {.int8_exact = true});
+    if (!converted.ok()) {
+      return absl::Status(
+          converted.code(),
+          absl::StrCat("converting the quantized graph to NHWC: ",
+                       converted.message()));
+    }
+    if (stats.nodes_converted > 0 || stats.transposes_removed > 0 ||
+        stats.constants_permuted > 0) {
+      for (const auto& [name, perm] : stats.permuted_values) {
+        const Value* v = copy->FindValue(name);
+        if (v == nullptr || original.FindValue(name) == nullptr) continue;
+        std::vector<int64_t> inverse(perm.size());
+        for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = i;
+        executor->to_original_[v] = std::move(inverse);
+      }
+      executor->converted_ = std::move(copy);
+    }
+  }
+  const Graph& graph = executor->executed_graph();
   QFORGE_ASSIGN_OR_RETURN(std::vector<Node*> order, graph.TopologicalOrder());
-  auto executor = std::unique_ptr<Executor>(new Executor(graph));
   ArithmeticProfile profile = ArithmeticProfile::kOnnxRuntime;
   if (options.profile.has_value()) {
     profile = *options.profile;
@@ -115,12 +191,13 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
 absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
                                         const RunOptions& options) const {
   // Resolve what to fetch.
+  const Graph& graph = executed_graph();
   std::vector<const Value*> fetch;
   if (options.fetch.empty()) {
-    fetch.assign(graph_.outputs().begin(), graph_.outputs().end());
+    fetch.assign(graph.outputs().begin(), graph.outputs().end());
   } else {
     for (const std::string& name : options.fetch) {
-      const Value* v = graph_.FindValue(name);
+      const Value* v = graph.FindValue(name);
       if (v == nullptr) {
         return absl::NotFoundError(
             absl::StrCat("cannot fetch '", name, "': no such value in the graph"));
@@ -157,7 +234,7 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
   // node_hash_map: kernels hold pointers to tensors while others are added.
   absl::node_hash_map<const Value*, Tensor> live;
   // Graph inputs: check presence, dtype and static dims.
-  for (const Value* in : graph_.inputs()) {
+  for (const Value* in : graph.inputs()) {
     if (in->is_constant()) continue;  // An initializer listed as input.
     auto it = inputs.find(in->name());
     if (it == inputs.end()) {
@@ -186,7 +263,7 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
     live.emplace(in, t);
   }
   for (const auto& [name, t] : inputs) {
-    const Value* v = graph_.FindValue(name);
+    const Value* v = graph.FindValue(name);
     if (v == nullptr || !v->is_graph_input()) {
       return absl::InvalidArgumentError(
           absl::StrCat("'", name, "' is not an input of the graph"));
@@ -232,7 +309,17 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
       for (int i = 0; i < node.num_outputs(); ++i) {
         const Value* v = node.output(i);
         if (v == nullptr) continue;
-        QFORGE_RETURN_IF_ERROR(options.observer(node, *v, live[v]));
+        if (converted_ == nullptr) {
+          QFORGE_RETURN_IF_ERROR(options.observer(node, *v, live[v]));
+          continue;
+        }
+        // Report graph()'s value of that name, in its layout, with its
+        // producer; values only the conversion added are not reported.
+        const Value* orig = graph_.FindValue(v->name());
+        if (orig == nullptr || orig->producer() == nullptr) continue;
+        Tensor scratch;
+        QFORGE_RETURN_IF_ERROR(options.observer(
+            *orig->producer(), *orig, ToOriginalLayout(*v, live[v], scratch)));
       }
     }
     // Release inputs whose last use this was.
@@ -258,7 +345,8 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
       return absl::InternalError(
           absl::StrCat("value '", v->name(), "' was not computed"));
     }
-    result[v->name()] = *t;
+    Tensor scratch;
+    result[v->name()] = ToOriginalLayout(*v, *t, scratch);
   }
   return result;
 }

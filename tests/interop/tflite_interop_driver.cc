@@ -27,7 +27,6 @@
 #include "qforge/io/model.h"
 #include "qforge/io/npy.h"
 #include "qforge/io/tflite.h"
-#include "qforge/ir/layout.h"
 #include "qforge/quantize/calibration_data.h"
 #include "qforge/quantize/quantize.h"
 #include "qforge/registry.h"
@@ -241,13 +240,7 @@ absl::Status RunCommand(const std::string& model_path,
   Registry registry;
   QFORGE_RETURN_IF_ERROR(RegisterBuiltins(registry));
   QFORGE_ASSIGN_OR_RETURN(Graph model, LoadModel(model_path, registry));
-  bool quantized = false;
-  for (const Value* v : model.values()) quantized |= v->quant().has_value();
-  // The int8 kernels run NCHW (docs/int8_kernels.md).
-  if (quantized) {
-    QFORGE_RETURN_IF_ERROR(
-        ConvertLayout(model, Layout::kNCHW, registry.schemas()));
-  }
+  // A quantized model runs NHWC, as imported (Executor::Prepare).
   ExecutorOptions options;
   options.profile = ArithmeticProfile::kTfliteReference;
   QFORGE_ASSIGN_OR_RETURN(auto executor,

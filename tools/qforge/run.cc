@@ -16,7 +16,6 @@
 #include "qforge/core/status.h"
 #include "qforge/io/model.h"
 #include "qforge/io/npy.h"
-#include "qforge/ir/layout.h"
 #include "qforge/registry.h"
 #include "qforge/runtime/executor.h"
 
@@ -103,16 +102,8 @@ absl::Status Run(const std::vector<std::string>& args) {
   Registry registry;
   QFORGE_RETURN_IF_ERROR(FillRegistry(plugins, registry));
   QFORGE_ASSIGN_OR_RETURN(Graph graph, LoadModel(model_path, registry));
-  // The int8 kernels run NCHW (docs/int8_kernels.md): a quantized NHWC graph
-  // (e.g. an int8 .tflite) is converted first; inputs and outputs keep their
-  // names and shapes.
-  bool quantized = false, nhwc = false;
-  for (const Value* v : graph.values()) quantized |= v->quant().has_value();
-  for (const Node* n : graph.nodes()) nhwc |= n->layout() == Layout::kNHWC;
-  if (quantized && nhwc) {
-    QFORGE_RETURN_IF_ERROR(
-        ConvertLayout(graph, Layout::kNCHW, registry.schemas()));
-  }
+  // A quantized graph runs NHWC whatever its layout: Executor::Prepare
+  // converts it (docs/int8_kernels.md).
 
   TensorMap inputs;
   for (const std::string& arg : input_args) {

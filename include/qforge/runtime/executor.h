@@ -11,9 +11,16 @@
 // the basis of calibration and of layer-wise validation. RunOptions::fetch
 // limits a run to the nodes needed for the named values.
 //
+// A quantized graph (a value carries QuantParams) runs channels-last: Prepare
+// converts a private copy with ConvertLayout(kNHWC, int8_exact) so that the
+// int8 Conv / pooling kernels read and write NHWC with no transposes between
+// them (docs/int8_kernels.md). This is invisible to callers: inputs, outputs,
+// fetched values and the tensors an observer sees keep the original names,
+// layouts and Values (Transposes the pass inserted are not observed).
+//
 // The graph must have been verified (VerifyGraph, which loaders run) so that
 // every value has a dtype, and must outlive the Executor, which does not copy
-// it.
+// it (except for the converted copy of a quantized graph).
 #ifndef QFORGE_RUNTIME_EXECUTOR_H_
 #define QFORGE_RUNTIME_EXECUTOR_H_
 
@@ -76,13 +83,27 @@ class QFORGE_EXPORT Executor {
   absl::StatusOr<TensorMap> Run(const TensorMap& inputs,
                                 const RunOptions& options = {}) const;
 
+  // The graph given to Prepare.
   const Graph& graph() const { return graph_; }
+  // The graph the kernels run: graph() or its NHWC copy.
+  const Graph& executed_graph() const {
+    return converted_ != nullptr ? *converted_ : graph_;
+  }
 
  private:
   struct Step;
   Executor(const Graph& graph);
 
+  // `tensor` of the executed graph's `value` in the layout of graph()'s value
+  // of that name: `tensor` itself, or its transposition put in `scratch`.
+  const Tensor& ToOriginalLayout(const Value& value, const Tensor& tensor,
+                                 Tensor& scratch) const;
+
   const Graph& graph_;
+  // The converted copy of a quantized graph, and its values stored permuted
+  // (the inverse permutation back to graph()'s layout).
+  std::unique_ptr<Graph> converted_;
+  std::map<const Value*, std::vector<int64_t>> to_original_;
   std::vector<Step> steps_;
   // Nodes prepared (all when ExecutorOptions::outputs was empty).
   bool all_prepared_ = true;

@@ -33,6 +33,7 @@ namespace qforge::kernels {
 namespace {
 
 using int8::ActivationQuant;
+using int8::NodeIsa;
 namespace fast = int8::fast;
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
@@ -47,18 +48,6 @@ absl::Status RequireInt8(const KernelContext& ctx, int i) {
     return ctx.Error(absl::StrCat("input ", i, " must be int8"));
   }
   return absl::OkStatus();
-}
-
-// The ISA the fast kernels of `node` use (an invalid QFORGE_ISA fails here,
-// as for the linear kernels).
-absl::StatusOr<fast::Isa> NodeIsa(const Node& node) {
-  absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
-  if (!isa.ok()) {
-    return absl::Status(
-        isa.status().code(),
-        absl::StrCat(node.Describe(), ": ", isa.status().message()));
-  }
-  return *isa;
 }
 
 // --- Add / Sub / Mul ---------------------------------------------------------

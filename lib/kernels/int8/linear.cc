@@ -1,9 +1,9 @@
 // INT8 Conv (general, grouped, depthwise), Gemm and MatMul: prepare the
 // weights once (ONNX OIHW -> OHWI, or [1, kH, kW, C*M] for depthwise, then
 // packed for the ISA fast::ActiveIsa() picks) and run the fast kernels of
-// kernels/int8/fast/ (the NHWC reference kernels for Isa::kScalar); NCHW
-// activations are transposed to NHWC and back inside the kernel (a layout
-// pass will remove that later).
+// kernels/int8/fast/ (the NHWC reference kernels for Isa::kScalar) on the
+// NHWC activations as they are. Conv nodes must be Layout::kNHWC: the
+// executor runs quantized graphs through ConvertLayout (docs/int8_kernels.md).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -23,6 +23,7 @@ namespace qforge::kernels {
 namespace {
 
 using int8::ActivationQuant;
+using int8::NodeIsa;
 using int8::WeightQuantOf;
 namespace fast = int8::fast;
 
@@ -70,23 +71,12 @@ struct ConvState {
   fast::DepthwiseConv2DKernel depthwise_conv;
 };
 
-// The ISA the kernels of `node` use (an invalid QFORGE_ISA fails here).
-absl::StatusOr<fast::Isa> NodeIsa(const Node& node) {
-  absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
-  if (!isa.ok()) {
-    return absl::Status(
-        isa.status().code(),
-        absl::StrCat(node.Describe(), ": ", isa.status().message()));
-  }
-  return *isa;
-}
-
 absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (x == nullptr || x->dtype() != DataType::kInt8 || x->rank() != 4) {
-    return ctx.Error("expects an int8 NCHW input of rank 4");
+    return ctx.Error("expects an int8 NHWC input of rank 4");
   }
-  const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  const int64_t n = x->dim(0), h = x->dim(1), w = x->dim(2), c = x->dim(3);
   if (c != s.in_channels) {
     return ctx.Error(absl::StrCat(
         "input has ", c, " channels, the weights expect ", s.in_channels));
@@ -111,29 +101,28 @@ absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
   if (g.output_height() != oh || g.output_width() != ow) {
     return ctx.Error("inconsistent convolution geometry");
   }
-  std::vector<int8_t> nhwc(x->num_elements());
-  int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
-  std::vector<int8_t> out_nhwc(n * oh * ow * s.out_channels);
+  Tensor* y = ctx.output(0);
+  y->Reset(DataType::kInt8, {n, oh, ow, s.out_channels});
   const absl::Status status =
-      s.depthwise ? s.depthwise_conv.Run(g, nhwc.data(), out_nhwc.data())
-                  : s.conv.Run(g, nhwc.data(), out_nhwc.data());
+      s.depthwise
+          ? s.depthwise_conv.Run(g, x->data<int8_t>(), y->data<int8_t>())
+          : s.conv.Run(g, x->data<int8_t>(), y->data<int8_t>());
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat(ctx.node().Describe(), ": ",
                                                     status.message()));
   }
-  Tensor* y = ctx.output(0);
-  y->Reset(DataType::kInt8, {n, s.out_channels, oh, ow});
-  int8::NhwcToNchw(out_nhwc.data(), n, s.out_channels, oh, ow,
-                   y->data<int8_t>());
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateConv(
     const KernelInitContext& init) {
   const Node& node = init.node;
-  if (node.layout() != Layout::kNCHW) {
-    return absl::UnimplementedError(
-        absl::StrCat(node.Describe(), ": the int8 Conv kernel expects NCHW"));
+  if (node.layout() != Layout::kNHWC) {
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(),
+        ": the int8 Conv kernel runs NHWC nodes only; convert the graph with "
+        "ConvertLayout(graph, Layout::kNHWC) (Executor::Prepare does that "
+        "for quantized graphs)"));
   }
   auto s = std::make_shared<ConvState>();
   s->profile = init.profile;

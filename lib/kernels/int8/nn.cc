@@ -1,11 +1,13 @@
 // INT8 pooling, spatial mean, Concat, Resize and Pad.
 //
-// MaxPool, AveragePool, GlobalAveragePool and ReduceMean over H and W of a
-// rank-4 tensor (axes [2, 3], NCHW) call the NHWC fast pooling kernels
-// (kernels/int8/fast/pooling.h: AVX2 or the reference, by the ISA read at
-// prepare time) on a transposed copy of the NCHW input; ReduceMean over
-// any other axes calls fast::ReduceMean (AVX2 for one contiguous block of
-// axes, else reference::ReduceMean) on the input as it is.
+// MaxPool, AveragePool, GlobalAveragePool and the spatial ReduceMean (a
+// kNHWC-marked ReduceMean over axes [1, 2] of a rank-4 tensor) run the NHWC
+// fast pooling kernels (kernels/int8/fast/pooling.h: AVX2 or the reference,
+// by the ISA read at prepare time) on the NHWC activations as they are; the
+// nodes must be Layout::kNHWC (the executor runs quantized graphs through
+// ConvertLayout, docs/int8_kernels.md). ReduceMean over any other axes calls
+// fast::ReduceMean (AVX2 for one contiguous block of axes, else
+// reference::ReduceMean) on the input as it is.
 // Resize and Pad run as DequantizeLinear -> float kernel -> QuantizeLinear
 // (int8::MakeFloatFallbackKernel):
 //   - Resize nearest and Pad shares input and output params (spec), and
@@ -34,6 +36,7 @@ namespace qforge::kernels {
 namespace {
 
 using int8::ActivationQuant;
+using int8::NodeIsa;
 namespace fast = int8::fast;
 
 absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
@@ -42,30 +45,21 @@ absl::Status WrapStatus(const KernelContext& ctx, const absl::Status& s) {
                       absl::StrCat(ctx.node().Describe(), ": ", s.message()));
 }
 
-absl::StatusOr<const Tensor*> Nchw(const KernelContext& ctx) {
+absl::StatusOr<const Tensor*> Nhwc(const KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (x == nullptr || x->dtype() != DataType::kInt8 || x->rank() != 4) {
-    return ctx.Error("expects an int8 NCHW input of rank 4");
+    return ctx.Error("expects an int8 NHWC input of rank 4");
   }
   return x;
 }
 
-// The ISA of the fast pooling kernels (kernels/int8/fast/pooling.h), read
-// when the node is prepared.
-absl::StatusOr<fast::Isa> PoolIsa(const Node& node) {
-  absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
-  if (!isa.ok()) {
-    return absl::Status(
-        isa.status().code(),
-        absl::StrCat(node.Describe(), ": ", isa.status().message()));
-  }
-  return *isa;
-}
-
-absl::Status RequireNchw(const Node& node) {
-  if (node.layout() != Layout::kNCHW) {
-    return absl::UnimplementedError(
-        absl::StrCat(node.Describe(), ": the int8 kernel expects NCHW"));
+absl::Status RequireNhwc(const Node& node) {
+  if (node.layout() != Layout::kNHWC) {
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(),
+        ": the int8 kernel runs NHWC nodes only; convert the graph with "
+        "ConvertLayout(graph, Layout::kNHWC) (Executor::Prepare does that "
+        "for quantized graphs)"));
   }
   return absl::OkStatus();
 }
@@ -82,12 +76,12 @@ struct PoolState {
 };
 
 absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
-  QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Nchw(ctx));
+  QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Nhwc(ctx));
   if (ctx.num_outputs() > 1 && ctx.output(1) != nullptr) {
     return absl::UnimplementedError(absl::StrCat(
         ctx.node().Describe(), ": int8 MaxPool does not produce Indices"));
   }
-  const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  const int64_t n = x->dim(0), h = x->dim(1), w = x->dim(2), c = x->dim(3);
   int8::Window2D win = s.window;
   int64_t oh = 0, ow = 0;
   QFORGE_RETURN_IF_ERROR(win.Resolve(ctx.node(), h, w, &oh, &ow));
@@ -106,28 +100,24 @@ absl::Status RunPool(const PoolState& s, KernelContext& ctx) {
   p.pad_right = win.pad_right;
   p.output_height = oh;
   p.output_width = ow;
-  std::vector<int8_t> nhwc(x->num_elements());
-  int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
-  std::vector<int8_t> out(n * oh * ow * c);
-  QFORGE_RETURN_IF_ERROR(WrapStatus(
-      ctx, s.max ? fast::MaxPool2D(s.isa, s.profile, p, nhwc.data(), out.data())
-                 : fast::AveragePool2D(s.isa, s.profile, p, nhwc.data(),
-                                       out.data())));
   Tensor* y = ctx.output(0);
-  y->Reset(DataType::kInt8, {n, c, oh, ow});
-  int8::NhwcToNchw(out.data(), n, c, oh, ow, y->data<int8_t>());
-  return absl::OkStatus();
+  y->Reset(DataType::kInt8, {n, oh, ow, c});
+  const int8_t* in = x->data<int8_t>();
+  int8_t* out = y->data<int8_t>();
+  return WrapStatus(ctx,
+                    s.max ? fast::MaxPool2D(s.isa, s.profile, p, in, out)
+                          : fast::AveragePool2D(s.isa, s.profile, p, in, out));
 }
 
 template <bool kMax>
 absl::StatusOr<std::unique_ptr<OpKernel>> CreatePool(
     const KernelInitContext& init) {
   const Node& node = init.node;
-  QFORGE_RETURN_IF_ERROR(RequireNchw(node));
+  QFORGE_RETURN_IF_ERROR(RequireNhwc(node));
   auto s = std::make_shared<PoolState>();
   s->max = kMax;
   s->profile = init.profile;
-  QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(node));
+  QFORGE_ASSIGN_OR_RETURN(s->isa, NodeIsa(node));
   QFORGE_ASSIGN_OR_RETURN(s->window, int8::Window2D::FromNode(node, nullptr));
   if (s->window.dilation_h != 1 || s->window.dilation_w != 1) {
     return absl::UnimplementedError(absl::StrCat(
@@ -159,34 +149,32 @@ struct MeanState {
 };
 
 absl::Status RunMean(const MeanState& s, KernelContext& ctx) {
-  QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Nchw(ctx));
-  const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Nhwc(ctx));
+  const int64_t n = x->dim(0), h = x->dim(1), w = x->dim(2), c = x->dim(3);
   if (h * w == 0) return ctx.Error("mean over an empty spatial extent");
   reference::GlobalPoolParams p = s.base;
   p.batch = n;
   p.height = h;
   p.width = w;
   p.channels = c;
-  std::vector<int8_t> nhwc(x->num_elements());
-  int8::NchwToNhwc(x->data<int8_t>(), n, c, h, w, nhwc.data());
   Tensor* y = ctx.output(0);
   if (s.keep_dims) {
-    y->Reset(DataType::kInt8, {n, c, 1, 1});
+    y->Reset(DataType::kInt8, {n, 1, 1, c});
   } else {
     y->Reset(DataType::kInt8, {n, c});
   }
-  // [N, C] is the same bytes as [N, C, 1, 1].
-  return WrapStatus(ctx,
-                    fast::GlobalAveragePool(s.isa, s.profile, p, nhwc.data(),
-                                            y->data<int8_t>()));
+  // [N, C] is the same bytes as [N, 1, 1, C].
+  return WrapStatus(
+      ctx, fast::GlobalAveragePool(s.isa, s.profile, p, x->data<int8_t>(),
+                                   y->data<int8_t>()));
 }
 
 absl::StatusOr<std::unique_ptr<OpKernel>> CreateGlobalAveragePool(
     const KernelInitContext& init) {
-  QFORGE_RETURN_IF_ERROR(RequireNchw(init.node));
+  QFORGE_RETURN_IF_ERROR(RequireNhwc(init.node));
   auto s = std::make_shared<MeanState>();
   s->profile = init.profile;
-  QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(init.node));
+  QFORGE_ASSIGN_OR_RETURN(s->isa, NodeIsa(init.node));
   QFORGE_ASSIGN_OR_RETURN(s->base.input, ActivationQuant(init.node, 0));
   QFORGE_ASSIGN_OR_RETURN(s->base.output, ActivationQuant(init.node, 0, true));
   return std::make_unique<FunctionKernel>(
@@ -277,11 +265,26 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
   QFORGE_ASSIGN_OR_RETURN(reference::QuantParam in_q, ActivationQuant(node, 0));
   QFORGE_ASSIGN_OR_RETURN(reference::QuantParam out_q,
                           ActivationQuant(node, 0, true));
-  if (rank == 4 && axes == std::vector<int64_t>{2, 3}) {
-    // The spatial mean of NCHW: the GlobalAveragePool kernel.
+  if (node.layout() == Layout::kNHWC) {
+    // The spatial mean ConvertLayout made of an NCHW ReduceMean over [2, 3]
+    // (LayoutOptions::int8_exact): the GlobalAveragePool kernel.
+    if (rank != 4 || axes != std::vector<int64_t>{1, 2}) {
+      return absl::UnimplementedError(absl::StrCat(
+          node.Describe(),
+          ": an NHWC int8 ReduceMean must reduce axes [1, 2] of rank 4"));
+    }
+  } else if (rank == 4 && axes == std::vector<int64_t>{2, 3}) {
+    return absl::UnimplementedError(absl::StrCat(
+        node.Describe(),
+        ": the int8 spatial mean (ReduceMean over axes [2, 3] of NCHW) runs "
+        "NHWC only; convert the graph with ConvertLayout(graph, "
+        "Layout::kNHWC, ..., {.int8_exact = true}) (Executor::Prepare does "
+        "that for quantized graphs)"));
+  }
+  if (node.layout() == Layout::kNHWC) {
     auto s = std::make_shared<MeanState>();
     s->profile = init.profile;
-    QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(node));
+    QFORGE_ASSIGN_OR_RETURN(s->isa, NodeIsa(node));
     s->keep_dims = keep_dims != 0;
     s->base.input = in_q;
     s->base.output = out_q;
@@ -290,7 +293,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateReduceMean(
   }
   auto s = std::make_shared<ReduceMeanState>();
   s->profile = init.profile;
-  QFORGE_ASSIGN_OR_RETURN(s->isa, PoolIsa(node));
+  QFORGE_ASSIGN_OR_RETURN(s->isa, NodeIsa(node));
   s->keep_dims = keep_dims != 0;
   s->base.axes = axes;
   s->base.input = in_q;
@@ -314,15 +317,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateConcat(
                           ActivationQuant(node, 0, true));
   const ArithmeticProfile profile = init.profile;
   // The fast kernel (memcpy / SIMD table lookup) with the ISA chosen now.
-  const absl::StatusOr<int8::fast::Isa> isa = int8::fast::ActiveIsa();
-  if (!isa.ok()) {
-    return absl::Status(
-        isa.status().code(),
-        absl::StrCat(node.Describe(), ": ", isa.status().message()));
-  }
+  QFORGE_ASSIGN_OR_RETURN(const fast::Isa isa, NodeIsa(node));
   return std::make_unique<FunctionKernel>(
-      [in_q, out_q, axis, profile,
-       isa = *isa](KernelContext& ctx) -> absl::Status {
+      [in_q, out_q, axis, profile, isa](KernelContext& ctx) -> absl::Status {
         if (ctx.num_inputs() == 0 || ctx.input(0) == nullptr) {
           return ctx.Error("Concat needs at least one input");
         }

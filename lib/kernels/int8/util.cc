@@ -76,28 +76,14 @@ absl::StatusOr<reference::WeightQuant> WeightQuantOf(const Node& node, int i,
   return w;
 }
 
-void NchwToNhwc(const int8_t* in, int64_t n, int64_t c, int64_t h, int64_t w,
-                int8_t* out) {
-  const int64_t hw = h * w;
-  for (int64_t b = 0; b < n; ++b) {
-    const int8_t* src = in + b * c * hw;
-    int8_t* dst = out + b * c * hw;
-    for (int64_t ch = 0; ch < c; ++ch) {
-      for (int64_t p = 0; p < hw; ++p) dst[p * c + ch] = src[ch * hw + p];
-    }
+absl::StatusOr<fast::Isa> NodeIsa(const Node& node) {
+  absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
+  if (!isa.ok()) {
+    return absl::Status(
+        isa.status().code(),
+        absl::StrCat(node.Describe(), ": ", isa.status().message()));
   }
-}
-
-void NhwcToNchw(const int8_t* in, int64_t n, int64_t c, int64_t h, int64_t w,
-                int8_t* out) {
-  const int64_t hw = h * w;
-  for (int64_t b = 0; b < n; ++b) {
-    const int8_t* src = in + b * c * hw;
-    int8_t* dst = out + b * c * hw;
-    for (int64_t ch = 0; ch < c; ++ch) {
-      for (int64_t p = 0; p < hw; ++p) dst[ch * hw + p] = src[p * c + ch];
-    }
-  }
+  return *isa;
 }
 
 absl::StatusOr<Window2D> Window2D::FromNode(
@@ -284,14 +270,9 @@ absl::StatusOr<std::unique_ptr<OpKernel>> MakeFloatFallbackKernel(
         init.node.Describe(), ": no float kernel to run the int8 node with"));
   }
   QFORGE_ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> inner, float_factory(init));
-  const absl::StatusOr<fast::Isa> isa = fast::ActiveIsa();
-  if (!isa.ok()) {
-    return absl::Status(
-        isa.status().code(),
-        absl::StrCat(init.node.Describe(), ": ", isa.status().message()));
-  }
+  QFORGE_ASSIGN_OR_RETURN(const fast::Isa isa, NodeIsa(init.node));
   return std::make_unique<FloatFallbackKernel>(std::move(inner), init.profile,
-                                               in, out, *isa);
+                                               in, out, isa);
 }
 
 }  // namespace qforge::kernels::int8

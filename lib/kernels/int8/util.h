@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "kernels/int8/fast/isa.h"
 #include "kernels/int8/reference/quant_types.h"
 #include "qforge/ir/graph.h"
 #include "qforge/runtime/kernel.h"
@@ -31,11 +32,9 @@ absl::StatusOr<reference::QuantParam> ActivationQuant(const Node& node, int i,
 absl::StatusOr<reference::WeightQuant> WeightQuantOf(const Node& node, int i,
                                                      int64_t channels);
 
-// [N, C, H, W] -> [N, H, W, C] and back.
-void NchwToNhwc(const int8_t* in, int64_t n, int64_t c, int64_t h, int64_t w,
-                int8_t* out);
-void NhwcToNchw(const int8_t* in, int64_t n, int64_t c, int64_t h, int64_t w,
-                int8_t* out);
+// The ISA the fast kernels of `node` use, read when the node is prepared
+// (fast::ActiveIsa(); an invalid QFORGE_ISA fails here, naming the node).
+absl::StatusOr<fast::Isa> NodeIsa(const Node& node);
 
 // 2-D window attributes of Conv / pooling nodes (ONNX), resolved against the
 // input size at run time.
