@@ -18,6 +18,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "int8_fast_test_util.h"
 #include "int8_reference_test_util.h"
 #include "kernels/int8/fast/isa.h"
 #include "kernels/int8/fast/kernels.h"
@@ -28,6 +29,9 @@
 namespace qforge::kernels::int8::fast {
 namespace {
 
+using ::qforge::kernels::int8::fast::fast_testing::FastIsaTest;
+using ::qforge::kernels::int8::fast::fast_testing::FirstDifference;
+using ::qforge::kernels::int8::fast::fast_testing::IsaParamName;
 using ::qforge::kernels::reference::testing::kProfiles;
 using ::qforge::kernels::reference::testing::RandomInt8;
 using ::qforge::kernels::reference::testing::RandomZeroPoint;
@@ -177,29 +181,10 @@ struct Coverage {
 };
 Coverage g_coverage;
 
-// "" when equal, else the first differing element.
-std::string FirstDifference(const std::vector<int8_t>& want,
-                            const std::vector<int8_t>& got, int64_t channels) {
-  if (want.size() != got.size()) return "sizes differ";
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] != got[i]) {
-      std::ostringstream os;
-      os << "first difference at element " << i << " (row " << i / channels
-         << ", channel " << i % channels << "): reference " << int{want[i]}
-         << ", fast " << int{got[i]};
-      return os.str();
-    }
-  }
-  return "";
-}
-
-class FastKernelTest : public ::testing::TestWithParam<Isa> {
+class FastKernelTest : public FastIsaTest {
  protected:
   void SetUp() override {
-    if (!CpuHasIsa(GetParam())) {
-      GTEST_SKIP() << "this CPU lacks " << IsaName(GetParam())
-                   << "; its kernels were not executed here";
-    }
+    FastIsaTest::SetUp();
     g_coverage = Coverage();
   }
   // The path the fast kernels take for this ISA.
@@ -642,12 +627,8 @@ TEST(VnniEmulationTest, Conv2DEqualsReference) {
   g_coverage.Check();
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, FastKernelTest,
-                         ::testing::Values(Isa::kScalar, Isa::kAvx2,
-                                           Isa::kAvxVnni, Isa::kAvx512Vnni),
-                         [](const auto& info) {
-                           return std::string(IsaName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Isas, FastKernelTest, ::testing::ValuesIn(kAllIsas),
+                         IsaParamName);
 
 }  // namespace
 }  // namespace qforge::kernels::int8::fast

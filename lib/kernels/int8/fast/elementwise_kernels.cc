@@ -40,9 +40,9 @@ bool CpuHasAvx2Fma() {
 #endif
 }
 
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-
 enum class BinaryOp { kAdd, kSub, kMul };
+
+#ifdef QFORGE_HAVE_AVX2_KERNELS
 
 // Output dims without the 1s, adjacent dims that broadcast alike merged;
 // dims[0] is the innermost. stride = 0 where the input is broadcast.
@@ -313,20 +313,34 @@ Isa ElementwiseIsa(Isa requested) {
   return requested >= Isa::kAvx2 && CpuHasAvx2Fma() ? Isa::kAvx2 : Isa::kScalar;
 }
 
+namespace {
+
+// The AVX2 kernel of `op` when the ISA and the operands allow it, else its
+// reference kernel `reference_op`.
+absl::Status Binary(BinaryOp op, decltype(&reference::Add) reference_op,
+                    Isa isa, ArithmeticProfile profile,
+                    const reference::BinaryParams& params,
+                    absl::Span<const int64_t> shape1, const int8_t* input1,
+                    absl::Span<const int64_t> shape2, const int8_t* input2,
+                    int8_t* output) {
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
+      BinaryAvx2(op, profile, params, shape1, input1, shape2, input2, output)) {
+    return absl::OkStatus();
+  }
+#endif
+  return reference_op(profile, params, shape1, input1, shape2, input2, output);
+}
+
+}  // namespace
+
 absl::Status Add(Isa isa, ArithmeticProfile profile,
                  const reference::BinaryParams& params,
                  absl::Span<const int64_t> shape1, const int8_t* input1,
                  absl::Span<const int64_t> shape2, const int8_t* input2,
                  int8_t* output) {
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
-      BinaryAvx2(BinaryOp::kAdd, profile, params, shape1, input1, shape2,
-                 input2, output)) {
-    return absl::OkStatus();
-  }
-#endif
-  return reference::Add(profile, params, shape1, input1, shape2, input2,
-                        output);
+  return Binary(BinaryOp::kAdd, &reference::Add, isa, profile, params, shape1,
+                input1, shape2, input2, output);
 }
 
 absl::Status Sub(Isa isa, ArithmeticProfile profile,
@@ -334,15 +348,8 @@ absl::Status Sub(Isa isa, ArithmeticProfile profile,
                  absl::Span<const int64_t> shape1, const int8_t* input1,
                  absl::Span<const int64_t> shape2, const int8_t* input2,
                  int8_t* output) {
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
-      BinaryAvx2(BinaryOp::kSub, profile, params, shape1, input1, shape2,
-                 input2, output)) {
-    return absl::OkStatus();
-  }
-#endif
-  return reference::Sub(profile, params, shape1, input1, shape2, input2,
-                        output);
+  return Binary(BinaryOp::kSub, &reference::Sub, isa, profile, params, shape1,
+                input1, shape2, input2, output);
 }
 
 absl::Status Mul(Isa isa, ArithmeticProfile profile,
@@ -350,15 +357,8 @@ absl::Status Mul(Isa isa, ArithmeticProfile profile,
                  absl::Span<const int64_t> shape1, const int8_t* input1,
                  absl::Span<const int64_t> shape2, const int8_t* input2,
                  int8_t* output) {
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
-      BinaryAvx2(BinaryOp::kMul, profile, params, shape1, input1, shape2,
-                 input2, output)) {
-    return absl::OkStatus();
-  }
-#endif
-  return reference::Mul(profile, params, shape1, input1, shape2, input2,
-                        output);
+  return Binary(BinaryOp::kMul, &reference::Mul, isa, profile, params, shape1,
+                input1, shape2, input2, output);
 }
 
 absl::Status ApplyLut(Isa isa, const reference::Int8Lut& lut,
