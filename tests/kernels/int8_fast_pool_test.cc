@@ -150,8 +150,9 @@ void CheckPool(Op op, ArithmeticProfile profile, uint32_t seed,
                  << "," << p.pad_bottom << "," << p.pad_right << " include_pad "
                  << p.count_include_pad << " seed " << seed);
     ASSERT_EQ(want_status, got_status);
-    if (want_status.ok())
+    if (want_status.ok()) {
       EXPECT_EQ(FirstDifference(want, got, p.channels, "pixel"), "");
+    }
   }
   (want_status.ok() ? counts->compared : counts->errors) += 1;
 }
@@ -200,8 +201,9 @@ void CheckGlobal(ArithmeticProfile profile,
                  << p.height << " W" << p.width << " C" << p.channels
                  << " seed " << seed);
     ASSERT_EQ(want_status, got_status);
-    if (want_status.ok())
+    if (want_status.ok()) {
       EXPECT_EQ(FirstDifference(want, got, p.channels, "pixel"), "");
+    }
   }
   if (want_status.ok()) ++*compared;
 }

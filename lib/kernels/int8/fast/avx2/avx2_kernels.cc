@@ -225,30 +225,37 @@ void GemvGroup(const int16_t* x, int64_t pairs, const int8_t* w, __m256i* acc) {
   }
 }
 
-}  // namespace
+// Column blocks of a GEMV group, as a type (GemvColumns' dispatch).
+template <int NB>
+struct Blocks {
+  static constexpr int kValue = NB;
+};
 
-void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
-            int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
-            int32_t x_sum, int32_t* c) {
-  const int64_t pairs = kp / 2;
+// The column groups of a GEMV: group(n0, Blocks<NB>(), acc) writes the dot
+// products of columns [n0, n0 + 8 * NB) to acc[0, NB); then c = acc + bias
+// (when given) - zero_points * x_sum (when given), stored for the n_cols
+// columns.
+template <typename Group>
+void GemvColumns(int64_t n_cols, const int32_t* bias,
+                 const int32_t* zero_points, int32_t x_sum, int32_t* c,
+                 Group group) {
   const __m256i xs = _mm256_set1_epi32(x_sum);
   for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {
     const int64_t blocks =
         (n_cols - n0 >= kGemvGroup ? kGemvGroup : n_cols - n0 + 7) / 8;
-    const int8_t* w = packed_w + n0 * kp;
     __m256i acc[4];
     switch (blocks) {
       case 4:
-        GemvGroup<4>(x, pairs, w, acc);
+        group(n0, Blocks<4>(), acc);
         break;
       case 3:
-        GemvGroup<3>(x, pairs, w, acc);
+        group(n0, Blocks<3>(), acc);
         break;
       case 2:
-        GemvGroup<2>(x, pairs, w, acc);
+        group(n0, Blocks<2>(), acc);
         break;
       default:
-        GemvGroup<1>(x, pairs, w, acc);
+        group(n0, Blocks<1>(), acc);
         break;
     }
     for (int64_t j = 0; j < blocks; ++j) {
@@ -263,6 +270,19 @@ void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
       StoreCols(c + col, cols, v);
     }
   }
+}
+
+}  // namespace
+
+void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
+            int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
+            int32_t x_sum, int32_t* c) {
+  const int64_t pairs = kp / 2;
+  GemvColumns(n_cols, bias, zero_points, x_sum, c,
+              [&](int64_t n0, auto blocks, __m256i* acc) {
+                GemvGroup<decltype(blocks)::kValue>(x, pairs,
+                                                    packed_w + n0 * kp, acc);
+              });
 }
 
 namespace {
@@ -297,37 +317,11 @@ void GemvS8Sign(const int8_t* x, int64_t kq4, const int8_t* packed_w,
                 int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
                 int32_t x_sum, int32_t* c) {
   const int64_t quads = kq4 / 4;
-  const __m256i xs = _mm256_set1_epi32(x_sum);
-  for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {
-    const int64_t blocks =
-        (n_cols - n0 >= kGemvGroup ? kGemvGroup : n_cols - n0 + 7) / 8;
-    const int8_t* w = packed_w + n0 * kq4;
-    __m256i acc[4];
-    switch (blocks) {
-      case 4:
-        GemvSignGroup<4>(x, quads, w, acc);
-        break;
-      case 3:
-        GemvSignGroup<3>(x, quads, w, acc);
-        break;
-      case 2:
-        GemvSignGroup<2>(x, quads, w, acc);
-        break;
-      default:
-        GemvSignGroup<1>(x, quads, w, acc);
-        break;
-    }
-    for (int64_t j = 0; j < blocks; ++j) {
-      const int64_t col = n0 + 8 * j;
-      const int64_t cols = n_cols - col;
-      __m256i v = _mm256_add_epi32(acc[j], LoadCols(bias + col, cols));
-      if (zero_points != nullptr) {
-        v = _mm256_sub_epi32(
-            v, _mm256_mullo_epi32(LoadCols(zero_points + col, cols), xs));
-      }
-      StoreCols(c + col, cols, v);
-    }
-  }
+  GemvColumns(n_cols, bias, zero_points, x_sum, c,
+              [&](int64_t n0, auto blocks, __m256i* acc) {
+                GemvSignGroup<decltype(blocks)::kValue>(
+                    x, quads, packed_w + n0 * kq4, acc);
+              });
 }
 
 void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
