@@ -339,21 +339,11 @@ struct ConvCase {
   int64_t batch, h, w, c, o, groups, kh, kw, stride, dilation, pad;
 };
 
-using ConvFactory = Conv2DKernel (*)(Isa, ArithmeticProfile,
-                                     const reference::Conv2DParams&,
-                                     const int8_t*, const int32_t*);
-
-void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
-               const ConvCase& c, uint32_t seed, bool force_asymmetric,
-               ConvFactory create = &Conv2DKernel::Create) {
-  std::mt19937 rng(seed);
-  const int64_t depth = c.kh * c.kw * c.c / c.groups;
-  const bool symmetric =
-      !force_asymmetric && (profile == ArithmeticProfile::kTfliteReference ||
-                            std::uniform_int_distribution<int>(0, 2)(rng) == 0);
-  Quant q = RandomQuant(rng, profile, c.o, depth, symmetric);
-  reference::Conv2DParams p;
-  reference::ConvGeometry& g = p.geometry;
+// The geometry of a convolution case (ConvCase, DwCase), each pad drawn
+// from [0, c.pad] (top, left, bottom, right).
+template <typename Case>
+reference::ConvGeometry Geometry(const Case& c, std::mt19937& rng) {
+  reference::ConvGeometry g;
   g.batch = c.batch;
   g.input_height = c.h;
   g.input_width = c.w;
@@ -368,6 +358,25 @@ void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
   g.pad_left = pad(rng);
   g.pad_bottom = pad(rng);
   g.pad_right = pad(rng);
+  return g;
+}
+
+using ConvFactory = Conv2DKernel (*)(Isa, ArithmeticProfile,
+                                     const reference::Conv2DParams&,
+                                     const int8_t*, const int32_t*);
+
+void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
+               const ConvCase& c, uint32_t seed, bool force_asymmetric,
+               ConvFactory create = &Conv2DKernel::Create) {
+  std::mt19937 rng(seed);
+  const int64_t depth = c.kh * c.kw * c.c / c.groups;
+  const bool symmetric =
+      !force_asymmetric && (profile == ArithmeticProfile::kTfliteReference ||
+                            std::uniform_int_distribution<int>(0, 2)(rng) == 0);
+  Quant q = RandomQuant(rng, profile, c.o, depth, symmetric);
+  reference::Conv2DParams p;
+  p.geometry = Geometry(c, rng);
+  reference::ConvGeometry& g = p.geometry;
   p.input_channels = c.c;
   p.output_channels = c.o;
   p.groups = c.groups;
@@ -480,21 +489,8 @@ void CheckDepthwise(Isa isa, Isa expected, ArithmeticProfile profile,
                          std::uniform_int_distribution<int>(0, 2)(rng) == 0;
   Quant q = RandomQuant(rng, profile, oc, c.kh * c.kw, symmetric);
   reference::DepthwiseConv2DParams p;
+  p.geometry = Geometry(c, rng);
   reference::ConvGeometry& g = p.geometry;
-  g.batch = c.batch;
-  g.input_height = c.h;
-  g.input_width = c.w;
-  g.kernel_height = c.kh;
-  g.kernel_width = c.kw;
-  g.stride_height = c.stride;
-  g.stride_width = c.stride;
-  g.dilation_height = c.dilation;
-  g.dilation_width = c.dilation;
-  std::uniform_int_distribution<int64_t> pad(0, c.pad);
-  g.pad_top = pad(rng);
-  g.pad_left = pad(rng);
-  g.pad_bottom = pad(rng);
-  g.pad_right = pad(rng);
   p.input_channels = c.c;
   p.depth_multiplier = c.mult;
   p.input = q.input;
