@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include "kernels/int8/reference/fixed_point.h"
@@ -503,20 +502,8 @@ absl::Status Softmax(Isa isa, ArithmeticProfile profile,
   }
   if (profile == ArithmeticProfile::kOnnxRuntime) {
     if (params.beta != 1.0f) return reference_softmax();
-    // QlinearBuildLookupTableUint32, as reference::Softmax builds it.
-    const float quotient = std::numeric_limits<float>::max() /
-                           static_cast<float>(static_cast<uint64_t>(depth));
-    double bit_shift = std::log(static_cast<double>(quotient));
-    constexpr double kReserveBit = 5;
-    bit_shift = std::max(0.0, bit_shift - kReserveBit) /
-                static_cast<double>(params.input_scale);
-    std::array<float, 256> table;
-    for (int32_t i = 0; i < 256; ++i) {
-      const double scaled_exp =
-          std::exp((static_cast<double>(i) - 255 + bit_shift) *
-                   static_cast<double>(params.input_scale));
-      table[static_cast<uint8_t>(i - 128)] = static_cast<float>(scaled_exp);
-    }
+    const std::array<float, 256> table =
+        reference::SoftmaxOrtTable(params.input_scale, depth);
     for (int64_t r = 0; r < rows; ++r) {
       avx2::SoftmaxOrtRow(table.data(), input + r * depth, depth,
                           output + r * depth);
