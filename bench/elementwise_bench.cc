@@ -165,6 +165,7 @@ void RegisterRows() {
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   qforge::bench::RegisterRows();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

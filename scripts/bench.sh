@@ -4,7 +4,8 @@
 #     int8 peak and memory-bandwidth rows, then qforge's one-node int8
 #     graphs and the peers (oneDNN, XNNPACK, float Eigen) on the same
 #     shapes, single-threaded, with a summary of GOPS, ratios and fraction
-#     of peak per shape;
+#     of peak per shape; then bench/qforge_bench_elementwise: the
+#     element-wise kernels' scalar and AVX2 paths (elements/s, no peers);
 #  2. `qforge bench` on a MobileNetV2 224x224 with seeded random weights,
 #     generated into the build tree (bench/gen_mobilenetv2.py, needs Debian
 #     python3-torch): float vs int8 median latency, and ONNX Runtime's float
@@ -39,7 +40,7 @@ export OMP_NUM_THREADS=1  # oneDNN's OpenMP runtime: one thread, as the others.
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)  cores: $(getconf _NPROCESSORS_ONLN)"
 } | tee "$out/machine.txt"
-for family in gemm conv depthwise; do
+for family in gemm conv depthwise elementwise; do
   "$build/bench/qforge_bench_$family" --benchmark_repetitions="$reps" \
     --benchmark_display_aggregates_only=true \
     --benchmark_min_time="$min_time" "$@" | tee "$out/$family.txt"

@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "int8_fast_test_util.h"
 #include "kernels/int8/fast/elementwise_kernels.h"
 #include "kernels/int8/fast/isa.h"
 #include "qforge/quantize/quantize.h"
@@ -29,24 +30,16 @@ using ::qforge::kernels::int8::fast::IsaName;
 using ::qforge::kernels::int8::fast::kAllIsas;
 using ::qforge::kernels::int8::fast::SetIsaForTesting;
 using ::qforge::kernels::int8::fast::SimdCallsForTesting;
+using ::qforge::kernels::int8::fast::fast_testing::
+    ExpectEveryIsaGivesTheScalarBytes;
+using ::qforge::kernels::int8::fast::fast_testing::IsaSwitchingTest;
+using ::qforge::kernels::int8::fast::fast_testing::kProfiles;
+using ::qforge::kernels::int8::fast::fast_testing::OneNodeCase;
+using ::qforge::kernels::int8::fast::fast_testing::ProfileParamName;
+using ::qforge::kernels::int8::fast::fast_testing::RandomFloats;
 using ::qforge::testing::IsOk;
 
-Tensor RandomInput(std::vector<int64_t> dims, uint64_t seed, float scale) {
-  Tensor t(DataType::kFloat32, std::move(dims));
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  for (float& x : t.values<float>()) x = dist(rng);
-  return t;
-}
-
-struct Case {
-  const char* name;
-  const char* op;
-  std::function<void(testing::OpHarness&)> build;
-  std::vector<std::vector<int64_t>> input_shapes;
-};
-
-std::vector<Case> Cases() {
+std::vector<OneNodeCase> Cases() {
   using testing::OpHarness;
   return {
       {"AddSameShape",
@@ -103,69 +96,29 @@ std::vector<Case> Cases() {
   };
 }
 
-class ElementwiseExecutorIsaTest
-    : public ::testing::TestWithParam<ArithmeticProfile> {
- protected:
-  void TearDown() override {
-    EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk());
-  }
-};
+class ElementwiseExecutorIsaTest : public IsaSwitchingTest {};
 
 TEST_P(ElementwiseExecutorIsaTest, EveryIsaGivesTheScalarBytes) {
-  Registry registry;
-  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  int compared = 0;
-  for (const Case& c : Cases()) {
-    SCOPED_TRACE(c.name);
-    testing::OpHarness op({"", c.op}, registry);
-    c.build(op);
-    op.Seed(21);
-    QuantConfig config;
-    config.profile = GetParam();
-    QFORGE_ASSERT_OK_AND_ASSIGN(testing::HarnessResult r,
-                                op.QuantizeAndRun(config));
-    ASSERT_NE(r.quantized_node, nullptr) << "not quantized: " << r.Note();
-    const Graph& g = r.quantized_model;
-    TensorMap inputs;
-    for (size_t i = 0; i < c.input_shapes.size(); ++i) {
-      // Different ranges per input, so Concat's inputs get different params.
-      inputs[g.inputs()[i]->name()] =
-          RandomInput(c.input_shapes[i], 200 + i, 1.0f + 2.0f * i);
-    }
-    const std::string out = g.outputs()[0]->name();
-    auto run = [&](Isa isa) -> absl::StatusOr<Tensor> {
-      QFORGE_RETURN_IF_ERROR(SetIsaForTesting(isa));
-      QFORGE_ASSIGN_OR_RETURN(auto exec, Executor::Prepare(g, registry));
-      QFORGE_ASSIGN_OR_RETURN(TensorMap result, exec->Run(inputs));
-      return result.at(out);
-    };
-    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor scalar, run(Isa::kScalar));
-    for (Isa isa : kAllIsas) {
-      if (isa == Isa::kScalar || !CpuHasIsa(isa)) continue;
-      const int64_t calls = SimdCallsForTesting();
-      QFORGE_ASSERT_OK_AND_ASSIGN(Tensor fast, run(isa));
-      if (ElementwiseIsa(isa) != Isa::kScalar) {
-        EXPECT_GT(SimdCallsForTesting(), calls)
-            << c.name << ": the SIMD path did not run";
-      }
-      ASSERT_EQ(fast.dims(), scalar.dims());
-      EXPECT_EQ(
-          std::memcmp(fast.raw_data(), scalar.raw_data(), scalar.num_bytes()),
-          0)
-          << c.name << ": " << IsaName(isa) << " differs from scalar";
-      ++compared;
-    }
-  }
+  int64_t calls = SimdCallsForTesting();
+  const int compared = ExpectEveryIsaGivesTheScalarBytes(
+      Cases(), GetParam(), /*seed=*/21,
+      [](const std::vector<int64_t>& shape, size_t i) {
+        // Different ranges per input, so Concat's inputs get different
+        // params.
+        return RandomFloats(shape, 200 + i, 1.0f + 2.0f * i);
+      },
+      [&](Isa isa) {
+        if (ElementwiseIsa(isa) != Isa::kScalar) {
+          EXPECT_GT(SimdCallsForTesting(), calls)
+              << IsaName(isa) << ": the SIMD path did not run";
+        }
+        calls = SimdCallsForTesting();
+      });
   if (compared == 0) GTEST_SKIP() << "this CPU has no SIMD ISA to compare";
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, ElementwiseExecutorIsaTest,
-                         ::testing::Values(ArithmeticProfile::kOnnxRuntime,
-                                           ArithmeticProfile::kTfliteReference),
-                         [](const auto& info) {
-                           return std::string(
-                               ArithmeticProfileName(info.param));
-                         });
+                         ::testing::ValuesIn(kProfiles), ProfileParamName);
 
 }  // namespace
 }  // namespace qforge

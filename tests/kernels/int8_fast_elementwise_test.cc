@@ -20,6 +20,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "int8_fast_test_util.h"
 #include "int8_reference_test_util.h"
 #include "kernels/int8/fast/elementwise_kernels.h"
 #include "kernels/int8/fast/isa.h"
@@ -33,6 +34,9 @@
 namespace qforge::kernels::int8::fast {
 namespace {
 
+using ::qforge::kernels::int8::fast::fast_testing::FastIsaTest;
+using ::qforge::kernels::int8::fast::fast_testing::FirstDifference;
+using ::qforge::kernels::int8::fast::fast_testing::IsaParamName;
 using ::qforge::kernels::reference::ActivationRange;
 using ::qforge::kernels::reference::BinaryParams;
 using ::qforge::kernels::reference::QuantParam;
@@ -55,32 +59,10 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return s.str();
 }
 
-// Empty when equal; else the first differing element.
-template <typename T>
-std::string FirstDifference(const std::vector<T>& expected,
-                            const std::vector<T>& actual) {
-  if (expected.size() != actual.size()) {
-    return "sizes differ: " + std::to_string(expected.size()) + " vs " +
-           std::to_string(actual.size());
-  }
-  for (size_t i = 0; i < expected.size(); ++i) {
-    if (std::memcmp(&expected[i], &actual[i], sizeof(T)) != 0) {
-      std::ostringstream s;
-      s << "first difference at element " << i << " of " << expected.size()
-        << ": reference " << +expected[i] << ", fast " << +actual[i];
-      return s.str();
-    }
-  }
-  return "";
-}
-
-class FastElementwiseTest : public ::testing::TestWithParam<Isa> {
+class FastElementwiseTest : public FastIsaTest {
  protected:
   void SetUp() override {
-    if (!CpuHasIsa(GetParam())) {
-      GTEST_SKIP() << "this CPU lacks " << IsaName(GetParam())
-                   << "; its kernels were not executed here";
-    }
+    FastIsaTest::SetUp();
     simd_calls_before_ = SimdCallsForTesting();
   }
   // A SIMD ISA must have run the SIMD path at least once (so the
@@ -623,11 +605,7 @@ TEST(ElementwiseIsaTest, ScalarOnCpusWithoutAvx2) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, FastElementwiseTest,
-                         ::testing::Values(Isa::kScalar, Isa::kAvx2,
-                                           Isa::kAvxVnni, Isa::kAvx512Vnni),
-                         [](const auto& info) {
-                           return std::string(IsaName(info.param));
-                         });
+                         ::testing::ValuesIn(kAllIsas), IsaParamName);
 
 }  // namespace
 }  // namespace qforge::kernels::int8::fast

@@ -12,6 +12,7 @@
 #include "digits_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "int8_fast_test_util.h"
 #include "kernels/int8/fast/isa.h"
 #include "kernels/int8/fast/kernels.h"
 #include "qforge/io/model.h"
@@ -31,17 +32,19 @@ using ::qforge::kernels::int8::fast::Isa;
 using ::qforge::kernels::int8::fast::IsaName;
 using ::qforge::kernels::int8::fast::kAllIsas;
 using ::qforge::kernels::int8::fast::SetIsaForTesting;
+using ::qforge::kernels::int8::fast::fast_testing::
+    ExpectEveryIsaGivesTheScalarBytes;
+using ::qforge::kernels::int8::fast::fast_testing::IsaSwitchingTest;
+using ::qforge::kernels::int8::fast::fast_testing::kProfiles;
+using ::qforge::kernels::int8::fast::fast_testing::OneNodeCase;
+using ::qforge::kernels::int8::fast::fast_testing::ProfileParamName;
+using ::qforge::kernels::int8::fast::fast_testing::RandomFloats;
 using ::qforge::testing::DigitsPath;
 using ::qforge::testing::IsOk;
 using ::qforge::testing::QuantizedDigits;
 using ::qforge::testing::QuantizeDigits;
 
-class DigitsIsaTest : public ::testing::TestWithParam<ArithmeticProfile> {
- protected:
-  void TearDown() override {
-    EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk());
-  }
-};
+class DigitsIsaTest : public IsaSwitchingTest {};
 
 TEST_P(DigitsIsaTest, EveryIsaGivesTheScalarBytes) {
   Registry registry;
@@ -86,21 +89,6 @@ TEST_P(DigitsIsaTest, EveryIsaGivesTheScalarBytes) {
 // One-node quantized graphs (OpHarness) of every op the fast kernels serve,
 // run through the executor with each ISA on the same random inputs: the
 // output bytes equal the scalar kernels'.
-Tensor RandomFloats(std::vector<int64_t> dims, uint64_t seed) {
-  Tensor t(DataType::kFloat32, std::move(dims));
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (float& x : t.values<float>()) x = dist(rng);
-  return t;
-}
-
-struct OneNodeCase {
-  const char* name;
-  const char* op;
-  std::function<void(testing::OpHarness&)> build;
-  std::vector<std::vector<int64_t>> input_shapes;  // activation inputs
-};
-
 std::vector<OneNodeCase> OneNodeCases() {
   using testing::OpHarness;
   return {
@@ -166,58 +154,18 @@ std::vector<OneNodeCase> OneNodeCases() {
   };
 }
 
-class OneNodeIsaTest : public ::testing::TestWithParam<ArithmeticProfile> {
- protected:
-  void TearDown() override {
-    EXPECT_THAT(SetIsaForTesting(std::nullopt), IsOk());
-  }
-};
+class OneNodeIsaTest : public IsaSwitchingTest {};
 
 TEST_P(OneNodeIsaTest, EveryIsaGivesTheScalarBytes) {
-  Registry registry;
-  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
-  for (const OneNodeCase& c : OneNodeCases()) {
-    SCOPED_TRACE(c.name);
-    testing::OpHarness op({"", c.op}, registry);
-    c.build(op);
-    op.Seed(11);
-    QuantConfig config;
-    config.profile = GetParam();
-    QFORGE_ASSERT_OK_AND_ASSIGN(testing::HarnessResult r,
-                                op.QuantizeAndRun(config));
-    ASSERT_NE(r.quantized_node, nullptr) << "not quantized: " << r.Note();
-    const Graph& g = r.quantized_model;
-    TensorMap inputs;
-    for (size_t i = 0; i < c.input_shapes.size(); ++i) {
-      inputs[g.inputs()[i]->name()] = RandomFloats(c.input_shapes[i], 100 + i);
-    }
-    const std::string out = g.outputs()[0]->name();
-    auto run = [&](Isa isa) -> absl::StatusOr<Tensor> {
-      QFORGE_RETURN_IF_ERROR(SetIsaForTesting(isa));
-      QFORGE_ASSIGN_OR_RETURN(auto exec, Executor::Prepare(g, registry));
-      QFORGE_ASSIGN_OR_RETURN(TensorMap result, exec->Run(inputs));
-      return result.at(out);
-    };
-    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor scalar, run(Isa::kScalar));
-    for (Isa isa : kAllIsas) {
-      if (isa == Isa::kScalar || !CpuHasIsa(isa)) continue;
-      QFORGE_ASSERT_OK_AND_ASSIGN(Tensor fast, run(isa));
-      ASSERT_EQ(fast.dims(), scalar.dims());
-      EXPECT_EQ(
-          std::memcmp(fast.raw_data(), scalar.raw_data(), scalar.num_bytes()),
-          0)
-          << c.name << ": " << IsaName(isa) << " differs from scalar";
-    }
-  }
+  ExpectEveryIsaGivesTheScalarBytes(
+      OneNodeCases(), GetParam(), /*seed=*/11,
+      [](const std::vector<int64_t>& shape, size_t i) {
+        return RandomFloats(shape, 100 + i);
+      });
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, OneNodeIsaTest,
-                         ::testing::Values(ArithmeticProfile::kOnnxRuntime,
-                                           ArithmeticProfile::kTfliteReference),
-                         [](const auto& info) {
-                           return std::string(
-                               ArithmeticProfileName(info.param));
-                         });
+                         ::testing::ValuesIn(kProfiles), ProfileParamName);
 
 // Run by the ctests int8_fast.qforge_isa_* with QFORGE_ISA set: preparing
 // a quantized model succeeds when the setting names an ISA this CPU has and
@@ -255,12 +203,7 @@ TEST(QforgeIsaEnvTest, PrepareFollowsTheSetting) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, DigitsIsaTest,
-                         ::testing::Values(ArithmeticProfile::kOnnxRuntime,
-                                           ArithmeticProfile::kTfliteReference),
-                         [](const auto& info) {
-                           return std::string(
-                               ArithmeticProfileName(info.param));
-                         });
+                         ::testing::ValuesIn(kProfiles), ProfileParamName);
 
 }  // namespace
 }  // namespace qforge

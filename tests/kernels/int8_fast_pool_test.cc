@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "int8_fast_test_util.h"
 #include "int8_reference_test_util.h"
 #include "kernels/int8/fast/isa.h"
 #include "kernels/int8/fast/pooling.h"
@@ -22,24 +23,11 @@
 namespace qforge::kernels::int8::fast {
 namespace {
 
+using ::qforge::kernels::int8::fast::fast_testing::FirstDifference;
 using ::qforge::kernels::reference::testing::kProfiles;
 using ::qforge::kernels::reference::testing::RandomInt8;
 using ::qforge::kernels::reference::testing::RandomZeroPoint;
 using ::qforge::kernels::reference::testing::TestSeed;
-
-std::string FirstDifference(const std::vector<int8_t>& want,
-                            const std::vector<int8_t>& got, int64_t channels) {
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] != got[i]) {
-      std::ostringstream os;
-      os << "first difference at element " << i << " (pixel " << i / channels
-         << ", channel " << i % channels << "): reference " << int{want[i]}
-         << ", fast " << int{got[i]};
-      return os.str();
-    }
-  }
-  return "";
-}
 
 int64_t Pick(std::mt19937& rng, int64_t lo, int64_t hi) {
   return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
@@ -162,7 +150,9 @@ void CheckPool(Op op, ArithmeticProfile profile, uint32_t seed,
                  << "," << p.pad_bottom << "," << p.pad_right << " include_pad "
                  << p.count_include_pad << " seed " << seed);
     ASSERT_EQ(want_status, got_status);
-    if (want_status.ok()) EXPECT_EQ(FirstDifference(want, got, p.channels), "");
+    if (want_status.ok()) {
+      EXPECT_EQ(FirstDifference(want, got, p.channels, "pixel"), "");
+    }
   }
   (want_status.ok() ? counts->compared : counts->errors) += 1;
 }
@@ -211,7 +201,9 @@ void CheckGlobal(ArithmeticProfile profile,
                  << p.height << " W" << p.width << " C" << p.channels
                  << " seed " << seed);
     ASSERT_EQ(want_status, got_status);
-    if (want_status.ok()) EXPECT_EQ(FirstDifference(want, got, p.channels), "");
+    if (want_status.ok()) {
+      EXPECT_EQ(FirstDifference(want, got, p.channels, "pixel"), "");
+    }
   }
   if (want_status.ok()) ++*compared;
 }

@@ -18,6 +18,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "int8_fast_test_util.h"
 #include "int8_reference_test_util.h"
 #include "kernels/int8/fast/isa.h"
 #include "kernels/int8/fast/kernels.h"
@@ -28,6 +29,9 @@
 namespace qforge::kernels::int8::fast {
 namespace {
 
+using ::qforge::kernels::int8::fast::fast_testing::FastIsaTest;
+using ::qforge::kernels::int8::fast::fast_testing::FirstDifference;
+using ::qforge::kernels::int8::fast::fast_testing::IsaParamName;
 using ::qforge::kernels::reference::testing::kProfiles;
 using ::qforge::kernels::reference::testing::RandomInt8;
 using ::qforge::kernels::reference::testing::RandomZeroPoint;
@@ -177,29 +181,10 @@ struct Coverage {
 };
 Coverage g_coverage;
 
-// "" when equal, else the first differing element.
-std::string FirstDifference(const std::vector<int8_t>& want,
-                            const std::vector<int8_t>& got, int64_t channels) {
-  if (want.size() != got.size()) return "sizes differ";
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] != got[i]) {
-      std::ostringstream os;
-      os << "first difference at element " << i << " (row " << i / channels
-         << ", channel " << i % channels << "): reference " << int{want[i]}
-         << ", fast " << int{got[i]};
-      return os.str();
-    }
-  }
-  return "";
-}
-
-class FastKernelTest : public ::testing::TestWithParam<Isa> {
+class FastKernelTest : public FastIsaTest {
  protected:
   void SetUp() override {
-    if (!CpuHasIsa(GetParam())) {
-      GTEST_SKIP() << "this CPU lacks " << IsaName(GetParam())
-                   << "; its kernels were not executed here";
-    }
+    FastIsaTest::SetUp();
     g_coverage = Coverage();
   }
   // The path the fast kernels take for this ISA.
@@ -354,21 +339,11 @@ struct ConvCase {
   int64_t batch, h, w, c, o, groups, kh, kw, stride, dilation, pad;
 };
 
-using ConvFactory = Conv2DKernel (*)(Isa, ArithmeticProfile,
-                                     const reference::Conv2DParams&,
-                                     const int8_t*, const int32_t*);
-
-void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
-               const ConvCase& c, uint32_t seed, bool force_asymmetric,
-               ConvFactory create = &Conv2DKernel::Create) {
-  std::mt19937 rng(seed);
-  const int64_t depth = c.kh * c.kw * c.c / c.groups;
-  const bool symmetric =
-      !force_asymmetric && (profile == ArithmeticProfile::kTfliteReference ||
-                            std::uniform_int_distribution<int>(0, 2)(rng) == 0);
-  Quant q = RandomQuant(rng, profile, c.o, depth, symmetric);
-  reference::Conv2DParams p;
-  reference::ConvGeometry& g = p.geometry;
+// The geometry of a convolution case (ConvCase, DwCase), each pad drawn
+// from [0, c.pad] (top, left, bottom, right).
+template <typename Case>
+reference::ConvGeometry Geometry(const Case& c, std::mt19937& rng) {
+  reference::ConvGeometry g;
   g.batch = c.batch;
   g.input_height = c.h;
   g.input_width = c.w;
@@ -383,6 +358,25 @@ void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
   g.pad_left = pad(rng);
   g.pad_bottom = pad(rng);
   g.pad_right = pad(rng);
+  return g;
+}
+
+using ConvFactory = Conv2DKernel (*)(Isa, ArithmeticProfile,
+                                     const reference::Conv2DParams&,
+                                     const int8_t*, const int32_t*);
+
+void CheckConv(Isa isa, Isa expected, ArithmeticProfile profile,
+               const ConvCase& c, uint32_t seed, bool force_asymmetric,
+               ConvFactory create = &Conv2DKernel::Create) {
+  std::mt19937 rng(seed);
+  const int64_t depth = c.kh * c.kw * c.c / c.groups;
+  const bool symmetric =
+      !force_asymmetric && (profile == ArithmeticProfile::kTfliteReference ||
+                            std::uniform_int_distribution<int>(0, 2)(rng) == 0);
+  Quant q = RandomQuant(rng, profile, c.o, depth, symmetric);
+  reference::Conv2DParams p;
+  p.geometry = Geometry(c, rng);
+  reference::ConvGeometry& g = p.geometry;
   p.input_channels = c.c;
   p.output_channels = c.o;
   p.groups = c.groups;
@@ -495,21 +489,8 @@ void CheckDepthwise(Isa isa, Isa expected, ArithmeticProfile profile,
                          std::uniform_int_distribution<int>(0, 2)(rng) == 0;
   Quant q = RandomQuant(rng, profile, oc, c.kh * c.kw, symmetric);
   reference::DepthwiseConv2DParams p;
+  p.geometry = Geometry(c, rng);
   reference::ConvGeometry& g = p.geometry;
-  g.batch = c.batch;
-  g.input_height = c.h;
-  g.input_width = c.w;
-  g.kernel_height = c.kh;
-  g.kernel_width = c.kw;
-  g.stride_height = c.stride;
-  g.stride_width = c.stride;
-  g.dilation_height = c.dilation;
-  g.dilation_width = c.dilation;
-  std::uniform_int_distribution<int64_t> pad(0, c.pad);
-  g.pad_top = pad(rng);
-  g.pad_left = pad(rng);
-  g.pad_bottom = pad(rng);
-  g.pad_right = pad(rng);
   p.input_channels = c.c;
   p.depth_multiplier = c.mult;
   p.input = q.input;
@@ -642,12 +623,8 @@ TEST(VnniEmulationTest, Conv2DEqualsReference) {
   g_coverage.Check();
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, FastKernelTest,
-                         ::testing::Values(Isa::kScalar, Isa::kAvx2,
-                                           Isa::kAvxVnni, Isa::kAvx512Vnni),
-                         [](const auto& info) {
-                           return std::string(IsaName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Isas, FastKernelTest, ::testing::ValuesIn(kAllIsas),
+                         IsaParamName);
 
 }  // namespace
 }  // namespace qforge::kernels::int8::fast

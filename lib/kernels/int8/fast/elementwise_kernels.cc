@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include "kernels/int8/reference/fixed_point.h"
@@ -40,9 +39,9 @@ bool CpuHasAvx2Fma() {
 #endif
 }
 
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-
 enum class BinaryOp { kAdd, kSub, kMul };
+
+#ifdef QFORGE_HAVE_AVX2_KERNELS
 
 // Output dims without the 1s, adjacent dims that broadcast alike merged;
 // dims[0] is the innermost. stride = 0 where the input is broadcast.
@@ -313,20 +312,34 @@ Isa ElementwiseIsa(Isa requested) {
   return requested >= Isa::kAvx2 && CpuHasAvx2Fma() ? Isa::kAvx2 : Isa::kScalar;
 }
 
+namespace {
+
+// The AVX2 kernel of `op` when the ISA and the operands allow it, else its
+// reference kernel `reference_op`.
+absl::Status Binary(BinaryOp op, decltype(&reference::Add) reference_op,
+                    Isa isa, ArithmeticProfile profile,
+                    const reference::BinaryParams& params,
+                    absl::Span<const int64_t> shape1, const int8_t* input1,
+                    absl::Span<const int64_t> shape2, const int8_t* input2,
+                    int8_t* output) {
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
+      BinaryAvx2(op, profile, params, shape1, input1, shape2, input2, output)) {
+    return absl::OkStatus();
+  }
+#endif
+  return reference_op(profile, params, shape1, input1, shape2, input2, output);
+}
+
+}  // namespace
+
 absl::Status Add(Isa isa, ArithmeticProfile profile,
                  const reference::BinaryParams& params,
                  absl::Span<const int64_t> shape1, const int8_t* input1,
                  absl::Span<const int64_t> shape2, const int8_t* input2,
                  int8_t* output) {
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
-      BinaryAvx2(BinaryOp::kAdd, profile, params, shape1, input1, shape2,
-                 input2, output)) {
-    return absl::OkStatus();
-  }
-#endif
-  return reference::Add(profile, params, shape1, input1, shape2, input2,
-                        output);
+  return Binary(BinaryOp::kAdd, &reference::Add, isa, profile, params, shape1,
+                input1, shape2, input2, output);
 }
 
 absl::Status Sub(Isa isa, ArithmeticProfile profile,
@@ -334,15 +347,8 @@ absl::Status Sub(Isa isa, ArithmeticProfile profile,
                  absl::Span<const int64_t> shape1, const int8_t* input1,
                  absl::Span<const int64_t> shape2, const int8_t* input2,
                  int8_t* output) {
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
-      BinaryAvx2(BinaryOp::kSub, profile, params, shape1, input1, shape2,
-                 input2, output)) {
-    return absl::OkStatus();
-  }
-#endif
-  return reference::Sub(profile, params, shape1, input1, shape2, input2,
-                        output);
+  return Binary(BinaryOp::kSub, &reference::Sub, isa, profile, params, shape1,
+                input1, shape2, input2, output);
 }
 
 absl::Status Mul(Isa isa, ArithmeticProfile profile,
@@ -350,15 +356,8 @@ absl::Status Mul(Isa isa, ArithmeticProfile profile,
                  absl::Span<const int64_t> shape1, const int8_t* input1,
                  absl::Span<const int64_t> shape2, const int8_t* input2,
                  int8_t* output) {
-#ifdef QFORGE_HAVE_AVX2_KERNELS
-  if (ElementwiseIsa(isa) == Isa::kAvx2 &&
-      BinaryAvx2(BinaryOp::kMul, profile, params, shape1, input1, shape2,
-                 input2, output)) {
-    return absl::OkStatus();
-  }
-#endif
-  return reference::Mul(profile, params, shape1, input1, shape2, input2,
-                        output);
+  return Binary(BinaryOp::kMul, &reference::Mul, isa, profile, params, shape1,
+                input1, shape2, input2, output);
 }
 
 absl::Status ApplyLut(Isa isa, const reference::Int8Lut& lut,
@@ -503,20 +502,8 @@ absl::Status Softmax(Isa isa, ArithmeticProfile profile,
   }
   if (profile == ArithmeticProfile::kOnnxRuntime) {
     if (params.beta != 1.0f) return reference_softmax();
-    // QlinearBuildLookupTableUint32, as reference::Softmax builds it.
-    const float quotient = std::numeric_limits<float>::max() /
-                           static_cast<float>(static_cast<uint64_t>(depth));
-    double bit_shift = std::log(static_cast<double>(quotient));
-    constexpr double kReserveBit = 5;
-    bit_shift = std::max(0.0, bit_shift - kReserveBit) /
-                static_cast<double>(params.input_scale);
-    std::array<float, 256> table;
-    for (int32_t i = 0; i < 256; ++i) {
-      const double scaled_exp =
-          std::exp((static_cast<double>(i) - 255 + bit_shift) *
-                   static_cast<double>(params.input_scale));
-      table[static_cast<uint8_t>(i - 128)] = static_cast<float>(scaled_exp);
-    }
+    const std::array<float, 256> table =
+        reference::SoftmaxOrtTable(params.input_scale, depth);
     for (int64_t r = 0; r < rows; ++r) {
       avx2::SoftmaxOrtRow(table.data(), input + r * depth, depth,
                           output + r * depth);

@@ -21,20 +21,7 @@ absl::Status SoftmaxOrt(const SoftmaxParams& p, const int8_t* input,
         "Softmax: the onnxruntime profile has no beta (ONNX Softmax), got ",
         p.beta));
   }
-  // QlinearBuildLookupTableUint32 (float table).
-  const float quotient = std::numeric_limits<float>::max() /
-                         static_cast<float>(static_cast<uint64_t>(depth));
-  double bit_shift = std::log(static_cast<double>(quotient));
-  constexpr double kReserveBit = 5;
-  bit_shift = std::max(0.0, bit_shift - kReserveBit) /
-              static_cast<double>(p.input_scale);
-  std::array<float, 256> table;
-  for (int32_t i = 0; i < 256; ++i) {
-    const double scaled_exp =
-        std::exp((static_cast<double>(i) - 255 + bit_shift) *
-                 static_cast<double>(p.input_scale));
-    table[static_cast<uint8_t>(i - 128)] = static_cast<float>(scaled_exp);
-  }
+  const std::array<float, 256> table = SoftmaxOrtTable(p.input_scale, depth);
   const float y_scale = std::floor(1.0f / kSoftmaxOutputQuant.scale);
   const int32_t y_zero_point = kSoftmaxOutputQuant.zero_point;
   for (int64_t r = 0; r < rows; ++r) {
@@ -130,6 +117,24 @@ absl::Status SoftmaxTflite(const SoftmaxParams& p, const int8_t* input,
 }
 
 }  // namespace
+
+std::array<float, 256> SoftmaxOrtTable(float input_scale, int64_t depth) {
+  // QlinearBuildLookupTableUint32 (float table).
+  const float quotient = std::numeric_limits<float>::max() /
+                         static_cast<float>(static_cast<uint64_t>(depth));
+  double bit_shift = std::log(static_cast<double>(quotient));
+  constexpr double kReserveBit = 5;
+  bit_shift =
+      std::max(0.0, bit_shift - kReserveBit) / static_cast<double>(input_scale);
+  std::array<float, 256> table;
+  for (int32_t i = 0; i < 256; ++i) {
+    const double scaled_exp =
+        std::exp((static_cast<double>(i) - 255 + bit_shift) *
+                 static_cast<double>(input_scale));
+    table[static_cast<uint8_t>(i - 128)] = static_cast<float>(scaled_exp);
+  }
+  return table;
+}
 
 absl::Status Softmax(ArithmeticProfile profile, const SoftmaxParams& params,
                      const int8_t* input, int64_t rows, int64_t depth,

@@ -35,6 +35,7 @@
 #ifndef QFORGE_LIB_KERNELS_INT8_REFERENCE_SOFTMAX_H_
 #define QFORGE_LIB_KERNELS_INT8_REFERENCE_SOFTMAX_H_
 
+#include <array>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -54,6 +55,12 @@ inline constexpr QuantParam kSoftmaxOutputQuant{1.0f / 256.0f, -128};
 absl::Status Softmax(ArithmeticProfile profile, const SoftmaxParams& params,
                      const int8_t* input, int64_t rows, int64_t depth,
                      int8_t* output);
+
+// The onnxruntime profile's table T (QlinearBuildLookupTableUint32, above)
+// for an input scale and row depth (> 0), stored at uint8(i - 128) for
+// i = 0..255, so that a row reads it at the byte uint8(127 - max + x).
+// Softmax and the fast kernels share it.
+std::array<float, 256> SoftmaxOrtTable(float input_scale, int64_t depth);
 
 }  // namespace qforge::kernels::reference
 

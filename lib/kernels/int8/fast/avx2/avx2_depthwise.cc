@@ -85,18 +85,6 @@ void BuildPairRow(const int8_t* row_a, const int8_t* row_b, int64_t in_w,
   }
 }
 
-// Stores the low n (<= 8) bytes of the requantized lanes.
-inline void StoreBytes(__m256i q, int64_t n, int8_t* out) {
-  const __m128i bytes = PackInt32x8(q);
-  if (n == 8) {
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out), bytes);
-    return;
-  }
-  alignas(16) int8_t tmp[16];
-  _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
-  for (int64_t j = 0; j < n; ++j) out[j] = tmp[j];
-}
-
 // K output pixels (ox0, ox0 + 1, ...) x 8 channels [c, c + 8).
 template <int K>
 inline void PixelBlock(const int16_t* const* rows, int64_t offset,
@@ -142,8 +130,8 @@ inline void PixelBlock(const int16_t* const* rows, int64_t offset,
   }
 #pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
-    StoreBytes(VecRequantize8(acc[k], c, out_params), lanes,
-               out + k * out_step + c);
+    StoreInt8x8(VecRequantize8(acc[k], c, out_params), lanes,
+                out + k * out_step + c);
   }
 }
 

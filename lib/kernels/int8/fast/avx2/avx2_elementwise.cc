@@ -9,93 +9,29 @@
 
 #include <cstring>
 
+#include "kernels/int8/fast/avx2/avx2_vector_requant.h"
+
 namespace qforge::kernels::int8::fast::avx2 {
 namespace {
 
-// Sign-extends 8 int8 values to int32 lanes.
-inline __m256i Load8(const int8_t* p) {
-  return _mm256_cvtepi8_epi32(
-      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-}
-
-// Packs 8 int32 lanes already inside [-128, 127] and stores 8 bytes.
-inline void Store8(__m256i v, int8_t* p) {
-  const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v),
-                                      _mm256_extracti128_si256(v, 1));
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packs_epi16(w16, w16));
-}
-
-inline __m256i Clamp(__m256i v, __m256i lo, __m256i hi) {
-  return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
-}
-
 // Runs op(a32, b32) -> int32 lanes in [lo, hi] over a span, 8 lanes at a
-// time; a tail is staged through zero-padded buffers.
+// time; a tail's missing lanes read 0.
 template <typename Op>
 inline void ForSpan(const BinarySpan& s, Op op) {
   const __m256i a_scalar = _mm256_set1_epi32(s.a[0]);
   const __m256i b_scalar = _mm256_set1_epi32(s.b[0]);
   int64_t i = 0;
   for (; i + 8 <= s.count; i += 8) {
-    const __m256i a = s.a_step != 0 ? Load8(s.a + i) : a_scalar;
-    const __m256i b = s.b_step != 0 ? Load8(s.b + i) : b_scalar;
-    Store8(op(a, b), s.out + i);
+    const __m256i a = s.a_step != 0 ? LoadInt8x8(s.a + i) : a_scalar;
+    const __m256i b = s.b_step != 0 ? LoadInt8x8(s.b + i) : b_scalar;
+    StoreInt8x8(op(a, b), s.out + i);
   }
   if (i < s.count) {
     const int64_t n = s.count - i;
-    alignas(16) int8_t ta[8] = {0}, tb[8] = {0}, to[8];
-    if (s.a_step != 0) std::memcpy(ta, s.a + i, n);
-    if (s.b_step != 0) std::memcpy(tb, s.b + i, n);
-    const __m256i a = s.a_step != 0 ? Load8(ta) : a_scalar;
-    const __m256i b = s.b_step != 0 ? Load8(tb) : b_scalar;
-    Store8(op(a, b), to);
-    std::memcpy(s.out + i, to, n);
+    const __m256i a = s.a_step != 0 ? LoadInt8x8(s.a + i, n) : a_scalar;
+    const __m256i b = s.b_step != 0 ? LoadInt8x8(s.b + i, n) : b_scalar;
+    StoreInt8x8(op(a, b), n, s.out + i);
   }
-}
-
-// gemmlowp SaturatingRoundingDoublingHighMul for m >= 0 (no saturation
-// case): floor((x * m + 2^30) / 2^31), which equals gemmlowp's truncating
-// division with its sign-dependent nudge. The quotient fits int32, so the
-// low 32 bits of a logical 64-bit shift are its bits.
-inline __m256i Srdhm(__m256i x, __m256i m) {
-  const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
-  const __m256i even =
-      _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), nudge), 31);
-  const __m256i odd = _mm256_srli_epi64(
-      _mm256_add_epi64(
-          _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)),
-          nudge),
-      31);
-  return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-}
-
-// gemmlowp RoundingDivideByPOT(x, e), e in [0, 31] in every lane.
-inline __m256i Rdbpot(__m256i x, __m256i e) {
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
-  const __m256i remainder = _mm256_and_si256(x, mask);
-  const __m256i negative = _mm256_cmpgt_epi32(_mm256_setzero_si256(), x);
-  const __m256i threshold =
-      _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), negative);
-  const __m256i round_up = _mm256_cmpgt_epi32(remainder, threshold);
-  return _mm256_sub_epi32(_mm256_srav_epi32(x, e), round_up);
-}
-
-// clamp(v + zp, lo, hi) for int32 v of any magnitude (lo, hi within
-// [-128, 127]): clamp(v, lo - zp, hi - zp) + zp without overflow.
-inline __m256i AddZeroPointClamp(__m256i v, int32_t zp, int32_t lo,
-                                 int32_t hi) {
-  v = Clamp(v, _mm256_set1_epi32(lo - zp), _mm256_set1_epi32(hi - zp));
-  return _mm256_add_epi32(v, _mm256_set1_epi32(zp));
-}
-
-// QuantizeValueOrt(x, scale, zp, -128, 127) as int32 lanes.
-inline __m256i QuantizeOrt8(__m256 x, __m256 scale, __m256 flo, __m256 fhi,
-                            __m256i zp) {
-  __m256 v = _mm256_div_ps(x, scale);
-  v = _mm256_max_ps(v, flo);  // (v > lo) ? v : lo; NaN -> lo
-  v = _mm256_min_ps(v, fhi);  // (v < hi) ? v : hi
-  return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp);
 }
 
 }  // namespace
@@ -125,14 +61,14 @@ void OrtAddSpan(const BinarySpan& s, const OrtAddArgs& p) {
     const __m256 c = _mm256_set1_ps(p.fixed + product);
     ForSpan(s, [&](__m256i, __m256i b) {
       const __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), r2, c);
-      return Clamp(_mm256_cvtps_epi32(v), lo, hi);
+      return VecClampInt32(_mm256_cvtps_epi32(v), lo, hi);
     });
   } else if (s.b_step == 0) {  // input2 constant: fma(a, r1, K + b * r2)
     const float product = static_cast<float>(s.b[0]) * p.ratio2;
     const __m256 c = _mm256_set1_ps(p.fixed + product);
     ForSpan(s, [&](__m256i a, __m256i) {
       const __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), r1, c);
-      return Clamp(_mm256_cvtps_epi32(v), lo, hi);
+      return VecClampInt32(_mm256_cvtps_epi32(v), lo, hi);
     });
   } else {  // fma(a, r1, fma(b, r2, K))
     const __m256 k = _mm256_set1_ps(p.fixed);
@@ -140,29 +76,26 @@ void OrtAddSpan(const BinarySpan& s, const OrtAddArgs& p) {
       const __m256 v =
           _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), r1,
                           _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), r2, k));
-      return Clamp(_mm256_cvtps_epi32(v), lo, hi);
+      return VecClampInt32(_mm256_cvtps_epi32(v), lo, hi);
     });
   }
 }
 
 void OrtSubSpan(const BinarySpan& s, const OrtSubArgs& p) {
-  const __m256i lo = _mm256_set1_epi32(p.lo);
-  const __m256i hi = _mm256_set1_epi32(p.hi);
+  const VecClamp clamp = MakeVecClamp(p.zero_c, p.lo, p.hi);
   const __m256i za = _mm256_set1_epi32(p.zero_a);
   const __m256i zb = _mm256_set1_epi32(p.zero_b);
-  const __m256i zc = _mm256_set1_epi32(p.zero_c);
   const __m256 sa = _mm256_set1_ps(p.scale_a);
   const __m256 sb = _mm256_set1_ps(p.scale_b);
   const __m256 sc = _mm256_set1_ps(p.scale_c);
-  const __m256 flo = _mm256_set1_ps(static_cast<float>(-128 - p.zero_c));
-  const __m256 fhi = _mm256_set1_ps(static_cast<float>(127 - p.zero_c));
   ForSpan(s, [&](__m256i a, __m256i b) {
     const __m256 fa =
         _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(a, za)), sa);
     const __m256 fb =
         _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(b, zb)), sb);
-    const __m256i q = QuantizeOrt8(_mm256_sub_ps(fa, fb), sc, flo, fhi, zc);
-    return Clamp(q, lo, hi);
+    // QuantizeValueOrt then the activation clamp, merged (VecClamp).
+    return VecRoundAddZeroPointClamp(_mm256_div_ps(_mm256_sub_ps(fa, fb), sc),
+                                     clamp);
   });
 }
 
@@ -178,21 +111,20 @@ void OrtMulSpan(const BinarySpan& s, const OrtMulArgs& p) {
         _mm256_mullo_epi32(_mm256_sub_epi32(a, za), _mm256_sub_epi32(b, zb));
     const __m256 v =
         _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(product), ratio), zc);
-    return Clamp(_mm256_cvtps_epi32(v), lo, hi);
+    return VecClampInt32(_mm256_cvtps_epi32(v), lo, hi);
   });
 }
 
 void TfliteMulSpan(const BinarySpan& s, const TfliteMulArgs& p) {
+  const VecClamp clamp = MakeVecClamp(p.zero_c, p.lo, p.hi);
   const __m256i za = _mm256_set1_epi32(p.zero_a);
   const __m256i zb = _mm256_set1_epi32(p.zero_b);
   const __m256i m = _mm256_set1_epi32(p.multiplier);
-  const __m256i left = _mm256_set1_epi32(p.shift > 0 ? p.shift : 0);
-  const __m256i right = _mm256_set1_epi32(p.shift > 0 ? 0 : -p.shift);
+  const __m256i shift = _mm256_set1_epi32(p.shift);
   ForSpan(s, [&](__m256i a, __m256i b) {
     const __m256i product =
         _mm256_mullo_epi32(_mm256_sub_epi32(a, za), _mm256_sub_epi32(b, zb));
-    const __m256i v = Rdbpot(Srdhm(_mm256_sllv_epi32(product, left), m), right);
-    return AddZeroPointClamp(v, p.zero_c, p.lo, p.hi);
+    return VecRequantizeTflite(product, m, shift, clamp);
   });
 }
 
@@ -205,14 +137,16 @@ void TfliteAddSpan(const BinarySpan& s, const TfliteAddArgs& p) {
   const __m256i e1 = _mm256_set1_epi32(-p.s1);
   const __m256i e2 = _mm256_set1_epi32(-p.s2);
   const __m256i eo = _mm256_set1_epi32(-p.so);
+  const VecClamp clamp = MakeVecClamp(p.zero_c, p.lo, p.hi);
   ForSpan(s, [&](__m256i a, __m256i b) {
-    const __m256i ta =
-        Rdbpot(Srdhm(_mm256_slli_epi32(_mm256_sub_epi32(a, za), 20), m1), e1);
-    const __m256i tb =
-        Rdbpot(Srdhm(_mm256_slli_epi32(_mm256_sub_epi32(b, zb), 20), m2), e2);
+    const __m256i ta = VecMultiplyByQuantizedMultiplierSmallerThanOne(
+        _mm256_slli_epi32(_mm256_sub_epi32(a, za), 20), m1, e1);
+    const __m256i tb = VecMultiplyByQuantizedMultiplierSmallerThanOne(
+        _mm256_slli_epi32(_mm256_sub_epi32(b, zb), 20), m2, e2);
     const __m256i raw =
         p.subtract ? _mm256_sub_epi32(ta, tb) : _mm256_add_epi32(ta, tb);
-    return AddZeroPointClamp(Rdbpot(Srdhm(raw, mo), eo), p.zero_c, p.lo, p.hi);
+    return VecAddZeroPointClamp(
+        VecMultiplyByQuantizedMultiplierSmallerThanOne(raw, mo, eo), clamp);
   });
 }
 
@@ -272,14 +206,13 @@ namespace {
 template <typename Op>
 inline void ForFloats(const float* in, int64_t count, int8_t* out, Op op) {
   int64_t i = 0;
-  for (; i + 8 <= count; i += 8) Store8(op(_mm256_loadu_ps(in + i)), out + i);
+  for (; i + 8 <= count; i += 8)
+    StoreInt8x8(op(_mm256_loadu_ps(in + i)), out + i);
   if (i < count) {
     const int64_t n = count - i;
     alignas(32) float tf[8] = {0};
-    alignas(16) int8_t to[8];
     std::memcpy(tf, in + i, n * sizeof(float));
-    Store8(op(_mm256_load_ps(tf)), to);
-    std::memcpy(out + i, to, n);
+    StoreInt8x8(op(_mm256_load_ps(tf)), n, out + i);
   }
 }
 
@@ -288,11 +221,10 @@ inline void ForFloats(const float* in, int64_t count, int8_t* out, Op op) {
 void QuantizeOrt(const float* in, int64_t count, float scale,
                  int32_t zero_point, int8_t* out) {
   const __m256 s = _mm256_set1_ps(scale);
-  const __m256 flo = _mm256_set1_ps(static_cast<float>(-128 - zero_point));
-  const __m256 fhi = _mm256_set1_ps(static_cast<float>(127 - zero_point));
-  const __m256i zp = _mm256_set1_epi32(zero_point);
-  ForFloats(in, count, out,
-            [&](__m256 x) { return QuantizeOrt8(x, s, flo, fhi, zp); });
+  const VecClamp clamp = MakeVecClamp(zero_point, -128, 127);
+  ForFloats(in, count, out, [&](__m256 x) {
+    return VecRoundAddZeroPointClamp(_mm256_div_ps(x, s), clamp);
+  });
 }
 
 // clamp(rhaz(x / scale) + zp, -128, 127), NaN -> -128. Clamping v to the
@@ -303,22 +235,20 @@ void QuantizeOrt(const float* in, int64_t count, float scale,
 void QuantizeTflite(const float* in, int64_t count, float scale,
                     int32_t zero_point, int8_t* out) {
   const __m256 s = _mm256_set1_ps(scale);
-  const __m256 flo = _mm256_set1_ps(static_cast<float>(-128 - zero_point));
-  const __m256 fhi = _mm256_set1_ps(static_cast<float>(127 - zero_point));
-  const __m256i zp = _mm256_set1_epi32(zero_point);
+  const VecClamp clamp = MakeVecClamp(zero_point, -128, 127);
   const __m256 half = _mm256_set1_ps(0.5f);
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   ForFloats(in, count, out, [&](__m256 x) {
     __m256 v = _mm256_div_ps(x, s);
-    v = _mm256_max_ps(v, flo);  // NaN -> lower bound
-    v = _mm256_min_ps(v, fhi);
+    v = _mm256_max_ps(v, clamp.fmin);  // NaN -> lower bound
+    v = _mm256_min_ps(v, clamp.fmax);
     const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     const __m256 frac = _mm256_andnot_ps(sign_mask, _mm256_sub_ps(v, t));
     const __m256 step = _mm256_or_ps(_mm256_and_ps(v, sign_mask), one);
     const __m256 r = _mm256_add_ps(
         t, _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), step));
-    return _mm256_add_epi32(_mm256_cvttps_epi32(r), zp);
+    return _mm256_add_epi32(_mm256_cvttps_epi32(r), clamp.zero_point);
   });
 }
 
@@ -328,7 +258,7 @@ void Dequantize(const int8_t* in, int64_t count, float scale,
   const __m256i zp = _mm256_set1_epi32(zero_point);
   int64_t i = 0;
   for (; i + 8 <= count; i += 8) {
-    const __m256i q = _mm256_sub_epi32(Load8(in + i), zp);
+    const __m256i q = _mm256_sub_epi32(LoadInt8x8(in + i), zp);
     _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_cvtepi32_ps(q), s));
   }
   if (i < count) {
@@ -336,7 +266,7 @@ void Dequantize(const int8_t* in, int64_t count, float scale,
     alignas(16) int8_t tq[8] = {0};
     alignas(32) float to[8];
     std::memcpy(tq, in + i, n);
-    const __m256i q = _mm256_sub_epi32(Load8(tq), zp);
+    const __m256i q = _mm256_sub_epi32(LoadInt8x8(tq), zp);
     _mm256_store_ps(to, _mm256_mul_ps(_mm256_cvtepi32_ps(q), s));
     std::memcpy(out + i, to, n * sizeof(float));
   }
@@ -370,15 +300,14 @@ inline void ForRowIndices(const int8_t* x, int64_t depth, int32_t base,
   const __m256i vbase = _mm256_set1_epi32(base);
   int64_t i = 0;
   for (; i + 8 <= depth; i += 8) {
-    Store8(op(_mm256_add_epi32(Load8(x + i), vbase)), y + i);
+    StoreInt8x8(op(_mm256_add_epi32(LoadInt8x8(x + i), vbase)), y + i);
   }
   if (i < depth) {
     const int64_t n = depth - i;
-    alignas(16) int8_t tx[8], ty[8];
+    alignas(16) int8_t tx[8];
     std::memset(tx, static_cast<int>(x[i]), 8);  // valid indices
     std::memcpy(tx, x + i, n);
-    Store8(op(_mm256_add_epi32(Load8(tx), vbase)), ty);
-    std::memcpy(y + i, ty, n);
+    StoreInt8x8(op(_mm256_add_epi32(LoadInt8x8(tx), vbase)), n, y + i);
   }
 }
 
@@ -421,9 +350,10 @@ int32_t SoftmaxTfliteSum(const int32_t* exp_table, const int8_t* x,
   __m256i acc = _mm256_setzero_si256();
   int64_t i = 0;
   for (; i + 8 <= depth; i += 8) {
-    const __m256i idx = _mm256_add_epi32(Load8(x + i), vbase);
+    const __m256i idx = _mm256_add_epi32(LoadInt8x8(x + i), vbase);
     acc = _mm256_add_epi32(
-        acc, Rdbpot(_mm256_i32gather_epi32(exp_table, idx, 4), e12));
+        acc,
+        VecRoundingDivideByPot(_mm256_i32gather_epi32(exp_table, idx, 4), e12));
   }
   alignas(32) int32_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
@@ -449,9 +379,10 @@ void SoftmaxTfliteOutputs(const int32_t* exp_table, const int8_t* x,
   const __m256i offset = _mm256_set1_epi32(128);
   ForRowIndices(x, depth, 255 - max, y, [&](__m256i idx) {
     const __m256i e = _mm256_i32gather_epi32(exp_table, idx, 4);
-    const __m256i v = Rdbpot(Srdhm(e, vscale), vexp);
+    const __m256i v =
+        VecMultiplyByQuantizedMultiplierSmallerThanOne(e, vscale, vexp);
     // v - 128 cannot overflow: v <= 2^31 / 2^exponent.
-    return Clamp(_mm256_sub_epi32(v, offset), lo, hi);
+    return VecClampInt32(_mm256_sub_epi32(v, offset), lo, hi);
   });
 }
 

@@ -4,6 +4,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/int8/fast/avx2/avx2_vector_requant.h"
+
 namespace qforge::kernels::int8::fast::avx2 {
 namespace {
 
@@ -223,30 +225,37 @@ void GemvGroup(const int16_t* x, int64_t pairs, const int8_t* w, __m256i* acc) {
   }
 }
 
-}  // namespace
+// Column blocks of a GEMV group, as a type (GemvColumns' dispatch).
+template <int NB>
+struct Blocks {
+  static constexpr int kValue = NB;
+};
 
-void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
-            int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
-            int32_t x_sum, int32_t* c) {
-  const int64_t pairs = kp / 2;
+// The column groups of a GEMV: group(n0, Blocks<NB>(), acc) writes the dot
+// products of columns [n0, n0 + 8 * NB) to acc[0, NB); then c = acc + bias
+// (when given) - zero_points * x_sum (when given), stored for the n_cols
+// columns.
+template <typename Group>
+void GemvColumns(int64_t n_cols, const int32_t* bias,
+                 const int32_t* zero_points, int32_t x_sum, int32_t* c,
+                 Group group) {
   const __m256i xs = _mm256_set1_epi32(x_sum);
   for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {
     const int64_t blocks =
         (n_cols - n0 >= kGemvGroup ? kGemvGroup : n_cols - n0 + 7) / 8;
-    const int8_t* w = packed_w + n0 * kp;
     __m256i acc[4];
     switch (blocks) {
       case 4:
-        GemvGroup<4>(x, pairs, w, acc);
+        group(n0, Blocks<4>(), acc);
         break;
       case 3:
-        GemvGroup<3>(x, pairs, w, acc);
+        group(n0, Blocks<3>(), acc);
         break;
       case 2:
-        GemvGroup<2>(x, pairs, w, acc);
+        group(n0, Blocks<2>(), acc);
         break;
       default:
-        GemvGroup<1>(x, pairs, w, acc);
+        group(n0, Blocks<1>(), acc);
         break;
     }
     for (int64_t j = 0; j < blocks; ++j) {
@@ -261,6 +270,19 @@ void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
       StoreCols(c + col, cols, v);
     }
   }
+}
+
+}  // namespace
+
+void GemvS8(const int16_t* x, int64_t kp, const int8_t* packed_w,
+            int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
+            int32_t x_sum, int32_t* c) {
+  const int64_t pairs = kp / 2;
+  GemvColumns(n_cols, bias, zero_points, x_sum, c,
+              [&](int64_t n0, auto blocks, __m256i* acc) {
+                GemvGroup<decltype(blocks)::kValue>(x, pairs,
+                                                    packed_w + n0 * kp, acc);
+              });
 }
 
 namespace {
@@ -295,37 +317,11 @@ void GemvS8Sign(const int8_t* x, int64_t kq4, const int8_t* packed_w,
                 int64_t n_cols, const int32_t* bias, const int32_t* zero_points,
                 int32_t x_sum, int32_t* c) {
   const int64_t quads = kq4 / 4;
-  const __m256i xs = _mm256_set1_epi32(x_sum);
-  for (int64_t n0 = 0; n0 < n_cols; n0 += kGemvGroup) {
-    const int64_t blocks =
-        (n_cols - n0 >= kGemvGroup ? kGemvGroup : n_cols - n0 + 7) / 8;
-    const int8_t* w = packed_w + n0 * kq4;
-    __m256i acc[4];
-    switch (blocks) {
-      case 4:
-        GemvSignGroup<4>(x, quads, w, acc);
-        break;
-      case 3:
-        GemvSignGroup<3>(x, quads, w, acc);
-        break;
-      case 2:
-        GemvSignGroup<2>(x, quads, w, acc);
-        break;
-      default:
-        GemvSignGroup<1>(x, quads, w, acc);
-        break;
-    }
-    for (int64_t j = 0; j < blocks; ++j) {
-      const int64_t col = n0 + 8 * j;
-      const int64_t cols = n_cols - col;
-      __m256i v = _mm256_add_epi32(acc[j], LoadCols(bias + col, cols));
-      if (zero_points != nullptr) {
-        v = _mm256_sub_epi32(
-            v, _mm256_mullo_epi32(LoadCols(zero_points + col, cols), xs));
-      }
-      StoreCols(c + col, cols, v);
-    }
-  }
+  GemvColumns(n_cols, bias, zero_points, x_sum, c,
+              [&](int64_t n0, auto blocks, __m256i* acc) {
+                GemvSignGroup<decltype(blocks)::kValue>(
+                    x, quads, packed_w + n0 * kq4, acc);
+              });
 }
 
 void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
@@ -342,134 +338,63 @@ void ConvertS8ToS16(const int8_t* in, int64_t count, int32_t zero_point,
   }
 }
 
-void RequantizeOrtRow(const int32_t* acc, int64_t count, const float* scales,
-                      int32_t zero_point, int32_t lo, int32_t hi, int8_t* out) {
-  const __m256 fmin = _mm256_set1_ps(static_cast<float>(-128 - zero_point));
-  const __m256 fmax = _mm256_set1_ps(static_cast<float>(127 - zero_point));
-  const __m256i zp = _mm256_set1_epi32(zero_point);
-  const __m256i qlo = _mm256_set1_epi32(lo < -128 ? -128 : lo);
-  const __m256i qhi = _mm256_set1_epi32(hi > 127 ? 127 : hi);
-  alignas(32) int32_t in_tmp[8];
-  alignas(32) float s_tmp[8];
-  for (int64_t i = 0; i < count; i += 8) {
-    const int64_t n = count - i < 8 ? count - i : 8;
-    __m256i a;
-    __m256 s;
-    if (n == 8) {
-      a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
-      s = _mm256_loadu_ps(scales + i);
-    } else {
-      for (int64_t j = 0; j < 8; ++j) {
-        in_tmp[j] = j < n ? acc[i + j] : 0;
-        s_tmp[j] = j < n ? scales[i + j] : 1.0f;
-      }
-      a = _mm256_load_si256(reinterpret_cast<const __m256i*>(in_tmp));
-      s = _mm256_load_ps(s_tmp);
-    }
-    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(a), s);
-    f = _mm256_min_ps(_mm256_max_ps(f, fmin), fmax);
-    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), zp);
-    q = _mm256_min_epi32(_mm256_max_epi32(q, qlo), qhi);
-    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q),
-                                        _mm256_extracti128_si256(q, 1));
-    const __m128i b8 = _mm_packs_epi16(w16, w16);
-    if (n == 8) {
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), b8);
-    } else {
-      alignas(16) int8_t bytes[16];
-      _mm_store_si128(reinterpret_cast<__m128i*>(bytes), b8);
-      for (int64_t j = 0; j < n; ++j) out[i + j] = bytes[j];
-    }
-  }
-}
-
 namespace {
 
-// gemmlowp SaturatingRoundingDoublingHighMul(x, m) for m > 0 (so the
-// INT32_MIN * INT32_MIN saturation cannot occur): trunc((x*m + nudge) / 2^31)
-// with nudge = 2^30 for x*m >= 0, 1 - 2^30 otherwise. The quotient fits in
-// int32, so a logical 64-bit shift gives its low 32 bits.
-inline __m256i DoublingHighMul(__m256i x, __m256i m) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i pos_nudge = _mm256_set1_epi64x(int64_t{1} << 30);
-  const __m256i neg_nudge = _mm256_set1_epi64x(int64_t{1} - (int64_t{1} << 30));
-  const __m256i trunc_bias = _mm256_set1_epi64x((int64_t{1} << 31) - 1);
-  auto half = [&](__m256i a, __m256i b) {
-    const __m256i ab = _mm256_mul_epi32(a, b);  // sign-extended low lanes
-    const __m256i negative = _mm256_cmpgt_epi64(zero, ab);
-    __m256i t = _mm256_add_epi64(
-        ab, _mm256_blendv_epi8(pos_nudge, neg_nudge, negative));
-    const __m256i t_negative = _mm256_cmpgt_epi64(zero, t);
-    t = _mm256_add_epi64(t, _mm256_and_si256(t_negative, trunc_bias));
-    return _mm256_srli_epi64(t, 31);  // low 32 bits = the quotient
-  };
-  const __m256i even = half(x, m);
-  const __m256i odd = half(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32));
-  // even holds lanes 0,2,4,6 in the low halves; odd lanes 1,3,5,7.
-  return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-}
-
-// gemmlowp RoundingDivideByPOT(x, e) per lane, e in [0, 31].
-inline __m256i RoundingDivideByPot(__m256i x, __m256i e) {
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
-  const __m256i remainder = _mm256_and_si256(x, mask);
-  const __m256i negative = _mm256_cmpgt_epi32(_mm256_setzero_si256(), x);
-  const __m256i threshold =
-      _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), negative);  // + (x < 0)
-  const __m256i round_up = _mm256_cmpgt_epi32(remainder, threshold);
-  return _mm256_sub_epi32(_mm256_srav_epi32(x, e), round_up);
+// Requantizes `count` accumulators of one row, 8 channels at a time; a tail
+// is staged through buffers padded with harmless parameters.
+void RequantizeRow(const int32_t* acc, int64_t count, const VecOutputParams& p,
+                   int8_t* out) {
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256i a =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
+    StoreInt8x8(VecRequantize8(a, i, p), out + i);
+  }
+  if (i == count) return;
+  const int64_t n = count - i;
+  alignas(32) int32_t a_tmp[8], m_tmp[8], s_tmp[8];
+  alignas(32) float scale_tmp[8];
+  for (int64_t j = 0; j < 8; ++j) {
+    a_tmp[j] = j < n ? acc[i + j] : 0;
+    if (p.tflite) {
+      m_tmp[j] = j < n ? p.multipliers[i + j] : int32_t{1} << 30;
+      s_tmp[j] = j < n ? p.shifts[i + j] : 0;
+    } else {
+      scale_tmp[j] = j < n ? p.scales[i + j] : 1.0f;
+    }
+  }
+  VecOutputParams tail = p;
+  tail.scales = scale_tmp;
+  tail.multipliers = m_tmp;
+  tail.shifts = s_tmp;
+  const __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(a_tmp));
+  StoreInt8x8(VecRequantize8(a, 0, tail), n, out + i);
 }
 
 }  // namespace
+
+void RequantizeOrtRow(const int32_t* acc, int64_t count, const float* scales,
+                      int32_t zero_point, int32_t lo, int32_t hi, int8_t* out) {
+  VecOutputParams p;
+  p.tflite = false;
+  p.scales = scales;
+  p.multipliers = nullptr;
+  p.shifts = nullptr;
+  p.clamp = MakeVecClamp(zero_point, lo, hi);
+  RequantizeRow(acc, count, p, out);
+}
 
 void RequantizeTfliteRow(const int32_t* acc, int64_t count,
                          const int32_t* multipliers, const int32_t* shifts,
                          int32_t zero_point, int32_t lo, int32_t hi,
                          int8_t* out) {
-  const __m256i zero = _mm256_setzero_si256();
-  // clamp(v + zp, -128, 127) == clamp(v, -128 - zp, 127 - zp) + zp, without
-  // the int32 overflow of v + zp.
-  const __m256i vmin = _mm256_set1_epi32(-128 - zero_point);
-  const __m256i vmax = _mm256_set1_epi32(127 - zero_point);
-  const __m256i zp = _mm256_set1_epi32(zero_point);
-  const __m256i qlo = _mm256_set1_epi32(lo < -128 ? -128 : lo);
-  const __m256i qhi = _mm256_set1_epi32(hi > 127 ? 127 : hi);
-  alignas(32) int32_t a_tmp[8], m_tmp[8], s_tmp[8];
-  for (int64_t i = 0; i < count; i += 8) {
-    const int64_t n = count - i < 8 ? count - i : 8;
-    __m256i a, m, s;
-    if (n == 8) {
-      a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
-      m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(multipliers + i));
-      s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(shifts + i));
-    } else {
-      for (int64_t j = 0; j < 8; ++j) {
-        a_tmp[j] = j < n ? acc[i + j] : 0;
-        m_tmp[j] = j < n ? multipliers[i + j] : 1;
-        s_tmp[j] = j < n ? shifts[i + j] : 0;
-      }
-      a = _mm256_load_si256(reinterpret_cast<const __m256i*>(a_tmp));
-      m = _mm256_load_si256(reinterpret_cast<const __m256i*>(m_tmp));
-      s = _mm256_load_si256(reinterpret_cast<const __m256i*>(s_tmp));
-    }
-    const __m256i left = _mm256_max_epi32(s, zero);
-    const __m256i right = _mm256_sub_epi32(left, s);  // max(-s, 0)
-    __m256i v = DoublingHighMul(_mm256_sllv_epi32(a, left), m);
-    v = RoundingDivideByPot(v, right);
-    v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, vmin), vmax), zp);
-    v = _mm256_min_epi32(_mm256_max_epi32(v, qlo), qhi);
-    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v),
-                                        _mm256_extracti128_si256(v, 1));
-    const __m128i b8 = _mm_packs_epi16(w16, w16);
-    if (n == 8) {
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), b8);
-    } else {
-      alignas(16) int8_t bytes[16];
-      _mm_store_si128(reinterpret_cast<__m128i*>(bytes), b8);
-      for (int64_t j = 0; j < n; ++j) out[i + j] = bytes[j];
-    }
-  }
+  VecOutputParams p;
+  p.tflite = true;
+  p.scales = nullptr;
+  p.multipliers = multipliers;
+  p.shifts = shifts;
+  p.clamp = MakeVecClamp(zero_point, lo, hi);
+  RequantizeRow(acc, count, p, out);
 }
 
 }  // namespace qforge::kernels::int8::fast::avx2

@@ -5,6 +5,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/int8/fast/avx2/avx2_vector_requant.h"
+
 namespace qforge::kernels::int8::fast::avx2 {
 namespace {
 
@@ -25,32 +27,6 @@ Window WindowAt(const Pool2DArgs& a, int64_t oy, int64_t ox) {
   if (w.y_end < w.y_begin) w.y_end = w.y_begin;
   if (w.x_end < w.x_begin) w.x_end = w.x_begin;
   return w;
-}
-
-// 8 bytes at p sign-extended to int32; `n` < 8 reads only n bytes (the
-// other lanes are 0).
-inline __m256i Load8AsInt32(const int8_t* p, int64_t n) {
-  if (n == 8) {
-    return _mm256_cvtepi8_epi32(
-        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-  }
-  alignas(16) int8_t tmp[16] = {};
-  for (int64_t j = 0; j < n; ++j) tmp[j] = p[j];
-  return _mm256_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<__m128i*>(tmp)));
-}
-
-// Stores the low n (<= 8) of 8 int32 lanes in [-128, 127] as bytes.
-inline void Store8(__m256i v, int64_t n, int8_t* out) {
-  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v),
-                                    _mm256_extracti128_si256(v, 1));
-  const __m128i b = _mm_packs_epi16(w, w);
-  if (n == 8) {
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out), b);
-    return;
-  }
-  alignas(16) int8_t tmp[16];
-  _mm_store_si128(reinterpret_cast<__m128i*>(tmp), b);
-  for (int64_t j = 0; j < n; ++j) out[j] = tmp[j];
 }
 
 void MaxPixel(const Pool2DArgs& a, const int8_t* image, const Window& w,
@@ -105,7 +81,7 @@ void AverageTflitePixel(const Pool2DArgs& a, const int8_t* image,
     for (int64_t y = w.y_begin; y < w.y_end; ++y) {
       const int8_t* row = image + (y * a.in_w) * C + c;
       for (int64_t x = w.x_begin; x < w.x_end; ++x) {
-        s = _mm256_add_epi32(s, Load8AsInt32(row + x * C, lanes));
+        s = _mm256_add_epi32(s, LoadInt8x8(row + x * C, lanes));
       }
     }
     const __m256i positive = _mm256_cmpgt_epi32(s, _mm256_setzero_si256());
@@ -116,8 +92,8 @@ void AverageTflitePixel(const Pool2DArgs& a, const int8_t* image,
     const __m128i q_hi = _mm256_cvttpd_epi32(_mm256_div_pd(
         _mm256_cvtepi32_pd(_mm256_extracti128_si256(num, 1)), divisor));
     __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(q_lo), q_hi, 1);
-    q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
-    Store8(q, lanes, out + c);
+    q = VecClampInt32(q, lo, hi);
+    StoreInt8x8(q, lanes, out + c);
   }
 }
 
@@ -138,7 +114,7 @@ inline void OrtSums(const Pool2DArgs& a, const int8_t* image, const Window& w,
 #pragma GCC unroll 4
       for (int g = 0; g < G; ++g) {
         const __m256i q = _mm256_sub_epi32(
-            Load8AsInt32(row + x * C + 8 * g, G == 1 ? lanes : 8), zx);
+            LoadInt8x8(row + x * C + 8 * g, G == 1 ? lanes : 8), zx);
         s[g] = _mm256_add_ps(s[g], _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
       }
     }
@@ -157,8 +133,8 @@ void AverageOrtPixel(const Pool2DArgs& a, const int8_t* image, const Window& w,
     const __m256 shifted =
         _mm256_add_ps(_mm256_div_ps(_mm256_div_ps(s, count), sy), zy);
     __m256i q = _mm256_cvtps_epi32(shifted);
-    q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
-    Store8(q, lanes, dst);
+    q = VecClampInt32(q, lo, hi);
+    StoreInt8x8(q, lanes, dst);
   };
   int64_t c = 0;
   for (; c + 32 <= C; c += 32) {
@@ -215,17 +191,10 @@ void GlobalSums(const int8_t* input, int64_t batch, int64_t pixels,
       __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
       for (int64_t i = 0; i < pixels; ++i) {
         const int8_t* p = image + i * C + c;
-        s0 = _mm256_add_epi32(s0, _mm256_cvtepi8_epi32(_mm_loadl_epi64(
-                                      reinterpret_cast<const __m128i*>(p))));
-        s1 = _mm256_add_epi32(
-            s1, _mm256_cvtepi8_epi32(
-                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8))));
-        s2 = _mm256_add_epi32(
-            s2, _mm256_cvtepi8_epi32(
-                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16))));
-        s3 = _mm256_add_epi32(
-            s3, _mm256_cvtepi8_epi32(
-                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 24))));
+        s0 = _mm256_add_epi32(s0, LoadInt8x8(p));
+        s1 = _mm256_add_epi32(s1, LoadInt8x8(p + 8));
+        s2 = _mm256_add_epi32(s2, LoadInt8x8(p + 16));
+        s3 = _mm256_add_epi32(s3, LoadInt8x8(p + 24));
       }
       int32_t* dst = sums + b * C + c;
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), s0);
@@ -237,7 +206,7 @@ void GlobalSums(const int8_t* input, int64_t batch, int64_t pixels,
       const int64_t lanes = C - c < 8 ? C - c : 8;
       __m256i s = _mm256_setzero_si256();
       for (int64_t i = 0; i < pixels; ++i) {
-        s = _mm256_add_epi32(s, Load8AsInt32(image + i * C + c, lanes));
+        s = _mm256_add_epi32(s, LoadInt8x8(image + i * C + c, lanes));
       }
       alignas(32) int32_t tmp[8];
       _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), s);
@@ -262,7 +231,7 @@ void GlobalFloatSums(const int8_t* input, int64_t batch, int64_t pixels,
 #pragma GCC unroll 4
         for (int g = 0; g < 4; ++g) {
           const __m256i q =
-              _mm256_sub_epi32(Load8AsInt32(image + i * C + c + 8 * g, 8), zx);
+              _mm256_sub_epi32(LoadInt8x8(image + i * C + c + 8 * g, 8), zx);
           s[g] = _mm256_add_ps(s[g], _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
         }
       }
@@ -274,7 +243,7 @@ void GlobalFloatSums(const int8_t* input, int64_t batch, int64_t pixels,
       __m256 s = _mm256_setzero_ps();
       for (int64_t i = 0; i < pixels; ++i) {
         const __m256i q =
-            _mm256_sub_epi32(Load8AsInt32(image + i * C + c, lanes), zx);
+            _mm256_sub_epi32(LoadInt8x8(image + i * C + c, lanes), zx);
         s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_cvtepi32_ps(q), sx));
       }
       alignas(32) float tmp[8];

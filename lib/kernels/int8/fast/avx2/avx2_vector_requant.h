@@ -1,6 +1,8 @@
-// AVX2 building blocks shared by the depthwise and pooling translation units
-// (avx2_depthwise.cc, avx2_pooling.cc): the exact vector forms of the
-// reference requantizations (docs/arithmetic.md) and int32 -> int8 packing.
+// AVX2 building blocks shared by every AVX2 translation unit (avx2_*.cc):
+// the exact vector forms of the reference requantizations
+// (docs/arithmetic.md), gemmlowp's fixed-point primitives, clamps, and int8
+// <-> int32 lane loads, packing and stores. The one copy of each: the AVX2
+// files define none of these themselves.
 //
 // Include ONLY from translation units compiled with -mavx2. Every function
 // here is `static inline` on purpose (internal linkage): an inline function
@@ -40,18 +42,35 @@ static inline VecClamp MakeVecClamp(int32_t zero_point, int32_t lo,
   return c;
 }
 
+// min(max(v, lo), hi) per int32 lane.
+static inline __m256i VecClampInt32(__m256i v, __m256i lo, __m256i hi) {
+  return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+}
+
+// clamp(v + zp, lo, hi) for int32 lanes of any magnitude: clamp(v, lo - zp,
+// hi - zp) + zp, which cannot overflow.
+static inline __m256i VecAddZeroPointClamp(__m256i v, const VecClamp& c) {
+  return _mm256_add_epi32(VecClampInt32(v, c.vmin, c.vmax), c.zero_point);
+}
+
+// clamp(cvtps2dq(f) + zp, lo, hi) as cvtps2dq(min(max(f, lo - zp), hi - zp))
+// + zp (see VecClamp; maxps returns the lower bound for NaN). Default MXCSR.
+static inline __m256i VecRoundAddZeroPointClamp(__m256 f, const VecClamp& c) {
+  f = _mm256_min_ps(_mm256_max_ps(f, c.fmin), c.fmax);
+  return _mm256_add_epi32(_mm256_cvtps_epi32(f), c.zero_point);
+}
+
 // reference::RequantizeOrt + ClampToActivation: clamp(cvtps2dq(min(max(
 // float(acc) * scale, -128 - zp), 127 - zp)) + zp, lo, hi), with the clamps
 // merged as above (maxps returns the bound for NaN, as in the reference).
 // Default MXCSR.
 static inline __m256i VecRequantizeOrt(__m256i acc, __m256 scale,
                                        const VecClamp& c) {
-  __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
-  f = _mm256_min_ps(_mm256_max_ps(f, c.fmin), c.fmax);
-  return _mm256_add_epi32(_mm256_cvtps_epi32(f), c.zero_point);
+  return VecRoundAddZeroPointClamp(
+      _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale), c);
 }
 
-// gemmlowp SaturatingRoundingDoublingHighMul(x, m) for 0 <= m < 2^31 (no
+// gemmlowp SaturatingRoundingDoublingHighMul(x, m) for m != INT32_MIN (no
 // INT32_MIN * INT32_MIN saturation): trunc((x*m + nudge) / 2^31) with
 // nudge = 2^30 when x*m >= 0, 1 - 2^30 otherwise. Both cases equal
 // floor((x*m + 2^30) / 2^31) (for t = x*m + 1 - 2^30 < 0, trunc(t / 2^31) =
@@ -83,16 +102,22 @@ static inline __m256i VecRoundingDivideByPot(__m256i x, __m256i e) {
   return _mm256_sub_epi32(_mm256_srav_epi32(x, e), round_up);
 }
 
+// RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, m), e): TFLite's
+// MultiplyByQuantizedMultiplierSmallerThanOneExp with e = -shift in [0, 31].
+static inline __m256i VecMultiplyByQuantizedMultiplierSmallerThanOne(
+    __m256i x, __m256i m, __m256i e) {
+  return VecRoundingDivideByPot(VecDoublingHighMul(x, m), e);
+}
+
 // reference::RequantizeTflite + ClampToActivation: clamp(MBQM(acc, m, s) +
 // zp, -128, 127) then [lo, hi]. Requires m in [0, 2^31) and s in [-31, 31].
 static inline __m256i VecRequantizeTflite(__m256i acc, __m256i multiplier,
                                           __m256i shift, const VecClamp& c) {
   const __m256i left = _mm256_max_epi32(shift, _mm256_setzero_si256());
   const __m256i right = _mm256_sub_epi32(left, shift);
-  __m256i v = VecDoublingHighMul(_mm256_sllv_epi32(acc, left), multiplier);
-  v = VecRoundingDivideByPot(v, right);
-  return _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, c.vmin), c.vmax),
-                          c.zero_point);
+  const __m256i v = VecMultiplyByQuantizedMultiplierSmallerThanOne(
+      _mm256_sllv_epi32(acc, left), multiplier, right);
+  return VecAddZeroPointClamp(v, c);
 }
 
 // Two vectors of 8 int32 in [-128, 127] -> 16 bytes in lane order.
@@ -107,6 +132,38 @@ static inline __m128i PackInt32x8(__m256i v) {
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v),
                                     _mm256_extracti128_si256(v, 1));
   return _mm_packs_epi16(w, w);
+}
+
+// Stores 8 int32 lanes in [-128, 127] as 8 bytes.
+static inline void StoreInt8x8(__m256i v, int8_t* out) {
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), PackInt32x8(v));
+}
+
+// Stores the low n (<= 8) of 8 int32 lanes in [-128, 127] as bytes; writes
+// nothing past out + n.
+static inline void StoreInt8x8(__m256i v, int64_t n, int8_t* out) {
+  if (n == 8) {
+    StoreInt8x8(v, out);
+    return;
+  }
+  alignas(16) int8_t tmp[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(tmp), PackInt32x8(v));
+  for (int64_t j = 0; j < n; ++j) out[j] = tmp[j];
+}
+
+// 8 bytes at p sign-extended to int32 lanes.
+static inline __m256i LoadInt8x8(const int8_t* p) {
+  return _mm256_cvtepi8_epi32(
+      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+
+// The first n (<= 8) bytes at p sign-extended to int32 lanes, the other
+// lanes 0; reads nothing past p + n.
+static inline __m256i LoadInt8x8(const int8_t* p, int64_t n) {
+  if (n == 8) return LoadInt8x8(p);
+  alignas(16) int8_t tmp[16] = {};
+  for (int64_t j = 0; j < n; ++j) tmp[j] = p[j];
+  return LoadInt8x8(tmp);
 }
 
 // Per-channel parameters of an output stage (arrays padded to a multiple of
