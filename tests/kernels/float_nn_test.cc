@@ -177,6 +177,15 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{
             "DepthwiseStride3NoPad", {1, 5, 10, 11}, {5, 1, 2, 4}, 5, {3, 2}},
         ConvCase{"Pointwise", {2, 8, 5, 4}, {6, 8, 1, 1}, 1},
+        // K = 40 * 9 = 360 crosses the fast SGEMM's 256 K block; 37 output
+        // channels and 49 positions leave tails of its 6 x 16 tiles.
+        ConvCase{"ManyChannels",
+                 {1, 40, 7, 7},
+                 {37, 40, 3, 3},
+                 1,
+                 {},
+                 {},
+                 {1, 1, 1, 1}},
         ConvCase{"PointwiseGroups", {1, 8, 3, 3}, {4, 2, 1, 1}, 4},
         ConvCase{"PointwiseStride2", {1, 4, 7, 7}, {3, 4, 1, 1}, 1, {2, 2}},
         ConvCase{"SingleInputChannel",

@@ -7,10 +7,14 @@
 // (P = output positions, K = kernel taps, Cg = C / group.) A 1x1, stride 1,
 // unpadded convolution reads the input directly as its col matrix. Depthwise
 // 2-D convolutions (one input channel per group) use direct loops instead.
-// Accumulation is in T (float32 for float32 models), in Eigen's order.
+// Accumulation is in T (float32 for float32 models), in Eigen's order; for
+// float32 on AVX2+FMA CPUs the GEMMs run the AVX2 SGEMM instead (sgemm.h;
+// NHWC weights are packed into its panels once at creation when constant).
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Core"
@@ -18,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "ir/spatial_params.h"
 #include "kernels/float/nn_kernels.h"
+#include "kernels/float/sgemm.h"
 #include "qforge/core/status.h"
 
 namespace qforge::kernels {
@@ -394,6 +399,18 @@ class ConvKernel final : public OpKernel {
     if (w->dim(1) == 1 && w->rank() == 4) {
       packed_dw_ = PackDepthwiseNhwc(w->data<T>(), w->dim(0), k_size);
     }
+    if constexpr (std::is_same_v<T, float>) {
+      // Per group, the [K*Cg, Mg] GEMM operand in the fast SGEMM's panels.
+      const int64_t ck = w->dim(1) * k_size, mg = w->dim(0) / *group;
+      for (int64_t gi = 0; gi < *group && ck > 0 && mg > 0; ++gi) {
+        PackedSgemmB b = PackSgemmB(ck, mg, packed_.data() + gi * ck * mg, mg, 1);
+        if (b.empty()) {
+          sgemm_b_.clear();
+          break;
+        }
+        sgemm_b_.push_back(std::move(b));
+      }
+    }
   }
 
   absl::Status Run(KernelContext& ctx) const override {
@@ -423,11 +440,17 @@ class ConvKernel final : public OpKernel {
               Im2ColNchw(xg, g, col.data());
               cd = col.data();
             }
+            T* yg = yd + (n * g.m + gi * g.mg) * p_n;
+            if constexpr (std::is_same_v<T, float>) {
+              if (FastSgemm(g.mg, p_n, ck, wd + gi * g.mg * ck, ck, 1, cd,
+                            p_n, 1, yg, p_n, false)) {
+                continue;
+              }
+            }
             ConstMap<T> wm(wd + gi * g.mg * ck, g.mg, ck,
                            Eigen::OuterStride<>(ck));
             ConstMap<T> cm(cd, ck, p_n, Eigen::OuterStride<>(p_n));
-            MutMap<T> ym(yd + (n * g.m + gi * g.mg) * p_n, g.mg, p_n,
-                         Eigen::OuterStride<>(p_n));
+            MutMap<T> ym(yg, g.mg, p_n, Eigen::OuterStride<>(p_n));
             ym.noalias() = wm * cm;
           }
         }
@@ -483,11 +506,23 @@ class ConvKernel final : public OpKernel {
             cd = col.data();
             stride = ck;
           }
+          T* yg = yd + n * p_n * g.m + gi * g.mg;
+          if constexpr (std::is_same_v<T, float>) {
+            if (prepacked && gi < static_cast<int64_t>(sgemm_b_.size()) &&
+                sgemm_b_[gi].k == ck && sgemm_b_[gi].n == g.mg &&
+                FastSgemmPacked(p_n, cd, stride, 1, sgemm_b_[gi], yg, g.m,
+                                false)) {
+              continue;
+            }
+            if (FastSgemm(p_n, g.mg, ck, cd, stride, 1, wp + gi * ck * g.mg,
+                          g.mg, 1, yg, g.m, false)) {
+              continue;
+            }
+          }
           ConstMap<T> cm(cd, p_n, ck, Eigen::OuterStride<>(stride));
           ConstMap<T> wm(wp + gi * ck * g.mg, ck, g.mg,
                          Eigen::OuterStride<>(g.mg));
-          MutMap<T> ym(yd + n * p_n * g.m + gi * g.mg, p_n, g.mg,
-                       Eigen::OuterStride<>(g.m));
+          MutMap<T> ym(yg, p_n, g.mg, Eigen::OuterStride<>(g.m));
           ym.noalias() = cm * wm;
         }
       }
@@ -505,6 +540,7 @@ class ConvKernel final : public OpKernel {
  private:
   std::vector<T> packed_;
   std::vector<T> packed_dw_;
+  std::vector<PackedSgemmB> sgemm_b_;  // float32 only, per group.
   std::vector<int64_t> packed_dims_;
   int64_t packed_group_ = 0;
 };

@@ -2,10 +2,13 @@
 // LayerNormalization, ReduceMean, and the registration of the whole family
 // (Conv, pools and Resize live in conv.cc, pool.cc and resize.cc).
 //
-// Gemm and MatMul accumulate in T through Eigen. BatchNormalization,
+// Gemm and MatMul accumulate in T through Eigen (float32 on AVX2+FMA CPUs:
+// through the AVX2 SGEMM, see sgemm.h; Gemm then needs alpha == 1).
+// BatchNormalization,
 // LayerNormalization and ReduceMean compute their statistics in double and
 // round the result to T once.
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "Eigen/Core"
@@ -14,6 +17,7 @@
 #include "ir/spatial_params.h"
 #include "kernels/float/groups.h"
 #include "kernels/float/nn_kernels.h"
+#include "kernels/float/sgemm.h"
 #include "qforge/core/status.h"
 
 namespace qforge::kernels {
@@ -123,6 +127,14 @@ absl::Status GemmKernel(KernelContext& ctx) {
     QFORGE_RETURN_IF_ERROR(ExpandTo(ctx, *c, {m, n}, "C").status());
   }
   if (k == 0) return absl::OkStatus();
+  if constexpr (std::is_same_v<T, float>) {
+    if (alpha == 1.0f &&
+        FastSgemm(m, n, k, a.data<T>(), trans_a ? 1 : a.dim(1),
+                  trans_a ? a.dim(1) : 1, b.data<T>(), trans_b ? 1 : b.dim(1),
+                  trans_b ? b.dim(1) : 1, yd, n, true)) {
+      return absl::OkStatus();
+    }
+  }
   ConstMap<T> am(a.data<T>(), a.dim(0), a.dim(1),
                  Eigen::OuterStride<>(a.dim(1)));
   ConstMap<T> bm(b.data<T>(), b.dim(0), b.dim(1),
@@ -202,6 +214,12 @@ absl::Status MatMulKernel(KernelContext& ctx) {
   for (int i = 0; i < br; ++i)
     a_full = a_full && (a_stride[i] != 0 || batch[i] == 1);
   if (b_shared && a_full) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (FastSgemm(batches * m, n, k, adata, k, 1, bdata, n, 1, yd, n,
+                    false)) {
+        return absl::OkStatus();
+      }
+    }
     ConstMap<T> am(adata, batches * m, k, Eigen::OuterStride<>(k));
     ConstMap<T> bm(bdata, k, n, Eigen::OuterStride<>(n));
     MutMap<T> ym(yd, batches * m, n, Eigen::OuterStride<>(n));
@@ -211,10 +229,17 @@ absl::Status MatMulKernel(KernelContext& ctx) {
   std::vector<int64_t> idx(br, 0);
   int64_t ao = 0, bo = 0;
   for (int64_t i = 0; i < batches; ++i) {
-    ConstMap<T> am(adata + ao, m, k, Eigen::OuterStride<>(k));
-    ConstMap<T> bm(bdata + bo, k, n, Eigen::OuterStride<>(n));
-    MutMap<T> ym(yd + i * m * n, m, n, Eigen::OuterStride<>(n));
-    ym.noalias() = am * bm;
+    bool done = false;
+    if constexpr (std::is_same_v<T, float>) {
+      done = FastSgemm(m, n, k, adata + ao, k, 1, bdata + bo, n, 1,
+                       yd + i * m * n, n, false);
+    }
+    if (!done) {
+      ConstMap<T> am(adata + ao, m, k, Eigen::OuterStride<>(k));
+      ConstMap<T> bm(bdata + bo, k, n, Eigen::OuterStride<>(n));
+      MutMap<T> ym(yd + i * m * n, m, n, Eigen::OuterStride<>(n));
+      ym.noalias() = am * bm;
+    }
     for (int d = br - 1; d >= 0; --d) {
       if (++idx[d] < batch[d]) {
         ao += a_stride[d];
