@@ -176,6 +176,30 @@ INSTANTIATE_TEST_SUITE_P(
                  {2, 1, 0, 2}},
         ConvCase{
             "DepthwiseStride3NoPad", {1, 5, 10, 11}, {5, 1, 2, 4}, 5, {3, 2}},
+        // Output rows of 19 and 21 values and 10 channels: the 8-wide
+        // vector paths of the AVX2 depthwise helpers plus their tails
+        // (stride 2 and dilation 2 along W).
+        ConvCase{"DepthwiseWideStride2",
+                 {1, 3, 6, 37},
+                 {3, 1, 3, 3},
+                 3,
+                 {1, 2},
+                 {},
+                 {1, 1, 1, 1}},
+        ConvCase{"DepthwiseWideDilated",
+                 {1, 2, 5, 21},
+                 {2, 1, 3, 3},
+                 2,
+                 {},
+                 {1, 2},
+                 {1, 2, 1, 2}},
+        ConvCase{"Depthwise10Channels",
+                 {1, 10, 6, 6},
+                 {10, 1, 3, 3},
+                 10,
+                 {},
+                 {},
+                 {1, 1, 1, 1}},
         ConvCase{"Pointwise", {2, 8, 5, 4}, {6, 8, 1, 1}, 1},
         // K = 40 * 9 = 360 crosses the fast SGEMM's 256 K block; 37 output
         // channels and 49 positions leave tails of its 6 x 16 tiles.

@@ -6,7 +6,8 @@
 //         (tap-major, channel-minor rows), once at creation for constant W.
 // (P = output positions, K = kernel taps, Cg = C / group.) A 1x1, stride 1,
 // unpadded convolution reads the input directly as its col matrix. Depthwise
-// 2-D convolutions (one input channel per group) use direct loops instead.
+// 2-D convolutions (one input channel per group) use direct loops instead
+// (float32 on AVX2+FMA CPUs: the AVX2 helpers of avx2/depthwise_avx2.h).
 // Accumulation is in T (float32 for float32 models), in Eigen's order; for
 // float32 on AVX2+FMA CPUs the GEMMs run the AVX2 SGEMM instead (sgemm.h;
 // NHWC weights are packed into its panels once at creation when constant).
@@ -303,8 +304,10 @@ inline void AxpyRow(T* __restrict y, const T* __restrict x, T w, int64_t n,
 
 // Depthwise 2-D NCHW: each input plane is copied once into a zero-bordered
 // buffer covering every window, so the tap loops need no bounds checks.
+// `fast`: float32 with the AVX2 helpers available (FastSgemmAvailable()).
 template <typename T>
-void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
+void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g,
+                     bool fast) {
   const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0],
                 ow_n = g.out[1];
   const int64_t kh_n = g.kernel[0], kw_n = g.kernel[1];
@@ -314,7 +317,8 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
   // Rows and columns the windows reach, from -ph and -pw on.
   const int64_t hp = (oh_n - 1) * sh + (kh_n - 1) * dh + 1;
   const int64_t wp = (ow_n - 1) * sw + (kw_n - 1) * dw + 1;
-  std::vector<T> padded(hp * wp);
+  // 16 spare values: the AVX2 helper may read just past the last window.
+  std::vector<T> padded(hp * wp + 16);
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t c = 0; c < g.c; ++c) {
       const T* xin = x + (n * g.c + c) * g.in_size;
@@ -331,6 +335,12 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
         const int64_t m = c * g.mg + j;
         const T* wk = w + m * kh_n * kw_n;
         T* yo = y + (n * g.m + m) * g.out_size;
+        if constexpr (std::is_same_v<T, float>) {
+          if (fast && FastDepthwisePlane(padded.data(), wp, wk, kh_n, kw_n, sh,
+                                         sw, dh, dw, oh_n, ow_n, yo)) {
+            continue;
+          }
+        }
         for (int64_t oh = 0; oh < oh_n; ++oh) {
           T* yr = yo + oh * ow_n;
           for (int64_t kh = 0; kh < kh_n; ++kh) {
@@ -347,7 +357,8 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
 
 // wp is [K][M] (PackDepthwiseNhwc).
 template <typename T>
-void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g) {
+void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g,
+                     bool fast) {
   const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0],
                 ow_n = g.out[1];
   const int64_t kh_n = g.kernel[0], kw_n = g.kernel[1];
@@ -367,6 +378,11 @@ void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g) {
             if (iw < 0 || iw >= iw_n) continue;
             const T* xp = xn + (ih * iw_n + iw) * c_n;
             const T* wv = wp + (kh * kw_n + kw) * m_n;
+            if constexpr (std::is_same_v<T, float>) {
+              if (mult == 1 && fast && FastMultiplyAccumulate(wv, xp, m_n, yp)) {
+                continue;
+              }
+            }
             if (mult == 1) {
               for (int64_t c = 0; c < m_n; ++c) yp[c] += wv[c] * xp[c];
             } else {
@@ -426,9 +442,11 @@ class ConvKernel final : public OpKernel {
     T* yd = y.data<T>();
     const int64_t ck = g.cg * g.k_size;
     const int64_t p_n = g.out_size;
+    bool fast = false;
+    if constexpr (std::is_same_v<T, float>) fast = FastSgemmAvailable();
     if (g.layout == Layout::kNCHW) {
       if (g.depthwise) {
-        DepthwiseNchw2d(xd, wd, yd, g);
+        DepthwiseNchw2d(xd, wd, yd, g, fast);
       } else if (ck > 0) {
         std::vector<T> col;
         if (!g.pointwise) col.resize(ck * p_n);
@@ -484,7 +502,7 @@ class ConvKernel final : public OpKernel {
           std::copy(b->data<T>(), b->data<T>() + g.m, yd + i * g.m);
         }
       }
-      DepthwiseNhwc2d(xd, wp, yd, g);
+      DepthwiseNhwc2d(xd, wp, yd, g, fast);
       return absl::OkStatus();
     }
     std::vector<T> local;

@@ -3,6 +3,7 @@
 #include "kernels/int8/fast/isa.h"
 
 #ifdef QFORGE_HAVE_AVX2_KERNELS
+#include "kernels/float/avx2/depthwise_avx2.h"
 #include "kernels/float/avx2/sgemm_avx2.h"
 #endif
 
@@ -63,6 +64,29 @@ bool FastSgemmPacked(int64_t m, const float* a, int64_t rs_a, int64_t cs_a,
   if (packed.empty() || !FastSgemmAvailable()) return false;
   avx2::SgemmPackedAvx2(m, packed.n, packed.k, a, rs_a, cs_a,
                         packed.data.data(), c, ldc, accumulate);
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool FastDepthwisePlane(const float* padded, int64_t wp, const float* w,
+                        int64_t kh_n, int64_t kw_n, int64_t sh, int64_t sw,
+                        int64_t dh, int64_t dw, int64_t oh_n, int64_t ow_n,
+                        float* y) {
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  avx2::DepthwisePlaneAvx2(padded, wp, w, kh_n, kw_n, sh, sw, dh, dw, oh_n,
+                           ow_n, y);
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool FastMultiplyAccumulate(const float* w, const float* x, int64_t n,
+                            float* y) {
+#ifdef QFORGE_HAVE_AVX2_KERNELS
+  avx2::MultiplyAccumulateAvx2(w, x, n, y);
   return true;
 #else
   return false;

@@ -1,5 +1,5 @@
-// Runtime dispatch of the float32 GEMM used by the float Conv, Gemm and
-// MatMul kernels.
+// Runtime dispatch of the float32 AVX2 kernels: the GEMM used by the float
+// Conv, Gemm and MatMul kernels, and the depthwise Conv helpers.
 //
 // With an AVX2+FMA CPU and the active ISA (lib/kernels/int8/fast/isa.h:
 // SetIsaForTesting, then QFORGE_ISA, then the CPU's best) at least avx2, the
@@ -42,6 +42,17 @@ bool FastSgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
 bool FastSgemmPacked(int64_t m, const float* a, int64_t rs_a, int64_t cs_a,
                      const PackedSgemmB& packed, float* c, int64_t ldc,
                      bool accumulate);
+
+// Depthwise helpers (lib/kernels/float/avx2/depthwise_avx2.h documents the
+// arguments). Call them only after FastSgemmAvailable() returned true (they
+// do not re-check the ISA: they run per plane or per tap); they return false
+// and do nothing in builds without the AVX2 kernels.
+bool FastDepthwisePlane(const float* padded, int64_t wp, const float* w,
+                        int64_t kh_n, int64_t kw_n, int64_t sh, int64_t sw,
+                        int64_t dh, int64_t dw, int64_t oh_n, int64_t ow_n,
+                        float* y);
+bool FastMultiplyAccumulate(const float* w, const float* x, int64_t n,
+                            float* y);
 
 }  // namespace qforge::kernels
 
