@@ -45,6 +45,7 @@ struct Case {
   int64_t m, n, k;
   bool trans_a, trans_b, accumulate, packed;
   int64_t ldc_extra;
+  bool row_bias = false, col_bias = false;
 };
 
 // Runs one case; the result must be within the rigorous float dot-product
@@ -55,7 +56,8 @@ void CheckCase(const Case& c, uint32_t seed) {
                << "m=" << c.m << " n=" << c.n << " k=" << c.k
                << " transA=" << c.trans_a << " transB=" << c.trans_b
                << " accumulate=" << c.accumulate << " packed=" << c.packed
-               << " ldc_extra=" << c.ldc_extra << " seed=" << seed);
+               << " ldc_extra=" << c.ldc_extra << " row_bias=" << c.row_bias
+               << " col_bias=" << c.col_bias << " seed=" << seed);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> a(c.m * c.k), b(c.k * c.n);
@@ -68,15 +70,20 @@ void CheckCase(const Case& c, uint32_t seed) {
   std::vector<float> out(c.m * ldc);
   for (float& v : out) v = dist(rng);
   const std::vector<float> before = out;
+  std::vector<float> rb(c.m), cb(c.n);
+  for (float& v : rb) v = dist(rng);
+  for (float& v : cb) v = dist(rng);
+  const float* rbp = c.row_bias ? rb.data() : nullptr;
+  const float* cbp = c.col_bias ? cb.data() : nullptr;
   bool ran;
   if (c.packed) {
     PackedSgemmB pb = PackSgemmB(c.k, c.n, b.data(), rs_b, cs_b);
     ASSERT_FALSE(pb.empty());
     ran = FastSgemmPacked(c.m, a.data(), rs_a, cs_a, pb, out.data(), ldc,
-                          c.accumulate);
+                          c.accumulate, rbp, cbp);
   } else {
     ran = FastSgemm(c.m, c.n, c.k, a.data(), rs_a, cs_a, b.data(), rs_b, cs_b,
-                    out.data(), ldc, c.accumulate);
+                    out.data(), ldc, c.accumulate, rbp, cbp);
   }
   ASSERT_TRUE(ran);
   const double u = FLT_EPSILON / 2;
@@ -95,11 +102,18 @@ void CheckCase(const Case& c, uint32_t seed) {
         ref += prod;
         mag += std::fabs(prod);
       }
-      double bound = (c.k + 2) * u * mag;
+      // The biases are a few more terms of the sum.
+      for (const float* bias : {rbp ? rbp + i : nullptr,
+                                cbp ? cbp + j : nullptr}) {
+        if (bias == nullptr) continue;
+        ref += *bias;
+        mag += std::fabs(*bias);
+      }
+      double bound = (c.k + 4) * u * mag;
       if (c.accumulate) {
         const double c0 = before[i * ldc + j];
         ref += c0;
-        bound += (c.k + 3) * u * (mag + std::fabs(c0));
+        bound += (c.k + 5) * u * (mag + std::fabs(c0));
       }
       if (std::fabs(got - ref) > bound + 1e-30 && ++failures <= 5) {
         ADD_FAILURE() << "C(" << i << ", " << j << ") = " << got
@@ -128,21 +142,32 @@ TEST(FastSgemmTest, MatchesDoubleReferenceOnRandomShapes) {
       cases.push_back({m, n, 9, false, false, false, false, 0});
     }
   }
-  cases.push_back({13, 33, 255, false, false, false, false, 0});
-  cases.push_back({13, 33, 256, false, false, true, true, 3});
-  cases.push_back({13, 33, 257, true, true, false, true, 0});
-  cases.push_back({7, 2049, 300, false, false, false, false, 1});
-  cases.push_back({80, 2050, 17, false, true, true, true, 0});
+  cases.push_back({13, 33, 255, false, false, false, false, 0, true, false});
+  cases.push_back({13, 33, 256, false, false, true, true, 3, false, true});
+  cases.push_back({13, 33, 257, true, true, false, true, 0, true, true});
+  cases.push_back({7, 2049, 300, false, false, false, false, 1, true, false});
+  cases.push_back({80, 2050, 17, false, true, true, true, 0, false, true});
   // Random shapes, operand layouts and modes.
   for (int i = 0; i < 60; ++i) {
     cases.push_back({pick(1, 40), pick(1, 70), pick(1, 600), pick(0, 1) == 1,
                      pick(0, 1) == 1, pick(0, 1) == 1, pick(0, 1) == 1,
-                     pick(0, 2)});
+                     pick(0, 2), pick(0, 1) == 1, pick(0, 1) == 1});
   }
   for (const Case& c : cases) {
     CheckCase(c, ++seed);
     if (HasFatalFailure()) return;
   }
+}
+
+TEST(FastSgemmTest, KZeroLeavesTheBias) {
+  if (!CpuHasIsa(Isa::kAvx2)) GTEST_SKIP() << "CPU without AVX2";
+  IsaScope scope(Isa::kAvx2);
+  if (!FastSgemmAvailable()) GTEST_SKIP() << "CPU without FMA";
+  std::vector<float> out = {1, 2, 3, 4};
+  const float rb[] = {10, 20}, cb[] = {100, 200};
+  ASSERT_TRUE(FastSgemm(2, 2, 0, nullptr, 0, 1, nullptr, 2, 1, out.data(), 2,
+                        false, rb, cb));
+  EXPECT_EQ(out, (std::vector<float>{110, 210, 120, 220}));
 }
 
 TEST(FastSgemmTest, KZeroClearsOrKeepsC) {

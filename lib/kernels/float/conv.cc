@@ -304,10 +304,11 @@ inline void AxpyRow(T* __restrict y, const T* __restrict x, T w, int64_t n,
 
 // Depthwise 2-D NCHW: each input plane is copied once into a zero-bordered
 // buffer covering every window, so the tap loops need no bounds checks.
-// `fast`: float32 with the AVX2 helpers available (FastSgemmAvailable()).
+// `fast`: float32 with the AVX2 helpers available (FastSgemmAvailable());
+// they also add the bias (`bias`, may be null), the other path leaves it out.
 template <typename T>
-void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g,
-                     bool fast) {
+void DepthwiseNchw2d(const T* x, const T* w, const T* bias, T* y,
+                     const ConvGeometry& g, bool fast) {
   const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0],
                 ow_n = g.out[1];
   const int64_t kh_n = g.kernel[0], kw_n = g.kernel[1];
@@ -337,7 +338,8 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g,
         T* yo = y + (n * g.m + m) * g.out_size;
         if constexpr (std::is_same_v<T, float>) {
           if (fast && FastDepthwisePlane(padded.data(), wp, wk, kh_n, kw_n, sh,
-                                         sw, dh, dw, oh_n, ow_n, yo)) {
+                                         sw, dh, dw, oh_n, ow_n,
+                                         bias ? bias[m] : 0.0f, yo)) {
             continue;
           }
         }
@@ -444,9 +446,13 @@ class ConvKernel final : public OpKernel {
     const int64_t p_n = g.out_size;
     bool fast = false;
     if constexpr (std::is_same_v<T, float>) fast = FastSgemmAvailable();
+    const T* bd = b != nullptr ? b->data<T>() : nullptr;
+    // The fast paths add the bias themselves (with the GEMM's first K
+    // block, or as a depthwise sum's first term).
+    const bool bias_done = fast && (g.depthwise || ck > 0);
     if (g.layout == Layout::kNCHW) {
       if (g.depthwise) {
-        DepthwiseNchw2d(xd, wd, yd, g, fast);
+        DepthwiseNchw2d(xd, wd, bd, yd, g, fast);
       } else if (ck > 0) {
         std::vector<T> col;
         if (!g.pointwise) col.resize(ck * p_n);
@@ -461,7 +467,8 @@ class ConvKernel final : public OpKernel {
             T* yg = yd + (n * g.m + gi * g.mg) * p_n;
             if constexpr (std::is_same_v<T, float>) {
               if (FastSgemm(g.mg, p_n, ck, wd + gi * g.mg * ck, ck, 1, cd,
-                            p_n, 1, yg, p_n, false)) {
+                            p_n, 1, yg, p_n, false,
+                            bd ? bd + gi * g.mg : nullptr)) {
                 continue;
               }
             }
@@ -473,8 +480,7 @@ class ConvKernel final : public OpKernel {
           }
         }
       }
-      if (b != nullptr) {
-        const T* bd = b->data<T>();
+      if (b != nullptr && !bias_done) {
         for (int64_t n = 0; n < g.n; ++n) {
           for (int64_t m = 0; m < g.m; ++m) {
             T* plane = yd + (n * g.m + m) * p_n;
@@ -529,11 +535,13 @@ class ConvKernel final : public OpKernel {
             if (prepacked && gi < static_cast<int64_t>(sgemm_b_.size()) &&
                 sgemm_b_[gi].k == ck && sgemm_b_[gi].n == g.mg &&
                 FastSgemmPacked(p_n, cd, stride, 1, sgemm_b_[gi], yg, g.m,
-                                false)) {
+                                false, nullptr,
+                                bd ? bd + gi * g.mg : nullptr)) {
               continue;
             }
             if (FastSgemm(p_n, g.mg, ck, cd, stride, 1, wp + gi * ck * g.mg,
-                          g.mg, 1, yg, g.m, false)) {
+                          g.mg, 1, yg, g.m, false, nullptr,
+                          bd ? bd + gi * g.mg : nullptr)) {
               continue;
             }
           }
@@ -545,8 +553,7 @@ class ConvKernel final : public OpKernel {
         }
       }
     }
-    if (b != nullptr) {
-      const T* bd = b->data<T>();
+    if (b != nullptr && !bias_done) {
       for (int64_t i = 0; i < g.n * p_n; ++i) {
         T* row = yd + i * g.m;
         for (int64_t m = 0; m < g.m; ++m) row[m] += bd[m];

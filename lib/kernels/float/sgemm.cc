@@ -47,10 +47,12 @@ PackedSgemmB PackSgemmB(int64_t k, int64_t n, const float* b, int64_t rs_b,
 
 bool FastSgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
                int64_t cs_a, const float* b, int64_t rs_b, int64_t cs_b,
-               float* c, int64_t ldc, bool accumulate) {
+               float* c, int64_t ldc, bool accumulate, const float* row_bias,
+               const float* col_bias) {
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   if (!FastSgemmAvailable()) return false;
-  avx2::SgemmAvx2(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, accumulate);
+  avx2::SgemmAvx2(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, accumulate,
+                  row_bias, col_bias);
   return true;
 #else
   return false;
@@ -59,11 +61,13 @@ bool FastSgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
 
 bool FastSgemmPacked(int64_t m, const float* a, int64_t rs_a, int64_t cs_a,
                      const PackedSgemmB& packed, float* c, int64_t ldc,
-                     bool accumulate) {
+                     bool accumulate, const float* row_bias,
+                     const float* col_bias) {
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   if (packed.empty() || !FastSgemmAvailable()) return false;
   avx2::SgemmPackedAvx2(m, packed.n, packed.k, a, rs_a, cs_a,
-                        packed.data.data(), c, ldc, accumulate);
+                        packed.data.data(), c, ldc, accumulate, row_bias,
+                        col_bias);
   return true;
 #else
   return false;
@@ -73,10 +77,10 @@ bool FastSgemmPacked(int64_t m, const float* a, int64_t rs_a, int64_t cs_a,
 bool FastDepthwisePlane(const float* padded, int64_t wp, const float* w,
                         int64_t kh_n, int64_t kw_n, int64_t sh, int64_t sw,
                         int64_t dh, int64_t dw, int64_t oh_n, int64_t ow_n,
-                        float* y) {
+                        float bias, float* y) {
 #ifdef QFORGE_HAVE_AVX2_KERNELS
   avx2::DepthwisePlaneAvx2(padded, wp, w, kh_n, kw_n, sh, sw, dh, dw, oh_n,
-                           ow_n, y);
+                           ow_n, bias, y);
   return true;
 #else
   return false;

@@ -30,18 +30,22 @@ struct PackedSgemmB {
 PackedSgemmB PackSgemmB(int64_t k, int64_t n, const float* b, int64_t rs_b,
                         int64_t cs_b);
 
-// C[m x n] = A * B (or C += A * B when `accumulate`), A(i, p) = a[i * rs_a +
-// p * cs_a], B(p, j) = b[p * rs_b + j * cs_b], C(i, j) = c[i * ldc + j].
+// C[m x n] = A * B + bias (or C += A * B + bias when `accumulate`), A(i, p)
+// = a[i * rs_a + p * cs_a], B(p, j) = b[p * rs_b + j * cs_b], C(i, j) = c[i *
+// ldc + j], bias(i, j) = row_bias[i] + col_bias[j] (each optional).
 // Returns false (doing nothing) when the fast SGEMM is unavailable.
 bool FastSgemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
                int64_t cs_a, const float* b, int64_t rs_b, int64_t cs_b,
-               float* c, int64_t ldc, bool accumulate);
+               float* c, int64_t ldc, bool accumulate,
+               const float* row_bias = nullptr,
+               const float* col_bias = nullptr);
 
 // As FastSgemm with B from PackSgemmB (packed.k == k, packed.n == n, not
 // empty). Returns false when unavailable or the packing does not match.
 bool FastSgemmPacked(int64_t m, const float* a, int64_t rs_a, int64_t cs_a,
                      const PackedSgemmB& packed, float* c, int64_t ldc,
-                     bool accumulate);
+                     bool accumulate, const float* row_bias = nullptr,
+                     const float* col_bias = nullptr);
 
 // Depthwise helpers (lib/kernels/float/avx2/depthwise_avx2.h documents the
 // arguments). Call them only after FastSgemmAvailable() returned true (they
@@ -50,7 +54,7 @@ bool FastSgemmPacked(int64_t m, const float* a, int64_t rs_a, int64_t cs_a,
 bool FastDepthwisePlane(const float* padded, int64_t wp, const float* w,
                         int64_t kh_n, int64_t kw_n, int64_t sh, int64_t sw,
                         int64_t dh, int64_t dw, int64_t oh_n, int64_t ow_n,
-                        float* y);
+                        float bias, float* y);
 bool FastMultiplyAccumulate(const float* w, const float* x, int64_t n,
                             float* y);
 

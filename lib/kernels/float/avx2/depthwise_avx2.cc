@@ -23,7 +23,8 @@ __m256 LoadStrided(const float* p, int64_t s) {
 void DepthwisePlaneAvx2(const float* padded, int64_t wp, const float* w,
                         int64_t kh_n, int64_t kw_n, int64_t sh, int64_t sw,
                         int64_t dh, int64_t dw, int64_t oh_n, int64_t ow_n,
-                        float* y) {
+                        float bias, float* y) {
+  const __m256 vbias = _mm256_set1_ps(bias);
   const bool vec = sw == 1 || sw == 2;
   for (int64_t oh = 0; oh < oh_n; ++oh) {
     float* yr = y + oh * ow_n;
@@ -31,7 +32,7 @@ void DepthwisePlaneAvx2(const float* padded, int64_t wp, const float* w,
     int64_t ow = 0;
     if (vec) {
       for (; ow + 8 <= ow_n; ow += 8) {
-        __m256 acc = _mm256_loadu_ps(yr + ow);
+        __m256 acc = vbias;
         for (int64_t kh = 0; kh < kh_n; ++kh) {
           const float* xr = rows + kh * dh * wp + ow * sw;
           for (int64_t kw = 0; kw < kw_n; ++kw) {
@@ -43,7 +44,7 @@ void DepthwisePlaneAvx2(const float* padded, int64_t wp, const float* w,
       }
     }
     for (; ow < ow_n; ++ow) {
-      float acc = yr[ow];
+      float acc = bias;
       for (int64_t kh = 0; kh < kh_n; ++kh) {
         const float* xr = rows + kh * dh * wp + ow * sw;
         for (int64_t kw = 0; kw < kw_n; ++kw) {

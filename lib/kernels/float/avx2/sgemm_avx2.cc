@@ -86,10 +86,12 @@ void PackA(int64_t mc, int64_t kc, const float* a, int64_t rs, int64_t cs,
   }
 }
 
-// The 6x16 tile: acc = sum_p A(:, p) B(p, :) over kc; then C = acc (or
-// C += acc), writing only the top-left mr x nr part.
+// The 6x16 tile: acc = sum_p A(:, p) B(p, :) over kc, plus rb[i] (row
+// bias) and cb[j] (column bias) when given; then C = acc (or C += acc),
+// writing only the top-left mr x nr part.
 void Kernel6x16(int64_t kc, const float* ap, const float* bp, float* c,
-                int64_t ldc, bool accumulate, int64_t mr, int64_t nr) {
+                int64_t ldc, bool accumulate, int64_t mr, int64_t nr,
+                const float* rb, const float* cb) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -120,8 +122,24 @@ void Kernel6x16(int64_t kc, const float* ap, const float* bp, float* c,
     ap += kMr;
     bp += kNr;
   }
-  const __m256 acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                              {c30, c31}, {c40, c41}, {c50, c51}};
+  __m256 acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                        {c30, c31}, {c40, c41}, {c50, c51}};
+  if (rb != nullptr) {
+    for (int64_t i = 0; i < mr; ++i) {
+      const __m256 v = _mm256_set1_ps(rb[i]);
+      acc[i][0] = _mm256_add_ps(acc[i][0], v);
+      acc[i][1] = _mm256_add_ps(acc[i][1], v);
+    }
+  }
+  if (cb != nullptr) {
+    alignas(32) float t[kNr] = {};
+    for (int64_t j = 0; j < nr; ++j) t[j] = cb[j];
+    const __m256 v0 = _mm256_load_ps(t), v1 = _mm256_load_ps(t + 8);
+    for (int64_t i = 0; i < kMr; ++i) {
+      acc[i][0] = _mm256_add_ps(acc[i][0], v0);
+      acc[i][1] = _mm256_add_ps(acc[i][1], v1);
+    }
+  }
   if (mr == kMr && nr == kNr) {
     for (int64_t i = 0; i < kMr; ++i) {
       float* row = c + i * ldc;
@@ -151,31 +169,42 @@ void Kernel6x16(int64_t kc, const float* ap, const float* bp, float* c,
   }
 }
 
-// C[mc x nc] (+)= packed A block x packed B block (panels of kc rows).
+// C[mc x nc] (+)= packed A block x packed B block (panels of kc rows)
+// (+ the biases, offset to this block, when not null).
 void MacroKernel(int64_t mc, int64_t nc, int64_t kc, const float* pa,
-                 const float* pb, float* c, int64_t ldc, bool accumulate) {
+                 const float* pb, float* c, int64_t ldc, bool accumulate,
+                 const float* rb, const float* cb) {
   for (int64_t j0 = 0; j0 < nc; j0 += kNr) {
     const int64_t nr = Min(kNr, nc - j0);
     const float* bpanel = pb + j0 * kc;
     for (int64_t i0 = 0; i0 < mc; i0 += kMr) {
       Kernel6x16(kc, pa + i0 * kc, bpanel, c + i0 * ldc + j0, ldc, accumulate,
-                 Min(kMr, mc - i0), nr);
+                 Min(kMr, mc - i0), nr, rb ? rb + i0 : nullptr,
+                 cb ? cb + j0 : nullptr);
     }
   }
 }
 
-void ZeroOrKeep(int64_t m, int64_t n, float* c, int64_t ldc, bool accumulate) {
-  if (accumulate) return;
-  for (int64_t i = 0; i < m; ++i) memset(c + i * ldc, 0, n * sizeof(float));
+// K == 0: C = bias (or C += bias).
+void BiasOnly(int64_t m, int64_t n, float* c, int64_t ldc, bool accumulate,
+              const float* rb, const float* cb) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      const float v = (rb ? rb[i] : 0.0f) + (cb ? cb[j] : 0.0f);
+      row[j] = accumulate ? row[j] + v : v;
+    }
+  }
 }
 
 // packed_b: null -> pack B from (b, rs_b, cs_b) per block.
 void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
           int64_t cs_a, const float* b, int64_t rs_b, int64_t cs_b,
-          const float* packed_b, float* c, int64_t ldc, bool accumulate) {
+          const float* packed_b, float* c, int64_t ldc, bool accumulate,
+          const float* rb, const float* cb) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    ZeroOrKeep(m, n, c, ldc, accumulate);
+    BiasOnly(m, n, c, ldc, accumulate, rb, cb);
     return;
   }
   const int64_t kc_max = Min(kKc, k);
@@ -197,7 +226,10 @@ void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
       for (int64_t i0 = 0; i0 < m; i0 += kMc) {
         const int64_t mc = Min(kMc, m - i0);
         PackA(mc, kc, a + i0 * rs_a + p0 * cs_a, rs_a, cs_a, a_buf.get());
-        MacroKernel(mc, nc, kc, a_buf.get(), pb, c + i0 * ldc + j0, ldc, acc);
+        // The biases are added once, with the first K block.
+        MacroKernel(mc, nc, kc, a_buf.get(), pb, c + i0 * ldc + j0, ldc, acc,
+                    p0 == 0 && rb ? rb + i0 : nullptr,
+                    p0 == 0 && cb ? cb + j0 : nullptr);
       }
     }
   }
@@ -220,14 +252,18 @@ void SgemmPackBAvx2(int64_t k, int64_t n, const float* b, int64_t rs_b,
 
 void SgemmAvx2(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
                int64_t cs_a, const float* b, int64_t rs_b, int64_t cs_b,
-               float* c, int64_t ldc, bool accumulate) {
-  Gemm(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, nullptr, c, ldc, accumulate);
+               float* c, int64_t ldc, bool accumulate, const float* row_bias,
+               const float* col_bias) {
+  Gemm(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, nullptr, c, ldc, accumulate,
+       row_bias, col_bias);
 }
 
 void SgemmPackedAvx2(int64_t m, int64_t n, int64_t k, const float* a,
                      int64_t rs_a, int64_t cs_a, const float* packed_b,
-                     float* c, int64_t ldc, bool accumulate) {
-  Gemm(m, n, k, a, rs_a, cs_a, nullptr, 0, 0, packed_b, c, ldc, accumulate);
+                     float* c, int64_t ldc, bool accumulate,
+                     const float* row_bias, const float* col_bias) {
+  Gemm(m, n, k, a, rs_a, cs_a, nullptr, 0, 0, packed_b, c, ldc, accumulate,
+       row_bias, col_bias);
 }
 
 }  // namespace qforge::kernels::avx2

@@ -27,16 +27,20 @@ int64_t SgemmPackedBSizeAvx2(int64_t k, int64_t n);
 void SgemmPackBAvx2(int64_t k, int64_t n, const float* b, int64_t rs_b,
                     int64_t cs_b, float* packed);
 
-// C = A * B, or C += A * B when `accumulate`. A(i, p) = a[i * rs_a + p *
-// cs_a], B(p, j) = b[p * rs_b + j * cs_b], C(i, j) = c[i * ldc + j].
+// C = A * B + bias, or C += A * B + bias when `accumulate`. A(i, p) = a[i *
+// rs_a + p * cs_a], B(p, j) = b[p * rs_b + j * cs_b], C(i, j) = c[i * ldc +
+// j]. bias(i, j) = row_bias[i] (m values) + col_bias[j] (n values), each
+// optional (null); it joins the sum with the first K block.
 void SgemmAvx2(int64_t m, int64_t n, int64_t k, const float* a, int64_t rs_a,
                int64_t cs_a, const float* b, int64_t rs_b, int64_t cs_b,
-               float* c, int64_t ldc, bool accumulate);
+               float* c, int64_t ldc, bool accumulate, const float* row_bias,
+               const float* col_bias);
 
 // As SgemmAvx2 with B given pre-packed by SgemmPackBAvx2 (same k and n).
 void SgemmPackedAvx2(int64_t m, int64_t n, int64_t k, const float* a,
                      int64_t rs_a, int64_t cs_a, const float* packed_b,
-                     float* c, int64_t ldc, bool accumulate);
+                     float* c, int64_t ldc, bool accumulate,
+                     const float* row_bias, const float* col_bias);
 
 }  // namespace qforge::kernels::avx2
 
