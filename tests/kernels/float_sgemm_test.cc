@@ -3,8 +3,6 @@
 // N and K tails and blocking edges, transposed operands, accumulation and
 // pre-packed B; and the fallback (no fast SGEMM) under the scalar ISA. A
 // failure prints the seed (QFORGE_TEST_SEED overrides the base seed).
-#include "kernels/float/sgemm.h"
-
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/float/sgemm.h"
 #include "kernels/int8/fast/isa.h"
 
 namespace qforge::kernels {
@@ -103,8 +102,8 @@ void CheckCase(const Case& c, uint32_t seed) {
         mag += std::fabs(prod);
       }
       // The biases are a few more terms of the sum.
-      for (const float* bias : {rbp ? rbp + i : nullptr,
-                                cbp ? cbp + j : nullptr}) {
+      for (const float* bias :
+           {rbp ? rbp + i : nullptr, cbp ? cbp + j : nullptr}) {
         if (bias == nullptr) continue;
         ref += *bias;
         mag += std::fabs(*bias);

@@ -337,9 +337,9 @@ void DepthwiseNchw2d(const T* x, const T* w, const T* bias, T* y,
         const T* wk = w + m * kh_n * kw_n;
         T* yo = y + (n * g.m + m) * g.out_size;
         if constexpr (std::is_same_v<T, float>) {
-          if (fast && FastDepthwisePlane(padded.data(), wp, wk, kh_n, kw_n, sh,
-                                         sw, dh, dw, oh_n, ow_n,
-                                         bias ? bias[m] : 0.0f, yo)) {
+          if (fast &&
+              FastDepthwisePlane(padded.data(), wp, wk, kh_n, kw_n, sh, sw, dh,
+                                 dw, oh_n, ow_n, bias ? bias[m] : 0.0f, yo)) {
             continue;
           }
         }
@@ -381,7 +381,8 @@ void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g,
             const T* xp = xn + (ih * iw_n + iw) * c_n;
             const T* wv = wp + (kh * kw_n + kw) * m_n;
             if constexpr (std::is_same_v<T, float>) {
-              if (mult == 1 && fast && FastMultiplyAccumulate(wv, xp, m_n, yp)) {
+              if (mult == 1 && fast &&
+                  FastMultiplyAccumulate(wv, xp, m_n, yp)) {
                 continue;
               }
             }
@@ -421,7 +422,8 @@ class ConvKernel final : public OpKernel {
       // Per group, the [K*Cg, Mg] GEMM operand in the fast SGEMM's panels.
       const int64_t ck = w->dim(1) * k_size, mg = w->dim(0) / *group;
       for (int64_t gi = 0; gi < *group && ck > 0 && mg > 0; ++gi) {
-        PackedSgemmB b = PackSgemmB(ck, mg, packed_.data() + gi * ck * mg, mg, 1);
+        PackedSgemmB b =
+            PackSgemmB(ck, mg, packed_.data() + gi * ck * mg, mg, 1);
         if (b.empty()) {
           sgemm_b_.clear();
           break;
@@ -466,9 +468,8 @@ class ConvKernel final : public OpKernel {
             }
             T* yg = yd + (n * g.m + gi * g.mg) * p_n;
             if constexpr (std::is_same_v<T, float>) {
-              if (FastSgemm(g.mg, p_n, ck, wd + gi * g.mg * ck, ck, 1, cd,
-                            p_n, 1, yg, p_n, false,
-                            bd ? bd + gi * g.mg : nullptr)) {
+              if (FastSgemm(g.mg, p_n, ck, wd + gi * g.mg * ck, ck, 1, cd, p_n,
+                            1, yg, p_n, false, bd ? bd + gi * g.mg : nullptr)) {
                 continue;
               }
             }

@@ -14,8 +14,7 @@ __m256 LoadStrided(const float* p, int64_t s) {
   const __m256 hi = _mm256_loadu_ps(p + 8);
   // Per 128-bit lane: lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6.
   const __m256 even = _mm256_shuffle_ps(lo, hi, 0x88);
-  return _mm256_castpd_ps(
-      _mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
 }
 
 }  // namespace
@@ -60,9 +59,9 @@ void MultiplyAccumulateAvx2(const float* w, const float* x, int64_t n,
                             float* y) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_loadu_ps(w + i),
-                                            _mm256_loadu_ps(x + i),
-                                            _mm256_loadu_ps(y + i)));
+    _mm256_storeu_ps(
+        y + i, _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i),
+                               _mm256_loadu_ps(y + i)));
   }
   for (; i < n; ++i) y[i] += w[i] * x[i];
 }

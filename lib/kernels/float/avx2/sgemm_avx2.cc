@@ -35,8 +35,9 @@ class Scratch {
   float* ptr_;
 };
 
-// Packs rows [0, kc) and columns [0, nc) of B (dst need not be aligned) into 16-column panels:
-// panel q holds (p, j) at dst[q * 16 * kc + p * 16 + (j - 16 q)], zero past nc.
+// Packs rows [0, kc) and columns [0, nc) of B (dst need not be aligned) into
+// 16-column panels: panel q holds (p, j) at dst[q * 16 * kc + p * 16 + (j - 16
+// q)], zero past nc.
 void PackB(int64_t kc, int64_t nc, const float* b, int64_t rs, int64_t cs,
            float* dst) {
   for (int64_t j0 = 0; j0 < nc; j0 += kNr) {
