@@ -475,17 +475,22 @@ TEST_P(GemmTest, MatchesNaiveLoops) {
           static_cast<float>(c.alpha * acc + c.beta * cv);
     }
   }
-  OneNodeSpec spec;
-  spec.op = "Gemm";
-  spec.attributes = {{"transA", int64_t{c.trans_a}},
-                     {"transB", int64_t{c.trans_b}},
-                     {"alpha", c.alpha},
-                     {"beta", c.beta}};
-  spec.inputs = {NodeInput::Fed(a), NodeInput::Const(b)};
-  if (has_c) spec.inputs.push_back(NodeInput::Fed(cc));
-  QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
-  EXPECT_TRUE(AllClose(r.outputs[0], expected, 1e-5, 1e-5));
-  EXPECT_EQ(r.inferred[0], Shape({c.m, c.n}));
+  // A constant B is pre-packed by the float32 kernel (fast SGEMM).
+  for (bool const_b : {true, false}) {
+    SCOPED_TRACE(const_b ? "const B" : "fed B");
+    OneNodeSpec spec;
+    spec.op = "Gemm";
+    spec.attributes = {{"transA", int64_t{c.trans_a}},
+                       {"transB", int64_t{c.trans_b}},
+                       {"alpha", c.alpha},
+                       {"beta", c.beta}};
+    spec.inputs = {NodeInput::Fed(a),
+                   const_b ? NodeInput::Const(b) : NodeInput::Fed(b)};
+    if (has_c) spec.inputs.push_back(NodeInput::Fed(cc));
+    QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
+    EXPECT_TRUE(AllClose(r.outputs[0], expected, 1e-5, 1e-5));
+    EXPECT_EQ(r.inferred[0], Shape({c.m, c.n}));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -497,7 +502,10 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmCase{6, 2, 7, false, false, 2.0f, -1.0f, {6, 1}},
                       GemmCase{2, 3, 4, false, false, 1.0f, 1.0f, {}},
                       GemmCase{2, 3, 4, false, false, 1.0f, 1.0f, {1}},
-                      GemmCase{17, 33, 9, false, true, 1.0f, 1.0f, {9}}));
+                      GemmCase{17, 33, 9, false, true, 1.0f, 1.0f, {9}},
+                      // K = 300 crosses the fast SGEMM's 256 K block.
+                      GemmCase{7, 300, 40, false, true, 1.0f, 1.0f, {40}},
+                      GemmCase{7, 300, 40, true, false, 1.0f, 0.5f, {-1}}));
 
 TEST(GemmErrorTest, MismatchedInnerDimensionAndBadBias) {
   OneNodeSpec spec;

@@ -8,7 +8,9 @@
 // LayerNormalization and ReduceMean compute their statistics in double and
 // round the result to T once.
 #include <cmath>
+#include <memory>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Core"
@@ -86,8 +88,9 @@ absl::StatusOr<std::vector<double>> ExpandTo(const KernelContext& ctx,
 
 // --- Gemm --------------------------------------------------------------------
 
+// `packed`: B pre-packed for the fast SGEMM (float32, constant B), or null.
 template <typename T>
-absl::Status GemmKernel(KernelContext& ctx) {
+absl::Status GemmKernel(KernelContext& ctx, const PackedSgemmB* packed) {
   const Node& node = ctx.node();
   const Tensor& a = *ctx.input(0);
   const Tensor& b = *ctx.input(1);
@@ -128,6 +131,13 @@ absl::Status GemmKernel(KernelContext& ctx) {
   }
   if (k == 0) return absl::OkStatus();
   if constexpr (std::is_same_v<T, float>) {
+    if (alpha == 1.0f && packed != nullptr && packed->k == k &&
+        packed->n == n && node.input(1) != nullptr &&
+        node.input(1)->is_constant() &&
+        FastSgemmPacked(m, a.data<T>(), trans_a ? 1 : a.dim(1),
+                        trans_a ? a.dim(1) : 1, *packed, yd, n, true)) {
+      return absl::OkStatus();
+    }
     if (alpha == 1.0f &&
         FastSgemm(m, n, k, a.data<T>(), trans_a ? 1 : a.dim(1),
                   trans_a ? a.dim(1) : 1, b.data<T>(), trans_b ? 1 : b.dim(1),
@@ -530,9 +540,51 @@ absl::Status ReduceMeanKernel(KernelContext& ctx) {
 }
 
 template <typename T>
+absl::Status GemmStateless(KernelContext& ctx) {
+  return GemmKernel<T>(ctx, nullptr);
+}
+
+// float32 Gemm with a constant B: B is packed once for the fast SGEMM.
+class GemmPackedKernel final : public OpKernel {
+ public:
+  explicit GemmPackedKernel(PackedSgemmB packed) : packed_(std::move(packed)) {}
+  absl::Status Run(KernelContext& ctx) const override {
+    return GemmKernel<float>(ctx, &packed_);
+  }
+
+ private:
+  PackedSgemmB packed_;
+};
+
+template <typename T>
+KernelFactory GemmFactory() {
+  return [](const KernelInitContext& init)
+             -> absl::StatusOr<std::unique_ptr<OpKernel>> {
+    if constexpr (std::is_same_v<T, float>) {
+      const Tensor* b =
+          init.constant_inputs.size() > 1 ? init.constant_inputs[1] : nullptr;
+      absl::StatusOr<int64_t> trans_b = init.node.GetInt("transB", 0);
+      if (b != nullptr && b->dtype() == DataType::kFloat32 && b->rank() == 2 &&
+          trans_b.ok()) {
+        const int64_t k = *trans_b ? b->dim(1) : b->dim(0);
+        const int64_t n = *trans_b ? b->dim(0) : b->dim(1);
+        PackedSgemmB packed =
+            PackSgemmB(k, n, b->data<float>(), *trans_b ? 1 : b->dim(1),
+                       *trans_b ? b->dim(1) : 1);
+        if (!packed.empty()) {
+          return std::unique_ptr<OpKernel>(
+              new GemmPackedKernel(std::move(packed)));
+        }
+      }
+    }
+    return StatelessKernel(GemmStateless<T>)(init);
+  };
+}
+
+template <typename T>
 absl::Status RegisterForTypes(KernelTable& table) {
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "Gemm"}, DataTypeOf<T>(), StatelessKernel(GemmKernel<T>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "Gemm"}, DataTypeOf<T>(), GemmFactory<T>()}));
   QFORGE_RETURN_IF_ERROR(table.Register(
       {{"", "MatMul"}, DataTypeOf<T>(), StatelessKernel(MatMulKernel<T>)}));
   QFORGE_RETURN_IF_ERROR(table.Register({{"", "BatchNormalization"},
