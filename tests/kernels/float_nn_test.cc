@@ -176,7 +176,40 @@ INSTANTIATE_TEST_SUITE_P(
                  {2, 1, 0, 2}},
         ConvCase{
             "DepthwiseStride3NoPad", {1, 5, 10, 11}, {5, 1, 2, 4}, 5, {3, 2}},
+        // Output rows of 19 and 21 values and 10 channels: the 8-wide
+        // vector paths of the AVX2 depthwise helpers plus their tails
+        // (stride 2 and dilation 2 along W).
+        ConvCase{"DepthwiseWideStride2",
+                 {1, 3, 6, 37},
+                 {3, 1, 3, 3},
+                 3,
+                 {1, 2},
+                 {},
+                 {1, 1, 1, 1}},
+        ConvCase{"DepthwiseWideDilated",
+                 {1, 2, 5, 21},
+                 {2, 1, 3, 3},
+                 2,
+                 {},
+                 {1, 2},
+                 {1, 2, 1, 2}},
+        ConvCase{"Depthwise10Channels",
+                 {1, 10, 6, 6},
+                 {10, 1, 3, 3},
+                 10,
+                 {},
+                 {},
+                 {1, 1, 1, 1}},
         ConvCase{"Pointwise", {2, 8, 5, 4}, {6, 8, 1, 1}, 1},
+        // K = 40 * 9 = 360 crosses the fast SGEMM's 256 K block; 37 output
+        // channels and 49 positions leave tails of its 6 x 16 tiles.
+        ConvCase{"ManyChannels",
+                 {1, 40, 7, 7},
+                 {37, 40, 3, 3},
+                 1,
+                 {},
+                 {},
+                 {1, 1, 1, 1}},
         ConvCase{"PointwiseGroups", {1, 8, 3, 3}, {4, 2, 1, 1}, 4},
         ConvCase{"PointwiseStride2", {1, 4, 7, 7}, {3, 4, 1, 1}, 1, {2, 2}},
         ConvCase{"SingleInputChannel",
@@ -442,17 +475,22 @@ TEST_P(GemmTest, MatchesNaiveLoops) {
           static_cast<float>(c.alpha * acc + c.beta * cv);
     }
   }
-  OneNodeSpec spec;
-  spec.op = "Gemm";
-  spec.attributes = {{"transA", int64_t{c.trans_a}},
-                     {"transB", int64_t{c.trans_b}},
-                     {"alpha", c.alpha},
-                     {"beta", c.beta}};
-  spec.inputs = {NodeInput::Fed(a), NodeInput::Const(b)};
-  if (has_c) spec.inputs.push_back(NodeInput::Fed(cc));
-  QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
-  EXPECT_TRUE(AllClose(r.outputs[0], expected, 1e-5, 1e-5));
-  EXPECT_EQ(r.inferred[0], Shape({c.m, c.n}));
+  // A constant B is pre-packed by the float32 kernel (fast SGEMM).
+  for (bool const_b : {true, false}) {
+    SCOPED_TRACE(const_b ? "const B" : "fed B");
+    OneNodeSpec spec;
+    spec.op = "Gemm";
+    spec.attributes = {{"transA", int64_t{c.trans_a}},
+                       {"transB", int64_t{c.trans_b}},
+                       {"alpha", c.alpha},
+                       {"beta", c.beta}};
+    spec.inputs = {NodeInput::Fed(a),
+                   const_b ? NodeInput::Const(b) : NodeInput::Fed(b)};
+    if (has_c) spec.inputs.push_back(NodeInput::Fed(cc));
+    QFORGE_ASSERT_OK_AND_ASSIGN(OneNodeResult r, RunOneNode(spec));
+    EXPECT_TRUE(AllClose(r.outputs[0], expected, 1e-5, 1e-5));
+    EXPECT_EQ(r.inferred[0], Shape({c.m, c.n}));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -464,7 +502,10 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmCase{6, 2, 7, false, false, 2.0f, -1.0f, {6, 1}},
                       GemmCase{2, 3, 4, false, false, 1.0f, 1.0f, {}},
                       GemmCase{2, 3, 4, false, false, 1.0f, 1.0f, {1}},
-                      GemmCase{17, 33, 9, false, true, 1.0f, 1.0f, {9}}));
+                      GemmCase{17, 33, 9, false, true, 1.0f, 1.0f, {9}},
+                      // K = 300 crosses the fast SGEMM's 256 K block.
+                      GemmCase{7, 300, 40, false, true, 1.0f, 1.0f, {40}},
+                      GemmCase{7, 300, 40, true, false, 1.0f, 0.5f, {-1}}));
 
 TEST(GemmErrorTest, MismatchedInnerDimensionAndBadBias) {
   OneNodeSpec spec;

@@ -6,11 +6,16 @@
 //         (tap-major, channel-minor rows), once at creation for constant W.
 // (P = output positions, K = kernel taps, Cg = C / group.) A 1x1, stride 1,
 // unpadded convolution reads the input directly as its col matrix. Depthwise
-// 2-D convolutions (one input channel per group) use direct loops instead.
-// Accumulation is in T (float32 for float32 models), in Eigen's order.
+// 2-D convolutions (one input channel per group) use direct loops instead
+// (float32 on AVX2+FMA CPUs: the AVX2 helpers of avx2/depthwise_avx2.h).
+// Accumulation is in T (float32 for float32 models), in Eigen's order; for
+// float32 on AVX2+FMA CPUs the GEMMs run the AVX2 SGEMM instead (sgemm.h;
+// NHWC weights are packed into its panels once at creation when constant).
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Core"
@@ -18,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "ir/spatial_params.h"
 #include "kernels/float/nn_kernels.h"
+#include "kernels/float/sgemm.h"
 #include "qforge/core/status.h"
 
 namespace qforge::kernels {
@@ -298,8 +304,11 @@ inline void AxpyRow(T* __restrict y, const T* __restrict x, T w, int64_t n,
 
 // Depthwise 2-D NCHW: each input plane is copied once into a zero-bordered
 // buffer covering every window, so the tap loops need no bounds checks.
+// `fast`: float32 with the AVX2 helpers available (FastSgemmAvailable());
+// they also add the bias (`bias`, may be null), the other path leaves it out.
 template <typename T>
-void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
+void DepthwiseNchw2d(const T* x, const T* w, const T* bias, T* y,
+                     const ConvGeometry& g, bool fast) {
   const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0],
                 ow_n = g.out[1];
   const int64_t kh_n = g.kernel[0], kw_n = g.kernel[1];
@@ -309,7 +318,8 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
   // Rows and columns the windows reach, from -ph and -pw on.
   const int64_t hp = (oh_n - 1) * sh + (kh_n - 1) * dh + 1;
   const int64_t wp = (ow_n - 1) * sw + (kw_n - 1) * dw + 1;
-  std::vector<T> padded(hp * wp);
+  // 16 spare values: the AVX2 helper may read just past the last window.
+  std::vector<T> padded(hp * wp + 16);
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t c = 0; c < g.c; ++c) {
       const T* xin = x + (n * g.c + c) * g.in_size;
@@ -326,6 +336,13 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
         const int64_t m = c * g.mg + j;
         const T* wk = w + m * kh_n * kw_n;
         T* yo = y + (n * g.m + m) * g.out_size;
+        if constexpr (std::is_same_v<T, float>) {
+          if (fast &&
+              FastDepthwisePlane(padded.data(), wp, wk, kh_n, kw_n, sh, sw, dh,
+                                 dw, oh_n, ow_n, bias ? bias[m] : 0.0f, yo)) {
+            continue;
+          }
+        }
         for (int64_t oh = 0; oh < oh_n; ++oh) {
           T* yr = yo + oh * ow_n;
           for (int64_t kh = 0; kh < kh_n; ++kh) {
@@ -342,7 +359,8 @@ void DepthwiseNchw2d(const T* x, const T* w, T* y, const ConvGeometry& g) {
 
 // wp is [K][M] (PackDepthwiseNhwc).
 template <typename T>
-void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g) {
+void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g,
+                     bool fast) {
   const int64_t ih_n = g.in[0], iw_n = g.in[1], oh_n = g.out[0],
                 ow_n = g.out[1];
   const int64_t kh_n = g.kernel[0], kw_n = g.kernel[1];
@@ -362,6 +380,12 @@ void DepthwiseNhwc2d(const T* x, const T* wp, T* y, const ConvGeometry& g) {
             if (iw < 0 || iw >= iw_n) continue;
             const T* xp = xn + (ih * iw_n + iw) * c_n;
             const T* wv = wp + (kh * kw_n + kw) * m_n;
+            if constexpr (std::is_same_v<T, float>) {
+              if (mult == 1 && fast &&
+                  FastMultiplyAccumulate(wv, xp, m_n, yp)) {
+                continue;
+              }
+            }
             if (mult == 1) {
               for (int64_t c = 0; c < m_n; ++c) yp[c] += wv[c] * xp[c];
             } else {
@@ -394,6 +418,19 @@ class ConvKernel final : public OpKernel {
     if (w->dim(1) == 1 && w->rank() == 4) {
       packed_dw_ = PackDepthwiseNhwc(w->data<T>(), w->dim(0), k_size);
     }
+    if constexpr (std::is_same_v<T, float>) {
+      // Per group, the [K*Cg, Mg] GEMM operand in the fast SGEMM's panels.
+      const int64_t ck = w->dim(1) * k_size, mg = w->dim(0) / *group;
+      for (int64_t gi = 0; gi < *group && ck > 0 && mg > 0; ++gi) {
+        PackedSgemmB b =
+            PackSgemmB(ck, mg, packed_.data() + gi * ck * mg, mg, 1);
+        if (b.empty()) {
+          sgemm_b_.clear();
+          break;
+        }
+        sgemm_b_.push_back(std::move(b));
+      }
+    }
   }
 
   absl::Status Run(KernelContext& ctx) const override {
@@ -409,9 +446,15 @@ class ConvKernel final : public OpKernel {
     T* yd = y.data<T>();
     const int64_t ck = g.cg * g.k_size;
     const int64_t p_n = g.out_size;
+    bool fast = false;
+    if constexpr (std::is_same_v<T, float>) fast = FastSgemmAvailable();
+    const T* bd = b != nullptr ? b->data<T>() : nullptr;
+    // The fast paths add the bias themselves (with the GEMM's first K
+    // block, or as a depthwise sum's first term).
+    const bool bias_done = fast && (g.depthwise || ck > 0);
     if (g.layout == Layout::kNCHW) {
       if (g.depthwise) {
-        DepthwiseNchw2d(xd, wd, yd, g);
+        DepthwiseNchw2d(xd, wd, bd, yd, g, fast);
       } else if (ck > 0) {
         std::vector<T> col;
         if (!g.pointwise) col.resize(ck * p_n);
@@ -423,17 +466,22 @@ class ConvKernel final : public OpKernel {
               Im2ColNchw(xg, g, col.data());
               cd = col.data();
             }
+            T* yg = yd + (n * g.m + gi * g.mg) * p_n;
+            if constexpr (std::is_same_v<T, float>) {
+              if (FastSgemm(g.mg, p_n, ck, wd + gi * g.mg * ck, ck, 1, cd, p_n,
+                            1, yg, p_n, false, bd ? bd + gi * g.mg : nullptr)) {
+                continue;
+              }
+            }
             ConstMap<T> wm(wd + gi * g.mg * ck, g.mg, ck,
                            Eigen::OuterStride<>(ck));
             ConstMap<T> cm(cd, ck, p_n, Eigen::OuterStride<>(p_n));
-            MutMap<T> ym(yd + (n * g.m + gi * g.mg) * p_n, g.mg, p_n,
-                         Eigen::OuterStride<>(p_n));
+            MutMap<T> ym(yg, g.mg, p_n, Eigen::OuterStride<>(p_n));
             ym.noalias() = wm * cm;
           }
         }
       }
-      if (b != nullptr) {
-        const T* bd = b->data<T>();
+      if (b != nullptr && !bias_done) {
         for (int64_t n = 0; n < g.n; ++n) {
           for (int64_t m = 0; m < g.m; ++m) {
             T* plane = yd + (n * g.m + m) * p_n;
@@ -461,7 +509,7 @@ class ConvKernel final : public OpKernel {
           std::copy(b->data<T>(), b->data<T>() + g.m, yd + i * g.m);
         }
       }
-      DepthwiseNhwc2d(xd, wp, yd, g);
+      DepthwiseNhwc2d(xd, wp, yd, g, fast);
       return absl::OkStatus();
     }
     std::vector<T> local;
@@ -483,17 +531,30 @@ class ConvKernel final : public OpKernel {
             cd = col.data();
             stride = ck;
           }
+          T* yg = yd + n * p_n * g.m + gi * g.mg;
+          if constexpr (std::is_same_v<T, float>) {
+            if (prepacked && gi < static_cast<int64_t>(sgemm_b_.size()) &&
+                sgemm_b_[gi].k == ck && sgemm_b_[gi].n == g.mg &&
+                FastSgemmPacked(p_n, cd, stride, 1, sgemm_b_[gi], yg, g.m,
+                                false, nullptr,
+                                bd ? bd + gi * g.mg : nullptr)) {
+              continue;
+            }
+            if (FastSgemm(p_n, g.mg, ck, cd, stride, 1, wp + gi * ck * g.mg,
+                          g.mg, 1, yg, g.m, false, nullptr,
+                          bd ? bd + gi * g.mg : nullptr)) {
+              continue;
+            }
+          }
           ConstMap<T> cm(cd, p_n, ck, Eigen::OuterStride<>(stride));
           ConstMap<T> wm(wp + gi * ck * g.mg, ck, g.mg,
                          Eigen::OuterStride<>(g.mg));
-          MutMap<T> ym(yd + n * p_n * g.m + gi * g.mg, p_n, g.mg,
-                       Eigen::OuterStride<>(g.m));
+          MutMap<T> ym(yg, p_n, g.mg, Eigen::OuterStride<>(g.m));
           ym.noalias() = cm * wm;
         }
       }
     }
-    if (b != nullptr) {
-      const T* bd = b->data<T>();
+    if (b != nullptr && !bias_done) {
       for (int64_t i = 0; i < g.n * p_n; ++i) {
         T* row = yd + i * g.m;
         for (int64_t m = 0; m < g.m; ++m) row[m] += bd[m];
@@ -505,6 +566,7 @@ class ConvKernel final : public OpKernel {
  private:
   std::vector<T> packed_;
   std::vector<T> packed_dw_;
+  std::vector<PackedSgemmB> sgemm_b_;  // float32 only, per group.
   std::vector<int64_t> packed_dims_;
   int64_t packed_group_ = 0;
 };

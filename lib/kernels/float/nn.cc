@@ -2,10 +2,15 @@
 // LayerNormalization, ReduceMean, and the registration of the whole family
 // (Conv, pools and Resize live in conv.cc, pool.cc and resize.cc).
 //
-// Gemm and MatMul accumulate in T through Eigen. BatchNormalization,
+// Gemm and MatMul accumulate in T through Eigen (float32 on AVX2+FMA CPUs:
+// through the AVX2 SGEMM, see sgemm.h; Gemm then needs alpha == 1).
+// BatchNormalization,
 // LayerNormalization and ReduceMean compute their statistics in double and
 // round the result to T once.
 #include <cmath>
+#include <memory>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Core"
@@ -14,6 +19,7 @@
 #include "ir/spatial_params.h"
 #include "kernels/float/groups.h"
 #include "kernels/float/nn_kernels.h"
+#include "kernels/float/sgemm.h"
 #include "qforge/core/status.h"
 
 namespace qforge::kernels {
@@ -82,8 +88,9 @@ absl::StatusOr<std::vector<double>> ExpandTo(const KernelContext& ctx,
 
 // --- Gemm --------------------------------------------------------------------
 
+// `packed`: B pre-packed for the fast SGEMM (float32, constant B), or null.
 template <typename T>
-absl::Status GemmKernel(KernelContext& ctx) {
+absl::Status GemmKernel(KernelContext& ctx, const PackedSgemmB* packed) {
   const Node& node = ctx.node();
   const Tensor& a = *ctx.input(0);
   const Tensor& b = *ctx.input(1);
@@ -123,6 +130,21 @@ absl::Status GemmKernel(KernelContext& ctx) {
     QFORGE_RETURN_IF_ERROR(ExpandTo(ctx, *c, {m, n}, "C").status());
   }
   if (k == 0) return absl::OkStatus();
+  if constexpr (std::is_same_v<T, float>) {
+    if (alpha == 1.0f && packed != nullptr && packed->k == k &&
+        packed->n == n && node.input(1) != nullptr &&
+        node.input(1)->is_constant() &&
+        FastSgemmPacked(m, a.data<T>(), trans_a ? 1 : a.dim(1),
+                        trans_a ? a.dim(1) : 1, *packed, yd, n, true)) {
+      return absl::OkStatus();
+    }
+    if (alpha == 1.0f &&
+        FastSgemm(m, n, k, a.data<T>(), trans_a ? 1 : a.dim(1),
+                  trans_a ? a.dim(1) : 1, b.data<T>(), trans_b ? 1 : b.dim(1),
+                  trans_b ? b.dim(1) : 1, yd, n, true)) {
+      return absl::OkStatus();
+    }
+  }
   ConstMap<T> am(a.data<T>(), a.dim(0), a.dim(1),
                  Eigen::OuterStride<>(a.dim(1)));
   ConstMap<T> bm(b.data<T>(), b.dim(0), b.dim(1),
@@ -202,6 +224,12 @@ absl::Status MatMulKernel(KernelContext& ctx) {
   for (int i = 0; i < br; ++i)
     a_full = a_full && (a_stride[i] != 0 || batch[i] == 1);
   if (b_shared && a_full) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (FastSgemm(batches * m, n, k, adata, k, 1, bdata, n, 1, yd, n,
+                    false)) {
+        return absl::OkStatus();
+      }
+    }
     ConstMap<T> am(adata, batches * m, k, Eigen::OuterStride<>(k));
     ConstMap<T> bm(bdata, k, n, Eigen::OuterStride<>(n));
     MutMap<T> ym(yd, batches * m, n, Eigen::OuterStride<>(n));
@@ -211,10 +239,17 @@ absl::Status MatMulKernel(KernelContext& ctx) {
   std::vector<int64_t> idx(br, 0);
   int64_t ao = 0, bo = 0;
   for (int64_t i = 0; i < batches; ++i) {
-    ConstMap<T> am(adata + ao, m, k, Eigen::OuterStride<>(k));
-    ConstMap<T> bm(bdata + bo, k, n, Eigen::OuterStride<>(n));
-    MutMap<T> ym(yd + i * m * n, m, n, Eigen::OuterStride<>(n));
-    ym.noalias() = am * bm;
+    bool done = false;
+    if constexpr (std::is_same_v<T, float>) {
+      done = FastSgemm(m, n, k, adata + ao, k, 1, bdata + bo, n, 1,
+                       yd + i * m * n, n, false);
+    }
+    if (!done) {
+      ConstMap<T> am(adata + ao, m, k, Eigen::OuterStride<>(k));
+      ConstMap<T> bm(bdata + bo, k, n, Eigen::OuterStride<>(n));
+      MutMap<T> ym(yd + i * m * n, m, n, Eigen::OuterStride<>(n));
+      ym.noalias() = am * bm;
+    }
     for (int d = br - 1; d >= 0; --d) {
       if (++idx[d] < batch[d]) {
         ao += a_stride[d];
@@ -505,9 +540,51 @@ absl::Status ReduceMeanKernel(KernelContext& ctx) {
 }
 
 template <typename T>
+absl::Status GemmStateless(KernelContext& ctx) {
+  return GemmKernel<T>(ctx, nullptr);
+}
+
+// float32 Gemm with a constant B: B is packed once for the fast SGEMM.
+class GemmPackedKernel final : public OpKernel {
+ public:
+  explicit GemmPackedKernel(PackedSgemmB packed) : packed_(std::move(packed)) {}
+  absl::Status Run(KernelContext& ctx) const override {
+    return GemmKernel<float>(ctx, &packed_);
+  }
+
+ private:
+  PackedSgemmB packed_;
+};
+
+template <typename T>
+KernelFactory GemmFactory() {
+  return [](const KernelInitContext& init)
+             -> absl::StatusOr<std::unique_ptr<OpKernel>> {
+    if constexpr (std::is_same_v<T, float>) {
+      const Tensor* b =
+          init.constant_inputs.size() > 1 ? init.constant_inputs[1] : nullptr;
+      absl::StatusOr<int64_t> trans_b = init.node.GetInt("transB", 0);
+      if (b != nullptr && b->dtype() == DataType::kFloat32 && b->rank() == 2 &&
+          trans_b.ok()) {
+        const int64_t k = *trans_b ? b->dim(1) : b->dim(0);
+        const int64_t n = *trans_b ? b->dim(0) : b->dim(1);
+        PackedSgemmB packed =
+            PackSgemmB(k, n, b->data<float>(), *trans_b ? 1 : b->dim(1),
+                       *trans_b ? b->dim(1) : 1);
+        if (!packed.empty()) {
+          return std::unique_ptr<OpKernel>(
+              new GemmPackedKernel(std::move(packed)));
+        }
+      }
+    }
+    return StatelessKernel(GemmStateless<T>)(init);
+  };
+}
+
+template <typename T>
 absl::Status RegisterForTypes(KernelTable& table) {
-  QFORGE_RETURN_IF_ERROR(table.Register(
-      {{"", "Gemm"}, DataTypeOf<T>(), StatelessKernel(GemmKernel<T>)}));
+  QFORGE_RETURN_IF_ERROR(
+      table.Register({{"", "Gemm"}, DataTypeOf<T>(), GemmFactory<T>()}));
   QFORGE_RETURN_IF_ERROR(table.Register(
       {{"", "MatMul"}, DataTypeOf<T>(), StatelessKernel(MatMulKernel<T>)}));
   QFORGE_RETURN_IF_ERROR(table.Register({{"", "BatchNormalization"},
