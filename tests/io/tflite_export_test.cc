@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -84,6 +85,23 @@ std::vector<int32_t> OpCodes(const tfl::Model& m) {
   return out;
 }
 
+// The CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED operators of the first
+// subgraph, with their op codes.
+std::vector<std::pair<const tfl::Operator*, int32_t>> LinearOps(
+    const tfl::Model& m) {
+  std::vector<std::pair<const tfl::Operator*, int32_t>> out;
+  for (const tfl::Operator* op : *m.subgraphs()->Get(0)->operators()) {
+    const int32_t code = internal::TfliteBuiltinCode(
+        *m.operator_codes()->Get(op->opcode_index()));
+    if (code == tfl::BuiltinOperator_CONV_2D ||
+        code == tfl::BuiltinOperator_DEPTHWISE_CONV_2D ||
+        code == tfl::BuiltinOperator_FULLY_CONNECTED) {
+      out.emplace_back(op, code);
+    }
+  }
+  return out;
+}
+
 TEST_F(TfliteExportTest, FloatOnnxModelRoundTripsThroughTflite) {
   QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveTfliteToBytes(model_));
   const tfl::Model* m = Parse(bytes);
@@ -114,16 +132,9 @@ TEST_F(TfliteExportTest, QuantizedModelFollowsTheInt8Spec) {
   const tfl::Model* m = Parse(bytes);
   ASSERT_NE(m, nullptr);
   const tfl::SubGraph* sg = m->subgraphs()->Get(0);
-  int convs = 0;
-  for (const tfl::Operator* op : *sg->operators()) {
-    const int32_t code = internal::TfliteBuiltinCode(
-        *m->operator_codes()->Get(op->opcode_index()));
-    if (code != tfl::BuiltinOperator_CONV_2D &&
-        code != tfl::BuiltinOperator_DEPTHWISE_CONV_2D &&
-        code != tfl::BuiltinOperator_FULLY_CONNECTED) {
-      continue;
-    }
-    ++convs;
+  const auto linear = LinearOps(*m);
+  EXPECT_FALSE(linear.empty());
+  for (const auto& [op, code] : linear) {
     const tfl::Tensor* x = sg->tensors()->Get(op->inputs()->Get(0));
     const tfl::Tensor* w = sg->tensors()->Get(op->inputs()->Get(1));
     EXPECT_EQ(x->type(), tfl::TensorType_INT8);
@@ -151,7 +162,6 @@ TEST_F(TfliteExportTest, QuantizedModelFollowsTheInt8Spec) {
       }
     }
   }
-  EXPECT_GT(convs, 0);
   // Float model IO by default.
   EXPECT_EQ(sg->tensors()->Get(sg->inputs()->Get(0))->type(),
             tfl::TensorType_FLOAT32);
@@ -239,16 +249,9 @@ TEST_F(TfliteExportTest, PerTensorWeightsGetAPerTensorBias) {
   const tfl::Model* m = Parse(bytes);
   ASSERT_NE(m, nullptr);
   const tfl::SubGraph* sg = m->subgraphs()->Get(0);
-  int linear = 0;
-  for (const tfl::Operator* op : *sg->operators()) {
-    const int32_t code = internal::TfliteBuiltinCode(
-        *m->operator_codes()->Get(op->opcode_index()));
-    if (code != tfl::BuiltinOperator_CONV_2D &&
-        code != tfl::BuiltinOperator_DEPTHWISE_CONV_2D &&
-        code != tfl::BuiltinOperator_FULLY_CONNECTED) {
-      continue;
-    }
-    ++linear;
+  const auto linear = LinearOps(*m);
+  EXPECT_FALSE(linear.empty());
+  for (const auto& [op, code] : linear) {
     const tfl::Tensor* w = sg->tensors()->Get(op->inputs()->Get(1));
     const tfl::Tensor* b = sg->tensors()->Get(op->inputs()->Get(2));
     ASSERT_NE(w->quantization(), nullptr);
@@ -256,7 +259,6 @@ TEST_F(TfliteExportTest, PerTensorWeightsGetAPerTensorBias) {
     EXPECT_EQ(w->quantization()->scale()->size(), 1u) << w->name()->str();
     EXPECT_EQ(b->quantization()->scale()->size(), 1u) << b->name()->str();
   }
-  EXPECT_GT(linear, 0);
 }
 
 TEST_F(TfliteExportTest, FlattenOfADynamicBatchIsAReshapeWithMinusOne) {
