@@ -120,7 +120,7 @@ absl::Status QuantizeLinearKernel(KernelContext& ctx) {
                                   DataTypeName(out_type)));
   }
   QFORGE_ASSIGN_OR_RETURN(QuantLayout layout, GetLayout(ctx, *x, out_type));
-  out->Reset(out_type, x->dims());
+  out->ResetUninitialized(out_type, x->dims());  // Fully written below.
   const float* scale = ctx.input(1)->data<float>();
   if (out_type == DataType::kUint8) {
     Quantize(x->data<In>(), scale, zp, layout, out->data<uint8_t>());
@@ -136,7 +136,7 @@ absl::Status DequantizeLinearKernel(KernelContext& ctx) {
   Tensor* out = ctx.output(0);
   if (out == nullptr) return absl::OkStatus();
   QFORGE_ASSIGN_OR_RETURN(QuantLayout l, GetLayout(ctx, *x, DataTypeOf<In>()));
-  out->Reset(DataType::kFloat32, x->dims());
+  out->ResetUninitialized(DataType::kFloat32, x->dims());  // Fully written.
   const In* px = x->data<In>();
   const float* scale = ctx.input(1)->data<float>();
   float* py = out->data<float>();
