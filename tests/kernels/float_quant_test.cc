@@ -62,10 +62,10 @@ TEST(QuantizeLinearTest, MatchesNearbyIntOnHalvesAndExtremes) {
   // (to nearest, ties to even), then + zero point and saturation.
   std::vector<float> x;
   for (int i = -1100; i <= 1100; ++i) x.push_back(i * 0.25f);  // Many ties.
-  for (float v : {-0.0f, 1e-30f, -1e-30f, 8388607.5f, -8388607.5f, 8388608.0f,
-                  -8388609.0f, 3e9f, -3e9f,
-                  std::numeric_limits<float>::infinity(),
-                  -std::numeric_limits<float>::infinity()}) {
+  for (float v :
+       {-0.0f, 1e-30f, -1e-30f, 8388607.5f, -8388607.5f, 8388608.0f,
+        -8388609.0f, 3e9f, -3e9f, std::numeric_limits<float>::infinity(),
+        -std::numeric_limits<float>::infinity()}) {
     x.push_back(v);
   }
   const int64_t n = static_cast<int64_t>(x.size());

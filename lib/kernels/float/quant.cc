@@ -31,8 +31,8 @@ namespace {
 // apart (it adds the zero point and converts to an integer).
 float RoundHalfToEven(float v) {
   if (std::fabs(v) < 8388608.0f) {
-    int32_t i = static_cast<int32_t>(v);   // Toward zero; exact here.
-    i -= static_cast<float>(i) > v;        // floor(v).
+    int32_t i = static_cast<int32_t>(v);           // Toward zero; exact here.
+    i -= static_cast<float>(i) > v;                // floor(v).
     const float diff = v - static_cast<float>(i);  // Exact, in [0, 1).
     i += (diff > 0.5f) | ((diff == 0.5f) & (i & 1));
     return static_cast<float>(i);
