@@ -44,12 +44,16 @@ void Tensor::Allocate(size_t bytes) {
 }
 
 void Tensor::Reset(DataType dtype, std::vector<int64_t> dims) {
+  ResetUninitialized(dtype, std::move(dims));
+  if (num_bytes() > 0) std::memset(data_.get(), 0, num_bytes());
+}
+
+void Tensor::ResetUninitialized(DataType dtype, std::vector<int64_t> dims) {
   dtype_ = dtype;
   dims_ = std::move(dims);
   num_elements_ = NumElements(dims_);
   quant_.reset();
   Allocate(num_bytes());
-  if (num_bytes() > 0) std::memset(data_.get(), 0, num_bytes());
 }
 
 void Tensor::Reshape(std::vector<int64_t> dims) {

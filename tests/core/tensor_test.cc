@@ -1,6 +1,7 @@
 #include "qforge/core/tensor.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -44,6 +45,30 @@ TEST(Tensor, ResetReusesAndZeroes) {
   t.Reset(DataType::kInt32, {2});
   EXPECT_EQ(t.dtype(), DataType::kInt32);
   EXPECT_EQ(t.data<int32_t>()[1], 0);
+}
+
+TEST(Tensor, ResetUninitializedReshapesAndReusesTheBuffer) {
+  Tensor t = Tensor::FromVector<float>({4}, {1, 2, 3, 4});
+  t.set_quant(QuantParams::PerTensor(0.5f, 1));
+  const void* before = t.raw_data();
+  t.ResetUninitialized(DataType::kInt32, {2, 1});
+  EXPECT_EQ(t.dtype(), DataType::kInt32);
+  EXPECT_EQ(t.dims(), (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(t.num_elements(), 2);
+  EXPECT_FALSE(t.quant().has_value());
+  // 8 bytes fit the 16-byte allocation: reused, not zero-filled.
+  EXPECT_EQ(t.raw_data(), before);
+  float first;
+  std::memcpy(&first, t.raw_data(), sizeof(first));
+  EXPECT_EQ(first, 1.0f);
+  // A larger size allocates anew; the caller writes every element.
+  t.ResetUninitialized(DataType::kFloat32, {1000});
+  EXPECT_EQ(t.num_elements(), 1000);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % Tensor::kAlignment, 0u);
+  // Reset still zero-fills after an uninitialized reset.
+  for (float& v : t.values<float>()) v = 7.0f;
+  t.Reset(DataType::kFloat32, {1000});
+  for (float v : t.values<float>()) ASSERT_EQ(v, 0.0f);
 }
 
 TEST(Tensor, ZeroSizedTensor) {

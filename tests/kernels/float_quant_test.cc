@@ -1,5 +1,7 @@
 // QuantizeLinear and DequantizeLinear: schemas and reference kernels.
 // Expected values are worked out by hand from the ONNX formulas.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -53,6 +55,33 @@ TEST(QuantizeLinearTest, Int8Saturation) {
   QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
   ASSERT_EQ(y.dtype(), DataType::kInt8);
   EXPECT_THAT(y.ToVector<int8_t>(), ElementsAre(-128, -3, 126, 127));
+}
+
+TEST(QuantizeLinearTest, MatchesNearbyIntOnHalvesAndExtremes) {
+  // Independent reference: std::nearbyint in the default rounding mode
+  // (to nearest, ties to even), then + zero point and saturation.
+  std::vector<float> x;
+  for (int i = -1100; i <= 1100; ++i) x.push_back(i * 0.25f);  // Many ties.
+  for (float v :
+       {-0.0f, 1e-30f, -1e-30f, 8388607.5f, -8388607.5f, 8388608.0f,
+        -8388609.0f, 3e9f, -3e9f, std::numeric_limits<float>::infinity(),
+        -std::numeric_limits<float>::infinity()}) {
+    x.push_back(v);
+  }
+  const int64_t n = static_cast<int64_t>(x.size());
+  for (int8_t zp : {int8_t{0}, int8_t{-3}, int8_t{5}}) {
+    OpTest op("QuantizeLinear");
+    op.Input(F({n}, x))
+        .Constant(Tensor::Scalar<float>(1))
+        .Constant(Tensor::Scalar<int8_t>(zp));
+    QFORGE_ASSERT_OK_AND_ASSIGN(Tensor y, op.RunOne());
+    ASSERT_EQ(y.dtype(), DataType::kInt8);
+    for (int64_t i = 0; i < n; ++i) {
+      const double q = std::clamp<double>(std::nearbyint(x[i]) + zp, -128, 127);
+      ASSERT_EQ(y.data<int8_t>()[i], static_cast<int8_t>(q))
+          << "x = " << x[i] << ", zero point " << int{zp};
+    }
+  }
 }
 
 TEST(QuantizeLinearTest, NanGivesZeroPoint) {

@@ -62,6 +62,9 @@ class QFORGE_EXPORT Tensor {
   // Re-shapes the tensor to (dtype, dims) and zero-fills it. The existing
   // allocation is reused when large enough.
   void Reset(DataType dtype, std::vector<int64_t> dims);
+  // Like Reset, but leaves the contents unspecified (no zero-fill). Only for
+  // callers that then write every element, e.g. kernels filling their output.
+  void ResetUninitialized(DataType dtype, std::vector<int64_t> dims);
   // Changes the dims, keeping the data; the element count must not change.
   void Reshape(std::vector<int64_t> dims);
 

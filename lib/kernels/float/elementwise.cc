@@ -105,7 +105,8 @@ absl::Status BinaryKernel(KernelContext& ctx) {
       }
     }
   }
-  out->Reset(DataTypeOf<T>(), *std::move(dims));
+  // BroadcastBinary writes every element: no zero-fill needed.
+  out->ResetUninitialized(DataTypeOf<T>(), *std::move(dims));
   BroadcastBinary(a->data<T>(), a->dims(), b->data<T>(), b->dims(),
                   out->data<T>(), out->dims(), Op{});
   return absl::OkStatus();
@@ -175,19 +176,33 @@ absl::Status PowKernel(KernelContext& ctx) {
 
 // --- unary maps --------------------------------------------------------------
 
+// po[i] = f(px[i]). The buffers are distinct (an output never aliases an
+// input; `__restrict` tells the compiler). Blocks of a fixed 8 elements let
+// g++ -O2 (whose "very cheap" vectorizer cost model skips loops of unknown
+// trip count) vectorize simple maps such as Clip and Relu with baseline
+// SSE2; the map is element-wise, so the results are unchanged.
+template <typename T, typename F>
+void MapElements(const T* __restrict px, T* __restrict po, int64_t n, F f) {
+  auto one = [&f](T v) {
+    return Store<T>(static_cast<ComputeType<T>>(f(Load(v))));
+  };
+  constexpr int64_t kBlock = 8;
+  int64_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    for (int64_t j = 0; j < kBlock; ++j) po[i + j] = one(px[i + j]);
+  }
+  for (; i < n; ++i) po[i] = one(px[i]);
+}
+
 // out[i] = f(x[i]) with f working on ComputeType<T>.
 template <typename T, typename F>
 absl::Status UnaryMap(KernelContext& ctx, F f) {
   QFORGE_ASSIGN_OR_RETURN(const Tensor* x, Input(ctx, 0, DataTypeOf<T>()));
   Tensor* out = ctx.output(0);
   if (out == nullptr) return absl::OkStatus();
-  out->Reset(DataTypeOf<T>(), x->dims());
-  const T* px = x->data<T>();
-  T* po = out->data<T>();
-  const int64_t n = x->num_elements();
-  for (int64_t i = 0; i < n; ++i) {
-    po[i] = Store<T>(static_cast<ComputeType<T>>(f(Load(px[i]))));
-  }
+  // Every element is written below: no zero-fill needed.
+  out->ResetUninitialized(DataTypeOf<T>(), x->dims());
+  MapElements(x->data<T>(), out->data<T>(), x->num_elements(), f);
   return absl::OkStatus();
 }
 

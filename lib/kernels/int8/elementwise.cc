@@ -77,7 +77,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateBinary(
             reference::BroadcastShapes(a->dims(), b->dims());
         if (!dims.ok()) return WrapStatus(ctx, dims.status());
         Tensor* y = ctx.output(0);
-        y->Reset(DataType::kInt8, *dims);
+        y->ResetUninitialized(DataType::kInt8, *dims);
         return WrapStatus(
             ctx, Fn(isa, profile, p, a->dims(), a->data<int8_t>(), b->dims(),
                     b->data<int8_t>(), y->data<int8_t>()));
@@ -94,7 +94,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> LutKernel(
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 0));
         const Tensor* x = ctx.input(0);
         Tensor* y = ctx.output(0);
-        y->Reset(DataType::kInt8, x->dims());
+        y->ResetUninitialized(DataType::kInt8, x->dims());
         return fast::ApplyLut(isa, lut, x->data<int8_t>(), x->num_elements(),
                               y->data<int8_t>());
       });
@@ -252,7 +252,7 @@ absl::StatusOr<std::unique_ptr<OpKernel>> CreateIdentity(
         QFORGE_RETURN_IF_ERROR(RequireInt8(ctx, 0));
         const Tensor* x = ctx.input(0);
         Tensor* y = ctx.output(0);
-        y->Reset(DataType::kInt8, x->dims());
+        y->ResetUninitialized(DataType::kInt8, x->dims());
         const int8_t* in = x->data<int8_t>();
         std::copy(in, in + x->num_elements(), y->data<int8_t>());
         return absl::OkStatus();

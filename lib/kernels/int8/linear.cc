@@ -102,7 +102,7 @@ absl::Status RunConv(const ConvState& s, KernelContext& ctx) {
     return ctx.Error("inconsistent convolution geometry");
   }
   Tensor* y = ctx.output(0);
-  y->Reset(DataType::kInt8, {n, oh, ow, s.out_channels});
+  y->ResetUninitialized(DataType::kInt8, {n, oh, ow, s.out_channels});
   const absl::Status status =
       s.depthwise
           ? s.depthwise_conv.Run(g, x->data<int8_t>(), y->data<int8_t>())
@@ -251,7 +251,7 @@ absl::Status RunFc(const FcState& s, KernelContext& ctx) {
   std::vector<int64_t> out_dims = a->dims();
   out_dims.back() = p.output_depth;
   Tensor* y = ctx.output(0);
-  y->Reset(DataType::kInt8, out_dims);
+  y->ResetUninitialized(DataType::kInt8, out_dims);
   return WrapStatus(ctx,
                     s.fc.Run(p.rows, a->data<int8_t>(), y->data<int8_t>()));
 }
