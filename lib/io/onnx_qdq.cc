@@ -333,13 +333,18 @@ int FoldQdq(Graph& g, const std::function<bool(const Node&)>& can_quantize) {
     if (IsQ(*node) || IsDQ(*node) || !can_quantize(*node)) continue;
     bool any_dq = false;
     bool ok = true;
-    for (const Value* in : node->inputs()) {
+    for (int i = 0; i < node->num_inputs(); ++i) {
+      const Value* in = node->input(i);
       if (in == nullptr || in->dtype() != DataType::kFloat32) continue;
       if (in->producer() != nullptr && ok_dq.contains(in->producer())) {
         any_dq = true;
+      } else if (i > 0 && in->is_constant() && node->op_type() == "Clip") {
+        // Clip's bounds stay float constants in a quantized graph (the int8
+        // Clip kernel reads them as floats).
       } else {
-        // A float input (even a constant such as Resize `scales`) next to
-        // integer ones does not verify as a quantized op: keep it float.
+        // Any other float input (even a constant such as Resize `scales`)
+        // next to integer ones does not verify as a quantized op: keep it
+        // float.
         ok = false;
       }
     }

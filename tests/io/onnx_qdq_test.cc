@@ -1,9 +1,12 @@
 // QDQ export and import: a quantized graph written to ONNX is plain QDQ
 // (integer tensors, DequantizeLinear -> float op -> QuantizeLinear), and
 // reading it back folds the patterns into the same quantized graph.
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -358,6 +361,82 @@ TEST(QdqSmallTest, OrtStyleQdqConvFolds) {
   EXPECT_EQ(conv->output(0)->dtype(), DataType::kInt8);
   EXPECT_EQ(conv->output(0)->quant(), QuantParams::PerTensor(0.05f, 3));
   EXPECT_EQ(back.outputs()[0]->name(), "y");
+}
+
+// DequantizeLinear -> Clip (bounds as float constant inputs, as exporters
+// write ReLU6) -> QuantizeLinear folds into an int8 Clip that keeps its float
+// bounds, and computes what the QDQ form means: q(clip(dq(x))).
+TEST(QdqSmallTest, ClipWithConstantBoundsFolds) {
+  Registry registry;
+  ASSERT_THAT(RegisterBuiltins(registry), IsOk());
+  Graph g;
+  g.set_opset("", 13);
+  auto add = [&](NodeSpec spec) {
+    ASSERT_THAT(g.AddNode(std::move(spec)).status(), IsOk());
+  };
+  Value* x = g.AddValue("x", DataType::kFloat32, Shape({1, 64}));
+  g.AddInput(x);
+  Value* xs = g.AddConstant("xs", Tensor::Scalar<float>(0.125f));
+  Value* xz = g.AddConstant("xz", Tensor::Scalar<int8_t>(-7));
+  Value* xq = g.AddValue("x_q", DataType::kInt8);
+  Value* xd = g.AddValue("x_dq", DataType::kFloat32);
+  add({.name = "qx",
+       .op_type = "QuantizeLinear",
+       .inputs = {x, xs, xz},
+       .outputs = {xq}});
+  add({.name = "dqx",
+       .op_type = "DequantizeLinear",
+       .inputs = {xq, xs, xz},
+       .outputs = {xd}});
+  Value* c = g.AddValue("c", DataType::kFloat32);
+  add({.name = "relu6",
+       .op_type = "Clip",
+       .inputs = {xd, g.AddConstant("lo", Tensor::Scalar<float>(0.0f)),
+                  g.AddConstant("hi", Tensor::Scalar<float>(6.0f))},
+       .outputs = {c}});
+  Value* ys = g.AddConstant("ys", Tensor::Scalar<float>(0.03f));
+  Value* yz = g.AddConstant("yz", Tensor::Scalar<int8_t>(-128));
+  Value* cq = g.AddValue("c_q", DataType::kInt8);
+  Value* y = g.AddValue("y", DataType::kFloat32);
+  add({.name = "qc",
+       .op_type = "QuantizeLinear",
+       .inputs = {c, ys, yz},
+       .outputs = {cq}});
+  add({.name = "dqc",
+       .op_type = "DequantizeLinear",
+       .inputs = {cq, ys, yz},
+       .outputs = {y}});
+  g.AddOutput(y);
+
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::string bytes, SaveOnnxToBytes(g));
+  QFORGE_ASSERT_OK_AND_ASSIGN(Graph back,
+                              LoadOnnxFromBytes(bytes, registry, "clip"));
+  std::vector<std::string> ops;
+  for (const Node* n : back.nodes()) ops.push_back(n->op_type());
+  EXPECT_THAT(ops, ::testing::ElementsAre("QuantizeLinear", "Clip",
+                                          "DequantizeLinear"));
+  const Node* clip = back.FindNode("relu6");
+  ASSERT_NE(clip, nullptr);
+  EXPECT_EQ(clip->input(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(clip->output(0)->quant(), QuantParams::PerTensor(0.03f, -128));
+
+  std::vector<float> xv(64);
+  for (int i = 0; i < 64; ++i) xv[i] = -3.0f + 0.17f * static_cast<float>(i);
+  QFORGE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Executor> exec,
+                              Executor::Prepare(back, registry));
+  QFORGE_ASSERT_OK_AND_ASSIGN(
+      TensorMap out,
+      exec->Run({{"x", Tensor::FromVector<float>({1, 64}, xv)}}));
+  ASSERT_TRUE(out.count("y"));
+  for (int i = 0; i < 64; ++i) {
+    // Round half to even, as ONNX QuantizeLinear.
+    const float q =
+        std::clamp(std::nearbyint(xv[i] / 0.125f) - 7.0f, -128.0f, 127.0f);
+    const float clipped = std::clamp((q + 7.0f) * 0.125f, 0.0f, 6.0f);
+    const float yq =
+        std::clamp(std::nearbyint(clipped / 0.03f) - 128.0f, -128.0f, 127.0f);
+    EXPECT_EQ(out.at("y").data<float>()[i], (yq + 128.0f) * 0.03f) << i;
+  }
 }
 
 // The same model with uint8 activations (ONNX Runtime's quantizer default):
