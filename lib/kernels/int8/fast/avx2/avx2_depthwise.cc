@@ -123,8 +123,8 @@ inline void PixelBlock(const int16_t* const* rows, int64_t offset,
                        VecRequantize8(acc[k + 1], c, out_params));
       _mm_storel_epi64(reinterpret_cast<__m128i*>(out + k * out_step + c),
                        bytes);
-      _mm_storeh_pd(reinterpret_cast<double*>(out + (k + 1) * out_step + c),
-                    _mm_castsi128_pd(bytes));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + (k + 1) * out_step + c),
+                       _mm_unpackhi_epi64(bytes, bytes));
     }
     return;
   }
