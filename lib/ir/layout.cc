@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "ir/tensor_transpose.h"
 #include "qforge/core/status.h"
 
 // How the pass works. Every value V of the input graph keeps its identity
@@ -26,6 +27,9 @@
 
 namespace qforge {
 namespace {
+
+using internal::PermuteQuant;
+using internal::TransposeTensor;
 
 using Perm = std::vector<int>;
 
@@ -80,44 +84,6 @@ Shape PermuteShape(const Shape& s, const Perm& p) {
   std::vector<Dim> dims(p.size());
   for (size_t i = 0; i < p.size(); ++i) dims[i] = s.dim(p[i]);
   return Shape(std::move(dims));
-}
-
-// QuantParams of a tensor transposed with `p` (out dim i = in dim p[i]): a
-// per-axis axis moves to where its dim went; per-tensor params stay.
-std::optional<QuantParams> PermuteQuant(const std::optional<QuantParams>& q,
-                                        const Perm& p) {
-  if (!q.has_value() || !q->per_axis()) return q;
-  QuantParams out = *q;
-  for (int i = 0; i < static_cast<int>(p.size()); ++i) {
-    if (p[i] == q->axis) out.axis = i;
-  }
-  return out;
-}
-
-// out dim i = in dim p[i]; any element type with a fixed size.
-Tensor TransposeTensor(const Tensor& t, const Perm& p) {
-  const int r = t.rank();
-  std::vector<int64_t> out_dims(r);
-  for (int i = 0; i < r; ++i) out_dims[i] = t.dim(p[i]);
-  Tensor out(t.dtype(), out_dims);
-  out.set_quant(PermuteQuant(t.quant(), p));
-  const size_t es = SizeOf(t.dtype());
-  std::vector<int64_t> in_strides(r, 1);
-  for (int i = r - 2; i >= 0; --i)
-    in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
-  std::vector<int64_t> idx(r, 0);
-  const char* src = static_cast<const char*>(t.raw_data());
-  char* dst = static_cast<char*>(out.raw_data());
-  for (int64_t i = 0; i < out.num_elements(); ++i) {
-    int64_t off = 0;
-    for (int d = 0; d < r; ++d) off += idx[d] * in_strides[p[d]];
-    std::memcpy(dst + i * es, src + off * es, es);
-    for (int d = r - 1; d >= 0; --d) {
-      if (++idx[d] < out_dims[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
 }
 
 bool AllDimsOne(const Shape& s) {

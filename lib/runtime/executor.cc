@@ -4,9 +4,10 @@
 #include <new>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/node_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "ir/tensor_transpose.h"
 #include "qforge/core/status.h"
 #include "qforge/ir/layout.h"
 #include "qforge/registry.h"
@@ -24,7 +25,8 @@ Executor::~Executor() = default;
 namespace {
 
 // Nodes needed to compute `values`.
-absl::flat_hash_set<const Node*> NodesNeededFor(const std::vector<const Value*>& values) {
+absl::flat_hash_set<const Node*> NodesNeededFor(
+    const std::vector<const Value*>& values) {
   absl::flat_hash_set<const Node*> needed;
   std::vector<const Value*> work(values.begin(), values.end());
   absl::flat_hash_set<const Value*> seen;
@@ -38,35 +40,6 @@ absl::flat_hash_set<const Node*> NodesNeededFor(const std::vector<const Value*>&
     }
   }
   return needed;
-}
-
-// out dim i = in dim perm[i], for any fixed-size element type.
-Tensor Transposed(const Tensor& t, const std::vector<int64_t>& perm) {
-  const int r = t.rank();
-  std::vector<int64_t> out_dims(r);
-  for (int i = 0; i < r; ++i) out_dims[i] = t.dim(static_cast<int>(perm[i]));
-  Tensor out(t.dtype(), out_dims);
-  out.set_quant(t.quant());
-  const size_t es = SizeOf(t.dtype());
-  std::vector<int64_t> in_strides(r, 1);
-  for (int i = r - 2; i >= 0; --i)
-    in_strides[i] = in_strides[i + 1] * t.dim(i + 1);
-  std::vector<int64_t> step(r);
-  for (int i = 0; i < r; ++i) step[i] = in_strides[perm[i]];
-  std::vector<int64_t> idx(r, 0);
-  const char* src = static_cast<const char*>(t.raw_data());
-  char* dst = static_cast<char*>(out.raw_data());
-  int64_t off = 0;
-  for (int64_t i = 0; i < out.num_elements(); ++i) {
-    std::memcpy(dst + i * es, src + off * es, es);
-    for (int d = r - 1; d >= 0; --d) {
-      off += step[d];
-      if (++idx[d] < out_dims[d]) break;
-      off -= step[d] * out_dims[d];
-      idx[d] = 0;
-    }
-  }
-  return out;
 }
 
 bool IsQuantizedGraph(const Graph& graph) {
@@ -86,7 +59,8 @@ const Tensor& Executor::ToOriginalLayout(const Value& value,
       static_cast<int>(it->second.size()) != tensor.rank()) {
     return tensor;
   }
-  scratch = Transposed(tensor, it->second);
+  const std::vector<int> perm(it->second.begin(), it->second.end());
+  scratch = internal::TransposeTensor(tensor, perm);
   return scratch;
 }
 
@@ -133,8 +107,8 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
     for (const std::string& name : options.outputs) {
       const Value* v = graph.FindValue(name);
       if (v == nullptr) {
-        return absl::NotFoundError(
-            absl::StrCat("cannot prepare output '", name, "': no such value in the graph"));
+        return absl::NotFoundError(absl::StrCat(
+            "cannot prepare output '", name, "': no such value in the graph"));
       }
       values.push_back(v);
     }
@@ -147,22 +121,25 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Prepare(
     const Value* first = node->input(0);
     const DataType dtype = first ? first->dtype() : DataType::kUndefined;
     if (first != nullptr && dtype == DataType::kUndefined) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          node->Describe(), ": input '", first->name(),
-          "' has no dtype; run VerifyGraph() on the graph before preparing it"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(node->Describe(), ": input '", first->name(),
+                       "' has no dtype; run VerifyGraph() on the graph before "
+                       "preparing it"));
     }
     const KernelDef* def = registry.kernels().Find(key, dtype);
     if (def == nullptr) {
       if (registry.kernels().Has(key)) {
-        return absl::UnimplementedError(absl::StrCat(
-            node->Describe(), ": no kernel for input dtype ",
-            DataTypeName(dtype)));
+        return absl::UnimplementedError(
+            absl::StrCat(node->Describe(), ": no kernel for input dtype ",
+                         DataTypeName(dtype)));
       }
       // Calibration and float runs need a float kernel; say so.
-      const bool float_run = dtype == DataType::kUndefined || IsFloatingPoint(dtype);
+      const bool float_run =
+          dtype == DataType::kUndefined || IsFloatingPoint(dtype);
       return absl::NotFoundError(absl::StrCat(
           "op ", key.ToString(), " (node '", node->name(), "') has no ",
-          float_run ? "float " : "", "kernel: load its plugin with --plugin or register one"));
+          float_run ? "float " : "",
+          "kernel: load its plugin with --plugin or register one"));
     }
     KernelInitContext init{*node, {}};
     init.profile = profile;
@@ -199,8 +176,8 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
     for (const std::string& name : options.fetch) {
       const Value* v = graph.FindValue(name);
       if (v == nullptr) {
-        return absl::NotFoundError(
-            absl::StrCat("cannot fetch '", name, "': no such value in the graph"));
+        return absl::NotFoundError(absl::StrCat(
+            "cannot fetch '", name, "': no such value in the graph"));
       }
       fetch.push_back(v);
     }
@@ -213,9 +190,10 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
     for (const Step& step : steps_) prepared.insert(step.node);
     for (const Node* n : needed) {
       if (!prepared.contains(n)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            n->Describe(), " is needed for this run but was not prepared "
-            "(ExecutorOptions::outputs)"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(n->Describe(),
+                         " is needed for this run but was not prepared "
+                         "(ExecutorOptions::outputs)"));
       }
     }
   }
@@ -244,9 +222,9 @@ absl::StatusOr<TensorMap> Executor::Run(const TensorMap& inputs,
     }
     const Tensor& t = it->second;
     if (in->dtype() != DataType::kUndefined && t.dtype() != in->dtype()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "graph input '", in->name(), "' expects ", DataTypeName(in->dtype()),
-          ", got ", t.DebugString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input '", in->name(), "' expects ",
+                       DataTypeName(in->dtype()), ", got ", t.DebugString()));
     }
     const Shape& s = in->shape();
     if (s.rank_known()) {
